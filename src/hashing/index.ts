@@ -1,0 +1,1 @@
+export { SLOT_COUNT, crc16, keySlot, keySlotOfBytes } from './slot.js';

@@ -1,0 +1,4 @@
+// The package's public face. Grows as components land (client, embedded mode).
+export { keySlot, SLOT_COUNT } from './hashing/index.js';
+export { PartitionTable, planTable, diffTables, memberIdFor } from './partitioning/index.js';
+export { RingleaderError } from './shared/index.js';
