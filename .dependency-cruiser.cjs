@@ -9,12 +9,13 @@ const layers = {
   partitioning: ['shared', 'hashing', 'protocol'],
   storage: ['shared', 'protocol', 'hashing', 'partitioning'],
   coordinator: ['shared', 'protocol', 'hashing', 'partitioning'],
-  node: ['shared', 'protocol', 'hashing', 'partitioning', 'storage'],
-  client: ['shared', 'protocol', 'hashing', 'partitioning'],
+  control: ['shared', 'protocol', 'hashing', 'partitioning'],
+  node: ['shared', 'protocol', 'hashing', 'partitioning', 'storage', 'control'],
+  client: ['shared', 'protocol', 'hashing', 'partitioning', 'control'],
   dashboard: ['shared', 'protocol'],
-  embedded: ['shared', 'protocol', 'hashing', 'partitioning', 'storage', 'node', 'client'],
-  testing: ['shared', 'protocol', 'hashing', 'partitioning', 'storage', 'coordinator', 'node', 'client', 'embedded'],
-  cli: ['shared', 'protocol', 'hashing', 'partitioning', 'storage', 'coordinator', 'node', 'client', 'embedded', 'dashboard'],
+  embedded: ['shared', 'protocol', 'hashing', 'partitioning', 'storage', 'control', 'node', 'client'],
+  testing: ['shared', 'protocol', 'hashing', 'partitioning', 'storage', 'control', 'coordinator', 'node', 'client', 'embedded'],
+  cli: ['shared', 'protocol', 'hashing', 'partitioning', 'storage', 'control', 'coordinator', 'node', 'client', 'embedded', 'dashboard', 'testing'],
 };
 
 const forbidden = Object.entries(layers).map(([from, allowed]) => ({
