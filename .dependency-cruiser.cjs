@@ -15,7 +15,7 @@ const layers = {
   dashboard: ['shared', 'protocol'],
   embedded: ['shared', 'protocol', 'hashing', 'partitioning', 'storage', 'control', 'node', 'client'],
   testing: ['shared', 'protocol', 'hashing', 'partitioning', 'storage', 'control', 'coordinator', 'node', 'client', 'embedded'],
-  cli: ['shared', 'protocol', 'hashing', 'partitioning', 'storage', 'control', 'coordinator', 'node', 'client', 'embedded', 'dashboard', 'testing'],
+  cli: ['shared', 'protocol', 'hashing', 'partitioning', 'storage', 'control', 'coordinator', 'node', 'client', 'embedded', 'dashboard'],
 };
 
 const forbidden = Object.entries(layers).map(([from, allowed]) => ({
