@@ -1,0 +1,25 @@
+/**
+ * The storage engine: an in-memory, partitioned key/value store with TTLs, memory accounting, eviction and an
+ * ordered write hook. The node calls it for every data command, synchronously.
+ *
+ * Contract for callers:
+ * - Keys are latin1 binary strings (one char per byte: `buf.latin1Slice(a, b)` / `Buffer.from(key, 'latin1')`).
+ * - Values go in as Buffer or latin1 string and come out as `StoreValue` (string | Buffer): handle both.
+ * - Every key-level method takes the partition first (0 ≤ partition < partitionCount, computed by the caller from
+ *   the key's slot; not range-checked on the hot path).
+ * - Times are absolute ms since the Unix epoch on the store's Clock (the node turns EX/PX/EXAT into `expiresAt`).
+ * - Failures throw a RingleaderError whose `code` is in NODE_ERRORS (NOT_INTEGER, INCR_OVERFLOW, NOT_FLOAT,
+ *   FLOAT_NAN_OR_INFINITY, VALUE_TOO_LARGE, OFFSET_OUT_OF_RANGE, OOM) and whose message is Redis's text after the
+ *   prefix: reply `-${NODE_ERRORS[code].resp} ${message}`.
+ */
+export { Store } from './store.js';
+export {
+  DEFAULT_STORE_OPTIONS, EVICTION_POLICIES, MAX_PARTITIONS, MAX_VALUE_BYTES_LIMIT, parseBytes, resolveStoreOptions,
+  type EvictionPolicy, type StoreOptions,
+} from './options.js';
+export { ENTRY_OVERHEAD_BYTES, BUFFER_OVERHEAD_BYTES, entryCost, valueByteLength, valueToBuffer } from './memory.js';
+export { addInt64, formatFloat, parseFloatStrict, parseInt64 } from './numbers.js';
+export type {
+  ExpireCondition, ExportedEntry, GetExOptions, PartitionStats, ScanResult, SetOptions, StoreStats, StoreValue,
+  WriteEvent, WriteKind, WriteListener,
+} from './types.js';

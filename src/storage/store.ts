@@ -1,0 +1,792 @@
+/**
+ * The in-memory partitioned store: one Map per partition, string values with TTL, memory accounting, eviction
+ * and an ordered write hook. Synchronous and allocation-light: it sits on every data command's path.
+ */
+import { systemClock, type Clock } from '../shared/clock.js';
+import { errorFrom, NODE_ERRORS } from '../protocol/errors/index.js';
+import { entryCost, MAX_STRING_VALUE_BYTES } from './memory.js';
+import { addInt64, formatFloat, parseFloatStrict, parseInt64 } from './numbers.js';
+import { MAX_PARTITIONS, resolveStoreOptions, type StoreOptions } from './options.js';
+import type {
+  ExpireCondition, ExportedEntry, GetExOptions, PartitionStats, ScanResult, SetOptions, StoreStats, StoreValue,
+  WriteEvent, WriteKind, WriteListener,
+} from './types.js';
+
+/**
+ * One key. Lives in its partition's Map, in the LRU list (allkeys-lru only) and, when it has a TTL, in the
+ * `volatile` array at `vidx`. `expiresAt` is absolute ms, 0 = none.
+ */
+class Entry {
+  key: string;
+  value: StoreValue;
+  partition: number;
+  expiresAt: number;
+  prev: Entry;
+  next: Entry;
+  vidx: number;
+
+  constructor(key: string, value: StoreValue, partition: number, expiresAt: number) {
+    this.key = key;
+    this.value = value;
+    this.partition = partition;
+    this.expiresAt = expiresAt;
+    this.prev = this;
+    this.next = this;
+    this.vidx = -1;
+  }
+}
+
+/** A live Map iterator kept between SCAN calls so a scan continues in O(COUNT) instead of re-walking the partition. */
+interface ScanState {
+  partition: number;
+  position: number;
+  iterator: Iterator<string>;
+}
+
+/** Active expiry examines at least this many volatile keys per cycle (cheap: ~20 µs) before applying the 10%-stale rule. */
+const ACTIVE_EXPIRE_MIN_CHECKS = 1000;
+/** Batch between clock reads in the active cycle; also Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP. */
+const ACTIVE_EXPIRE_BATCH = 20;
+/** Live SCAN iterators kept; older ones are dropped and their scans fall back to walking to the cursor position. */
+const SCAN_CACHE_SIZE = 64;
+
+const OOM_MESSAGE = "command not allowed when used memory > 'maxmemory'.";
+
+export class Store {
+  readonly options: Readonly<StoreOptions>;
+  private readonly clock: Clock;
+  private readonly maps: Map<string, Entry>[];
+  private readonly partitionBytes: Float64Array;
+  /** LRU list sentinel: `lru.next` is the least recently used entry, `lru.prev` the most recent. */
+  private readonly lru: Entry;
+  private readonly useLru: boolean;
+  private readonly volatile: Entry[] = [];
+  private volatileCursor = 0;
+  private readonly maxMemory: number;
+  private usedBytes = 0;
+  private keyCount = 0;
+  private hits = 0;
+  private misses = 0;
+  private evictions = 0;
+  private expiredKeys = 0;
+  private oomRejections = 0;
+  private listenerErrors = 0;
+  private listeners: WriteListener[] = [];
+  private rng: number;
+  private readonly scanCache = new Map<number, ScanState>();
+
+  constructor(options: Partial<StoreOptions> = {}, clock: Clock = systemClock) {
+    this.options = Object.freeze(resolveStoreOptions(options));
+    this.clock = clock;
+    this.maps = Array.from({ length: this.options.partitionCount }, () => new Map<string, Entry>());
+    this.partitionBytes = new Float64Array(this.options.partitionCount);
+    this.lru = new Entry('', '', -1, 0);
+    this.useLru = this.options.evictionPolicy === 'allkeys-lru';
+    this.maxMemory = this.options.maxMemoryBytes;
+    this.rng = this.options.randomSeed || 1;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** GET: the value, or undefined when the key is missing or expired (an expired key is removed now). Counts a hit or miss. */
+  get(partition: number, key: string): StoreValue | undefined {
+    const e = this.lookup(partition, key);
+    if (e === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    if (this.useLru) this.touchLru(e);
+    return e.value;
+  }
+
+  /** EXISTS for one key (no hit/miss counting, no LRU update). */
+  exists(partition: number, key: string): boolean {
+    return this.lookup(partition, key) !== undefined;
+  }
+
+  /** TOUCH for one key: marks it recently used; true when it exists. */
+  touch(partition: number, key: string): boolean {
+    const e = this.lookup(partition, key);
+    if (e === undefined) return false;
+    if (this.useLru) this.touchLru(e);
+    return true;
+  }
+
+  /** TYPE: 'string' or 'none' (the store holds strings only). */
+  type(partition: number, key: string): 'string' | 'none' {
+    return this.lookup(partition, key) === undefined ? 'none' : 'string';
+  }
+
+  /** PTTL: remaining ms (> 0), -1 when the key has no TTL, -2 when it does not exist. */
+  pttl(partition: number, key: string): number {
+    const e = this.lookup(partition, key);
+    if (e === undefined) return -2;
+    if (e.expiresAt === 0) return -1;
+    return e.expiresAt - this.clock.now();
+  }
+
+  /** PEXPIRETIME: absolute expiry ms, -1 when the key has no TTL, -2 when it does not exist. */
+  expireTime(partition: number, key: string): number {
+    const e = this.lookup(partition, key);
+    if (e === undefined) return -2;
+    return e.expiresAt === 0 ? -1 : e.expiresAt;
+  }
+
+  /** STRLEN: byte length, 0 when missing. Counts a hit or miss. */
+  strlen(partition: number, key: string): number {
+    const e = this.lookup(partition, key);
+    if (e === undefined) {
+      this.misses++;
+      return 0;
+    }
+    this.hits++;
+    return e.value.length;
+  }
+
+  /**
+   * GETRANGE with Redis's index rules (negative = from the end, clamped; empty when start > end). '' when the key is
+   * missing. `start`/`end` are integers (int64 from the client; any JS number is fine).
+   */
+  getRange(partition: number, key: string, start: number, end: number): StoreValue {
+    const e = this.lookup(partition, key);
+    if (e === undefined) {
+      this.misses++;
+      return '';
+    }
+    this.hits++;
+    const v = e.value;
+    const len = v.length;
+    if (start < 0 && end < 0 && start > end) return '';
+    if (start < 0) start = len + start;
+    if (end < 0) end = len + end;
+    if (start < 0) start = 0;
+    if (end < 0) end = 0;
+    if (end >= len) end = len - 1;
+    if (start > end || len === 0) return '';
+    return typeof v === 'string' ? v.slice(start, end + 1) : v.subarray(start, end + 1);
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * SET. Returns true when written, false when NX/XX prevented it. Without `expiresAt` the TTL is cleared unless
+   * `keepTtl`. An `expiresAt` ≤ now writes nothing and deletes the key (as Redis does). Throws OOM / VALUE_TOO_LARGE.
+   * `options` may be omitted on the hot path (no allocation).
+   */
+  set(partition: number, key: string, value: StoreValue, options?: SetOptions): boolean {
+    const e = this.lookup(partition, key);
+    if (options !== undefined) {
+      if (options.nx === true && e !== undefined) return false;
+      if (options.xx === true && e === undefined) return false;
+    }
+    this.write(partition, key, e, value, options);
+    return true;
+  }
+
+  /**
+   * SET ... GET: like `set`, returning the previous value (undefined when there was none), whether or not NX/XX let
+   * the write happen. Counts a hit or miss.
+   */
+  setGet(partition: number, key: string, value: StoreValue, options?: SetOptions): StoreValue | undefined {
+    const e = this.lookup(partition, key);
+    const old = e === undefined ? undefined : e.value;
+    if (e === undefined) this.misses++;
+    else this.hits++;
+    if (options !== undefined) {
+      if (options.nx === true && e !== undefined) return old;
+      if (options.xx === true && e === undefined) return old;
+    }
+    this.write(partition, key, e, value, options);
+    return old;
+  }
+
+  /** DEL / UNLINK for one key: true when it existed. */
+  del(partition: number, key: string): boolean {
+    const e = this.lookup(partition, key);
+    if (e === undefined) return false;
+    this.remove(e, 'del');
+    return true;
+  }
+
+  /** GETDEL: the value (undefined when missing), and the key is gone. Counts a hit or miss. */
+  getDel(partition: number, key: string): StoreValue | undefined {
+    const e = this.lookup(partition, key);
+    if (e === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    this.remove(e, 'del');
+    return e.value;
+  }
+
+  /**
+   * GETEX: the value (undefined when missing) and, when asked, a new TTL (`expiresAt`, absolute ms; ≤ now deletes
+   * the key after reading it) or PERSIST. Counts a hit or miss.
+   */
+  getEx(partition: number, key: string, options?: GetExOptions): StoreValue | undefined {
+    const e = this.lookup(partition, key);
+    if (e === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    if (this.useLru) this.touchLru(e);
+    if (options !== undefined) {
+      if (options.expiresAt !== undefined) {
+        if (options.expiresAt <= this.clock.now()) this.remove(e, 'del');
+        else this.changeTtl(e, options.expiresAt);
+      } else if (options.persist === true && e.expiresAt !== 0) {
+        this.changeTtl(e, 0);
+      }
+    }
+    return e.value;
+  }
+
+  /**
+   * EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT with an absolute `expiresAt` (ms) and an optional NX/XX/GT/LT condition.
+   * True when the TTL was set (or the key deleted because `expiresAt` ≤ now), false when the key is missing or the
+   * condition failed. Never needs memory.
+   */
+  expire(partition: number, key: string, expiresAt: number, condition?: ExpireCondition): boolean {
+    const e = this.lookup(partition, key);
+    if (e === undefined) return false;
+    const cur = e.expiresAt;
+    if (condition !== undefined) {
+      if (condition === 'nx' && cur !== 0) return false;
+      if (condition === 'xx' && cur === 0) return false;
+      if (condition === 'gt' && (cur === 0 || expiresAt <= cur)) return false;
+      if (condition === 'lt' && cur !== 0 && expiresAt >= cur) return false;
+    }
+    if (expiresAt <= this.clock.now()) this.remove(e, 'del');
+    else this.changeTtl(e, expiresAt);
+    return true;
+  }
+
+  /** PERSIST: removes the TTL; true when there was one. */
+  persist(partition: number, key: string): boolean {
+    const e = this.lookup(partition, key);
+    if (e === undefined || e.expiresAt === 0) return false;
+    this.changeTtl(e, 0);
+    return true;
+  }
+
+  /**
+   * INCR/DECR/INCRBY/DECRBY: adds `delta` (a safe-integer number or a bigint in int64 range) to the key's integer
+   * value (missing = 0), keeping its TTL. Returns the new value, a number when it is a safe integer, else a bigint.
+   * Throws NOT_INTEGER when the value is not an int64, INCR_OVERFLOW when the result leaves int64, OOM.
+   */
+  incrBy(partition: number, key: string, delta: number | bigint): number | bigint {
+    const e = this.lookup(partition, key);
+    let cur: number | bigint = 0;
+    if (e !== undefined) {
+      const v = e.value;
+      const parsed = v.length <= 20 ? parseInt64(typeof v === 'string' ? v : v.toString('latin1')) : undefined;
+      if (parsed === undefined) throw errorFrom(NODE_ERRORS.NOT_INTEGER, 'value is not an integer or out of range');
+      cur = parsed;
+    }
+    const next = addInt64(cur, delta);
+    if (next === undefined) throw errorFrom(NODE_ERRORS.INCR_OVERFLOW, 'increment or decrement would overflow');
+    this.update(partition, key, e, String(next));
+    return next;
+  }
+
+  /**
+   * INCRBYFLOAT: adds `delta` to the key's float value (missing = 0), keeping its TTL; returns and stores the result
+   * printed as Redis does. Throws NOT_FLOAT (value not a float), FLOAT_NAN_OR_INFINITY, OOM.
+   */
+  incrByFloat(partition: number, key: string, delta: number): string {
+    const e = this.lookup(partition, key);
+    let cur = 0;
+    if (e !== undefined) {
+      const v = e.value;
+      const parsed = v.length <= 5000 ? parseFloatStrict(typeof v === 'string' ? v : v.toString('latin1')) : undefined;
+      if (parsed === undefined) throw errorFrom(NODE_ERRORS.NOT_FLOAT, 'value is not a valid float');
+      cur = parsed;
+    }
+    const r = cur + delta;
+    if (!Number.isFinite(r)) throw errorFrom(NODE_ERRORS.FLOAT_NAN_OR_INFINITY, 'increment would produce NaN or Infinity');
+    const s = formatFloat(r);
+    this.update(partition, key, e, s);
+    return s;
+  }
+
+  /** APPEND: appends to the value (creating the key when missing, TTL kept); returns the new length. Throws VALUE_TOO_LARGE, OOM. */
+  append(partition: number, key: string, value: StoreValue): number {
+    const e = this.lookup(partition, key);
+    if (e === undefined) {
+      this.write(partition, key, undefined, value, undefined);
+      return value.length;
+    }
+    const newLength = e.value.length + value.length;
+    if (value.length === 0) return newLength;
+    this.checkLength(newLength);
+    this.reserve(newLength - e.value.length, e);
+    this.update(partition, key, e, concat(e.value, value, newLength));
+    return newLength;
+  }
+
+  /**
+   * SETRANGE: overwrites bytes from `offset`, zero-padding as needed; returns the new length. An empty `value` changes
+   * nothing (and creates no key). Throws OFFSET_OUT_OF_RANGE (negative offset), VALUE_TOO_LARGE (offset + length
+   * above maxValueBytes), OOM.
+   */
+  setRange(partition: number, key: string, offset: number, value: StoreValue): number {
+    if (offset < 0) throw errorFrom(NODE_ERRORS.OFFSET_OUT_OF_RANGE, 'offset is out of range');
+    const e = this.lookup(partition, key);
+    const oldLength = e === undefined ? 0 : e.value.length;
+    if (value.length === 0) return oldLength;
+    const newLength = Math.max(oldLength, offset + value.length);
+    this.checkLength(offset + value.length);
+    // Reserve before building the new value: the check bounds process memory too, not just the accounting.
+    this.reserve(newLength - oldLength + (e === undefined ? entryCost(key, '') : 0), e);
+    const next = overwrite(e === undefined ? '' : e.value, offset, value, newLength);
+    this.update(partition, key, e, next);
+    return newLength;
+  }
+
+  // ---------------------------------------------------------------- whole store / partitions
+
+  /** DBSIZE: keys held (including expired keys not yet removed, as Redis). */
+  dbsize(): number {
+    return this.keyCount;
+  }
+
+  /** Keys and accounted bytes of one partition. */
+  partitionStats(partition: number): PartitionStats {
+    return { keys: this.maps[partition]!.size, bytes: this.partitionBytes[partition]! };
+  }
+
+  /** Keys in one partition (including expired keys not yet removed). */
+  partitionSize(partition: number): number {
+    return this.maps[partition]!.size;
+  }
+
+  /**
+   * The live keys of one partition, in insertion order, lazily (for CLUSTER GETKEYSINSLOT / COUNTKEYSINSLOT: filter by
+   * slot). Writes during iteration are safe (Map iterator semantics).
+   */
+  *partitionKeys(partition: number): IterableIterator<string> {
+    const now = this.clock.now();
+    for (const e of this.maps[partition]!.values()) {
+      if (e.expiresAt === 0 || e.expiresAt > now) yield e.key;
+    }
+  }
+
+  /**
+   * SCAN over the partitions `owns` accepts (all when omitted), in partition order. `count` is the work per call
+   * (entries examined, as Redis's COUNT hint); `match` filters returned keys. Cursor = position × 16384 + partition,
+   * 0 to start and when done. Without writes every key is returned exactly once; with writes, a key present for the
+   * whole scan is returned at least once as long as the cursor's live iterator is still cached (SCAN_CACHE_SIZE
+   * concurrent scans), otherwise keys may be missed or repeated if deletions happen in the same partition.
+   */
+  scan(cursor: number, count: number, owns?: (partition: number) => boolean, match?: (key: string) => boolean): ScanResult {
+    const keys: string[] = [];
+    if (!Number.isSafeInteger(cursor) || cursor < 0) cursor = 0;
+    let partition = cursor % MAX_PARTITIONS;
+    let position = (cursor - partition) / MAX_PARTITIONS;
+    const budget = Math.max(1, Math.floor(count));
+    const now = this.clock.now();
+    let examined = 0;
+    const cached = cursor === 0 ? undefined : this.scanCache.get(cursor);
+    if (cached !== undefined) this.scanCache.delete(cursor);
+    while (partition < this.options.partitionCount) {
+      if (owns !== undefined && !owns(partition)) {
+        partition++;
+        position = 0;
+        continue;
+      }
+      let it: Iterator<string>;
+      if (cached !== undefined && cached.partition === partition && cached.position === position) {
+        it = cached.iterator;
+      } else {
+        it = this.maps[partition]!.keys();
+        for (let i = 0; i < position; i++) if (it.next().done === true) break;
+      }
+      for (;;) {
+        if (examined >= budget) {
+          const next = position * MAX_PARTITIONS + partition;
+          if (this.scanCache.size >= SCAN_CACHE_SIZE) this.scanCache.delete(this.scanCache.keys().next().value!);
+          this.scanCache.set(next, { partition, position, iterator: it });
+          return { cursor: next, keys };
+        }
+        const r = it.next();
+        if (r.done === true) break;
+        position++;
+        examined++;
+        const e = this.maps[partition]!.get(r.value);
+        if (e === undefined || (e.expiresAt !== 0 && e.expiresAt <= now)) continue;
+        if (match === undefined || match(r.value)) keys.push(r.value);
+      }
+      partition++;
+      position = 0;
+    }
+    return { cursor: 0, keys };
+  }
+
+  /**
+   * The live entries of one partition in batches of at most `batchSize`, for migration and replica sync. Writes
+   * during export are safe; whether a concurrent write shows up is unspecified, so a mover also follows `onWrite`.
+   */
+  *exportPartition(partition: number, batchSize = 1000): IterableIterator<ExportedEntry[]> {
+    let batch: ExportedEntry[] = [];
+    for (const e of this.maps[partition]!.values()) {
+      if (e.expiresAt !== 0 && e.expiresAt <= this.clock.now()) continue;
+      batch.push({ key: e.key, value: e.value, expiresAt: e.expiresAt });
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  /**
+   * Writes entries into a partition (overwriting same keys), skipping those already expired; returns how many were
+   * written. Evicts by policy when needed; throws OOM (entries before the failing one stay written).
+   */
+  importEntries(partition: number, entries: Iterable<ExportedEntry>): number {
+    let n = 0;
+    const now = this.clock.now();
+    for (const x of entries) {
+      if (x.expiresAt !== 0 && x.expiresAt <= now) continue;
+      const e = this.lookup(partition, x.key);
+      this.write(partition, x.key, e, x.value, x.expiresAt === 0 ? undefined : { expiresAt: x.expiresAt });
+      n++;
+    }
+    return n;
+  }
+
+  /** Removes every key of one partition (one `drop` event); returns how many there were. */
+  dropPartition(partition: number): number {
+    const map = this.maps[partition]!;
+    const n = map.size;
+    if (n === 0) return 0;
+    for (const e of map.values()) {
+      if (this.useLru) unlink(e);
+      if (e.vidx >= 0) this.removeVolatile(e);
+    }
+    map.clear();
+    this.usedBytes -= this.partitionBytes[partition]!;
+    this.partitionBytes[partition] = 0;
+    this.keyCount -= n;
+    if (this.listeners.length !== 0) this.emit(partition, 'drop', '', undefined, 0);
+    return n;
+  }
+
+  /** FLUSHALL: drops every partition; returns the number of keys removed. */
+  flushAll(): number {
+    let n = 0;
+    for (let p = 0; p < this.maps.length; p++) n += this.dropPartition(p);
+    return n;
+  }
+
+  // ---------------------------------------------------------------- expiry, observers, stats
+
+  /**
+   * One step of active expiry: examines volatile keys from where the last step stopped, removing expired ones,
+   * until `budgetMs` of monotonic time has passed, or (after at least 1000 checks) a batch of 20 finds ≤ 10% expired,
+   * or every volatile key was examined once. The node calls it on a timer (e.g. every 100 ms with 1-2 ms); pauses
+   * stay within the budget plus one batch. Returns the number of keys removed.
+   */
+  activeExpireCycle(budgetMs: number): number {
+    const vol = this.volatile;
+    if (vol.length === 0) return 0;
+    const deadline = this.clock.monotonic() + budgetMs;
+    const now = this.clock.now();
+    const limit = vol.length;
+    let checked = 0;
+    let removed = 0;
+    while (vol.length > 0 && checked < limit) {
+      let batchExpired = 0;
+      for (let i = 0; i < ACTIVE_EXPIRE_BATCH && vol.length > 0; i++) {
+        if (this.volatileCursor >= vol.length) this.volatileCursor = 0;
+        const e = vol[this.volatileCursor]!;
+        checked++;
+        if (e.expiresAt <= now) {
+          // removeVolatile moves the last entry into this slot: examine the same index again.
+          this.remove(e, 'expired');
+          this.expiredKeys++;
+          removed++;
+          batchExpired++;
+        } else {
+          this.volatileCursor++;
+        }
+      }
+      if (checked >= ACTIVE_EXPIRE_MIN_CHECKS && batchExpired * 10 <= ACTIVE_EXPIRE_BATCH) break;
+      if (this.clock.monotonic() >= deadline) break;
+    }
+    return removed;
+  }
+
+  /** Registers a write listener (see WriteListener's contract); returns the function that removes it. */
+  onWrite(listener: WriteListener): () => void {
+    this.listeners = [...this.listeners, listener];
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Accounted bytes of all entries. */
+  get memoryUsed(): number {
+    return this.usedBytes;
+  }
+
+  stats(): StoreStats {
+    return {
+      keys: this.keyCount,
+      volatileKeys: this.volatile.length,
+      usedBytes: this.usedBytes,
+      maxMemoryBytes: this.maxMemory,
+      evictionPolicy: this.options.evictionPolicy,
+      hits: this.hits,
+      misses: this.misses,
+      evictions: this.evictions,
+      expiredKeys: this.expiredKeys,
+      oomRejections: this.oomRejections,
+      listenerErrors: this.listenerErrors,
+    };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** The live entry for a key; an expired one is removed here (lazy expiry). */
+  private lookup(partition: number, key: string): Entry | undefined {
+    const e = this.maps[partition]!.get(key);
+    if (e === undefined) return undefined;
+    if (e.expiresAt !== 0 && e.expiresAt <= this.clock.now()) {
+      this.remove(e, 'expired');
+      this.expiredKeys++;
+      return undefined;
+    }
+    return e;
+  }
+
+  /** SET's write: replaces or creates the entry with `value` and the TTL the options ask for. */
+  private write(partition: number, key: string, e: Entry | undefined, value: StoreValue, options: SetOptions | undefined): void {
+    let expiresAt = 0;
+    if (options !== undefined) {
+      if (options.expiresAt !== undefined) {
+        expiresAt = options.expiresAt;
+        if (expiresAt <= this.clock.now()) {
+          if (e !== undefined) this.remove(e, 'del');
+          return;
+        }
+      } else if (options.keepTtl === true && e !== undefined) {
+        expiresAt = e.expiresAt;
+      }
+    }
+    const v = this.normalize(value);
+    const cost = entryCost(key, v);
+    if (e === undefined) {
+      this.reserve(cost, undefined);
+      const n = new Entry(key, v, partition, expiresAt);
+      this.maps[partition]!.set(key, n);
+      if (this.useLru) linkBefore(n, this.lru);
+      if (expiresAt !== 0) this.addVolatile(n);
+      this.usedBytes += cost;
+      this.partitionBytes[partition]! += cost;
+      this.keyCount++;
+    } else {
+      const delta = cost - entryCost(key, e.value);
+      this.reserve(delta, e);
+      e.value = v;
+      this.usedBytes += delta;
+      this.partitionBytes[partition]! += delta;
+      if (expiresAt !== e.expiresAt) this.setTtlField(e, expiresAt);
+      if (this.useLru) this.touchLru(e);
+    }
+    if (this.listeners.length !== 0) this.emit(partition, 'set', key, v, expiresAt);
+  }
+
+  /** A value change that keeps the TTL (INCR, APPEND, SETRANGE); creates the entry without TTL when missing. */
+  private update(partition: number, key: string, e: Entry | undefined, value: StoreValue): void {
+    if (e === undefined) {
+      this.write(partition, key, undefined, value, undefined);
+      return;
+    }
+    const delta = entryCost(key, value) - entryCost(key, e.value);
+    this.reserve(delta, e);
+    e.value = value;
+    this.usedBytes += delta;
+    this.partitionBytes[partition]! += delta;
+    if (this.useLru) this.touchLru(e);
+    if (this.listeners.length !== 0) this.emit(partition, 'set', key, value, e.expiresAt);
+  }
+
+  /** Copies a caller's value into the form the store keeps (see memory.ts); checks maxValueBytes. */
+  private normalize(value: StoreValue): StoreValue {
+    this.checkLength(value.length);
+    if (typeof value === 'string') return value;
+    // Copy: a Buffer from the socket is usually a view into a large read buffer that must not be retained.
+    return value.length <= MAX_STRING_VALUE_BYTES ? value.toString('latin1') : Buffer.from(value);
+  }
+
+  private checkLength(length: number): void {
+    if (length > this.options.maxValueBytes) {
+      throw errorFrom(NODE_ERRORS.VALUE_TOO_LARGE, 'string exceeds maximum allowed size (proto-max-bulk-len)');
+    }
+  }
+
+  /**
+   * Makes room for `delta` more accounted bytes, evicting by policy (never `protect`, the entry being written).
+   * Throws OOM when it cannot, before evicting anything if the write could never fit.
+   */
+  private reserve(delta: number, protect: Entry | undefined): void {
+    const max = this.maxMemory;
+    if (max === 0 || delta <= 0 || this.usedBytes + delta <= max) return;
+    if (delta + (protect === undefined ? 0 : entryCost(protect.key, protect.value)) > max) this.oom();
+    while (this.usedBytes + delta > max) {
+      if (!this.evictOne(protect)) this.oom();
+    }
+  }
+
+  private oom(): never {
+    this.oomRejections++;
+    throw errorFrom(NODE_ERRORS.OOM, OOM_MESSAGE);
+  }
+
+  /** Removes one entry by policy; false when nothing can be evicted. */
+  private evictOne(protect: Entry | undefined): boolean {
+    const policy = this.options.evictionPolicy;
+    if (policy === 'allkeys-lru') {
+      let e = this.lru.next;
+      if (e === protect) e = e.next;
+      if (e === this.lru) return false;
+      this.remove(e, 'evicted');
+      this.evictions++;
+      return true;
+    }
+    if (policy === 'volatile-ttl') {
+      const vol = this.volatile;
+      let best: Entry | undefined;
+      for (let i = 0; i < this.options.evictionSamples; i++) {
+        const c = vol[this.random() % vol.length];
+        if (c === undefined || c === protect) continue;
+        if (best === undefined || c.expiresAt < best.expiresAt) best = c;
+      }
+      if (best === undefined) best = vol.find((c) => c !== protect);
+      if (best === undefined) return false;
+      if (best.expiresAt <= this.clock.now()) {
+        this.remove(best, 'expired');
+        this.expiredKeys++;
+      } else {
+        this.remove(best, 'evicted');
+        this.evictions++;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private remove(e: Entry, kind: WriteKind): void {
+    const p = e.partition;
+    this.maps[p]!.delete(e.key);
+    if (this.useLru) unlink(e);
+    if (e.vidx >= 0) this.removeVolatile(e);
+    const cost = entryCost(e.key, e.value);
+    this.usedBytes -= cost;
+    this.partitionBytes[p]! -= cost;
+    this.keyCount--;
+    if (this.listeners.length !== 0) this.emit(p, kind, e.key, undefined, 0);
+  }
+
+  /** Sets a TTL (0 = persist) and tells listeners. */
+  private changeTtl(e: Entry, expiresAt: number): void {
+    this.setTtlField(e, expiresAt);
+    if (this.listeners.length !== 0) this.emit(e.partition, 'expire', e.key, undefined, expiresAt);
+  }
+
+  private setTtlField(e: Entry, expiresAt: number): void {
+    if (expiresAt === 0) {
+      if (e.vidx >= 0) this.removeVolatile(e);
+    } else if (e.vidx < 0) {
+      this.addVolatile(e);
+    }
+    e.expiresAt = expiresAt;
+  }
+
+  private addVolatile(e: Entry): void {
+    e.vidx = this.volatile.length;
+    this.volatile.push(e);
+  }
+
+  /** Swap-remove from the volatile array: O(1). */
+  private removeVolatile(e: Entry): void {
+    const vol = this.volatile;
+    const last = vol.pop()!;
+    if (last !== e) {
+      vol[e.vidx] = last;
+      last.vidx = e.vidx;
+    }
+    e.vidx = -1;
+  }
+
+  private touchLru(e: Entry): void {
+    if (e.next === this.lru) return;
+    unlink(e);
+    linkBefore(e, this.lru);
+  }
+
+  /** xorshift32: the store's own PRNG, seeded from options (no Math.random in logic). */
+  private random(): number {
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x >>> 0;
+    return this.rng;
+  }
+
+  private emit(partition: number, kind: WriteKind, key: string, value: StoreValue | undefined, expiresAt: number): void {
+    const event: WriteEvent = { partition, kind, key, value, expiresAt };
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        this.listenerErrors++;
+      }
+    }
+  }
+}
+
+function unlink(e: Entry): void {
+  e.prev.next = e.next;
+  e.next.prev = e.prev;
+  e.prev = e;
+  e.next = e;
+}
+
+function linkBefore(e: Entry, at: Entry): void {
+  e.prev = at.prev;
+  e.next = at;
+  at.prev.next = e;
+  at.prev = e;
+}
+
+/** a + b as one value of `length` bytes. */
+function concat(a: StoreValue, b: StoreValue, length: number): StoreValue {
+  if (length <= MAX_STRING_VALUE_BYTES) {
+    return (typeof a === 'string' ? a : a.toString('latin1')) + (typeof b === 'string' ? b : b.toString('latin1'));
+  }
+  return Buffer.concat([toBuf(a), toBuf(b)], length);
+}
+
+/** `base` with `value` written at `offset`, zero-padded, `length` bytes long. */
+function overwrite(base: StoreValue, offset: number, value: StoreValue, length: number): StoreValue {
+  if (length <= MAX_STRING_VALUE_BYTES) {
+    const s = typeof base === 'string' ? base : base.toString('latin1');
+    const v = typeof value === 'string' ? value : value.toString('latin1');
+    const head = offset <= s.length ? s.slice(0, offset) : s + '\0'.repeat(offset - s.length);
+    return head + v + s.slice(offset + v.length);
+  }
+  const out = Buffer.alloc(length);
+  toBuf(base).copy(out, 0);
+  toBuf(value).copy(out, offset);
+  return out;
+}
+
+function toBuf(v: StoreValue): Buffer {
+  return typeof v === 'string' ? Buffer.from(v, 'latin1') : v;
+}

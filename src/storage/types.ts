@@ -1,0 +1,101 @@
+/**
+ * The public types of the storage engine. Keys are latin1 "binary strings" (one char per byte, 0..255), made by the
+ * node with `buf.latin1Slice()` and turned back with `Buffer.from(key, 'latin1')`: binary-safe, and Map lookups on
+ * strings are fast.
+ */
+
+/**
+ * A value. Writers may pass a Buffer or a latin1 binary string; the store keeps whichever form is cheaper (today:
+ * small values as strings, see memory.ts) and readers get either, so reply encoders must handle both
+ * (`valueByteLength`, `valueToBuffer`, or `buf.latin1Write(value)` for a string). A Buffer the store returns is
+ * shared with it: never mutate it.
+ */
+export type StoreValue = string | Buffer;
+
+/** Conditions of SET. `expiresAt` is absolute (ms since the Unix epoch, from the store's Clock); see `set`. */
+export interface SetOptions {
+  /** Absolute expiry in ms; absent = no TTL (an existing TTL is cleared unless `keepTtl`). ≤ now: the key is written then deleted at once. */
+  readonly expiresAt?: number;
+  /** KEEPTTL: keep the key's current TTL (ignored when `expiresAt` is given). */
+  readonly keepTtl?: boolean;
+  /** NX: write only when the key does not exist. */
+  readonly nx?: boolean;
+  /** XX: write only when the key exists. */
+  readonly xx?: boolean;
+}
+
+/** EXPIRE's NX/XX/GT/LT flags (Redis 7): GT/LT compare with the current TTL, where "no TTL" counts as infinite. */
+export type ExpireCondition = 'nx' | 'xx' | 'gt' | 'lt';
+
+/** GETEX's TTL change: one of `expiresAt` (EX/PX/EXAT/PXAT, absolute ms) or `persist`; neither = plain GET. */
+export interface GetExOptions {
+  readonly expiresAt?: number;
+  readonly persist?: boolean;
+}
+
+/**
+ * What a write did, in the order it happened in its partition:
+ * - `set`: the key now holds `value` (the whole value, also after APPEND/SETRANGE/INCR) with `expiresAt` (0 = none);
+ * - `del`: removed by a command (DEL, GETDEL, SET with a past expiry...);
+ * - `expire`: TTL changed to `expiresAt` (0 = PERSIST);
+ * - `expired`: removed because its TTL passed (lazily or by the active cycle);
+ * - `evicted`: removed to make room under maxMemoryBytes;
+ * - `drop`: the whole partition was emptied (dropPartition, flushAll); `key` is ''.
+ */
+export type WriteKind = 'set' | 'del' | 'expire' | 'expired' | 'evicted' | 'drop';
+
+export interface WriteEvent {
+  readonly partition: number;
+  readonly kind: WriteKind;
+  readonly key: string;
+  /** For `set`. */
+  readonly value: StoreValue | undefined;
+  /** For `set` and `expire`: absolute ms, 0 = no TTL. */
+  readonly expiresAt: number;
+}
+
+/**
+ * Called synchronously after each write, in order. Contract: must not throw (exceptions are caught and counted in
+ * `stats().listenerErrors`) and must not block or write to the store re-entrantly. Keep references to `value`
+ * only as long as needed: it is the stored value.
+ */
+export type WriteListener = (event: WriteEvent) => void;
+
+/** One entry of an exported partition. `expiresAt` is absolute ms, 0 = no TTL. */
+export interface ExportedEntry {
+  readonly key: string;
+  readonly value: StoreValue;
+  readonly expiresAt: number;
+}
+
+export interface ScanResult {
+  /** Pass back to continue; 0 = the scan is complete. */
+  readonly cursor: number;
+  readonly keys: string[];
+}
+
+export interface PartitionStats {
+  readonly keys: number;
+  /** Accounted bytes of the partition's entries (see memory.ts). */
+  readonly bytes: number;
+}
+
+export interface StoreStats {
+  readonly keys: number;
+  /** Keys with a TTL. */
+  readonly volatileKeys: number;
+  /** Accounted bytes of all entries (see memory.ts); never above maxMemoryBytes when that is set. */
+  readonly usedBytes: number;
+  readonly maxMemoryBytes: number;
+  readonly evictionPolicy: string;
+  /** Reads (GET, GETDEL, GETEX, GETRANGE, STRLEN, SET..GET) that found the key / did not. */
+  readonly hits: number;
+  readonly misses: number;
+  readonly evictions: number;
+  /** Keys removed because their TTL passed (lazy + active). */
+  readonly expiredKeys: number;
+  /** Writes refused with OOM. */
+  readonly oomRejections: number;
+  /** Exceptions thrown by write listeners (a listener bug). */
+  readonly listenerErrors: number;
+}
