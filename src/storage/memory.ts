@@ -2,16 +2,23 @@
  * Memory accounting: what one entry costs, in bytes, as the store counts it against maxMemoryBytes.
  *
  * cost(entry) = ENTRY_OVERHEAD_BYTES + key length + value length (+ BUFFER_OVERHEAD_BYTES when the value is kept as
- * a Buffer). The overhead is the measured V8 cost of one entry beyond its payload bytes: the Map slot, the Entry
- * object (7 fields), the key string header, the value string header, and the boxed expiry number — calibrated in
- * bench/storage.ts (see docs/BENCHMARKS.md ## storage) by filling a store and reading process memory. The cost does
- * not depend on whether the key has a TTL, so a TTL change never needs memory (EXPIRE cannot fail with OOM).
+ * a Buffer, i.e. only above MAX_STRING_VALUE_BYTES). The overhead is the V8 heap an entry takes beyond its payload:
+ * the Entry object (24-byte header + 7 fields = 80 B), the key and value string headers (16 B each plus 8-byte
+ * alignment), the partition Map's slot (3 words per entry + buckets, 28-56 B depending on how full the table is),
+ * and for a key with a TTL the boxed expiry (16 B) and its `volatile` array slot (8 B).
+ *
+ * Calibration (Node 20 x64, 1M keys of 16 bytes with 100-byte values, 256 partitions, heap measured after a full GC;
+ * bench/storage.ts prints it again): 261.5 B/key without TTL (overhead 145.5), 287.8 B/key with TTL (overhead 171.8).
+ * We charge 180 for every entry: the TTL case plus some Map-growth slack, so the accounting errs high and does not
+ * depend on TTLs (a TTL change never needs memory; EXPIRE cannot fail with OOM). For scale, redis-server 7 takes
+ * 200 B/key `used_memory` for the same data. Process RSS is above the accounted bytes by the runtime's own
+ * baseline and the GC's headroom (garbage not yet collected): see docs/ARCHITECTURE.md ## storage.
  */
 import { constants } from 'node:buffer';
 import type { StoreValue } from './types.js';
 
-/** Per-entry bytes beyond key and value payload (V8 objects and Map slot), measured on Node 20 x64. */
-export const ENTRY_OVERHEAD_BYTES = 160;
+/** Per-entry bytes beyond key and value payload (V8 objects and Map slot); see the calibration above. */
+export const ENTRY_OVERHEAD_BYTES = 180;
 
 /** Extra bytes of a value kept as a Buffer (Uint8Array + ArrayBuffer objects + backing-store bookkeeping). */
 export const BUFFER_OVERHEAD_BYTES = 200;

@@ -370,7 +370,7 @@ export class Store {
   *partitionKeys(partition: number): IterableIterator<string> {
     const now = this.clock.now();
     for (const e of this.maps[partition]!.values()) {
-      if (e.expiresAt === 0 || e.expiresAt > now) yield e.key;
+      if (e.expiresAt === 0 || e.expiresAt >= now) yield e.key;
     }
   }
 
@@ -416,7 +416,7 @@ export class Store {
         position++;
         examined++;
         const e = this.maps[partition]!.get(r.value);
-        if (e === undefined || (e.expiresAt !== 0 && e.expiresAt <= now)) continue;
+        if (e === undefined || (e.expiresAt !== 0 && e.expiresAt < now)) continue;
         if (match === undefined || match(r.value)) keys.push(r.value);
       }
       partition++;
@@ -432,7 +432,7 @@ export class Store {
   *exportPartition(partition: number, batchSize = 1000): IterableIterator<ExportedEntry[]> {
     let batch: ExportedEntry[] = [];
     for (const e of this.maps[partition]!.values()) {
-      if (e.expiresAt !== 0 && e.expiresAt <= this.clock.now()) continue;
+      if (e.expiresAt !== 0 && e.expiresAt < this.clock.now()) continue;
       batch.push({ key: e.key, value: e.value, expiresAt: e.expiresAt });
       if (batch.length >= batchSize) {
         yield batch;
@@ -504,7 +504,7 @@ export class Store {
         if (this.volatileCursor >= vol.length) this.volatileCursor = 0;
         const e = vol[this.volatileCursor]!;
         checked++;
-        if (e.expiresAt <= now) {
+        if (e.expiresAt < now) {
           // removeVolatile moves the last entry into this slot: examine the same index again.
           this.remove(e, 'expired');
           this.expiredKeys++;
@@ -551,11 +551,11 @@ export class Store {
 
   // ---------------------------------------------------------------- internals
 
-  /** The live entry for a key; an expired one is removed here (lazy expiry). */
+  /** The live entry for a key; an expired one is removed here (lazy expiry). Expired means now > expiresAt, as Redis's keyIsExpired. */
   private lookup(partition: number, key: string): Entry | undefined {
     const e = this.maps[partition]!.get(key);
     if (e === undefined) return undefined;
-    if (e.expiresAt !== 0 && e.expiresAt <= this.clock.now()) {
+    if (e.expiresAt !== 0 && e.expiresAt < this.clock.now()) {
       this.remove(e, 'expired');
       this.expiredKeys++;
       return undefined;
@@ -668,7 +668,7 @@ export class Store {
       }
       if (best === undefined) best = vol.find((c) => c !== protect);
       if (best === undefined) return false;
-      if (best.expiresAt <= this.clock.now()) {
+      if (best.expiresAt < this.clock.now()) {
         this.remove(best, 'expired');
         this.expiredKeys++;
       } else {
