@@ -9,7 +9,7 @@ const COST = entryCost('k000', 'x'.repeat(100)); // every key below has this siz
 
 function filled(policy: EvictionPolicy, keys: number) {
   const clock = new ManualClock();
-  const store = new Store({ partitionCount: 4, maxMemoryBytes: COST * keys, evictionPolicy: policy }, clock);
+  const store = new Store({ partitionCount: 4, maxMemoryBytes: COST * keys, evictionPolicy: policy, timeSnapshot: 'call' }, clock);
   return { clock, store };
 }
 
@@ -64,7 +64,7 @@ test('volatile-ttl evicts keys with the nearest expiry and never keys without TT
 
 test('volatile-ttl picks the smallest TTL among its samples', () => {
   const clock = new ManualClock();
-  const store = new Store({ partitionCount: 1, maxMemoryBytes: COST * 1000, evictionPolicy: 'volatile-ttl', evictionSamples: 64 }, clock);
+  const store = new Store({ partitionCount: 1, maxMemoryBytes: COST * 1000, evictionPolicy: 'volatile-ttl', evictionSamples: 64, timeSnapshot: 'call' }, clock);
   const t = clock.now();
   for (let i = 0; i < 1000; i++) store.set(0, key(i), 'x'.repeat(100), { expiresAt: t + 1000 + i });
   const events: string[] = [];
@@ -101,7 +101,7 @@ test('an expired key frees its memory for a write (lazy and active)', () => {
 
 test('active expiry works in bounded steps and eventually removes every expired key', () => {
   const clock = new ManualClock();
-  const store = new Store({ partitionCount: 8 }, clock);
+  const store = new Store({ partitionCount: 8, timeSnapshot: 'call' }, clock);
   const t = clock.now();
   for (let i = 0; i < 20_000; i++) store.set(i % 8, `k${i}`, 'v', { expiresAt: i % 10 === 0 ? t + 10 : t + 1_000_000 });
   clock.advance(11);
@@ -123,7 +123,7 @@ test('active expiry honours its time budget', () => {
   const base = new ManualClock();
   let mono = 0;
   const clock = { ...base, now: () => base.now(), monotonic: () => (mono += 1), setTimeout: base.setTimeout.bind(base), setInterval: base.setInterval.bind(base) };
-  const store = new Store({ partitionCount: 1 }, clock);
+  const store = new Store({ partitionCount: 1, timeSnapshot: 'call' }, clock);
   for (let i = 0; i < 10_000; i++) store.set(0, `k${i}`, 'v', { expiresAt: base.now() + 1 });
   base.advance(2);
   const n = store.activeExpireCycle(5);
@@ -161,7 +161,7 @@ test('property: random operations never leave usedBytes above maxMemoryBytes, an
       fc.array(opArb, { maxLength: 200 }),
       (policy, maxMemoryBytes, ops) => {
         const clock = new ManualClock();
-        const store = new Store({ partitionCount: 4, maxMemoryBytes, evictionPolicy: policy }, clock);
+        const store = new Store({ partitionCount: 4, maxMemoryBytes, evictionPolicy: policy, timeSnapshot: 'call' }, clock);
         for (const o of ops) {
           try {
             switch (o.op) {

@@ -28,6 +28,12 @@ export interface StoreOptions {
   maxValueBytes: number;
   /** volatile-ttl: volatile keys sampled per eviction, the one expiring first goes (Redis maxmemory-samples). More = closer to exact, slower. */
   evictionSamples: number;
+  /**
+   * When the store reads its Clock: 'task' (default) once per task, so a pipeline of commands from one socket read
+   * shares one time snapshot (staleness ≤ the length of that synchronous run; much faster, see store.ts `now`);
+   * 'call' on every access (tests that advance a ManualClock and call the store in the same task use it).
+   */
+  timeSnapshot: 'task' | 'call';
   /** Seed of the store's PRNG (eviction sampling); fixed so tests are reproducible. */
   randomSeed: number;
 }
@@ -38,6 +44,7 @@ export const DEFAULT_STORE_OPTIONS: Readonly<StoreOptions> = Object.freeze({
   evictionPolicy: 'allkeys-lru',
   maxValueBytes: MAX_VALUE_BYTES_LIMIT,
   evictionSamples: 5,
+  timeSnapshot: 'task',
   randomSeed: 0x2545f491,
 });
 
@@ -57,6 +64,9 @@ export function resolveStoreOptions(options: Partial<StoreOptions> = {}): StoreO
   }
   intIn('maxValueBytes', o.maxValueBytes, 1, MAX_VALUE_BYTES_LIMIT);
   intIn('evictionSamples', o.evictionSamples, 1, 64);
+  if (o.timeSnapshot !== 'task' && o.timeSnapshot !== 'call') {
+    throw new TypeError(`StoreOptions.timeSnapshot must be 'task' or 'call', got ${String(o.timeSnapshot)}`);
+  }
   intIn('randomSeed', o.randomSeed, 0, 0xffffffff);
   return o;
 }

@@ -6,7 +6,7 @@ import { Store, type ExportedEntry, type WriteEvent } from './index.js';
 
 function setup(partitionCount = 16) {
   const clock = new ManualClock();
-  return { clock, store: new Store({ partitionCount }, clock) };
+  return { clock, store: new Store({ partitionCount, timeSnapshot: 'call' }, clock) };
 }
 
 test('export, drop and import round-trip a partition with values and TTLs', () => {
@@ -26,7 +26,7 @@ test('export, drop and import round-trip a partition with values and TTLs', () =
   assert.equal(store.dbsize(), 1);
   assert.equal(store.get(5, 'k1'), undefined);
 
-  const target = new Store({ partitionCount: 16 }, clock);
+  const target = new Store({ partitionCount: 16, timeSnapshot: 'call' }, clock);
   assert.equal(target.importEntries(5, entries), 2500);
   assert.equal(target.partitionStats(5).keys, 2500);
   assert.equal(target.partitionStats(5).bytes, before.bytes - entryBytes('dead', 'x'), 'the same bytes minus the expired entry');

@@ -7,7 +7,7 @@ import { Store, type SetOptions, type StoreValue } from './index.js';
 
 function setup(options: ConstructorParameters<typeof Store>[0] = {}) {
   const clock = new ManualClock();
-  const store = new Store({ partitionCount: 8, ...options }, clock);
+  const store = new Store({ partitionCount: 8, timeSnapshot: 'call', ...options }, clock);
   return { clock, store };
 }
 
@@ -270,4 +270,16 @@ test('a listener that throws is counted and does not break the write', () => {
   assert.equal(store.set(0, 'k', 'v'), true);
   assert.equal(str(store.get(0, 'k')), 'v');
   assert.equal(store.stats().listenerErrors, 1);
+});
+
+test("timeSnapshot 'task' reads the clock once per task: a pipeline sees one time, the next task sees the new one", async () => {
+  const clock = new ManualClock();
+  const store = new Store({ partitionCount: 1 }, clock);
+  assert.equal(store.options.timeSnapshot, 'task', 'the default');
+  store.set(0, 'k', 'v', { expiresAt: clock.now() + 10 });
+  clock.advance(11);
+  assert.equal(str(store.get(0, 'k')), 'v', 'same task: still the snapshot taken by SET');
+  await Promise.resolve();
+  assert.equal(store.get(0, 'k'), undefined, 'a later task reads the clock again');
+  assert.equal(store.stats().expiredKeys, 1);
 });

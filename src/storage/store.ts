@@ -14,12 +14,13 @@ import type {
 
 /**
  * One key. Lives in its partition's Map, in the LRU list (allkeys-lru only) and, when it has a TTL, in the
- * `volatile` array at `vidx`. `expiresAt` is absolute ms, 0 = none.
+ * `volatile` array at `vidx`. `expiresAt` is absolute ms, 0 = none. `meta` packs the partition (low 14 bits) and
+ * the REFERENCED bit of the CLOCK approximation of LRU, so an access costs one Smi write and no extra field.
  */
 class Entry {
   key: string;
   value: StoreValue;
-  partition: number;
+  meta: number;
   expiresAt: number;
   prev: Entry;
   next: Entry;
@@ -28,13 +29,19 @@ class Entry {
   constructor(key: string, value: StoreValue, partition: number, expiresAt: number) {
     this.key = key;
     this.value = value;
-    this.partition = partition;
+    this.meta = partition;
     this.expiresAt = expiresAt;
     this.prev = this;
     this.next = this;
     this.vidx = -1;
   }
 }
+
+const PARTITION_MASK = MAX_PARTITIONS - 1;
+/** Set on access; the eviction hand clears it and gives the entry a second chance (CLOCK). */
+const REFERENCED = MAX_PARTITIONS;
+/** Second chances the eviction hand gives per eviction before it evicts anyway: bounds the pause after a read-heavy phase. */
+const CLOCK_MAX_SECOND_CHANCES = 64;
 
 /** A live Map iterator kept between SCAN calls so a scan continues in O(COUNT) instead of re-walking the partition. */
 interface ScanState {
@@ -73,6 +80,13 @@ export class Store {
   private listenerErrors = 0;
   private listeners: WriteListener[] = [];
   private rng: number;
+  /** The time snapshot of the current task (see `now`), valid while `snapshotValid`. */
+  private snapshot = 0;
+  private snapshotValid = false;
+  private readonly snapshotTime: boolean;
+  private readonly endSnapshot = (): void => {
+    this.snapshotValid = false;
+  };
   private readonly scanCache = new Map<number, ScanState>();
 
   constructor(options: Partial<StoreOptions> = {}, clock: Clock = systemClock) {
@@ -80,10 +94,11 @@ export class Store {
     this.clock = clock;
     this.maps = Array.from({ length: this.options.partitionCount }, () => new Map<string, Entry>());
     this.partitionBytes = new Float64Array(this.options.partitionCount);
-    this.lru = new Entry('', '', -1, 0);
+    this.lru = new Entry('', '', 0, 0);
     this.useLru = this.options.evictionPolicy === 'allkeys-lru';
     this.maxMemory = this.options.maxMemoryBytes;
     this.rng = this.options.randomSeed || 1;
+    this.snapshotTime = this.options.timeSnapshot === 'task';
   }
 
   // ---------------------------------------------------------------- reads
@@ -96,7 +111,7 @@ export class Store {
       return undefined;
     }
     this.hits++;
-    if (this.useLru) this.touchLru(e);
+    if (this.useLru) e.meta |= REFERENCED;
     return e.value;
   }
 
@@ -109,7 +124,7 @@ export class Store {
   touch(partition: number, key: string): boolean {
     const e = this.lookup(partition, key);
     if (e === undefined) return false;
-    if (this.useLru) this.touchLru(e);
+    if (this.useLru) e.meta |= REFERENCED;
     return true;
   }
 
@@ -123,7 +138,7 @@ export class Store {
     const e = this.lookup(partition, key);
     if (e === undefined) return -2;
     if (e.expiresAt === 0) return -1;
-    return e.expiresAt - this.clock.now();
+    return e.expiresAt - this.now();
   }
 
   /** PEXPIRETIME: absolute expiry ms, -1 when the key has no TTL, -2 when it does not exist. */
@@ -232,10 +247,10 @@ export class Store {
       return undefined;
     }
     this.hits++;
-    if (this.useLru) this.touchLru(e);
+    if (this.useLru) e.meta |= REFERENCED;
     if (options !== undefined) {
       if (options.expiresAt !== undefined) {
-        if (options.expiresAt <= this.clock.now()) this.remove(e, 'del');
+        if (options.expiresAt <= this.now()) this.remove(e, 'del');
         else this.changeTtl(e, options.expiresAt);
       } else if (options.persist === true && e.expiresAt !== 0) {
         this.changeTtl(e, 0);
@@ -259,7 +274,7 @@ export class Store {
       if (condition === 'gt' && (cur === 0 || expiresAt <= cur)) return false;
       if (condition === 'lt' && cur !== 0 && expiresAt >= cur) return false;
     }
-    if (expiresAt <= this.clock.now()) this.remove(e, 'del');
+    if (expiresAt <= this.now()) this.remove(e, 'del');
     else this.changeTtl(e, expiresAt);
     return true;
   }
@@ -368,7 +383,7 @@ export class Store {
    * slot). Writes during iteration are safe (Map iterator semantics).
    */
   *partitionKeys(partition: number): IterableIterator<string> {
-    const now = this.clock.now();
+    const now = this.now();
     for (const e of this.maps[partition]!.values()) {
       if (e.expiresAt === 0 || e.expiresAt >= now) yield e.key;
     }
@@ -387,7 +402,7 @@ export class Store {
     let partition = cursor % MAX_PARTITIONS;
     let position = (cursor - partition) / MAX_PARTITIONS;
     const budget = Math.max(1, Math.floor(count));
-    const now = this.clock.now();
+    const now = this.now();
     let examined = 0;
     const cached = cursor === 0 ? undefined : this.scanCache.get(cursor);
     if (cached !== undefined) this.scanCache.delete(cursor);
@@ -432,7 +447,7 @@ export class Store {
   *exportPartition(partition: number, batchSize = 1000): IterableIterator<ExportedEntry[]> {
     let batch: ExportedEntry[] = [];
     for (const e of this.maps[partition]!.values()) {
-      if (e.expiresAt !== 0 && e.expiresAt < this.clock.now()) continue;
+      if (e.expiresAt !== 0 && e.expiresAt < this.now()) continue;
       batch.push({ key: e.key, value: e.value, expiresAt: e.expiresAt });
       if (batch.length >= batchSize) {
         yield batch;
@@ -448,7 +463,7 @@ export class Store {
    */
   importEntries(partition: number, entries: Iterable<ExportedEntry>): number {
     let n = 0;
-    const now = this.clock.now();
+    const now = this.now();
     for (const x of entries) {
       if (x.expiresAt !== 0 && x.expiresAt <= now) continue;
       const e = this.lookup(partition, x.key);
@@ -494,7 +509,7 @@ export class Store {
     const vol = this.volatile;
     if (vol.length === 0) return 0;
     const deadline = this.clock.monotonic() + budgetMs;
-    const now = this.clock.now();
+    const now = this.now();
     const limit = vol.length;
     let checked = 0;
     let removed = 0;
@@ -551,11 +566,28 @@ export class Store {
 
   // ---------------------------------------------------------------- internals
 
+  /**
+   * The current time for expiry decisions. With timeSnapshot 'task' the clock is read once per task: the first read
+   * queues a microtask that ends the snapshot, so all commands of one socket read (a pipeline) see the same time, as
+   * Redis's per-command time snapshot. Why: on the 2-core VM reading the clock between random Map lookups costs
+   * ~850 ns (vs 50 ns in a tight loop), which made GET on volatile keys 4× slower (docs/BENCHMARKS.md ## storage).
+   */
+  private now(): number {
+    if (this.snapshotValid) return this.snapshot;
+    const t = this.clock.now();
+    if (this.snapshotTime) {
+      this.snapshot = t;
+      this.snapshotValid = true;
+      queueMicrotask(this.endSnapshot);
+    }
+    return t;
+  }
+
   /** The live entry for a key; an expired one is removed here (lazy expiry). Expired means now > expiresAt, as Redis's keyIsExpired. */
   private lookup(partition: number, key: string): Entry | undefined {
     const e = this.maps[partition]!.get(key);
     if (e === undefined) return undefined;
-    if (e.expiresAt !== 0 && e.expiresAt < this.clock.now()) {
+    if (e.expiresAt !== 0 && e.expiresAt < this.now()) {
       this.remove(e, 'expired');
       this.expiredKeys++;
       return undefined;
@@ -569,7 +601,7 @@ export class Store {
     if (options !== undefined) {
       if (options.expiresAt !== undefined) {
         expiresAt = options.expiresAt;
-        if (expiresAt <= this.clock.now()) {
+        if (expiresAt <= this.now()) {
           if (e !== undefined) this.remove(e, 'del');
           return;
         }
@@ -595,7 +627,7 @@ export class Store {
       this.usedBytes += delta;
       this.partitionBytes[partition]! += delta;
       if (expiresAt !== e.expiresAt) this.setTtlField(e, expiresAt);
-      if (this.useLru) this.touchLru(e);
+      if (this.useLru) e.meta |= REFERENCED;
     }
     if (this.listeners.length !== 0) this.emit(partition, 'set', key, v, expiresAt);
   }
@@ -611,7 +643,7 @@ export class Store {
     e.value = value;
     this.usedBytes += delta;
     this.partitionBytes[partition]! += delta;
-    if (this.useLru) this.touchLru(e);
+    if (this.useLru) e.meta |= REFERENCED;
     if (this.listeners.length !== 0) this.emit(partition, 'set', key, value, e.expiresAt);
   }
 
@@ -651,9 +683,24 @@ export class Store {
   private evictOne(protect: Entry | undefined): boolean {
     const policy = this.options.evictionPolicy;
     if (policy === 'allkeys-lru') {
-      let e = this.lru.next;
+      // CLOCK: the list is in insertion order; a referenced entry at the hand gets its bit cleared and moves to the
+      // tail (second chance); the first unreferenced one goes. Exact LRU (move-to-tail on every GET) measured at half
+      // the GET throughput because of the neighbours' cache misses; see docs/BENCHMARKS.md ## storage.
+      const sentinel = this.lru;
+      let e = sentinel.next;
+      for (let chances = 0; e !== sentinel && chances < CLOCK_MAX_SECOND_CHANCES; chances++) {
+        if (e !== protect && (e.meta & REFERENCED) === 0) break;
+        const next = e.next;
+        if (e !== protect) {
+          e.meta &= PARTITION_MASK;
+          unlink(e);
+          linkBefore(e, sentinel);
+        }
+        e = next;
+      }
+      if (e === sentinel) e = e.next;
       if (e === protect) e = e.next;
-      if (e === this.lru) return false;
+      if (e === sentinel) return false;
       this.remove(e, 'evicted');
       this.evictions++;
       return true;
@@ -668,7 +715,7 @@ export class Store {
       }
       if (best === undefined) best = vol.find((c) => c !== protect);
       if (best === undefined) return false;
-      if (best.expiresAt < this.clock.now()) {
+      if (best.expiresAt < this.now()) {
         this.remove(best, 'expired');
         this.expiredKeys++;
       } else {
@@ -681,7 +728,7 @@ export class Store {
   }
 
   private remove(e: Entry, kind: WriteKind): void {
-    const p = e.partition;
+    const p = e.meta & PARTITION_MASK;
     this.maps[p]!.delete(e.key);
     if (this.useLru) unlink(e);
     if (e.vidx >= 0) this.removeVolatile(e);
@@ -695,7 +742,7 @@ export class Store {
   /** Sets a TTL (0 = persist) and tells listeners. */
   private changeTtl(e: Entry, expiresAt: number): void {
     this.setTtlField(e, expiresAt);
-    if (this.listeners.length !== 0) this.emit(e.partition, 'expire', e.key, undefined, expiresAt);
+    if (this.listeners.length !== 0) this.emit(e.meta & PARTITION_MASK, 'expire', e.key, undefined, expiresAt);
   }
 
   private setTtlField(e: Entry, expiresAt: number): void {
@@ -721,12 +768,6 @@ export class Store {
       last.vidx = e.vidx;
     }
     e.vidx = -1;
-  }
-
-  private touchLru(e: Entry): void {
-    if (e.next === this.lru) return;
-    unlink(e);
-    linkBefore(e, this.lru);
   }
 
   /** xorshift32: the store's own PRNG, seeded from options (no Math.random in logic). */

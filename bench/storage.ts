@@ -1,0 +1,172 @@
+/**
+ * Storage engine micro-benchmark: GET/SET ops/s and bytes per key for 1M keys of 16 bytes with 100-byte values, the
+ * Store against a plain Map baseline in the same run, plus steady-state eviction and the active-expiry pause.
+ * `npm run bench -- storage` (env BENCH_KEYS to change the key count). Prints a table, then one JSON line.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Store } from '../src/storage/index.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const N = Number(process.env.BENCH_KEYS ?? 1_000_000);
+const VALUE_BYTES = 100;
+const PARTITIONS = 256;
+
+/** Keys as the node makes them: flat latin1 strings sliced out of a request buffer. */
+function makeKeys(n: number): string[] {
+  const keys = new Array<string>(n);
+  for (let i = 0; i < n; i++) keys[i] = Buffer.from(`key:${String(i).padStart(12, '0')}`, 'latin1').toString('latin1');
+  return keys;
+}
+
+/** Values as they arrive: 100-byte views into a larger socket read buffer (so a store must copy them). */
+const socket = Buffer.alloc(64 * 1024, 'x');
+const value = (i: number) => socket.subarray(i & 1023, (i & 1023) + VALUE_BYTES);
+
+function heapBytes(): number {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external + m.arrayBuffers;
+}
+
+function opsPerSec(n: number, fn: () => void): number {
+  const t0 = performance.now();
+  fn();
+  return (n / (performance.now() - t0)) * 1000;
+}
+
+/** A fixed pseudo-random access order (xorshift), the same for every contestant. */
+function order(n: number): Uint32Array {
+  const out = new Uint32Array(n);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = (x >>> 0) % n;
+  }
+  return out;
+}
+
+interface Row {
+  name: string;
+  setOps: number;
+  getOps: number;
+  bytesPerKey: number;
+}
+
+export default function run(): void {
+  const keys = makeKeys(N);
+  const idx = order(N);
+  const rows: Row[] = [];
+  let sink = 0;
+
+  {
+    const base = heapBytes();
+    const map = new Map<string, Buffer>();
+    const setOps = opsPerSec(N, () => {
+      for (let i = 0; i < N; i++) map.set(keys[i]!, Buffer.from(value(i)));
+    });
+    const getOps = opsPerSec(N, () => {
+      for (let i = 0; i < N; i++) sink += map.get(keys[idx[i]!]!)!.length;
+    });
+    rows.push({ name: 'Map<string, Buffer> (copy)', setOps, getOps, bytesPerKey: (heapBytes() - base) / N });
+    map.clear();
+  }
+  {
+    const base = heapBytes();
+    const map = new Map<string, string>();
+    const setOps = opsPerSec(N, () => {
+      for (let i = 0; i < N; i++) map.set(keys[i]!, value(i).toString('latin1'));
+    });
+    const getOps = opsPerSec(N, () => {
+      for (let i = 0; i < N; i++) sink += map.get(keys[idx[i]!]!)!.length;
+    });
+    rows.push({ name: 'Map<string, latin1 string>', setOps, getOps, bytesPerKey: (heapBytes() - base) / N });
+    map.clear();
+  }
+  let accounted = 0;
+  {
+    const base = heapBytes();
+    const store = new Store({ partitionCount: PARTITIONS });
+    const setOps = opsPerSec(N, () => {
+      for (let i = 0; i < N; i++) store.set(i & (PARTITIONS - 1), keys[i]!, value(i));
+    });
+    const getOps = opsPerSec(N, () => {
+      for (let i = 0; i < N; i++) {
+        const j = idx[i]!;
+        sink += store.get(j & (PARTITIONS - 1), keys[j]!)!.length;
+      }
+    });
+    accounted = store.memoryUsed / N;
+    rows.push({ name: 'Store (allkeys-lru, no limit)', setOps, getOps, bytesPerKey: (heapBytes() - base) / N });
+    store.flushAll();
+  }
+  {
+    const base = heapBytes();
+    const store = new Store({ partitionCount: PARTITIONS });
+    const far = Date.now() + 3_600_000;
+    const setOps = opsPerSec(N, () => {
+      for (let i = 0; i < N; i++) store.set(i & (PARTITIONS - 1), keys[i]!, value(i), { expiresAt: far + i });
+    });
+    const getOps = opsPerSec(N, () => {
+      for (let i = 0; i < N; i++) {
+        const j = idx[i]!;
+        sink += store.get(j & (PARTITIONS - 1), keys[j]!)!.length;
+      }
+    });
+    rows.push({ name: 'Store, every key with a TTL', setOps, getOps, bytesPerKey: (heapBytes() - base) / N });
+    store.flushAll();
+  }
+  // Steady-state eviction: the limit holds half the keys, so every new SET evicts one.
+  let evictOps = 0;
+  {
+    const half = Math.floor(N / 2);
+    const store = new Store({ partitionCount: PARTITIONS, maxMemoryBytes: Math.ceil(accounted * half) });
+    for (let i = 0; i < half; i++) store.set(i & (PARTITIONS - 1), keys[i]!, value(i));
+    evictOps = opsPerSec(N - half, () => {
+      for (let i = half; i < N; i++) store.set(i & (PARTITIONS - 1), keys[i]!, value(i));
+    });
+    if (store.stats().evictions < (N - half) * 0.9) throw new Error('eviction bench did not evict');
+    store.flushAll();
+  }
+  // Active expiry pause: 1M volatile keys, 10% expired; the longest single 1 ms-budget cycle.
+  let maxPauseMs = 0;
+  let cycles = 0;
+  {
+    let now = Date.now();
+    const clock = { now: () => now, monotonic: () => performance.now(), setTimeout: () => ({ cancel() {} }), setInterval: () => ({ cancel() {} }) };
+    const store = new Store({ partitionCount: PARTITIONS }, clock);
+    for (let i = 0; i < N; i++) store.set(i & (PARTITIONS - 1), keys[i]!, value(i), { expiresAt: now + (i % 10 === 0 ? 10 : 3_600_000) });
+    now += 11;
+    const target = N - N / 10;
+    while (store.dbsize() > target && cycles < 100_000) {
+      const t0 = performance.now();
+      store.activeExpireCycle(1);
+      maxPauseMs = Math.max(maxPauseMs, performance.now() - t0);
+      cycles++;
+    }
+    store.flushAll();
+  }
+
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  console.log(`storage: ${N.toLocaleString('en-US')} keys, 16-byte keys, ${VALUE_BYTES}-byte values, ${PARTITIONS} partitions, node ${process.version}`);
+  console.log('| contestant | SET ops/s | GET ops/s | heap bytes/key |');
+  console.log('|---|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.name} | ${fmt(r.setOps)} | ${fmt(r.getOps)} | ${r.bytesPerKey.toFixed(1)} |`);
+  console.log(`accounted bytes/key (entryCost): ${accounted.toFixed(1)}`);
+  console.log(`SET with eviction at the limit: ${fmt(evictOps)} ops/s`);
+  console.log(`active expiry of ${fmt(N / 10)} keys among ${fmt(N)}: ${cycles} cycles of 1 ms budget, longest ${maxPauseMs.toFixed(2)} ms`);
+  const store = rows[2]!;
+  const map = rows[0]!;
+  console.log(JSON.stringify({
+    bench: 'storage', keys: N, valueBytes: VALUE_BYTES,
+    rows: rows.map((r) => ({ name: r.name, setOps: Math.round(r.setOps), getOps: Math.round(r.getOps), bytesPerKey: Math.round(r.bytesPerKey) })),
+    storeVsMapSet: +(store.setOps / map.setOps).toFixed(2), storeVsMapGet: +(store.getOps / map.getOps).toFixed(2),
+    accountedBytesPerKey: Math.round(accounted), evictingSetOps: Math.round(evictOps), activeExpireMaxPauseMs: +maxPauseMs.toFixed(2),
+    sink: sink > 0,
+  }));
+}
