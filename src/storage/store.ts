@@ -509,6 +509,7 @@ export class Store {
     const vol = this.volatile;
     if (vol.length === 0) return 0;
     const deadline = this.clock.monotonic() + budgetMs;
+    this.snapshotValid = false; // a cycle runs from a timer: always take a fresh time
     const now = this.now();
     const limit = vol.length;
     let checked = 0;
