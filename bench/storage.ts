@@ -29,7 +29,7 @@ function heapBytes(): number {
   gc();
   gc();
   const m = process.memoryUsage();
-  return m.heapUsed + m.external + m.arrayBuffers;
+  return m.heapUsed + m.external; // `external` includes `arrayBuffers`
 }
 
 function opsPerSec(n: number, fn: () => void): number {

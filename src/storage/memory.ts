@@ -26,11 +26,14 @@ export const BUFFER_OVERHEAD_BYTES = 200;
 /** Values up to this length are kept as one-byte V8 strings (compact, no malloc); longer ones as Buffers. */
 export const MAX_STRING_VALUE_BYTES = Math.min(constants.MAX_STRING_LENGTH, 512 * 1024 * 1024);
 
-/** The accounted cost of an entry with this key and value. */
+/**
+ * The accounted cost of an entry with this key and value. A stored Buffer counts its whole allocation (an APPEND
+ * buffer's spare capacity included); the store only keeps Buffers that own their ArrayBuffer (values.ts).
+ */
 export function entryCost(key: string, value: StoreValue): number {
   return typeof value === 'string'
     ? ENTRY_OVERHEAD_BYTES + key.length + value.length
-    : ENTRY_OVERHEAD_BYTES + BUFFER_OVERHEAD_BYTES + key.length + value.length;
+    : ENTRY_OVERHEAD_BYTES + BUFFER_OVERHEAD_BYTES + key.length + value.buffer.byteLength;
 }
 
 /** Bytes of a value (a latin1 string has one char per byte). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../testing/manual-clock.js';
 import { isRingleaderError } from '../shared/errors.js';
 import { NODE_ERRORS } from '../protocol/errors/index.js';
-import { Store, type SetOptions, type StoreValue } from './index.js';
+import { entryCost, Store, type SetOptions, type StoreValue } from './index.js';
 
 function setup(options: ConstructorParameters<typeof Store>[0] = {}) {
   const clock = new ManualClock();
@@ -282,4 +282,34 @@ test("timeSnapshot 'task' reads the clock once per task: a pipeline sees one tim
   await Promise.resolve();
   assert.equal(store.get(0, 'k'), undefined, 'a later task reads the clock again');
   assert.equal(store.stats().expiredKeys, 1);
+});
+
+test('APPEND past 4 KB grows an owned buffer: amortized, byte-exact, accounted by capacity', () => {
+  const { store } = setup();
+  const chunk = Buffer.from(Array.from({ length: 100 }, (_, i) => (i * 7) & 255));
+  const expected: Buffer[] = [];
+  for (let i = 0; i < 1000; i++) {
+    store.append(0, 'log', i % 2 === 0 ? chunk : chunk.toString('latin1'));
+    expected.push(chunk);
+  }
+  const got = store.get(0, 'log')!;
+  assert.ok(Buffer.isBuffer(got), 'a large appended value is kept as a Buffer');
+  assert.deepEqual(got, Buffer.concat(expected));
+  assert.equal(store.strlen(0, 'log'), 100_000);
+  const capacity = got.buffer.byteLength;
+  assert.ok(capacity >= 100_000 && capacity <= 200_000, `capacity ${capacity}`);
+  assert.equal(store.memoryUsed, entryCost('log', got), 'accounted with its spare capacity');
+});
+
+test('a value returned by GET never changes under later APPEND or SETRANGE', () => {
+  const { store } = setup();
+  store.set(0, 'k', 'x'.repeat(5000));
+  store.append(0, 'k', 'y'); // now an owned buffer with spare room
+  const before = store.get(0, 'k')!;
+  const copy = Buffer.from(before as Buffer);
+  store.append(0, 'k', 'zzz'); // grows in place, after the old length
+  store.setRange(0, 'k', 0, 'ABC'); // must copy, not write into the bytes `before` shows
+  assert.deepEqual(before, copy);
+  assert.equal(str(store.getRange(0, 'k', 0, 2)), 'ABC');
+  assert.equal(str(store.getRange(0, 'k', -4, -1)), 'yzzz');
 });

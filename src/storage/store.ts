@@ -4,7 +4,8 @@
  */
 import { systemClock, type Clock } from '../shared/clock.js';
 import { errorFrom, NODE_ERRORS } from '../protocol/errors/index.js';
-import { entryCost, MAX_STRING_VALUE_BYTES } from './memory.js';
+import { entryCost } from './memory.js';
+import { appendCost, appendValue, overwriteCost, overwriteValue, ownValue } from './values.js';
 import { addInt64, formatFloat, parseFloatStrict, parseInt64 } from './numbers.js';
 import { MAX_PARTITIONS, resolveStoreOptions, type StoreOptions } from './options.js';
 import type {
@@ -337,8 +338,10 @@ export class Store {
     const newLength = e.value.length + value.length;
     if (value.length === 0) return newLength;
     this.checkLength(newLength);
-    this.reserve(newLength - e.value.length, e);
-    this.update(partition, key, e, concat(e.value, value, newLength));
+    const max = this.options.maxValueBytes;
+    // Reserve before building: the check bounds process memory too, not just the accounting.
+    this.reserve(appendCost(key, e.value, newLength, max) - entryCost(key, e.value), e);
+    this.update(partition, key, e, appendValue(e.value, value, newLength, max));
     return newLength;
   }
 
@@ -355,8 +358,8 @@ export class Store {
     const newLength = Math.max(oldLength, offset + value.length);
     this.checkLength(offset + value.length);
     // Reserve before building the new value: the check bounds process memory too, not just the accounting.
-    this.reserve(newLength - oldLength + (e === undefined ? entryCost(key, '') : 0), e);
-    const next = overwrite(e === undefined ? '' : e.value, offset, value, newLength);
+    this.reserve(overwriteCost(key, newLength) - (e === undefined ? 0 : entryCost(key, e.value)), e);
+    const next = overwriteValue(e === undefined ? '' : e.value, offset, value, newLength);
     this.update(partition, key, e, next);
     return newLength;
   }
@@ -648,12 +651,10 @@ export class Store {
     if (this.listeners.length !== 0) this.emit(partition, 'set', key, value, e.expiresAt);
   }
 
-  /** Copies a caller's value into the form the store keeps (see memory.ts); checks maxValueBytes. */
+  /** Copies a caller's value into the form the store keeps (values.ts); checks maxValueBytes. */
   private normalize(value: StoreValue): StoreValue {
     this.checkLength(value.length);
-    if (typeof value === 'string') return value;
-    // Copy: a Buffer from the socket is usually a view into a large read buffer that must not be retained.
-    return value.length <= MAX_STRING_VALUE_BYTES ? value.toString('latin1') : Buffer.from(value);
+    return ownValue(value);
   }
 
   private checkLength(length: number): void {
@@ -805,30 +806,4 @@ function linkBefore(e: Entry, at: Entry): void {
   e.next = at;
   at.prev.next = e;
   at.prev = e;
-}
-
-/** a + b as one value of `length` bytes. */
-function concat(a: StoreValue, b: StoreValue, length: number): StoreValue {
-  if (length <= MAX_STRING_VALUE_BYTES) {
-    return (typeof a === 'string' ? a : a.toString('latin1')) + (typeof b === 'string' ? b : b.toString('latin1'));
-  }
-  return Buffer.concat([toBuf(a), toBuf(b)], length);
-}
-
-/** `base` with `value` written at `offset`, zero-padded, `length` bytes long. */
-function overwrite(base: StoreValue, offset: number, value: StoreValue, length: number): StoreValue {
-  if (length <= MAX_STRING_VALUE_BYTES) {
-    const s = typeof base === 'string' ? base : base.toString('latin1');
-    const v = typeof value === 'string' ? value : value.toString('latin1');
-    const head = offset <= s.length ? s.slice(0, offset) : s + '\0'.repeat(offset - s.length);
-    return head + v + s.slice(offset + v.length);
-  }
-  const out = Buffer.alloc(length);
-  toBuf(base).copy(out, 0);
-  toBuf(value).copy(out, offset);
-  return out;
-}
-
-function toBuf(v: StoreValue): Buffer {
-  return typeof v === 'string' ? Buffer.from(v, 'latin1') : v;
 }
