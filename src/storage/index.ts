@@ -17,7 +17,9 @@ export {
   DEFAULT_STORE_OPTIONS, EVICTION_POLICIES, MAX_PARTITIONS, MAX_VALUE_BYTES_LIMIT, parseBytes, resolveStoreOptions,
   type EvictionPolicy, type StoreOptions,
 } from './options.js';
-export { ENTRY_OVERHEAD_BYTES, BUFFER_OVERHEAD_BYTES, entryCost, valueByteLength, valueToBuffer } from './memory.js';
+export {
+  ENTRY_OVERHEAD_BYTES, BUFFER_OVERHEAD_BYTES, entryCost, recommendedHeapLimitMb, valueByteLength, valueToBuffer,
+} from './memory.js';
 export { addInt64, formatFloat, parseFloatStrict, parseInt64 } from './numbers.js';
 export type {
   ExpireCondition, ExportedEntry, GetExOptions, PartitionStats, ScanResult, SetOptions, StoreStats, StoreValue,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_STORE_OPTIONS, parseBytes, resolveStoreOptions, Store } from './index.js';
+import { DEFAULT_STORE_OPTIONS, parseBytes, recommendedHeapLimitMb, resolveStoreOptions, Store } from './index.js';
 
 test('parseBytes reads redis.conf sizes', () => {
   const cases: Array<[string, number]> = [
@@ -27,4 +27,10 @@ test('resolveStoreOptions fills defaults and names the bad option', () => {
     [{ evictionSamples: 0 }, /evictionSamples/],
   ];
   for (const [o, re] of bad) assert.throws(() => new Store(o), (e: unknown) => e instanceof TypeError && re.test(e.message));
+});
+
+test('recommendedHeapLimitMb leaves room for garbage above maxmemory', () => {
+  assert.equal(recommendedHeapLimitMb(0), undefined);
+  assert.equal(recommendedHeapLimitMb(parseBytes('256mb')), 448);
+  assert.equal(recommendedHeapLimitMb(parseBytes('64mb')), 160);
 });
