@@ -1,0 +1,147 @@
+import { TypedEvents } from '../shared/events.js';
+import type { TimerHandle } from '../shared/clock.js';
+import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
+import type { HeartbeatResponse, JoinRequest, JoinResponse, MemberState } from '../protocol/control.js';
+import { COORDINATOR_ERRORS } from '../protocol/errors/index.js';
+import type { CoordinatorClient } from './client.js';
+
+export interface MemberSessionOptions {
+  /** What to join as. Re-joins (after MEMBER_DEAD / MEMBER_NOT_FOUND) use the same request. */
+  member: JoinRequest;
+  /** The last table epoch this node has applied; read before every heartbeat. */
+  appliedEpoch: () => number;
+}
+
+/**
+ * Events of a MemberSession. Listeners must not throw or block.
+ * - `joined`: after each successful join; `rejoin` is true when the coordinator had declared this member dead (or
+ *   forgotten it): the node must treat every partition it held as fenced (drop or re-fetch) and follow the new tables.
+ * - `state`: the coordinator's view of this member changed (joining, active, suspect, leaving, left...).
+ * - `heartbeat`: each answered heartbeat.
+ * - `error`: a heartbeat or join failed (the session keeps trying until stop()).
+ * - `left`: the graceful leave completed (state `left`); heartbeats have stopped.
+ */
+export interface MemberSessionEvents {
+  joined: (info: JoinResponse, rejoin: boolean) => void;
+  state: (state: MemberState) => void;
+  heartbeat: (response: HeartbeatResponse) => void;
+  error: (err: RingleaderError | Error) => void;
+  left: () => void;
+}
+
+/**
+ * A node's membership: joins, heartbeats every `heartbeatMs` (as the coordinator says), joins again as a new
+ * incarnation when the coordinator answers MEMBER_DEAD or MEMBER_NOT_FOUND, and leaves gracefully. It knows nothing
+ * about what a node does with tables; feed it `appliedEpoch` and listen to its events.
+ *
+ * Heartbeats never overlap: the next one is scheduled when the previous one finished, on a fixed cadence from its start.
+ */
+export class MemberSession {
+  private readonly events: TypedEvents<MemberSessionEvents>;
+  private info: JoinResponse | null = null;
+  private currentState: MemberState | null = null;
+  private timer: TimerHandle | null = null;
+  private stopped = false;
+  private leaving = false;
+  private leftResolvers: Array<() => void> = [];
+
+  constructor(
+    private readonly client: CoordinatorClient,
+    private readonly options: MemberSessionOptions,
+  ) {
+    this.events = new TypedEvents<MemberSessionEvents>((err) => client.options.logger.error({ err }, 'member session listener threw'));
+  }
+
+  on<K extends keyof MemberSessionEvents>(event: K, fn: MemberSessionEvents[K]): () => void {
+    return this.events.on(event, fn);
+  }
+
+  /** The member id (deterministic from the name), once joined. */
+  get id(): string | null {
+    return this.info?.id ?? null;
+  }
+
+  get incarnation(): number | null {
+    return this.info?.incarnation ?? null;
+  }
+
+  get state(): MemberState | null {
+    return this.currentState;
+  }
+
+  /** Joins (throws what join throws: INVALID_REQUEST, DUPLICATE_MEMBER_NAME, COORDINATOR_UNAVAILABLE...) and starts heartbeating. */
+  async start(): Promise<JoinResponse> {
+    const info = await this.join(false);
+    this.schedule(0);
+    return info;
+  }
+
+  /** Stops heartbeating without leaving (the coordinator will declare the member dead). Idempotent. */
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+  }
+
+  /**
+   * Leaves gracefully: the member goes `leaving` (its partitions are handed over while it keeps heartbeating and
+   * serving), and the promise resolves once the coordinator reports `left`. Pair with a timeout if you cannot wait.
+   */
+  async leave(): Promise<void> {
+    if (!this.info) throw new Error('leave() before start()');
+    this.leaving = true;
+    const done = new Promise<void>((resolve) => this.leftResolvers.push(resolve));
+    const res = await this.client.leave(this.info.id);
+    this.setState(res.state);
+    if (res.state === 'left') this.finishLeave();
+    return done;
+  }
+
+  private async join(rejoin: boolean): Promise<JoinResponse> {
+    const info = await this.client.join(this.options.member);
+    this.info = info;
+    this.events.emit('joined', info, rejoin);
+    return info;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = this.client.options.clock.setTimeout(() => void this.beat(), delayMs);
+  }
+
+  private async beat(): Promise<void> {
+    if (this.stopped || !this.info) return;
+    const started = this.client.options.clock.monotonic();
+    try {
+      const res = await this.client.heartbeat(this.info.id, this.options.appliedEpoch(), this.info.incarnation);
+      this.events.emit('heartbeat', res);
+      this.setState(res.state);
+      if (res.state === 'left') return this.finishLeave();
+    } catch (err) {
+      this.events.emit('error', err as Error);
+      if (isRingleaderError(err) && (err.code === COORDINATOR_ERRORS.MEMBER_DEAD.code || err.code === COORDINATOR_ERRORS.MEMBER_NOT_FOUND.code)) {
+        if (this.leaving) return this.finishLeave();
+        try {
+          await this.join(true);
+        } catch (joinErr) {
+          this.events.emit('error', joinErr as Error);
+        }
+      }
+    }
+    const interval = this.info.heartbeatMs;
+    const elapsed = this.client.options.clock.monotonic() - started;
+    this.schedule(Math.max(0, interval - elapsed));
+  }
+
+  private setState(state: MemberState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.events.emit('state', state);
+  }
+
+  private finishLeave(): void {
+    this.setState('left');
+    this.stop();
+    this.events.emit('left');
+    for (const r of this.leftResolvers.splice(0)) r();
+  }
+}
