@@ -7,56 +7,18 @@ import { errorFrom, NODE_ERRORS } from '../protocol/errors/index.js';
 import { entryCost } from './memory.js';
 import { appendCost, appendValue, overwriteCost, overwriteValue, ownValue } from './values.js';
 import { addInt64, formatFloat, parseFloatStrict, parseInt64 } from './numbers.js';
-import { MAX_PARTITIONS, resolveStoreOptions, type StoreOptions } from './options.js';
+import { CLOCK_MAX_SECOND_CHANCES, Entry, linkBefore, PARTITION_MASK, REFERENCED, unlink } from './entry.js';
+import { resolveStoreOptions, type StoreOptions } from './options.js';
+import { ScanCursors } from './scan.js';
 import type {
   ExpireCondition, ExportedEntry, GetExOptions, PartitionStats, ScanResult, SetOptions, StoreStats, StoreValue,
   WriteEvent, WriteKind, WriteListener,
 } from './types.js';
 
-/**
- * One key. Lives in its partition's Map, in the LRU list (allkeys-lru only) and, when it has a TTL, in the
- * `volatile` array at `vidx`. `expiresAt` is absolute ms, 0 = none. `meta` packs the partition (low 14 bits) and
- * the REFERENCED bit of the CLOCK approximation of LRU, so an access costs one Smi write and no extra field.
- */
-class Entry {
-  key: string;
-  value: StoreValue;
-  meta: number;
-  expiresAt: number;
-  prev: Entry;
-  next: Entry;
-  vidx: number;
-
-  constructor(key: string, value: StoreValue, partition: number, expiresAt: number) {
-    this.key = key;
-    this.value = value;
-    this.meta = partition;
-    this.expiresAt = expiresAt;
-    this.prev = this;
-    this.next = this;
-    this.vidx = -1;
-  }
-}
-
-const PARTITION_MASK = MAX_PARTITIONS - 1;
-/** Set on access; the eviction hand clears it and gives the entry a second chance (CLOCK). */
-const REFERENCED = MAX_PARTITIONS;
-/** Second chances the eviction hand gives per eviction before it evicts anyway: bounds the pause after a read-heavy phase. */
-const CLOCK_MAX_SECOND_CHANCES = 64;
-
-/** A live Map iterator kept between SCAN calls so a scan continues in O(COUNT) instead of re-walking the partition. */
-interface ScanState {
-  partition: number;
-  position: number;
-  iterator: Iterator<string>;
-}
-
 /** Active expiry examines at least this many volatile keys per cycle (cheap: ~20 µs) before applying the 10%-stale rule. */
 const ACTIVE_EXPIRE_MIN_CHECKS = 1000;
 /** Batch between clock reads in the active cycle; also Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP. */
 const ACTIVE_EXPIRE_BATCH = 20;
-/** Live SCAN iterators kept; older ones are dropped and their scans fall back to walking to the cursor position. */
-const SCAN_CACHE_SIZE = 64;
 
 const OOM_MESSAGE = "command not allowed when used memory > 'maxmemory'.";
 
@@ -65,7 +27,7 @@ export class Store {
   private readonly clock: Clock;
   private readonly maps: Map<string, Entry>[];
   private readonly partitionBytes: Float64Array;
-  /** LRU list sentinel: `lru.next` is the least recently used entry, `lru.prev` the most recent. */
+  /** Sentinel of the CLOCK list (allkeys-lru only): `lru.next` is where the eviction hand looks, new entries go before the sentinel. */
   private readonly lru: Entry;
   private readonly useLru: boolean;
   private readonly volatile: Entry[] = [];
@@ -88,7 +50,7 @@ export class Store {
   private readonly endSnapshot = (): void => {
     this.snapshotValid = false;
   };
-  private readonly scanCache = new Map<number, ScanState>();
+  private readonly cursors = new ScanCursors();
 
   constructor(options: Partial<StoreOptions> = {}, clock: Clock = systemClock) {
     this.options = Object.freeze(resolveStoreOptions(options));
@@ -395,52 +357,10 @@ export class Store {
   /**
    * SCAN over the partitions `owns` accepts (all when omitted), in partition order. `count` is the work per call
    * (entries examined, as Redis's COUNT hint); `match` filters returned keys. Cursor = position × 16384 + partition,
-   * 0 to start and when done. Without writes every key is returned exactly once; with writes, a key present for the
-   * whole scan is returned at least once as long as the cursor's live iterator is still cached (SCAN_CACHE_SIZE
-   * concurrent scans), otherwise keys may be missed or repeated if deletions happen in the same partition.
+   * 0 to start and when done. Guarantees in scan.ts: without writes every key exactly once.
    */
   scan(cursor: number, count: number, owns?: (partition: number) => boolean, match?: (key: string) => boolean): ScanResult {
-    const keys: string[] = [];
-    if (!Number.isSafeInteger(cursor) || cursor < 0) cursor = 0;
-    let partition = cursor % MAX_PARTITIONS;
-    let position = (cursor - partition) / MAX_PARTITIONS;
-    const budget = Math.max(1, Math.floor(count));
-    const now = this.now();
-    let examined = 0;
-    const cached = cursor === 0 ? undefined : this.scanCache.get(cursor);
-    if (cached !== undefined) this.scanCache.delete(cursor);
-    while (partition < this.options.partitionCount) {
-      if (owns !== undefined && !owns(partition)) {
-        partition++;
-        position = 0;
-        continue;
-      }
-      let it: Iterator<string>;
-      if (cached !== undefined && cached.partition === partition && cached.position === position) {
-        it = cached.iterator;
-      } else {
-        it = this.maps[partition]!.keys();
-        for (let i = 0; i < position; i++) if (it.next().done === true) break;
-      }
-      for (;;) {
-        if (examined >= budget) {
-          const next = position * MAX_PARTITIONS + partition;
-          if (this.scanCache.size >= SCAN_CACHE_SIZE) this.scanCache.delete(this.scanCache.keys().next().value!);
-          this.scanCache.set(next, { partition, position, iterator: it });
-          return { cursor: next, keys };
-        }
-        const r = it.next();
-        if (r.done === true) break;
-        position++;
-        examined++;
-        const e = this.maps[partition]!.get(r.value);
-        if (e === undefined || (e.expiresAt !== 0 && e.expiresAt < now)) continue;
-        if (match === undefined || match(r.value)) keys.push(r.value);
-      }
-      partition++;
-      position = 0;
-    }
-    return { cursor: 0, keys };
+    return this.cursors.scan(this.maps, cursor, count, this.now(), owns, match);
   }
 
   /**
@@ -792,18 +712,4 @@ export class Store {
       }
     }
   }
-}
-
-function unlink(e: Entry): void {
-  e.prev.next = e.next;
-  e.next.prev = e.prev;
-  e.prev = e;
-  e.next = e;
-}
-
-function linkBefore(e: Entry, at: Entry): void {
-  e.prev = at.prev;
-  e.next = at;
-  at.prev.next = e;
-  at.prev = e;
 }
