@@ -3,8 +3,8 @@
  * its result. Pure functions; the node may use them to parse arguments too.
  */
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
 /** Integers this long (sign included) are always exact as a JS number: |n| < 10^15 < 2^53. */
 const SAFE_DIGITS = 15;
 const INT_RE = /^(?:0|-?[1-9][0-9]{0,18})$/;

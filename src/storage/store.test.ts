@@ -179,6 +179,9 @@ test('INCR family: integer semantics, TTL kept, exact int64 edges, errors', () =
   store.set(0, 's', '9007199254740991');
   assert.equal(store.incrBy(0, 's', 1), 9007199254740992n, 'past 2^53 the result is exact (bigint)');
 
+  for (const badDelta of [1.5, 2 ** 53, Number.NaN, 2n ** 63n]) {
+    throwsCode(() => store.incrBy(0, 'n', badDelta), NODE_ERRORS.NOT_INTEGER.code, 'value is not an integer or out of range');
+  }
   for (const bad of ['abc', '', ' 1', '1 ', '+1', '01', '-0', '1.5', '9223372036854775808', '-9223372036854775809', '1e3', '0x10']) {
     store.set(0, 'bad', bad);
     throwsCode(() => store.incrBy(0, 'bad', 1), NODE_ERRORS.NOT_INTEGER.code, 'value is not an integer or out of range');

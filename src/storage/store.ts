@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { errorFrom, NODE_ERRORS } from '../protocol/errors/index.js';
 import { entryCost } from './memory.js';
 import { appendCost, appendValue, overwriteCost, overwriteValue, ownValue } from './values.js';
-import { addInt64, formatFloat, parseFloatStrict, parseInt64 } from './numbers.js';
+import { addInt64, formatFloat, INT64_MAX, INT64_MIN, parseFloatStrict, parseInt64 } from './numbers.js';
 import { CLOCK_MAX_SECOND_CHANCES, Entry, linkBefore, PARTITION_MASK, REFERENCED, unlink } from './entry.js';
 import { resolveStoreOptions, type StoreOptions } from './options.js';
 import { ScanCursors } from './scan.js';
@@ -256,6 +256,9 @@ export class Store {
    * Throws NOT_INTEGER when the value is not an int64, INCR_OVERFLOW when the result leaves int64, OOM.
    */
   incrBy(partition: number, key: string, delta: number | bigint): number | bigint {
+    if (typeof delta === 'number' ? !Number.isSafeInteger(delta) : delta < INT64_MIN || delta > INT64_MAX) {
+      throw errorFrom(NODE_ERRORS.NOT_INTEGER, 'value is not an integer or out of range');
+    }
     const e = this.lookup(partition, key);
     let cur: number | bigint = 0;
     if (e !== undefined) {
