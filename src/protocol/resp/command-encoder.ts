@@ -22,17 +22,17 @@ export function encodeCommand(args: readonly CommandArg[]): Buffer {
   const out = Buffer.allocUnsafe(total);
   let p = 0;
   out[p++] = 42; // '*'
-  p += out.latin1Write(String(n), p);
+  p += out.write(String(n), p, 'latin1');
   out[p++] = 13;
   out[p++] = 10;
   for (let i = 0; i < n; i++) {
     const v = strs[i]!;
     const len = lens[i]!;
     out[p++] = 36; // '$'
-    p += out.latin1Write(String(len), p);
+    p += out.write(String(len), p, 'latin1');
     out[p++] = 13;
     out[p++] = 10;
-    if (typeof v === 'string') p += out.utf8Write(v, p, len);
+    if (typeof v === 'string') p += out.write(v, p, len, 'utf8');
     else p += v.copy(out, p);
     out[p++] = 13;
     out[p++] = 10;

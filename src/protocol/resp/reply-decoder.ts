@@ -130,7 +130,7 @@ export class ReplyDecoder {
   private readLine(): string | typeof INCOMPLETE {
     const end = this.lineEnd();
     if (end < 0) return INCOMPLETE;
-    const s = this.buf.latin1Slice(this.pos, end);
+    const s = this.buf.toString('latin1', this.pos, end);
     this.pos = end + 2;
     return s;
   }
@@ -158,7 +158,7 @@ export class ReplyDecoder {
     let n = 0;
     for (; i < end; i++) {
       const c = b[i]! - 48;
-      if (c < 0 || c > 9) throw new RespProtocolError(`invalid integer ${JSON.stringify(b.latin1Slice(this.pos, end))}`);
+      if (c < 0 || c > 9) throw new RespProtocolError(`invalid integer ${JSON.stringify(b.toString('latin1', this.pos, end))}`);
       n = n * 10 + c;
     }
     if (!Number.isSafeInteger(n)) throw new RespProtocolError('length or count out of range');
