@@ -5,7 +5,7 @@
 import { systemClock, type Clock } from '../shared/clock.js';
 import { errorFrom, NODE_ERRORS } from '../protocol/errors/index.js';
 import { entryCost } from './memory.js';
-import { appendCost, appendValue, overwriteCost, overwriteValue, ownValue } from './values.js';
+import { appendCost, appendValue, overwriteValue, ownValue, plainCost } from './values.js';
 import { addInt64, formatFloat, INT64_MAX, INT64_MIN, parseFloatStrict, parseInt64 } from './numbers.js';
 import { CLOCK_MAX_SECOND_CHANCES, Entry, linkBefore, PARTITION_MASK, REFERENCED, unlink } from './entry.js';
 import { resolveStoreOptions, type StoreOptions } from './options.js';
@@ -323,7 +323,7 @@ export class Store {
     const newLength = Math.max(oldLength, offset + value.length);
     this.checkLength(offset + value.length);
     // Reserve before building the new value: the check bounds process memory too, not just the accounting.
-    this.reserve(overwriteCost(key, newLength) - (e === undefined ? 0 : entryCost(key, e.value)), e);
+    this.reserve(plainCost(key, newLength) - (e === undefined ? 0 : entryCost(key, e.value)), e);
     const next = overwriteValue(e === undefined ? '' : e.value, offset, value, newLength);
     this.update(partition, key, e, next);
     return newLength;
@@ -536,10 +536,13 @@ export class Store {
         expiresAt = e.expiresAt;
       }
     }
-    const v = this.normalize(value);
-    const cost = entryCost(key, v);
+    this.checkLength(value.length);
+    // Reserve before copying the value in: the check bounds process memory, not just the accounting.
+    const cost = plainCost(key, value.length);
+    const delta = e === undefined ? cost : cost - entryCost(key, e.value);
+    this.reserve(delta, e);
+    const v = ownValue(value);
     if (e === undefined) {
-      this.reserve(cost, undefined);
       const n = new Entry(key, v, partition, expiresAt);
       this.maps[partition]!.set(key, n);
       if (this.useLru) linkBefore(n, this.lru);
@@ -548,8 +551,6 @@ export class Store {
       this.partitionBytes[partition]! += cost;
       this.keyCount++;
     } else {
-      const delta = cost - entryCost(key, e.value);
-      this.reserve(delta, e);
       e.value = v;
       this.usedBytes += delta;
       this.partitionBytes[partition]! += delta;
@@ -572,12 +573,6 @@ export class Store {
     this.partitionBytes[partition]! += delta;
     if (this.useLru) e.meta |= REFERENCED;
     if (this.listeners.length !== 0) this.emit(partition, 'set', key, value, e.expiresAt);
-  }
-
-  /** Copies a caller's value into the form the store keeps (values.ts); checks maxValueBytes. */
-  private normalize(value: StoreValue): StoreValue {
-    this.checkLength(value.length);
-    return ownValue(value);
   }
 
   private checkLength(length: number): void {

@@ -78,8 +78,11 @@ export function appendValue(current: StoreValue, tail: StoreValue, newLength: nu
   return grown;
 }
 
-/** Accounted cost of an entry holding an overwriteValue result of `length` bytes (computed before building). */
-export function overwriteCost(key: string, length: number): number {
+/**
+ * Accounted cost of an entry whose value is `length` bytes in its plain form (what ownValue and overwriteValue make),
+ * computed before building it so the store can reserve first.
+ */
+export function plainCost(key: string, length: number): number {
   return length <= MAX_STRING_VALUE_BYTES ? ENTRY_OVERHEAD_BYTES + key.length + length : ENTRY_OVERHEAD_BYTES + BUFFER_OVERHEAD_BYTES + key.length + length;
 }
 
