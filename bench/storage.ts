@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { parseBytes, recommendedHeapLimitMb, Store } from '../src/storage/index.js';
+import { entryCost, parseBytes, recommendedHeapLimitMb, Store } from '../src/storage/index.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -117,6 +117,54 @@ function runChurn(maxText: string, heapLimitMb: number | undefined): ChurnResult
 
 if (process.env.BENCH_STORAGE_CHURN !== undefined) await churn(process.env.BENCH_STORAGE_CHURN);
 
+/**
+ * Eviction quality: a read-through cache (GET, SET on miss) under a Zipf(1) key popularity, 200k keys, room for
+ * 10%. Hit ratio of the Store (CLOCK) against exact LRU (a Map re-inserted on every hit) at the same capacity.
+ */
+function evictionQuality(): { clock: number; exactLru: number; requests: number } {
+  const universe = 200_000;
+  const capacityKeys = 20_000;
+  const requests = 1_000_000;
+  const cdf = new Float64Array(universe);
+  let sum = 0;
+  for (let i = 0; i < universe; i++) cdf[i] = sum += 1 / (i + 1);
+  let x = 0x12345678;
+  const sample = new Uint32Array(requests);
+  for (let r = 0; r < requests; r++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    const u = ((x >>> 0) / 2 ** 32) * sum;
+    let lo = 0;
+    let hi = universe - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    sample[r] = lo;
+  }
+  const keyOf = (i: number) => `k${i.toString(36).padStart(4, '0')}`; // same length for every key: equal entry costs
+  const v = 'x'.repeat(100);
+  const store = new Store({ partitionCount: 16, maxMemoryBytes: capacityKeys * entryCost(keyOf(0), v) });
+  let clockHits = 0;
+  for (let r = 0; r < requests; r++) {
+    const i = sample[r]!;
+    const k = keyOf(i);
+    if (store.get(i & 15, k) !== undefined) clockHits++;
+    else store.set(i & 15, k, v);
+  }
+  const lru = new Map<string, true>();
+  let lruHits = 0;
+  for (let r = 0; r < requests; r++) {
+    const k = keyOf(sample[r]!);
+    if (lru.delete(k)) lruHits++;
+    else if (lru.size >= capacityKeys) lru.delete(lru.keys().next().value!);
+    lru.set(k, true);
+  }
+  return { clock: clockHits / requests, exactLru: lruHits / requests, requests };
+}
+
 export default function run(): void {
   const beforeKeys = heapBytes();
   const keys = makeKeys(N);
@@ -219,6 +267,7 @@ export default function run(): void {
   pauses.sort((a, b) => a - b);
   const p99PauseMs = pauses[Math.floor(pauses.length * 0.99)] ?? 0;
 
+  const quality = evictionQuality();
   const churnMax = process.env.BENCH_CHURN_MAX ?? '64mb';
   const churns = [runChurn(churnMax, undefined), runChurn(churnMax, recommendedHeapLimitMb(parseBytes(churnMax)))];
 
@@ -231,6 +280,7 @@ export default function run(): void {
   console.log(`accounted bytes/key (entryCost): ${accounted.toFixed(1)}`);
   console.log(`SET with eviction at the limit: ${fmt(evictOps)} ops/s`);
   console.log(`active expiry of ${fmt(N / 10)} keys among ${fmt(N)}: ${cycles} cycles of 1 ms budget, p99 ${p99PauseMs.toFixed(2)} ms, longest ${maxPauseMs.toFixed(2)} ms (includes any GC that fell inside)`);
+  console.log(`eviction quality (Zipf 1, 200k keys, room for 20k, ${fmt(quality.requests)} read-through requests): hit ratio CLOCK ${(quality.clock * 100).toFixed(2)}% vs exact LRU ${(quality.exactLru * 100).toFixed(2)}%`);
   console.log(`memory bound under churn: maxmemory ${churnMax}, 4× that written as random SETs (evicting), accounted usedBytes ≤ maxmemory`);
   console.log('| V8 heap limit | accounted MB | peak heapUsed MB | peak RSS MB | time ms |');
   console.log('|---|---:|---:|---:|---:|');
@@ -242,6 +292,7 @@ export default function run(): void {
     rows: rows.map((r) => ({ name: r.name, setOps: Math.round(r.setOps), getOps: Math.round(r.getOps), bytesPerKey: Math.round(r.bytesPerKey) })),
     storeVsMapSet: +(store.setOps / map.setOps).toFixed(2), storeVsMapGet: +(store.getOps / map.getOps).toFixed(2),
     keyStringBytes: Math.round(keyBytes), accountedBytesPerKey: Math.round(accounted), evictingSetOps: Math.round(evictOps), activeExpireP99PauseMs: +p99PauseMs.toFixed(2), activeExpireMaxPauseMs: +maxPauseMs.toFixed(2),
+    hitRatioClock: +quality.clock.toFixed(4), hitRatioExactLru: +quality.exactLru.toFixed(4),
     churn: churns.map((c) => ({ heap: c.heapFlag, usedMb: +c.usedMb.toFixed(1), peakHeapMb: Math.round(c.peakHeapMb), peakRssMb: Math.round(c.peakRssMb) })),
     sink: sink > 0,
   }));
