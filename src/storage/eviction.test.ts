@@ -207,3 +207,15 @@ test('property: random operations never leave usedBytes above maxMemoryBytes, an
     { numRuns: 300 },
   );
 });
+
+test('after a read of every key, one eviction gives at most 64 second chances (bounded pause), then evicts', () => {
+  const { store } = filled('allkeys-lru', 1000);
+  for (let i = 0; i < 1000; i++) store.set(0, key(i), 'x'.repeat(100));
+  for (let i = 0; i < 1000; i++) store.get(0, key(i));
+  const evicted: string[] = [];
+  store.onWrite((e) => void (e.kind === 'evicted' && evicted.push(e.key)));
+  store.set(1, 'new', 'x'.repeat(101 - 'new'.length + 3)); // same cost as one key
+  assert.deepEqual(evicted, [key(64)], 'keys 0..63 got their second chance; the 65th goes');
+  store.set(1, 'ne2', 'x'.repeat(101));
+  assert.deepEqual(evicted, [key(64), key(129)], 'the next 64 referenced keys get theirs too');
+});
