@@ -15,4 +15,5 @@ export const COORDINATOR_ERRORS = defineErrors({
   STATE_CONFLICT: { retryable: true, http: 503, resp: 'ERR', description: 'The state store refused a write because its stored epoch changed underneath (another coordinator wrote); this coordinator stops publishing until it reloads.' },
   STATE_STORE_FAILED: { retryable: true, http: 503, resp: 'ERR', description: 'Writing members.json (or another state store) failed; the change is retried and nothing is published until it is stored.' },
   COORDINATOR_UNAVAILABLE: { retryable: true, http: 503, resp: 'ERR', description: 'No coordinator answered (connection refused, timeout, or 5xx) within the client\'s time budget; retried with backoff.' },
+  TOO_MANY_MEMBERS: { retryable: false, http: 409, resp: 'ERR', description: 'A join would exceed the member limit of a table (10,000 live members). Nothing changed.' },
 });

@@ -1,0 +1,86 @@
+// `ringleader coordinator`: flags -> options -> startCoordinator. No logic here.
+import { InvalidArgumentError, type Command } from 'commander';
+import { startCoordinator, DEFAULT_COORDINATOR_OPTIONS } from '../coordinator/index.js';
+import { createLogger } from '../shared/logger.js';
+
+function int(name: string, min: number, max: number) {
+  return (v: string): number => {
+    if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be in ${min}..${max}`);
+    return n;
+  };
+}
+
+function num(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+    return n;
+  };
+}
+
+interface Flags {
+  port: number;
+  host: string;
+  dataDir?: string;
+  partitions: number;
+  replicas: number;
+  vnodes: number;
+  loadFactor: number;
+  heartbeatMs: number;
+  suspectAfterMs?: number;
+  deadAfterMs?: number;
+  planDebounceMs: number;
+  logLevel?: string;
+}
+
+export function register(program: Command): void {
+  const d = DEFAULT_COORDINATOR_OPTIONS;
+  program
+    .command('coordinator')
+    .description('run the coordinator: membership, failure detection, partition tables, watch streams (HTTP /v1)')
+    .option('--port <port>', 'HTTP port (0 = any free port)', int('--port', 0, 65535), 8081)
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--data-dir <dir>', 'directory for members.json (state survives restarts); omit to keep state in memory')
+    .option('--partitions <n>', 'number of partitions (1..16384)', int('--partitions', 1, 16384), d.placement.partitionCount)
+    .option('--replicas <r>', 'copies per partition, primary included (1..8)', int('--replicas', 1, 8), d.placement.replicas)
+    .option('--vnodes <v>', 'virtual nodes per member on the hash ring', int('--vnodes', 1, 10000), d.placement.virtualNodes)
+    .option('--load-factor <f>', 'bounded-load cap factor (> 1)', num('--load-factor'), d.placement.loadFactor)
+    .option('--heartbeat-ms <ms>', 'heartbeat interval told to members', int('--heartbeat-ms', 10, 60_000), d.heartbeatMs)
+    .option('--suspect-after-ms <ms>', `silence before a member is suspect (default 3 heartbeats: ${d.suspectAfterMs} at the default interval)`, int('--suspect-after-ms', 1, 600_000))
+    .option('--dead-after-ms <ms>', `silence before a suspect member is dead (default ${d.deadAfterMs} at the default interval)`, int('--dead-after-ms', 1, 600_000))
+    .option('--plan-debounce-ms <ms>', 'quiet time that coalesces membership changes into one epoch', int('--plan-debounce-ms', 0, 60_000), d.planDebounceMs)
+    .option('--log-level <level>', 'pino level (info, debug, warn...)')
+    .action(async (flags: Flags) => {
+      const logger = createLogger({ name: 'coordinator', level: flags.logLevel });
+      // Detection deadlines scale with the heartbeat interval unless given explicitly.
+      const scale = flags.heartbeatMs / d.heartbeatMs;
+      let running;
+      try {
+        running = await startCoordinator({
+          port: flags.port,
+          host: flags.host,
+          dataDir: flags.dataDir,
+          logger,
+          heartbeatMs: flags.heartbeatMs,
+          suspectAfterMs: flags.suspectAfterMs ?? Math.round(d.suspectAfterMs * scale),
+          deadAfterMs: flags.deadAfterMs ?? Math.round(d.deadAfterMs * scale),
+          planDebounceMs: flags.planDebounceMs,
+          planMaxDelayMs: Math.max(d.planMaxDelayMs, flags.planDebounceMs),
+          placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
+        });
+      } catch (err) {
+        logger.fatal({ err }, `coordinator failed to start: ${(err as Error).message}`);
+        process.exitCode = 1;
+        return;
+      }
+      logger.info({ listening: running.url, epoch: running.coordinator.epoch, dataDir: flags.dataDir ?? null }, `coordinator listening on ${running.url}`);
+      const stop = (signal: string) => {
+        logger.info({ signal }, 'coordinator stopping');
+        void running.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+}

@@ -1,0 +1,444 @@
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../shared/clock.js';
+import { TypedEvents } from '../shared/events.js';
+import { isRingleaderError } from '../shared/errors.js';
+import { memberIdFor, type Member } from '../partitioning/member.js';
+import { planTable } from '../partitioning/planner.js';
+import { PartitionTable } from '../partitioning/table.js';
+import {
+  PROTOCOL_VERSION,
+  type HeartbeatRequest, type HeartbeatResponse, type JoinRequest, type JoinResponse, type LeaveResponse, type MemberEvent,
+  type MemberEventType, type MemberState, type MemberStatus, type NodeAssignment,
+} from '../protocol/control.js';
+import { COORDINATOR_ERRORS, PLACEMENT_ERRORS, errorFrom } from '../protocol/errors/index.js';
+import { eventForState, nextState, type LifecycleInput } from './lifecycle.js';
+import { CoordinatorMetrics } from './metrics.js';
+import type { CoordinatorOptions } from './options.js';
+import type { CoordinatorState, PersistedMember, StateStore } from './state-store.js';
+import { assignmentFor } from './views.js';
+
+/** A coordinator-side member: what is persisted plus liveness bookkeeping (monotonic ms). */
+interface MemberRecord extends PersistedMember {
+  lastHeartbeatAt: number;
+  heartbeatSeen: boolean;
+  stateSince: number;
+}
+
+/** One published epoch: its table and the membership events it reflects (in order). Immutable once published. */
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly table: PartitionTable;
+  readonly events: readonly MemberEvent[];
+}
+
+/** Listeners must not throw or block (they run inside the publishing path). */
+export interface CoordinatorEvents {
+  published: (record: EpochRecord) => void;
+}
+
+interface PendingEvent {
+  type: MemberEventType;
+  member: Member;
+  incarnation: number;
+}
+
+export interface CoordinatorDeps {
+  options: CoordinatorOptions;
+  store: StateStore;
+  clock: Clock;
+  logger: Logger;
+}
+
+const ALIVE: ReadonlySet<MemberState> = new Set<MemberState>(['joining', 'active', 'suspect', 'leaving']);
+const MAX_MEMBERS = 10_000;
+
+/**
+ * The coordinator's logic without HTTP: the member registry and its lifecycle, the failure detector, debounced
+ * planning into epochs, persistence through a StateStore (a table is published only after it is stored), and a
+ * bounded history of epochs for watch resumption. Commands throw RingleaderErrors with catalog codes and change
+ * nothing when they do.
+ */
+export class Coordinator {
+  readonly metrics: CoordinatorMetrics;
+  private readonly events: TypedEvents<CoordinatorEvents>;
+  private readonly records = new Map<string, MemberRecord>();
+  private readonly history: EpochRecord[] = [];
+  private current: PartitionTable;
+  private storedEpoch: number | null;
+  private pending: PendingEvent[] = [];
+  private dirty = false;
+  private firstDirtyAt = 0;
+  private planTimer: TimerHandle | null = null;
+  private planning: Promise<void> | null = null;
+  private tick: TimerHandle | null = null;
+  private lastTickAt = 0;
+  private fenced = false;
+  private closed = false;
+
+  private constructor(
+    private readonly deps: CoordinatorDeps,
+    state: CoordinatorState | null,
+  ) {
+    const { options, clock } = deps;
+    this.metrics = new CoordinatorMetrics(() => this.countByState());
+    this.events = new TypedEvents<CoordinatorEvents>((err) => deps.logger.error({ err }, 'coordinator listener threw'));
+    this.storedEpoch = state?.epoch ?? null;
+    const p = options.placement;
+    this.current = state?.table
+      ? PartitionTable.fromJSON(state.table)
+      : PartitionTable.trusted({ epoch: 0, partitionCount: p.partitionCount, replicas: p.replicas, members: [], partitions: Array.from({ length: p.partitionCount }, () => []) });
+    if (this.current.partitionCount !== p.partitionCount) {
+      throw new TypeError(`partitionCount: the stored table has ${this.current.partitionCount} partitions, the options say ${p.partitionCount}; changing it would remap every key (start with an empty data dir to change it)`);
+    }
+    const now = clock.monotonic();
+    // After a restart every member gets a full deadline from now: nodes that keep heartbeating are not disturbed.
+    for (const m of state?.members ?? []) this.records.set(m.id, { ...m, lastHeartbeatAt: now, heartbeatSeen: false, stateSince: now });
+    this.history.push({ epoch: this.current.epoch, table: this.current, events: [] });
+    this.metrics.epoch.set(this.current.epoch);
+  }
+
+  /** Loads the stored state (if any) and starts the failure detector. */
+  static async open(deps: CoordinatorDeps): Promise<Coordinator> {
+    const state = await deps.store.load();
+    const c = new Coordinator(deps, state);
+    c.lastTickAt = deps.clock.monotonic();
+    c.tick = deps.clock.setInterval(() => c.detect(), deps.options.checkIntervalMs);
+    if (state) deps.logger.info({ epoch: state.epoch, members: state.members.length }, 'resumed stored state');
+    return c;
+  }
+
+  on<K extends keyof CoordinatorEvents>(event: K, fn: CoordinatorEvents[K]): () => void {
+    return this.events.on(event, fn);
+  }
+
+  get table(): PartitionTable {
+    return this.current;
+  }
+
+  get epoch(): number {
+    return this.current.epoch;
+  }
+
+  get options(): CoordinatorOptions {
+    return this.deps.options;
+  }
+
+  /** Published epochs after `since`, oldest first; null when `since` is older than the history (the caller sends a snapshot). */
+  epochsAfter(since: number): EpochRecord[] | null {
+    if (since >= this.current.epoch) return [];
+    const first = this.history[0]!;
+    if (since < first.epoch) return null;
+    return this.history.slice(since - first.epoch + 1);
+  }
+
+  /** The table of a published epoch still in the history, or null. */
+  tableAt(epoch: number): PartitionTable | null {
+    const first = this.history[0]!;
+    return this.history[epoch - first.epoch]?.table ?? null;
+  }
+
+  // ---- commands ---------------------------------------------------------------------------------------------
+
+  join(req: JoinRequest): JoinResponse {
+    this.ensureOpen();
+    const version = req.protocolVersion ?? PROTOCOL_VERSION;
+    if (version !== PROTOCOL_VERSION) throw errorFrom(COORDINATOR_ERRORS.UNSUPPORTED_PROTOCOL_VERSION, `protocol version ${version} is not supported; this coordinator speaks ${PROTOCOL_VERSION}`);
+    const id = memberIdFor(req.name);
+    const existing = this.records.get(id);
+    if (existing && ALIVE.has(existing.state) && existing.address !== req.address) {
+      throw errorFrom(PLACEMENT_ERRORS.DUPLICATE_MEMBER_NAME, `member name ${req.name} is already used by ${existing.address} (${existing.state}); pick another name or stop that node first`);
+    }
+    if (!existing && this.countAlive() >= MAX_MEMBERS) throw errorFrom(COORDINATOR_ERRORS.TOO_MANY_MEMBERS, `the cluster already has ${MAX_MEMBERS} members`);
+    const now = this.deps.clock.monotonic();
+    const previous = existing?.state ?? null;
+    const record: MemberRecord = {
+      id,
+      name: req.name,
+      address: req.address,
+      zone: req.zone ?? null,
+      capacity: req.capacity ?? 1,
+      state: 'joining',
+      incarnation: (existing?.incarnation ?? 0) + 1,
+      appliedEpoch: 0,
+      includedEpoch: null,
+      handoverEpoch: null,
+      lastHeartbeatAt: now,
+      heartbeatSeen: false,
+      stateSince: now,
+    };
+    this.records.set(id, record);
+    this.recordTransition(record, previous, 'join', existing ? `re-join (incarnation ${record.incarnation})` : 'join');
+    return { id, incarnation: record.incarnation, epoch: this.current.epoch, heartbeatMs: this.deps.options.heartbeatMs, protocolVersion: PROTOCOL_VERSION };
+  }
+
+  heartbeat(id: string, req: HeartbeatRequest): HeartbeatResponse {
+    this.ensureOpen();
+    const r = this.requireMember(id);
+    if (r.state === 'dead' || (r.state === 'left' && req.incarnation !== undefined && req.incarnation !== r.incarnation)) {
+      throw errorFrom(COORDINATOR_ERRORS.MEMBER_DEAD, `member ${r.name} is ${r.state} (incarnation ${r.incarnation}); join again`);
+    }
+    if (req.incarnation !== undefined && req.incarnation !== r.incarnation) {
+      throw errorFrom(COORDINATOR_ERRORS.STALE_INCARNATION, `heartbeat for incarnation ${req.incarnation} of ${r.name}, current is ${r.incarnation}`);
+    }
+    if (req.appliedEpoch > this.current.epoch) {
+      throw errorFrom(COORDINATOR_ERRORS.EPOCH_AHEAD, `appliedEpoch ${req.appliedEpoch} is newer than the current epoch ${this.current.epoch}`);
+    }
+    const now = this.deps.clock.monotonic();
+    if (r.heartbeatSeen) this.metrics.heartbeatInterval.observe((now - r.lastHeartbeatAt) / 1000);
+    r.lastHeartbeatAt = now;
+    r.heartbeatSeen = true;
+    if (req.appliedEpoch > r.appliedEpoch) r.appliedEpoch = req.appliedEpoch;
+    this.metrics.heartbeats.inc();
+    if (r.state !== 'left') {
+      const applied = r.includedEpoch !== null && r.appliedEpoch >= r.includedEpoch;
+      this.apply(r, applied ? 'applied' : 'heartbeat', 'heartbeat');
+    }
+    return { epoch: this.current.epoch, state: r.state, incarnation: r.incarnation, heartbeatMs: this.deps.options.heartbeatMs };
+  }
+
+  leave(id: string): LeaveResponse {
+    this.ensureOpen();
+    const r = this.requireMember(id);
+    if (r.state === 'dead') throw errorFrom(COORDINATOR_ERRORS.MEMBER_DEAD, `member ${r.name} is dead; nothing to leave`);
+    if (r.state !== 'left' && r.state !== 'leaving') this.apply(r, 'leave', 'leave request');
+    return { id, state: r.state, epoch: this.current.epoch };
+  }
+
+  assignment(id: string, fromEpoch: number | undefined): NodeAssignment {
+    this.requireMember(id);
+    if (fromEpoch !== undefined && fromEpoch > this.current.epoch) {
+      throw errorFrom(COORDINATOR_ERRORS.EPOCH_AHEAD, `from ${fromEpoch} is newer than the current epoch ${this.current.epoch}`);
+    }
+    const from = fromEpoch === undefined ? this.tableAt(this.current.epoch - 1) : fromEpoch === 0 ? null : this.tableAt(fromEpoch);
+    return assignmentFor(id, from, this.current);
+  }
+
+  members(): MemberStatus[] {
+    const now = this.deps.clock.monotonic();
+    return [...this.records.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((r) => ({
+        id: r.id, name: r.name, address: r.address, zone: r.zone, capacity: r.capacity, state: r.state, incarnation: r.incarnation,
+        appliedEpoch: r.appliedEpoch, lastHeartbeatAgoMs: r.heartbeatSeen ? Math.max(0, Math.round(now - r.lastHeartbeatAt)) : null,
+      }));
+  }
+
+  /** Plans and publishes now if a change is pending, and waits for any plan in flight (tests, shutdown). */
+  async flush(): Promise<void> {
+    while (this.planning || this.dirty) {
+      if (this.planning) await this.planning;
+      else await this.plan();
+    }
+  }
+
+  /** Stops timers and waits for a plan in flight. Does not flush pending changes (a crash would not either). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.tick?.cancel();
+    this.planTimer?.cancel();
+    if (this.planning) await this.planning;
+    await this.deps.store.close();
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------------------------
+
+  /** Applies a lifecycle input to a member: the one place states change. Returns false when the input does not apply. */
+  private apply(r: MemberRecord, input: LifecycleInput, reason: string): boolean {
+    const next = nextState(r.state, input);
+    if (next === null) return false;
+    if (next === r.state) return true;
+    const from = r.state;
+    r.state = next;
+    r.stateSince = this.deps.clock.monotonic();
+    if (next === 'leaving') r.handoverEpoch = null;
+    this.recordTransition(r, from, input, reason);
+    return true;
+  }
+
+  private recordTransition(r: MemberRecord, from: MemberState | null, input: LifecycleInput, reason: string): void {
+    this.deps.logger.info({ member: r.name, id: r.id, from, to: r.state, incarnation: r.incarnation, input, reason }, 'member transition');
+    this.metrics.transitions.inc({ from: from ?? 'none', to: r.state });
+    const type = eventForState(from, r.state);
+    if (type) this.pending.push({ type, member: toMember(r), incarnation: r.incarnation });
+    this.markDirty();
+  }
+
+  /** The failure detector and the leave bookkeeping, every checkIntervalMs. */
+  private detect(): void {
+    if (this.closed) return;
+    const o = this.deps.options;
+    const now = this.deps.clock.monotonic();
+    const late = now - this.lastTickAt - o.checkIntervalMs;
+    this.lastTickAt = now;
+    if (late > o.stallToleranceMs) {
+      // This process was not running (GC, CPU starvation): heartbeats may be sitting unread in socket buffers.
+      // Push every deadline back by the stall rather than blame members for our pause.
+      for (const r of this.records.values()) r.lastHeartbeatAt += late;
+      this.metrics.stalls.inc();
+      this.deps.logger.warn({ stalledMs: Math.round(late) }, 'coordinator stalled; failure-detector deadlines pushed back');
+    }
+    let leaving = false;
+    for (const r of this.records.values()) {
+      const silence = now - r.lastHeartbeatAt;
+      switch (r.state) {
+        case 'joining':
+        case 'active':
+          if (silence > o.suspectAfterMs) this.apply(r, 'silent-suspect', `silent for ${Math.round(silence)} ms`);
+          break;
+        case 'suspect':
+          if (silence > o.deadAfterMs) this.apply(r, 'silent-dead', `silent for ${Math.round(silence)} ms`);
+          break;
+        case 'leaving':
+          leaving = true;
+          if (silence > o.deadAfterMs) this.apply(r, 'silent-dead', `silent for ${Math.round(silence)} ms while leaving`);
+          else if (now - r.stateSince > o.leaveTimeoutMs) this.apply(r, 'handover-done', `leave timeout ${o.leaveTimeoutMs} ms`);
+          break;
+        case 'dead':
+        case 'left':
+          if (now - r.stateSince > o.forgetAfterMs) {
+            this.records.delete(r.id);
+            this.markDirty();
+          }
+          break;
+      }
+    }
+    if (leaving) this.checkHandovers();
+  }
+
+  /** A leaving member is `left` once every other live member applied the epoch that moved its partitions away. */
+  private checkHandovers(): void {
+    for (const r of this.records.values()) {
+      if (r.state !== 'leaving' || r.handoverEpoch === null) continue;
+      const h = r.handoverEpoch;
+      let done = true;
+      for (const o of this.records.values()) {
+        if (o !== r && (o.state === 'active' || o.state === 'joining') && o.appliedEpoch < h) {
+          done = false;
+          break;
+        }
+      }
+      if (done) this.apply(r, 'handover-done', `every member applied epoch ${h}`);
+    }
+  }
+
+  // ---- planning ---------------------------------------------------------------------------------------------
+
+  /** Notes a change to plan: debounced by planDebounceMs, but never postponed beyond planMaxDelayMs. */
+  private markDirty(): void {
+    const { clock, options } = this.deps;
+    const now = clock.monotonic();
+    if (!this.dirty) this.firstDirtyAt = now;
+    this.dirty = true;
+    if (this.planning || this.closed || this.fenced) return; // plan() re-arms when it finishes
+    this.planTimer?.cancel();
+    const delay = Math.max(0, Math.min(options.planDebounceMs, this.firstDirtyAt + options.planMaxDelayMs - now));
+    this.planTimer = clock.setTimeout(() => void this.plan(), delay);
+  }
+
+  private plan(): Promise<void> {
+    if (this.planning) return this.planning;
+    this.planning = this.runPlan().finally(() => {
+      this.planning = null;
+      if (this.dirty && !this.closed && !this.fenced) {
+        this.dirty = false; // markDirty re-arms the debounce from now
+        this.markDirty();
+      }
+    });
+    return this.planning;
+  }
+
+  private async runPlan(): Promise<void> {
+    this.planTimer?.cancel();
+    if (!this.dirty || this.fenced) return;
+    this.dirty = false;
+    const events = this.pending.splice(0);
+    const members = [...this.records.values()].filter((r) => ALIVE.has(r.state)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const { table, shortfall } = planTable(this.current, members.map(toMember), this.deps.options.placement);
+    const epoch = table.epoch;
+    if (epoch !== this.current.epoch + 1) throw new Error(`planner returned epoch ${epoch} after ${this.current.epoch}`);
+    if (shortfall) this.deps.logger.warn({ epoch, code: shortfall.code }, shortfall.message);
+    const persisted: CoordinatorState = {
+      format: 1,
+      epoch,
+      table: table.toJSON(),
+      members: [...this.records.values()].map((r) => toPersisted(r, epoch, table)),
+    };
+    try {
+      await this.deps.store.compareAndSet(this.storedEpoch, persisted);
+      this.metrics.stateWrites.inc({ result: 'ok' });
+    } catch (err) {
+      this.metrics.stateWrites.inc({ result: isRingleaderError(err) ? err.code : 'error' });
+      this.pending.unshift(...events);
+      if (isRingleaderError(err) && err.code === COORDINATOR_ERRORS.STATE_CONFLICT.code) {
+        this.fenced = true;
+        this.deps.logger.error({ err }, 'state store changed underneath: this coordinator stops publishing');
+        return;
+      }
+      this.deps.logger.error({ err }, 'state write failed; retrying');
+      this.dirty = true;
+      this.firstDirtyAt = this.deps.clock.monotonic();
+      return;
+    }
+    this.storedEpoch = epoch;
+    for (const r of this.records.values()) {
+      const p = toPersisted(r, epoch, table);
+      r.includedEpoch = p.includedEpoch;
+      r.handoverEpoch = p.handoverEpoch;
+    }
+    this.current = table;
+    const record: EpochRecord = {
+      epoch,
+      table,
+      events: events.map((e) => ({ type: e.type, epoch, member: { ...e.member }, incarnation: e.incarnation })),
+    };
+    this.history.push(record);
+    if (this.history.length > this.deps.options.historyEpochs) this.history.shift();
+    this.metrics.epoch.set(epoch);
+    this.metrics.tableChanges.inc();
+    this.deps.logger.info({ epoch, members: table.members.length, events: record.events.length }, 'table published');
+    this.events.emit('published', record);
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------------------
+
+  private requireMember(id: string): MemberRecord {
+    const r = this.records.get(id);
+    if (!r) throw errorFrom(COORDINATOR_ERRORS.MEMBER_NOT_FOUND, `no member with id ${id}; join first`);
+    return r;
+  }
+
+  private ensureOpen(): void {
+    if (this.fenced) throw errorFrom(COORDINATOR_ERRORS.STATE_CONFLICT, 'this coordinator lost its state store (another coordinator wrote); it no longer accepts changes');
+  }
+
+  private countAlive(): number {
+    let n = 0;
+    for (const r of this.records.values()) if (ALIVE.has(r.state)) n++;
+    return n;
+  }
+
+  private countByState(): Map<MemberState, number> {
+    const m = new Map<MemberState, number>();
+    for (const r of this.records.values()) m.set(r.state, (m.get(r.state) ?? 0) + 1);
+    return m;
+  }
+}
+
+function toMember(r: MemberRecord): Member {
+  return { id: r.id, name: r.name, address: r.address, zone: r.zone, capacity: r.capacity, state: r.state };
+}
+
+/** A record as stored with the table of `epoch`: joining members get their included epoch, leaving ones their handover epoch. */
+function toPersisted(r: MemberRecord, epoch: number, table: PartitionTable): PersistedMember {
+  const inTable = table.member(r.id) !== undefined;
+  const includedEpoch = r.includedEpoch ?? (r.state === 'joining' && inTable ? epoch : null);
+  let handoverEpoch = r.handoverEpoch;
+  if (r.state === 'leaving' && handoverEpoch === null) {
+    const held = table.partitionsOf(r.id);
+    if (held.primary.length === 0 && held.backup.length === 0) handoverEpoch = epoch;
+  }
+  return {
+    id: r.id, name: r.name, address: r.address, zone: r.zone, capacity: r.capacity, state: r.state, incarnation: r.incarnation,
+    appliedEpoch: r.appliedEpoch, includedEpoch, handoverEpoch,
+  };
+}

@@ -1,0 +1,153 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
+import type { Clock } from '../shared/clock.js';
+import { CONTROL_LIMITS, HeartbeatRequestSchema, JoinRequestSchema, MemberIdSchema, PROTOCOL_VERSION, type ErrorBody, type HeartbeatRequest, type JoinRequest } from '../protocol/control.js';
+import { allErrors, COMMON_ERRORS, COORDINATOR_ERRORS, errorFrom } from '../protocol/errors/index.js';
+import type { Coordinator } from './coordinator.js';
+import { locate } from './views.js';
+import type { WatchHub } from './watch-hub.js';
+
+const checkJoin = TypeCompiler.Compile(JoinRequestSchema);
+const checkHeartbeat = TypeCompiler.Compile(HeartbeatRequestSchema);
+const checkId = TypeCompiler.Compile(MemberIdSchema);
+const EPOCH_PARAM = /^(0|[1-9][0-9]{0,15})$/;
+const MAX_KEY_BYTES = 4096;
+
+/** Validates `value` against a compiled schema; throws INVALID_REQUEST naming the first offending field. */
+function validate<T>(check: TypeCheck<TSchema>, value: unknown, what: string): T {
+  if (check.Check(value)) return value as T;
+  const first = check.Errors(value).First();
+  const where = first ? (first.path === '' ? what : `${what} field ${first.path.slice(1)}`) : what;
+  throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, `${where}: ${first?.message ?? 'invalid'}`);
+}
+
+function memberId(req: FastifyRequest): string {
+  const id = (req.params as { id: string }).id;
+  if (!checkId.Check(id)) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, 'member id must be 40 lowercase hex characters');
+  return id;
+}
+
+/** Refuses query parameters on endpoints that take none. */
+function noQuery(req: FastifyRequest): void {
+  const k = Object.keys(req.query as object)[0];
+  if (k !== undefined) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, `unknown query parameter ${k}`);
+}
+
+/** Parses an optional epoch query parameter and refuses any other parameter (a typo must not pass silently). */
+function epochQuery(req: FastifyRequest, name: string): number | undefined {
+  const q = req.query as Record<string, unknown>;
+  for (const k of Object.keys(q)) if (k !== name) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, `unknown query parameter ${k}`);
+  const v = q[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !EPOCH_PARAM.test(v) || !Number.isSafeInteger(Number(v))) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, `${name} must be a non-negative integer epoch`);
+  return Number(v);
+}
+
+function fromFastify(err: { code?: string; statusCode?: number; message: string }): RingleaderError {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return errorFrom(COORDINATOR_ERRORS.BODY_TOO_LARGE, `request body larger than ${CONTROL_LIMITS.maxBodyBytes} bytes`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return errorFrom(COORDINATOR_ERRORS.UNSUPPORTED_MEDIA_TYPE, 'request bodies must be application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return errorFrom(COORDINATOR_ERRORS.INVALID_JSON, 'request body is not valid JSON');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, 'content-length does not match the body');
+  }
+  if (err.statusCode === 400) return errorFrom(COORDINATOR_ERRORS.INVALID_JSON, `request body is not valid JSON: ${err.message}`);
+  if (err.statusCode === 413) return errorFrom(COORDINATOR_ERRORS.BODY_TOO_LARGE, err.message);
+  return errorFrom(COMMON_ERRORS.INTERNAL, 'internal error');
+}
+
+function send(reply: FastifyReply, err: RingleaderError): FastifyReply {
+  const status = allErrors().find((e) => e.code === err.code)?.http ?? 500;
+  const body: ErrorBody = { error: { code: err.code, message: err.message } };
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(body);
+}
+
+/**
+ * The control API on Fastify. Bodies are validated here against the protocol schemas (TypeCompiler, not Fastify's
+ * Ajv, so unknown fields are refused rather than stripped and numbers are never coerced); every error becomes
+ * {error:{code,message}} with the catalog's HTTP status.
+ */
+export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logger, clock: Clock): FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger> {
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: CONTROL_LIMITS.maxBodyBytes,
+    routerOptions: { maxParamLength: MAX_KEY_BYTES * 3 },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((error, _req, reply) => {
+    if (isRingleaderError(error)) return send(reply, error);
+    const mapped = fromFastify(error as { code?: string; statusCode?: number; message: string });
+    if (mapped.code === COMMON_ERRORS.INTERNAL.code) logger.error({ err: error }, 'unexpected error in request');
+    return send(reply, mapped);
+  });
+  app.setNotFoundHandler((req, reply) => send(reply, errorFrom(COORDINATOR_ERRORS.NOT_FOUND, `no endpoint ${req.method} ${req.url.split('?')[0]}`)));
+
+  app.post('/v1/members', async (req) => {
+    noQuery(req);
+    return coordinator.join(validate<JoinRequest>(checkJoin, req.body, 'join request'));
+  });
+
+  app.put('/v1/members/:id/heartbeat', async (req) => {
+    const started = clock.monotonic();
+    const id = memberId(req);
+    const res = coordinator.heartbeat(id, validate<HeartbeatRequest>(checkHeartbeat, req.body, 'heartbeat'));
+    coordinator.metrics.heartbeatSeconds.observe((clock.monotonic() - started) / 1000);
+    return res;
+  });
+
+  app.delete('/v1/members/:id', async (req) => coordinator.leave(memberId(req)));
+
+  app.get('/v1/members/:id/assignment', async (req) => coordinator.assignment(memberId(req), epochQuery(req, 'from')));
+
+  app.get('/v1/members', async (req) => {
+    noQuery(req);
+    return { epoch: coordinator.epoch, members: coordinator.members() };
+  });
+
+  app.get('/v1/table', async (req, reply) => {
+    noQuery(req);
+    return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(coordinator.table.toJSON()));
+  });
+
+  app.get('/v1/locate/:key', async (req) => {
+    const key = (req.params as { key: string }).key;
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, `key longer than ${MAX_KEY_BYTES} bytes`);
+    return locate(coordinator.table, key);
+  });
+
+  app.get('/v1/watch', async (req, reply) => {
+    let since = epochQuery(req, 'since');
+    const lastEventId = req.headers['last-event-id'];
+    if (since === undefined && typeof lastEventId === 'string' && lastEventId !== '') {
+      // Browsers' EventSource resends the last `id:` (an epoch) on reconnect.
+      if (!EPOCH_PARAM.test(lastEventId)) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, 'Last-Event-ID must be an epoch');
+      since = Number(lastEventId);
+    }
+    if (since !== undefined && since > coordinator.epoch) {
+      throw errorFrom(COORDINATOR_ERRORS.EPOCH_AHEAD, `since ${since} is newer than the current epoch ${coordinator.epoch}`);
+    }
+    reply.hijack();
+    hub.open(reply.raw, since);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' as const, epoch: coordinator.epoch, members: coordinator.members().length, protocolVersion: PROTOCOL_VERSION }));
+
+  app.get('/metrics', async (_req, reply) => {
+    const text = await coordinator.metrics.registry.metrics();
+    return reply.header('content-type', coordinator.metrics.registry.contentType).send(text);
+  });
+
+  return app;
+}

@@ -1,0 +1,74 @@
+import { resolvePlannerOptions, DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from '../partitioning/planner.js';
+
+/**
+ * Coordinator options (failure detection, planning cadence, watch limits). Placement options are the planner's
+ * (partitionCount, replicas, virtualNodes, loadFactor, strategy) and pass through unchanged.
+ *
+ * Failure detection is a deadline with a suspicion phase: a member silent for `suspectAfterMs` becomes `suspect`
+ * (it keeps its partitions), silent for `deadAfterMs` becomes `dead` (its partitions move). Trade-off: shorter
+ * deadlines detect crashes sooner but declare more false deaths under GC/event-loop stalls or packet loss. The defaults
+ * (300 ms heartbeats, suspect after 900 ms = 3 missed beats, dead after 1400 ms) declare a silent node dead within
+ * ~1.45 s of its last heartbeat (+ one check interval + the plan debounce until the table says so), while a node whose
+ * event loop stalls for 100 ms (even 500 ms) is never even suspected: its heartbeat arrives ≤ 800 ms after the previous one.
+ */
+export interface CoordinatorOptions {
+  /** Heartbeat interval told to members at join. Lower = faster detection, more requests (1000 members at 300 ms = 3.3k req/s). */
+  heartbeatMs: number;
+  /** Silence after which an active/joining member becomes suspect. Must be > heartbeatMs. */
+  suspectAfterMs: number;
+  /** Silence after which a suspect member is declared dead (and a leaving one `left`). Must be > suspectAfterMs. */
+  deadAfterMs: number;
+  /** How often the failure detector looks at deadlines. */
+  checkIntervalMs: number;
+  /**
+   * A detector tick later than this beyond its interval means the coordinator itself stalled (GC, CPU starvation):
+   * every deadline is pushed back by the stall so members are not blamed for the coordinator's pause.
+   */
+  stallToleranceMs: number;
+  /** Quiet time after a membership change before a new table is planned: bursts coalesce into one epoch. 0 = plan on the next tick. */
+  planDebounceMs: number;
+  /** Upper bound on how long a continuous stream of changes can postpone planning. */
+  planMaxDelayMs: number;
+  /** A leaving member becomes `left` when all holders applied its handover epoch, or after this long at the latest. */
+  leaveTimeoutMs: number;
+  /** Table epochs kept for watch resumption and assignments; a `since` older than this gets a snapshot. */
+  historyEpochs: number;
+  /** Bytes queued on one watch connection beyond which the watcher is considered slow: it is sent a fresh snapshot once it drains. */
+  watchMaxBufferedBytes: number;
+  /** Keep-alive comment interval on watch streams (proxies close idle connections). */
+  watchKeepAliveMs: number;
+  /** Dead and left members are forgotten after this long (GET /v1/members stops listing them; heartbeats then get MEMBER_NOT_FOUND). */
+  forgetAfterMs: number;
+  /** Placement (see PlannerOptions). */
+  placement: PlannerOptions;
+}
+
+export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.freeze({
+  heartbeatMs: 300,
+  suspectAfterMs: 900,
+  deadAfterMs: 1400,
+  checkIntervalMs: 50,
+  stallToleranceMs: 200,
+  planDebounceMs: 50,
+  planMaxDelayMs: 500,
+  leaveTimeoutMs: 30_000,
+  historyEpochs: 128,
+  watchMaxBufferedBytes: 8 * 1024 * 1024,
+  watchKeepAliveMs: 15_000,
+  forgetAfterMs: 10 * 60_000,
+  placement: DEFAULT_PLANNER_OPTIONS,
+});
+
+export type CoordinatorOptionsInput = Partial<Omit<CoordinatorOptions, 'placement'>> & { placement?: Partial<PlannerOptions> };
+
+/** Merges defaults and validates; throws TypeError naming the bad option. */
+export function resolveCoordinatorOptions(input: CoordinatorOptionsInput = {}): CoordinatorOptions {
+  const o: CoordinatorOptions = { ...DEFAULT_COORDINATOR_OPTIONS, ...input, placement: resolvePlannerOptions(input.placement ?? {}) };
+  const positive = ['heartbeatMs', 'suspectAfterMs', 'deadAfterMs', 'checkIntervalMs', 'stallToleranceMs', 'planMaxDelayMs', 'leaveTimeoutMs', 'historyEpochs', 'watchMaxBufferedBytes', 'watchKeepAliveMs', 'forgetAfterMs'] as const;
+  for (const k of positive) if (!Number.isInteger(o[k]) || o[k] <= 0) throw new TypeError(`${k} must be a positive integer, got ${o[k]}`);
+  if (!Number.isInteger(o.planDebounceMs) || o.planDebounceMs < 0) throw new TypeError(`planDebounceMs must be an integer >= 0, got ${o.planDebounceMs}`);
+  if (o.suspectAfterMs <= o.heartbeatMs) throw new TypeError(`suspectAfterMs (${o.suspectAfterMs}) must be > heartbeatMs (${o.heartbeatMs})`);
+  if (o.deadAfterMs <= o.suspectAfterMs) throw new TypeError(`deadAfterMs (${o.deadAfterMs}) must be > suspectAfterMs (${o.suspectAfterMs})`);
+  if (o.planMaxDelayMs < o.planDebounceMs) throw new TypeError(`planMaxDelayMs (${o.planMaxDelayMs}) must be >= planDebounceMs (${o.planDebounceMs})`);
+  return o;
+}

@@ -1,0 +1,142 @@
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { AddressSchema, EpochSchema, IncarnationSchema, MEMBER_STATES, MemberIdSchema, MemberNameSchema, TableSchema, ZoneSchema } from '../protocol/control.js';
+import { COORDINATOR_ERRORS, errorFrom } from '../protocol/errors/index.js';
+
+export const PersistedMemberSchema = Type.Object(
+  {
+    id: MemberIdSchema,
+    name: MemberNameSchema,
+    address: AddressSchema,
+    zone: Type.Union([ZoneSchema, Type.Null()]),
+    capacity: Type.Number({ exclusiveMinimum: 0 }),
+    state: Type.Union(MEMBER_STATES.map((s) => Type.Literal(s))),
+    incarnation: IncarnationSchema,
+    appliedEpoch: EpochSchema,
+    /** The first epoch whose table includes this incarnation (null until planned). */
+    includedEpoch: Type.Union([EpochSchema, Type.Null()]),
+    /** For a leaving member: the epoch whose table no longer gives it partitions. */
+    handoverEpoch: Type.Union([EpochSchema, Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type PersistedMember = Static<typeof PersistedMemberSchema>;
+
+/** What a coordinator persists: enough to resume the same epoch and table after a restart. */
+export const CoordinatorStateSchema = Type.Object(
+  {
+    format: Type.Literal(1),
+    epoch: EpochSchema,
+    table: Type.Union([TableSchema, Type.Null()]),
+    members: Type.Array(PersistedMemberSchema),
+  },
+  { additionalProperties: false },
+);
+export type CoordinatorState = Static<typeof CoordinatorStateSchema>;
+const checkState = TypeCompiler.Compile(CoordinatorStateSchema);
+
+/**
+ * Where a coordinator keeps its state. Owned by the coordinator; implementations: FileStateStore (members.json),
+ * InMemoryStateStore (tests), an etcd store later. Writes are compare-and-swap on the epoch, so two coordinators
+ * writing the same store cannot both publish: the loser gets STATE_CONFLICT and must stop publishing.
+ */
+export interface StateStore {
+  /** The stored state, or null when nothing was ever stored. Throws STATE_STORE_FAILED when it exists but is unreadable. */
+  load(): Promise<CoordinatorState | null>;
+  /**
+   * Stores `next` if the stored epoch is `expectedEpoch` (null: nothing stored yet). Throws STATE_CONFLICT when it
+   * is not (nothing written), STATE_STORE_FAILED on I/O errors. Calls are serialized by the caller.
+   */
+  compareAndSet(expectedEpoch: number | null, next: CoordinatorState): Promise<void>;
+  close(): Promise<void>;
+}
+
+function conflict(expected: number | null, actual: number | null): Error {
+  return errorFrom(COORDINATOR_ERRORS.STATE_CONFLICT, `state store holds epoch ${actual ?? 'none'}, expected ${expected ?? 'none'}`);
+}
+
+/** A StateStore in memory (tests, and a coordinator run without --data-dir). Stores a deep copy. */
+export class InMemoryStateStore implements StateStore {
+  private state: CoordinatorState | null = null;
+  /** Number of successful writes (tests assert coalescing with it). */
+  writes = 0;
+
+  async load(): Promise<CoordinatorState | null> {
+    return this.state === null ? null : structuredClone(this.state);
+  }
+
+  async compareAndSet(expectedEpoch: number | null, next: CoordinatorState): Promise<void> {
+    const actual = this.state?.epoch ?? null;
+    if (actual !== expectedEpoch) throw conflict(expectedEpoch, actual);
+    this.state = structuredClone(next);
+    this.writes++;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * members.json in a data directory. A write goes to a temp file in the same directory, is fsynced, renamed over
+ * members.json (atomic on POSIX), then the directory is fsynced: a crash at any point leaves either the old or the
+ * new file, never a torn one. The CAS re-reads the stored epoch before writing (another process may share the dir).
+ */
+export class FileStateStore implements StateStore {
+  readonly path: string;
+  private seq = 0;
+
+  constructor(readonly dataDir: string) {
+    this.path = join(dataDir, 'members.json');
+  }
+
+  async load(): Promise<CoordinatorState | null> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `cannot read ${this.path}: ${(err as Error).message}`, undefined, err);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `${this.path} is not valid JSON: ${(err as Error).message}`, undefined, err);
+    }
+    if (!checkState.Check(json)) {
+      const first = checkState.Errors(json).First();
+      throw errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `${this.path} has an unexpected shape: ${first ? `${first.path} ${first.message}` : '?'}`);
+    }
+    return json;
+  }
+
+  async compareAndSet(expectedEpoch: number | null, next: CoordinatorState): Promise<void> {
+    const stored = await this.load();
+    const actual = stored?.epoch ?? null;
+    if (actual !== expectedEpoch) throw conflict(expectedEpoch, actual);
+    const tmp = `${this.path}.tmp-${process.pid}-${this.seq++}`;
+    try {
+      await mkdir(this.dataDir, { recursive: true });
+      const fh = await open(tmp, 'w', 0o644);
+      try {
+        await fh.writeFile(JSON.stringify(next, null, 1) + '\n');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, this.path);
+      const dir = await open(this.dataDir, 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    } catch (err) {
+      await unlink(tmp).catch(() => {});
+      throw errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `cannot write ${this.path}: ${(err as Error).message}`, undefined, err);
+    }
+  }
+
+  async close(): Promise<void> {}
+}

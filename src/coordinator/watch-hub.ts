@@ -1,0 +1,120 @@
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../shared/clock.js';
+import { PROTOCOL_VERSION, type TableEvent } from '../protocol/control.js';
+import type { PartitionTable } from '../partitioning/table.js';
+import type { Coordinator, EpochRecord } from './coordinator.js';
+
+interface Subscriber {
+  res: ServerResponse;
+  /** Last epoch written to this subscriber. */
+  epoch: number;
+  /** Over its buffer limit: nothing more is queued until it drains, then it gets a snapshot. */
+  behind: boolean;
+}
+
+/**
+ * The watch streams (GET /v1/watch): Server-Sent Events. Each published epoch is serialized once into one Buffer
+ * (its membership events, then `id: <epoch>` + `event: table`) and written to every subscriber, so 1000 watchers cost
+ * 1000 socket writes, not 1000 serializations. A subscriber with more than watchMaxBufferedBytes queued is skipped
+ * until its socket drains, then sent a snapshot of the then-current table: a slow consumer never makes the
+ * coordinator buffer without bound, and never misses the latest state.
+ */
+export class WatchHub {
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly encoded = new WeakMap<EpochRecord | PartitionTable, Buffer>();
+  private readonly keepAlive: TimerHandle;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly coordinator: Coordinator,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.unsubscribe = coordinator.on('published', (r) => this.broadcast(r));
+    this.keepAlive = clock.setInterval(() => this.ping(), coordinator.options.watchKeepAliveMs);
+  }
+
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  /**
+   * Starts streaming on `res` (headers not yet sent). `since` undefined: a snapshot first; otherwise every epoch after
+   * `since` from the history (a snapshot when `since` is older than the history; nothing when it is current).
+   * The caller has checked that `since` is not ahead of the current epoch.
+   */
+  open(res: ServerResponse, since: number | undefined): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write(': ringleader watch\n\n');
+    const sub: Subscriber = { res, epoch: since ?? -1, behind: false };
+    const replay = since === undefined ? null : this.coordinator.epochsAfter(since);
+    if (replay === null) this.sendSnapshot(sub, since === undefined ? 'initial' : 'since-too-old');
+    else for (const r of replay) this.write(sub, r);
+    this.subscribers.add(sub);
+    this.coordinator.metrics.watchSubscribers.set(this.subscribers.size);
+    res.on('close', () => {
+      this.subscribers.delete(sub);
+      this.coordinator.metrics.watchSubscribers.set(this.subscribers.size);
+    });
+  }
+
+  /** Ends every stream (shutdown). */
+  close(): void {
+    this.keepAlive.cancel();
+    this.unsubscribe();
+    for (const s of this.subscribers) s.res.end();
+    this.subscribers.clear();
+  }
+
+  private broadcast(record: EpochRecord): void {
+    const limit = this.coordinator.options.watchMaxBufferedBytes;
+    for (const sub of this.subscribers) {
+      if (sub.behind) continue;
+      if (sub.res.writableLength > limit) {
+        sub.behind = true;
+        this.logger.warn({ queuedBytes: sub.res.writableLength, epoch: sub.epoch }, 'slow watcher: sending a snapshot once it drains');
+        sub.res.once('drain', () => {
+          sub.behind = false;
+          if (this.coordinator.epoch > sub.epoch) this.sendSnapshot(sub, 'slow-consumer');
+        });
+        continue;
+      }
+      this.write(sub, record);
+    }
+  }
+
+  private write(sub: Subscriber, record: EpochRecord): void {
+    let buf = this.encoded.get(record);
+    if (!buf) {
+      let text = '';
+      for (const e of record.events) text += `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+      text += tableFrame(record.table, false);
+      buf = Buffer.from(text, 'utf8');
+      this.encoded.set(record, buf);
+    }
+    sub.epoch = record.epoch;
+    sub.res.write(buf);
+  }
+
+  private sendSnapshot(sub: Subscriber, reason: string): void {
+    const table = this.coordinator.table;
+    let buf = this.encoded.get(table);
+    if (!buf) {
+      buf = Buffer.from(tableFrame(table, true), 'utf8');
+      this.encoded.set(table, buf);
+    }
+    sub.epoch = table.epoch;
+    sub.res.write(buf);
+    this.coordinator.metrics.watchSnapshots.inc({ reason });
+  }
+
+  private ping(): void {
+    for (const s of this.subscribers) if (!s.behind) s.res.write(':\n\n');
+  }
+}
+
+function tableFrame(table: PartitionTable, snapshot: boolean): string {
+  const ev: TableEvent = { protocolVersion: PROTOCOL_VERSION, snapshot, table: table.toJSON() };
+  return `id: ${table.epoch}\nevent: table\ndata: ${JSON.stringify(ev)}\n\n`;
+}
