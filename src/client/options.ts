@@ -1,0 +1,77 @@
+import { systemClock, type Clock } from '../shared/clock.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import type { LocalStore } from './local-store.js';
+
+/** Options of the smart client (`Ringleader.connect`). Each knob carries its unit; defaults live in DEFAULT_CLIENT_OPTIONS only. */
+export interface ClientOptions {
+  /** Coordinator base URLs (`http://127.0.0.1:8081`) or `host:port`. At least one. */
+  coordinators: readonly string[];
+  /** Sent with AUTH on every node connection when set. */
+  password: string | undefined;
+  /** Time budget of one attempt of one command (connect + send + reply). Commands never hang: after it, COMMAND_TIMEOUT. */
+  commandTimeoutMs: number;
+  /** Attempts per command across redirects (MOVED/ASK), TRYAGAIN/CLUSTERDOWN and connection failures. 1 = no retry. */
+  maxAttempts: number;
+  /** Backoff between retries that need one (TRYAGAIN, CLUSTERDOWN, closed connection): doubles from min to max, ±50% jitter. */
+  retryBackoffMinMs: number;
+  retryBackoffMaxMs: number;
+  /** How long connect() waits for the first table from the coordinators before failing with NO_TABLE. */
+  connectTimeoutMs: number;
+  /** TCP connections per node; commands are pipelined on each, so 1 is usually enough. */
+  connectionsPerNode: number;
+  /** getOrLoad: lease of the cluster-wide load lock (a crashed loader blocks others for at most this long). */
+  loadLeaseMs: number;
+  /** getOrLoad: first and largest poll interval of a caller waiting for another process's load (doubles in between). */
+  loadPollMinMs: number;
+  loadPollMaxMs: number;
+  clock: Clock;
+  /** Randomness in [0, 1) for backoff and TTL jitter. */
+  random: () => number;
+  logger: Logger;
+  /** Embedded mode: a node in this process that answers for the partitions it owns without a network hop. */
+  localStore: LocalStore | undefined;
+}
+
+export const DEFAULT_CLIENT_OPTIONS: Readonly<Omit<ClientOptions, 'coordinators' | 'clock' | 'random' | 'logger' | 'password' | 'localStore'>> = Object.freeze({
+  commandTimeoutMs: 2000,
+  maxAttempts: 5,
+  retryBackoffMinMs: 10,
+  retryBackoffMaxMs: 500,
+  connectTimeoutMs: 5000,
+  connectionsPerNode: 1,
+  loadLeaseMs: 10_000,
+  loadPollMinMs: 5,
+  loadPollMaxMs: 100,
+});
+
+export type ClientInput = Partial<ClientOptions> & Pick<ClientOptions, 'coordinators'>;
+
+/** Merges defaults and validates; throws TypeError naming the bad option. */
+export function resolveClientOptions(input: ClientInput): ClientOptions {
+  const o: ClientOptions = {
+    ...DEFAULT_CLIENT_OPTIONS,
+    password: undefined,
+    localStore: undefined,
+    clock: systemClock,
+    random: Math.random,
+    logger: silentLogger(),
+    ...input,
+  };
+  if (!Array.isArray(o.coordinators) || o.coordinators.length === 0) throw new TypeError('coordinators must be a non-empty array of URLs');
+  for (const k of ['commandTimeoutMs', 'retryBackoffMinMs', 'retryBackoffMaxMs', 'connectTimeoutMs', 'loadLeaseMs', 'loadPollMinMs', 'loadPollMaxMs'] as const) {
+    if (typeof o[k] !== 'number' || !Number.isFinite(o[k]) || o[k] <= 0) throw new TypeError(`${k} must be a positive number of milliseconds, got ${String(o[k])}`);
+  }
+  for (const k of ['maxAttempts', 'connectionsPerNode'] as const) {
+    if (!Number.isInteger(o[k]) || o[k] < 1) throw new TypeError(`${k} must be an integer >= 1, got ${String(o[k])}`);
+  }
+  if (o.retryBackoffMaxMs < o.retryBackoffMinMs) throw new TypeError(`retryBackoffMaxMs (${o.retryBackoffMaxMs}) must be >= retryBackoffMinMs (${o.retryBackoffMinMs})`);
+  if (o.loadPollMaxMs < o.loadPollMinMs) throw new TypeError(`loadPollMaxMs (${o.loadPollMaxMs}) must be >= loadPollMinMs (${o.loadPollMinMs})`);
+  if (o.password !== undefined && typeof o.password !== 'string') throw new TypeError('password must be a string');
+  return o;
+}
+
+/** Exponential backoff with ±50% jitter for retry n (0-based). */
+export function retryBackoffMs(o: Pick<ClientOptions, 'retryBackoffMinMs' | 'retryBackoffMaxMs' | 'random'>, retry: number): number {
+  const base = Math.min(o.retryBackoffMaxMs, o.retryBackoffMinMs * 2 ** Math.min(retry, 30));
+  return Math.round(base * (0.5 + o.random()));
+}

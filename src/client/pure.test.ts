@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RespError } from '../protocol/resp/reply-decoder.js';
+import { PartitionTable } from '../partitioning/table.js';
+import { memberIdFor } from '../partitioning/member.js';
+import { keySlot } from '../hashing/slot.js';
+import { parseRedirect } from './redirect.js';
+import { decideRetry } from './retry.js';
+import { SingleFlight } from './single-flight.js';
+import { groupBySlot, locateKey } from './router.js';
+import { resolveClientOptions, retryBackoffMs } from './options.js';
+
+test('parses MOVED and ASK into typed, range-checked redirects', () => {
+  assert.deepEqual(parseRedirect(new RespError('MOVED 3999 127.0.0.1:6381')), { kind: 'moved', slot: 3999, address: '127.0.0.1:6381' });
+  assert.deepEqual(parseRedirect(new RespError('ASK 0 node-a.local:7000')), { kind: 'ask', slot: 0, address: 'node-a.local:7000' });
+  assert.deepEqual(parseRedirect(new RespError('MOVED 16383 [::1]:7000')), { kind: 'moved', slot: 16383, address: '[::1]:7000' });
+  assert.deepEqual(parseRedirect(new RespError('TRYAGAIN Multiple keys request during rehashing of slot')), { kind: 'tryagain' });
+  assert.deepEqual(parseRedirect(new RespError('CLUSTERDOWN The cluster is down')), { kind: 'clusterdown' });
+});
+
+test('refuses malformed redirects instead of following them', () => {
+  for (const m of ['MOVED 16384 127.0.0.1:1', 'MOVED -1 h:1', 'MOVED x h:1', 'MOVED 1', 'MOVED 1 h', 'MOVED 1 h:0', 'MOVED 1 h:70000', 'ASK 1 h:1 extra', 'MOVED 1 a/b:1']) {
+    assert.equal(parseRedirect(new RespError(m)), null, m);
+  }
+  assert.equal(parseRedirect(new RespError('WRONGTYPE Operation against a key holding the wrong kind of value')), null);
+  assert.equal(parseRedirect(new RespError('ERR MOVED 1 h:1')), null);
+});
+
+test('retry policy: MOVED refreshes and goes to the new address at once; ASK sends ASKING without refresh', () => {
+  const moved = decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'moved', slot: 1, address: 'h:2' } }, true);
+  assert.deepEqual(moved, { retry: true, delay: 'none', refresh: true, address: 'h:2', asking: false });
+  const ask = decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'ask', slot: 1, address: 'h:3' } }, true);
+  assert.deepEqual(ask, { retry: true, delay: 'none', refresh: false, address: 'h:3', asking: true });
+  assert.equal(decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'tryagain' } }, true).delay, 'backoff');
+  const down = decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'clusterdown' } }, true);
+  assert.equal(down.refresh && down.delay === 'backoff', true);
+});
+
+test('retry policy: never exceeds maxAttempts', () => {
+  for (const f of [{ kind: 'no-owner' } as const, { kind: 'connection', sent: false } as const, { kind: 'redirect', redirect: { kind: 'tryagain' } } as const]) {
+    assert.equal(decideRetry(3, 5, f, true).retry, true);
+    assert.equal(decideRetry(4, 5, f, true).retry, false);
+  }
+});
+
+test('retry policy: a non-idempotent command that may have reached the node is not resent', () => {
+  assert.equal(decideRetry(0, 5, { kind: 'connection', sent: true }, false).retry, false);
+  assert.equal(decideRetry(0, 5, { kind: 'connection', sent: false }, false).retry, true);
+  assert.equal(decideRetry(0, 5, { kind: 'connection', sent: true }, true).retry, true);
+});
+
+test('single-flight shares one execution among concurrent callers and forgets it once settled', async () => {
+  const sf = new SingleFlight<number>();
+  let runs = 0;
+  let release!: (v: number) => void;
+  const fn = () => {
+    runs++;
+    return new Promise<number>((r) => (release = r));
+  };
+  const all = Array.from({ length: 100 }, () => sf.run('k', fn));
+  assert.equal(sf.size, 1);
+  release(7);
+  assert.deepEqual(new Set(await Promise.all(all)), new Set([7]));
+  assert.equal(runs, 1);
+  assert.equal(sf.size, 0);
+  const again = sf.run('k', async () => 8);
+  assert.equal(await again, 8);
+});
+
+test('single-flight shares errors too, including synchronous throws', async () => {
+  const sf = new SingleFlight<number>();
+  const a = sf.run('k', () => {
+    throw new Error('boom');
+  });
+  await assert.rejects(a, /boom/);
+  await assert.rejects(Promise.all([sf.run('j', async () => Promise.reject(new Error('x'))), sf.run('j', async () => 1)]), /x/);
+});
+
+function table(): PartitionTable {
+  const names = ['a', 'b', 'c'];
+  const members = names.map((n, i) => ({ id: memberIdFor(n), name: n, address: `127.0.0.1:${7001 + i}`, zone: null, capacity: 1, state: 'active' as const }));
+  const partitions = Array.from({ length: 12 }, (_, p) => [members[p % 3]!.id, members[(p + 1) % 3]!.id]);
+  return PartitionTable.fromJSON({ epoch: 4, partitionCount: 12, replicas: 2, members, partitions });
+}
+
+test('locateKey maps key -> slot -> partition -> primary and backups', () => {
+  const t = table();
+  const loc = locateKey(t, 'foo');
+  assert.equal(loc.slot, 12182);
+  assert.equal(loc.partition, Math.floor((12182 * 12) / 16384));
+  assert.equal(loc.primary?.address, t.primaryOfSlot(12182)?.address);
+  assert.equal(loc.backups.length, 1);
+  assert.notEqual(loc.backups[0]!.id, loc.primary!.id);
+  assert.equal(loc.epoch, 4);
+});
+
+test('groupBySlot keeps input order within each slot and covers every index once', () => {
+  const keys = ['{u1}a', 'x', '{u1}b', 'y', '{u1}c'];
+  const g = groupBySlot(keys);
+  assert.deepEqual(g.get(keySlot('{u1}')), [0, 2, 4]);
+  assert.deepEqual([...g.values()].flat().sort(), [0, 1, 2, 3, 4]);
+});
+
+test('client options: defaults, validation naming the option, bounded backoff', () => {
+  const o = resolveClientOptions({ coordinators: ['http://127.0.0.1:8081'] });
+  assert.equal(o.maxAttempts, 5);
+  assert.throws(() => resolveClientOptions({ coordinators: [] }), /coordinators/);
+  assert.throws(() => resolveClientOptions({ coordinators: ['x'], commandTimeoutMs: 0 }), /commandTimeoutMs/);
+  assert.throws(() => resolveClientOptions({ coordinators: ['x'], maxAttempts: 1.5 }), /maxAttempts/);
+  assert.throws(() => resolveClientOptions({ coordinators: ['x'], retryBackoffMinMs: 100, retryBackoffMaxMs: 10 }), /retryBackoffMaxMs/);
+  for (let i = 0; i < 40; i++) {
+    const d = retryBackoffMs({ ...o, random: () => 0.999 }, i);
+    assert.ok(d <= o.retryBackoffMaxMs * 1.5, String(d));
+  }
+});
+
+test('getOrLoad side keys (lease, freshness) hash to the key\'s own slot, whatever braces the key has', async () => {
+  const { Loader } = await import('./loader.js');
+  const o = resolveClientOptions({ coordinators: ['x'] });
+  const l = new Loader({ exec: async () => null, sleep: async () => {} }, o);
+  for (const key of ['plain', '{tag}x', 'a}b', 'a{}b', 'x{y', '', '}', '{}', 'é{}}', 'customer:1232']) {
+    const slot = keySlot(key);
+    assert.equal(keySlot(l.sideKey(slot, key, 'lock')), slot, key);
+    assert.equal(keySlot(l.sideKey(slot, key, 'fresh')), slot, key);
+  }
+});

@@ -1,0 +1,44 @@
+import type { Redirect } from './redirect.js';
+
+/** Why an attempt failed, as the retry policy sees it. */
+export type AttemptFailure =
+  | { readonly kind: 'redirect'; readonly redirect: Redirect }
+  /** The connection failed; `sent` says whether the command may have reached the node. */
+  | { readonly kind: 'connection'; readonly sent: boolean }
+  | { readonly kind: 'no-owner' };
+
+export interface RetryDecision {
+  readonly retry: boolean;
+  /** Wait before the next attempt (0 = at once). */
+  readonly delay: 'none' | 'backoff';
+  /** Fetch a fresh table before the next attempt (at most one refresh runs at a time). */
+  readonly refresh: boolean;
+  /** Send the next attempt to this address (MOVED/ASK target) instead of the table's primary. */
+  readonly address: string | null;
+  /** The next attempt must be preceded by ASKING. */
+  readonly asking: boolean;
+}
+
+/**
+ * The client's retry policy, pure: given the failed attempt number (0-based) and why it failed, decide what to do.
+ * Contract: never more than maxAttempts attempts; a command that may have reached the node is retried only when it
+ * is idempotent (an INCR that timed out or lost its connection is not sent twice).
+ */
+export function decideRetry(attempt: number, maxAttempts: number, failure: AttemptFailure, idempotent: boolean): RetryDecision {
+  const stop: RetryDecision = { retry: false, delay: 'none', refresh: false, address: null, asking: false };
+  const last = attempt + 1 >= maxAttempts;
+  switch (failure.kind) {
+    case 'redirect': {
+      const r = failure.redirect;
+      if (r.kind === 'moved') return { ...stop, retry: !last, refresh: true, address: r.address };
+      if (r.kind === 'ask') return { ...stop, retry: !last, address: r.address, asking: true };
+      if (r.kind === 'tryagain') return { ...stop, retry: !last, delay: 'backoff' };
+      return { ...stop, retry: !last, delay: 'backoff', refresh: true };
+    }
+    case 'connection':
+      if (failure.sent && !idempotent) return { ...stop, refresh: true };
+      return { ...stop, retry: !last, delay: 'backoff', refresh: true };
+    case 'no-owner':
+      return { ...stop, retry: !last, delay: 'backoff', refresh: true };
+  }
+}
