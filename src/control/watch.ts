@@ -4,9 +4,8 @@ import type { RingleaderError } from '../shared/errors.js';
 import { PartitionTable } from '../partitioning/table.js';
 import { MEMBER_EVENT_TYPES, type MemberEvent, type TableEvent } from '../protocol/control.js';
 import { COORDINATOR_ERRORS } from '../protocol/errors/index.js';
-import type { CoordinatorClient } from './client.js';
 import { errorFromBody, unavailable } from './errors.js';
-import { backoffMs } from './options.js';
+import { backoffMs, type CoordinatorClientOptions } from './options.js';
 import { SseParser, type SseEvent } from './sse.js';
 
 export interface WatchOptions {
@@ -39,6 +38,13 @@ export interface WatchEvents {
   error: (err: RingleaderError | Error) => void;
 }
 
+/** What a TableWatch needs from its CoordinatorClient (an interface, so watch.ts does not import client.ts). */
+export interface WatchHost {
+  readonly options: CoordinatorClientOptions;
+  orderedBases(): string[];
+  prefer(base: string): void;
+}
+
 const MEMBER_EVENTS: ReadonlySet<string> = new Set(MEMBER_EVENT_TYPES);
 
 /**
@@ -59,7 +65,7 @@ export class TableWatch {
   private readonly waiters: Array<{ epoch: number; resolve: (t: PartitionTable) => void }> = [];
 
   constructor(
-    private readonly client: CoordinatorClient,
+    private readonly client: WatchHost,
     options: WatchOptions,
   ) {
     if (options.since !== undefined && (!Number.isSafeInteger(options.since) || options.since < 0)) throw new TypeError(`since must be an integer >= 0, got ${options.since}`);
