@@ -5,10 +5,11 @@
  */
 
 /**
- * A value. Writers may pass a Buffer or a latin1 binary string; the store keeps whichever form is cheaper (today:
- * small values as strings, see memory.ts) and readers get either, so reply encoders must handle both
- * (`valueByteLength`, `valueToBuffer`, or `buf.latin1Write(value)` for a string). A Buffer the store returns is
- * shared with it: never mutate it.
+ * A value. Writers may pass a Buffer or a latin1 binary string; the store keeps its own copy in the cheaper form
+ * (values.ts: flat latin1 strings, and Buffers only for values grown past 4 KB by APPEND or beyond V8's string
+ * limit) and readers get either, so reply encoders must handle both (`valueByteLength`, `valueToBuffer`, or
+ * `buf.write(value, offset, 'latin1')` for a string). A Buffer the store returns is shared with it: never mutate it;
+ * its bytes never change afterwards (the store copies on SETRANGE).
  */
 export type StoreValue = string | Buffer;
 
