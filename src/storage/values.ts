@@ -25,8 +25,11 @@ export function flat(s: string): string {
   return s;
 }
 
+/** Node's Buffer has latin1Slice (what toString('latin1') calls after its argument checks); @types/node omits it. */
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+
 export function asString(v: StoreValue): string {
-  return typeof v === 'string' ? v : v.toString('latin1');
+  return typeof v === 'string' ? v : (v as Latin1Buffer).latin1Slice(0, v.length);
 }
 
 /** A Buffer that owns its memory (never a view into Node's shared 8 KB pool), `capacity` bytes, holding `v`. */
@@ -41,7 +44,7 @@ function ownedBuffer(v: StoreValue, length: number, capacity: number): Buffer {
 /** The form in which the store keeps a value a caller passed in (always a copy of a Buffer). */
 export function ownValue(v: StoreValue): StoreValue {
   if (typeof v === 'string') return flat(v);
-  return v.length <= MAX_STRING_VALUE_BYTES ? v.toString('latin1') : ownedBuffer(v, v.length, v.length);
+  return v.length <= MAX_STRING_VALUE_BYTES ? (v as Latin1Buffer).latin1Slice(0, v.length) : ownedBuffer(v, v.length, v.length);
 }
 
 /** Allocated bytes of a stored Buffer (its capacity), or of a string (its length). */
