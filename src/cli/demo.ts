@@ -1,0 +1,195 @@
+// `ringleader demo` (= `npm start`): the seed demo on loopback. Starts a coordinator (state in <data-dir>/members.json),
+// N real node processes, and the test client service, then every --churn-ms alternately removes and adds a node and
+// prints one readable line per epoch. Ctrl-C stops every child (SIGTERM, then SIGKILL after a grace period): no orphans.
+// Composition only: processes, flags and printing.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { Ringleader, type MembershipChange, type TopologyChange } from '../client/index.js';
+
+interface Flags {
+  nodes: number;
+  churnMs: number;
+  churn: boolean;
+  coordinatorPort: number;
+  clientPort: number;
+  basePort: number;
+  dataDir: string;
+  partitions: number;
+  replicas: number;
+}
+
+function int(name: string, min: number, max: number) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be in ${min}..${max}`);
+    return n;
+  };
+}
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  exited: Promise<void>;
+}
+
+const time = () => new Date().toISOString().slice(11, 19);
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description('the seed demo: coordinator on :8081, 8 nodes with churn, client service on :9001 (Ctrl-C stops everything)')
+    .option('--nodes <n>', 'nodes to start', int('--nodes', 1, 64), 8)
+    .option('--churn-ms <ms>', 'every this often, alternately remove or add a node', int('--churn-ms', 100, 3_600_000), 5000)
+    .option('--no-churn', 'keep the node set fixed')
+    .option('--coordinator-port <port>', 'coordinator HTTP port', int('--coordinator-port', 1, 65535), 8081)
+    .option('--client-port <port>', 'client service HTTP port', int('--client-port', 1, 65535), 9001)
+    .option('--base-port <port>', 'first node RESP port (node i listens on base + i - 1)', int('--base-port', 1, 65000), 7001)
+    .option('--data-dir <dir>', 'coordinator state (members.json) and child logs', './data')
+    .option('--partitions <n>', 'partition count', int('--partitions', 1, 16384), 271)
+    .option('--replicas <r>', 'copies per partition, primary included', int('--replicas', 1, 8), 2)
+    .action(async (flags: Flags) => {
+      await runDemo(flags);
+    });
+}
+
+async function runDemo(flags: Flags): Promise<void> {
+  const dataDir = resolve(flags.dataDir);
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  // Re-run this same CLI for the children (works from source under tsx and from dist/).
+  const self = [...process.execArgv, process.argv[1]!];
+  const coordinatorUrl = `http://127.0.0.1:${flags.coordinatorPort}`;
+  const children = new Set<Child>();
+  let stopping = false;
+  let churnTimer: NodeJS.Timeout | null = null;
+  let watcher: Ringleader | null = null;
+
+  const start = (name: string, args: string[]): Child => {
+    const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+    const proc = spawn(process.execPath, [...self, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    proc.stdout!.pipe(log);
+    proc.stderr!.pipe(log);
+    const child: Child = { name, proc, exited: new Promise((r) => proc.once('exit', () => r())) };
+    children.add(child);
+    void child.exited.then(() => {
+      children.delete(child);
+      if (!stopping && name !== 'coordinator' && !name.startsWith('node-')) console.log(`[${time()}] ${name} exited (code ${proc.exitCode ?? proc.signalCode}); see ${join(logDir, name + '.log')}`);
+    });
+    return child;
+  };
+
+  const stopAll = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    if (churnTimer) clearInterval(churnTimer);
+    watcher?.close();
+    console.log(`\n[${time()}] stopping ${children.size} processes...`);
+    const list = [...children];
+    // Nodes and the client first (nodes leave gracefully), the coordinator last.
+    const nonCoord = list.filter((c) => c.name !== 'coordinator');
+    for (const c of nonCoord) c.proc.kill('SIGTERM');
+    await Promise.race([Promise.all(nonCoord.map((c) => c.exited)), sleep(5000)]);
+    for (const c of [...children]) if (c.name !== 'coordinator') c.proc.kill('SIGKILL');
+    for (const c of [...children]) c.proc.kill('SIGTERM');
+    await Promise.race([Promise.all([...children].map((c) => c.exited)), sleep(3000)]);
+    for (const c of [...children]) c.proc.kill('SIGKILL');
+    await Promise.all([...children].map((c) => c.exited));
+    console.log(`[${time()}] all stopped`);
+  };
+  // Last resort: whatever happens to this process, its children die with it.
+  process.on('exit', () => {
+    for (const c of children) c.proc.kill('SIGKILL');
+  });
+  const onSignal = () => void stopAll().then(() => process.exit(0));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  console.log(`[${time()}] starting coordinator on ${coordinatorUrl} (state: ${join(dataDir, 'members.json')})`);
+  start('coordinator', ['coordinator', '--port', String(flags.coordinatorPort), '--data-dir', dataDir, '--partitions', String(flags.partitions), '--replicas', String(flags.replicas)]);
+  if (!(await waitHttp(`${coordinatorUrl}/healthz`, 20_000, () => stopping))) {
+    console.error(`coordinator did not come up; see ${join(logDir, 'coordinator.log')}`);
+    await stopAll();
+    process.exitCode = 1;
+    return;
+  }
+
+  // A watcher for the live epoch lines (the same client library applications use).
+  watcher = await Ringleader.connect({ coordinators: [coordinatorUrl] });
+  let pending: MembershipChange[] = [];
+  watcher.on('membership', (m) => pending.push(m));
+  watcher.on('topology', (t) => {
+    printEpoch(t, pending);
+    pending = [];
+  });
+
+  let nextIndex = 1;
+  const nodes: Child[] = [];
+  const addNode = (): Child => {
+    const i = nextIndex++;
+    const name = `node-${i}`;
+    const c = start(name, ['node', '--coordinator', coordinatorUrl, '--port', String(flags.basePort + i - 1), '--name', name]);
+    nodes.push(c);
+    void c.exited.then(() => {
+      const k = nodes.indexOf(c);
+      if (k >= 0) nodes.splice(k, 1);
+    });
+    return c;
+  };
+  console.log(`[${time()}] starting ${flags.nodes} nodes on ports ${flags.basePort}..${flags.basePort + flags.nodes - 1}`);
+  for (let i = 0; i < flags.nodes; i++) addNode();
+
+  console.log(`[${time()}] starting the client service on http://127.0.0.1:${flags.clientPort}`);
+  start('client', ['client', '--http-port', String(flags.clientPort), '--coordinator', coordinatorUrl]);
+  if (await waitHttp(`http://127.0.0.1:${flags.clientPort}/healthz`, 30_000, () => stopping)) {
+    console.log(`[${time()}] ready. try:  curl http://127.0.0.1:${flags.clientPort}/customer/1232`);
+  } else if (!stopping) {
+    console.log(`[${time()}] the client service is not answering yet; see ${join(logDir, 'client.log')}`);
+  }
+
+  if (flags.churn) {
+    let remove = true;
+    churnTimer = setInterval(() => {
+      if (stopping) return;
+      if (remove && nodes.length > 1) {
+        const victim = nodes[Math.floor(Math.random() * nodes.length)]!;
+        console.log(`[${time()}] churn: stopping ${victim.name}`);
+        nodes.splice(nodes.indexOf(victim), 1);
+        victim.proc.kill('SIGTERM');
+      } else {
+        const c = addNode();
+        console.log(`[${time()}] churn: starting ${c.name}`);
+      }
+      remove = !remove;
+    }, flags.churnMs);
+  }
+}
+
+function printEpoch(t: TopologyChange, changes: MembershipChange[]): void {
+  const members = t.table.members.filter((m) => m.state !== 'left' && m.state !== 'dead');
+  const counts = members.map((m) => `${m.name}:${t.table.partitionsOf(m.id).primary.length}`);
+  const what = changes.map((c) => `${c.member.name} ${c.type.replace('member-', '')}`).join(', ');
+  console.log(
+    `[${time()}] epoch ${t.epoch}  members ${members.length}  moved ${t.movedPartitions}/${t.table.partitionCount} primaries${what ? `  (${what})` : ''}\n           primaries per member: ${counts.join(' ')}`,
+  );
+}
+
+async function waitHttp(url: string, ms: number, cancelled: () => boolean): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end && !cancelled()) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return true;
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  return false;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
