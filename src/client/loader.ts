@@ -50,6 +50,8 @@ export class Loader {
   private readonly negative = new Map<string, { until: number; error: RingleaderError }>();
   /** slot -> a short hash tag that hashes to it, for keys whose own text cannot serve as a tag (contain `}`). */
   private readonly slotTags = new Map<number, string>();
+  /** Set once a server answered `unknown command` to RL.LOADUNLOCK (a plain Redis): use GET + DEL from then on. */
+  private noUnlockCommand = false;
 
   constructor(
     private readonly exec: SlotExecutor,
@@ -158,9 +160,22 @@ export class Loader {
     if (swrMs > 0) await this.exec.exec(slot, ['SET', this.sideKey(slot, key, 'fresh'), '1', 'PX', ttl], true);
   }
 
-  /** Releases our lease if it is still ours (a read then a delete: a lease that expired meanwhile is left alone, mostly). */
+  /**
+   * Releases our lease if it is still ours: RL.LOADUNLOCK (atomic compare-and-delete on Ringleader nodes), or on
+   * servers without it a GET then DEL (a lease that expired in between and was taken by another caller could be
+   * deleted: at worst one extra load).
+   */
   private async release(slot: number, lockKey: string, token: string): Promise<void> {
     try {
+      if (!this.noUnlockCommand) {
+        try {
+          await this.exec.exec(slot, ['RL.LOADUNLOCK', lockKey, token], true);
+          return;
+        } catch (err) {
+          if (!(isRingleaderError(err) && err.code === CLIENT_ERRORS.SERVER_ERROR.code && /unknown command/i.test(err.message))) throw err;
+          this.noUnlockCommand = true;
+        }
+      }
       const holder = await this.exec.exec(slot, ['GET', lockKey], true);
       if (holder !== null && text(holder) === token) await this.exec.exec(slot, ['DEL', lockKey], true);
     } catch (err) {

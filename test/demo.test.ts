@@ -1,0 +1,123 @@
+// The seed demo end to end: `ringleader demo` on ephemeral ports with 3 nodes and fast churn. The customer endpoint
+// answers with the key's location and a value loaded once from the slow fake DB; the epoch advances as nodes come and
+// go; SIGINT stops every process the demo started (no orphans).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { keySlot } from '../src/hashing/slot.js';
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Every descendant pid of `pid` (children, grandchildren...). */
+function descendants(pid: number): number[] {
+  let out: string;
+  try {
+    out = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' });
+  } catch {
+    return [];
+  }
+  const kids = new Map<number, number[]>();
+  for (const line of out.trim().split('\n')) {
+    const [p, pp] = line.trim().split(/\s+/).map(Number) as [number, number];
+    if (!kids.has(pp)) kids.set(pp, []);
+    kids.get(pp)!.push(p);
+  }
+  const all: number[] = [];
+  const stack = [pid];
+  while (stack.length) {
+    for (const k of kids.get(stack.pop()!) ?? []) {
+      all.push(k);
+      stack.push(k);
+    }
+  }
+  return all;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let demo: ChildProcess | null = null;
+let known: number[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'rl-demo-'));
+
+after(() => {
+  if (demo && demo.exitCode === null) demo.kill('SIGKILL');
+  for (const p of known) if (alive(p)) process.kill(p, 'SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+test('the demo serves /customer/1232 with location and a once-loaded value, churns epochs, and SIGINT leaves no orphans', async () => {
+  const coordinatorPort = await freePort();
+  const clientPort = await freePort();
+  const basePort = 20000 + Math.floor(Math.random() * 20000);
+  demo = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--nodes', '3', '--churn-ms', '1500', '--coordinator-port', String(coordinatorPort), '--client-port', String(clientPort), '--base-port', String(basePort), '--data-dir', dir, '--partitions', '64'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  demo.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  demo.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => demo!.once('exit', (code) => r(code)));
+
+  const deadline = Date.now() + 60_000;
+  while (!out.includes('ready.')) {
+    assert.ok(Date.now() < deadline, `demo not ready within 60 s; output:\n${out}`);
+    assert.equal(demo.exitCode, null, `demo exited early:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const url = `http://127.0.0.1:${clientPort}/customer/1232`;
+  const first = await getJson(url);
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  const b = first.body as { key: string; slot: number; partition: number; primary: { name: string; address: string }; backups: unknown[]; epoch: number; value: { id: number }; loads: number };
+  assert.equal(b.key, 'customer:1232');
+  assert.equal(b.slot, keySlot('customer:1232'));
+  assert.equal(b.partition, Math.floor((b.slot * 64) / 16384));
+  assert.match(b.primary.name, /^node-\d+$/);
+  assert.match(b.primary.address, /^127\.0\.0\.1:\d+$/);
+  assert.equal(b.value.id, 1232);
+  assert.equal(b.loads, 1);
+  const again = await getJson(url);
+  assert.equal((again.body as { loads: number }).loads, 1, 'served from the cache the second time');
+
+  // Churn moves the cluster to new epochs; the endpoint reports them.
+  let epoch = b.epoch;
+  while (epoch <= b.epoch) {
+    assert.ok(Date.now() < deadline + 30_000, `epoch did not advance past ${b.epoch}; output:\n${out}`);
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await getJson(url);
+    if (r.status === 200) epoch = (r.body as { epoch: number }).epoch;
+  }
+  assert.match(out, /epoch \d+ {2}members \d+/, 'prints a line per epoch');
+  assert.match(out, /churn: (stopping|starting) node-\d+/);
+
+  known = descendants(demo.pid!);
+  assert.ok(known.length >= 5, `expected coordinator, 3 nodes and the client as children, saw ${known.length}`);
+  demo.kill('SIGINT');
+  const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
+  assert.notEqual(code, 'timeout', `demo did not exit after SIGINT:\n${out}`);
+  const stillAlive = known.filter(alive);
+  assert.deepEqual(stillAlive, [], 'no orphan processes');
+});
