@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -90,7 +90,14 @@ export class FileStateStore implements StateStore {
     this.path = join(dataDir, 'members.json');
   }
 
+  /** Reads members.json; also removes temp files a crash left behind (they were never renamed, so never valid state). */
   async load(): Promise<CoordinatorState | null> {
+    const leftovers = await readdir(this.dataDir).catch(() => [] as string[]);
+    for (const f of leftovers) if (f.startsWith('members.json.tmp-')) await unlink(join(this.dataDir, f)).catch(() => {});
+    return this.read();
+  }
+
+  private async read(): Promise<CoordinatorState | null> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -112,7 +119,7 @@ export class FileStateStore implements StateStore {
   }
 
   async compareAndSet(expectedEpoch: number | null, next: CoordinatorState): Promise<void> {
-    const stored = await this.load();
+    const stored = await this.read();
     const actual = stored?.epoch ?? null;
     if (actual !== expectedEpoch) throw conflict(expectedEpoch, actual);
     const tmp = `${this.path}.tmp-${process.pid}-${this.seq++}`;
