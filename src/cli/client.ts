@@ -93,7 +93,7 @@ export function register(program: Command): void {
             backups: loc.backups.map((m) => ({ name: m.name, address: m.address })),
             epoch: loc.epoch,
             value: JSON.parse(r.value) as unknown,
-            loadedFrom: r.source === 'loader' ? 'database (this request loaded it)' : r.source === 'peer' ? 'cache (another caller loaded it)' : r.source,
+            loadedFrom: r.source === 'loader' ? 'database' : r.source === 'peer' ? 'cache (loaded by another process)' : r.source === 'stale' ? 'cache (stale, reloading)' : 'cache',
             loads: db.loads.get(key) ?? 0,
             totalLoads: db.total,
             servedInMs: Math.round((performance.now() - t0) * 10) / 10,
