@@ -242,13 +242,15 @@ export class Ringleader {
       if (this.closed) throw errorFrom(CLIENT_ERRORS.CLIENT_CLOSED, 'client closed');
       let failure: AttemptFailure;
       let target = address;
-      let local = false;
       if (target === null) {
-        const owner = this.current?.primaryOfSlot(slot);
-        if (owner) {
-          target = owner.address;
-          local = o.localStore !== undefined && owner.id === o.localStore.memberId;
+        if (o.localStore !== undefined && !asking) {
+          const r = o.localStore.execute(args);
+          if (r !== undefined) {
+            if (!(r instanceof RespError)) return r;
+            throw errorFrom(CLIENT_ERRORS.SERVER_ERROR, r.message, { prefix: r.prefix, address: 'local' });
+          }
         }
+        target = this.current?.primaryOfSlot(slot)?.address ?? null;
       }
       if (target === null) {
         failure = { kind: 'no-owner' };
@@ -256,13 +258,9 @@ export class Ringleader {
       } else {
         let reply: RespReply;
         try {
-          if (local) {
-            reply = await o.localStore!.execute(args.map((a) => (typeof a === 'number' ? String(a) : a)));
-          } else {
-            const conn = this.pool.get(target);
-            if (asking) void conn.send(['ASKING']).catch(() => {});
-            reply = await conn.send(args);
-          }
+          const conn = this.pool.get(target);
+          if (asking) void conn.send(['ASKING']).catch(() => {});
+          reply = await conn.send(args);
         } catch (err) {
           if (!isRingleaderError(err) || err.code !== CLIENT_ERRORS.CONNECTION_CLOSED.code) throw err;
           failure = { kind: 'connection', sent: err.details?.sent === true };

@@ -5,11 +5,11 @@ import type { RespReply } from '../protocol/resp/reply-decoder.js';
  * never imports src/node). Owned by the client; src/embedded implements it over a real node.
  */
 export interface LocalStore {
-  /** The member id of the in-process node: the client uses it for keys whose primary is this member. */
-  readonly memberId: string;
   /**
-   * Runs one command against the local node as if it came over RESP, with the same replies (including MOVED when the
-   * node no longer owns the slot: the client then follows the redirect over the network).
+   * Runs one command locally when the in-process node owns the key's slot right now and the command is one it serves
+   * locally; returns the same reply the node would send over RESP. Returns undefined otherwise: the client then sends
+   * the command over the network as usual (so a partition that just moved away costs one normal round trip, not an error).
+   * Synchronous on purpose: a local hit costs no promise, no socket and no parse.
    */
-  execute(args: ReadonlyArray<string | Buffer>): Promise<RespReply>;
+  execute(args: ReadonlyArray<string | Buffer | number>): RespReply | undefined;
 }
