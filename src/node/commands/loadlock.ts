@@ -32,6 +32,6 @@ export const LOADLOCK_COMMANDS: readonly CommandSpec[] = [
 ];
 
 /** Adds the commands of this file to a command table. */
-export function register(table: CommandTable): void {
+export function registerLoadLockCommands(table: CommandTable): void {
   for (const spec of LOADLOCK_COMMANDS) table.add(spec);
 }
