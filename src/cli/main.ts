@@ -4,11 +4,13 @@ import { Command } from 'commander';
 import { register as registerCoordinator } from './coordinator.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerClient } from './client.js';
+import { register as registerNode } from './node.js';
 
 const program = new Command('ringleader').description('Ringleader: a distributed in-memory cache cluster with a centralized coordinator').version('0.1.0');
 
 registerCoordinator(program);
 registerDemo(program);
 registerClient(program);
+registerNode(program);
 
 await program.parseAsync(process.argv);

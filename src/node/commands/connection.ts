@@ -1,0 +1,165 @@
+/** Connection commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, CLIENT, READONLY/READWRITE/ASKING. */
+import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
+import { REPLY_OK, REPLY_PONG } from '../../protocol/resp/index.js';
+import { NODE_ERRORS } from '../../protocol/errors/index.js';
+import type { Connection } from '../connection.js';
+import { ERR_NOAUTH, ERR_SYNTAX, ERR_WRONGPASS, errNotSupported, errUnknownSubcommand, errWrongArity, errorText } from '../replies.js';
+import { CMD_ADMIN, CMD_FAST, CMD_NO_AUTH, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
+
+function ping(_ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter): void {
+  if (req.argc === 1) w.raw(REPLY_PONG);
+  else if (req.argc === 2) w.bulk(req.arg(1));
+  else w.error(errWrongArity('ping'));
+}
+
+function echo(_ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter): void {
+  w.bulk(req.arg(1));
+}
+
+function quit(_ctx: CommandContext, c: Connection, _req: RequestDecoder, w: ReplyWriter): void {
+  w.raw(REPLY_OK);
+  c.closing = true;
+}
+
+/** Checks a password (and user `default`); on success lifts the unauthenticated limits. */
+function authenticate(ctx: CommandContext, c: Connection, user: string, pass: string): boolean {
+  if (user !== 'default' || pass !== ctx.options.requirePass) return false;
+  c.authenticated = true;
+  const o = ctx.options;
+  c.decoder.setLimits({ maxBulkBytes: o.maxBulkBytes, maxMultibulkCount: o.maxMultibulkCount });
+  return true;
+}
+
+function auth(ctx: CommandContext, c: Connection, req: RequestDecoder, w: ReplyWriter): void {
+  if (req.argc > 3) return w.error(ERR_SYNTAX);
+  if (ctx.options.requirePass === '') {
+    return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?'));
+  }
+  const ok = req.argc === 2 ? authenticate(ctx, c, 'default', req.str(1)) : authenticate(ctx, c, req.str(1), req.str(2));
+  if (ok) w.raw(REPLY_OK);
+  else w.error(ERR_WRONGPASS);
+}
+
+/** HELLO [protover [AUTH user pass] [SETNAME name]]: switches RESP2/RESP3 and replies with the server's facts. */
+function hello(ctx: CommandContext, c: Connection, req: RequestDecoder, w: ReplyWriter): void {
+  let proto = c.resp;
+  let i = 1;
+  if (req.argc >= 2) {
+    const v = req.int(1);
+    if (Number.isNaN(v)) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'Protocol version is not an integer or out of range'));
+    if (v !== 2 && v !== 3) return w.error(errorText(NODE_ERRORS.NOPROTO, 'unsupported protocol version'));
+    proto = v;
+    i = 2;
+  }
+  let name: string | undefined;
+  for (; i < req.argc; i++) {
+    const o = req.str(i).toLowerCase();
+    if (o === 'auth' && i + 2 < req.argc) {
+      if (ctx.options.requirePass === '' ? false : !authenticate(ctx, c, req.str(i + 1), req.str(i + 2))) return w.error(ERR_WRONGPASS);
+      i += 2;
+    } else if (o === 'setname' && i + 1 < req.argc) {
+      name = req.str(++i);
+    } else return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, `Syntax error in HELLO option '${req.str(i)}'`));
+  }
+  if (!c.authenticated) {
+    return w.error(errorText(NODE_ERRORS.NOAUTH, 'HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time'));
+  }
+  if (name !== undefined) c.name = name;
+  c.resp = proto;
+  w.resp3 = proto === 3;
+  w.map(7);
+  w.bulk('server');
+  w.bulk('redis');
+  w.bulk('version');
+  w.bulk(ctx.options.version);
+  w.bulk('proto');
+  w.integer(proto);
+  w.bulk('id');
+  w.integer(c.id);
+  w.bulk('mode');
+  w.bulk('cluster');
+  w.bulk('role');
+  w.bulk('master');
+  w.bulk('modules');
+  w.array(0);
+}
+
+function select(_ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter): void {
+  if (req.int(1) === 0) w.raw(REPLY_OK);
+  else w.error(errNotSupported('SELECT is not allowed in cluster mode'));
+}
+
+function client(ctx: CommandContext, c: Connection, req: RequestDecoder, w: ReplyWriter): void {
+  const sub = req.str(1).toLowerCase();
+  switch (sub) {
+    case 'setname': {
+      if (req.argc !== 3) return w.error(errWrongArity('client|setname'));
+      const name = req.str(2);
+      if (/[\s]/.test(name) || /[^\x21-\x7e]/.test(name)) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'Client names cannot contain spaces, newlines or special characters.'));
+      c.name = name;
+      return w.raw(REPLY_OK);
+    }
+    case 'getname':
+      return c.name === '' ? w.nil() : w.bulk(c.name);
+    case 'id':
+      return w.integer(c.id);
+    case 'setinfo': {
+      if (req.argc !== 4) return w.error(errWrongArity('client|setinfo'));
+      const attr = req.str(2).toLowerCase();
+      if (attr === 'lib-name') c.libName = req.str(3);
+      else if (attr === 'lib-ver') c.libVersion = req.str(3);
+      else return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, `Unrecognized option '${req.str(2)}'`));
+      return w.raw(REPLY_OK);
+    }
+    case 'info':
+      return w.text(clientLine(ctx, c));
+    case 'list':
+      return w.text(clientLine(ctx, c));
+    case 'no-evict':
+    case 'no-touch':
+    case 'reply':
+      return w.raw(REPLY_OK);
+    case 'kill':
+    case 'pause':
+    case 'unpause':
+    case 'tracking':
+      return w.error(errNotSupported(`CLIENT ${sub.toUpperCase()} is not supported`));
+    default:
+      return w.error(errUnknownSubcommand(req.str(1), 'client'));
+  }
+}
+
+function clientLine(ctx: CommandContext, c: Connection): string {
+  const now = ctx.now();
+  return `id=${c.id} addr=${c.address} name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastCommandAt) / 1000)} db=0 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVersion}\n`;
+}
+
+function readonly(_ctx: CommandContext, c: Connection, _req: RequestDecoder, w: ReplyWriter): void {
+  c.readonly = true;
+  w.raw(REPLY_OK);
+}
+
+function readwrite(_ctx: CommandContext, c: Connection, _req: RequestDecoder, w: ReplyWriter): void {
+  c.readonly = false;
+  w.raw(REPLY_OK);
+}
+
+function asking(_ctx: CommandContext, c: Connection, _req: RequestDecoder, w: ReplyWriter): void {
+  c.asking = true;
+  w.raw(REPLY_OK);
+}
+
+export function registerConnectionCommands(t: CommandTable): void {
+  t.add(cmd('ping', -1, CMD_FAST, NO_KEYS, ping, 'PONG, or echo the argument'));
+  t.add(cmd('echo', 2, CMD_FAST, NO_KEYS, echo, 'Echo the argument'));
+  t.add(cmd('quit', -1, CMD_NO_AUTH | CMD_FAST, NO_KEYS, quit, 'Close the connection'));
+  t.add(cmd('auth', -2, CMD_NO_AUTH | CMD_FAST, NO_KEYS, auth, 'Authenticate (user default)'));
+  t.add(cmd('hello', -1, CMD_NO_AUTH | CMD_FAST, NO_KEYS, hello, 'Handshake: RESP2/RESP3, AUTH, SETNAME'));
+  t.add(cmd('select', 2, CMD_FAST, NO_KEYS, select, 'Only database 0 exists'));
+  t.add(cmd('client', -2, CMD_ADMIN, NO_KEYS, client, 'CLIENT SETNAME/GETNAME/ID/SETINFO/INFO/LIST'));
+  t.add(cmd('readonly', 1, CMD_FAST, NO_KEYS, readonly, 'Accept reads from replicas'));
+  t.add(cmd('readwrite', 1, CMD_FAST, NO_KEYS, readwrite, 'Reads from primaries only'));
+  t.add(cmd('asking', 1, CMD_FAST, NO_KEYS, asking, 'The next command may touch a slot being imported'));
+}
+
+export { ERR_NOAUTH };

@@ -1,0 +1,143 @@
+/** Generic key commands: DEL, EXISTS, TOUCH, TTLs, TYPE, SCAN. */
+import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
+import { REPLY_ONE, REPLY_ZERO } from '../../protocol/resp/index.js';
+import type { ExpireCondition } from '../../storage/index.js';
+import type { Connection } from '../connection.js';
+import { ERR_NOT_INTEGER, ERR_SYNTAX, errInvalidExpire, errorText } from '../replies.js';
+import { NODE_ERRORS } from '../../protocol/errors/index.js';
+import { globMatcher } from '../glob.js';
+import { partitionOfArg, numArg } from './strings.js';
+import { CMD_FAST, CMD_READONLY, CMD_WRITE, KEY1, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
+
+function del(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const store = ctx.store!;
+  let n = 0;
+  for (let i = 1; i < req.argc; i++) if (store.del(partitionOfArg(ctx, req, i, p), req.str(i))) n++;
+  w.integer(n);
+}
+
+function exists(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const store = ctx.store!;
+  let n = 0;
+  for (let i = 1; i < req.argc; i++) if (store.exists(partitionOfArg(ctx, req, i, p), req.str(i))) n++;
+  w.integer(n);
+}
+
+function touch(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const store = ctx.store!;
+  let n = 0;
+  for (let i = 1; i < req.argc; i++) if (store.touch(partitionOfArg(ctx, req, i, p), req.str(i))) n++;
+  w.integer(n);
+}
+
+/** EXPIRE family: `scale` ms per unit, `absolute` for the *AT forms. */
+function expireGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: number, scale: number, absolute: boolean, name: string): void {
+  const n = numArg(req, 2);
+  if (n === undefined) return w.error(ERR_NOT_INTEGER);
+  let condition: ExpireCondition | undefined;
+  for (let i = 3; i < req.argc; i++) {
+    const o = req.str(i).toLowerCase();
+    if ((o === 'nx' || o === 'xx' || o === 'gt' || o === 'lt') && (condition === undefined || condition === o)) condition = o;
+    else if (condition !== undefined && (o === 'nx' || o === 'xx' || o === 'gt' || o === 'lt')) {
+      return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'NX and XX, GT or LT options at the same time are not compatible'));
+    } else return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, `Unsupported option ${req.str(i)}`));
+  }
+  const at = absolute ? n * scale : ctx.now() + n * scale;
+  if (!Number.isSafeInteger(at)) return w.error(errInvalidExpire(name));
+  w.raw(ctx.store!.expire(p, req.str(1), at, condition) ? REPLY_ONE : REPLY_ZERO);
+}
+
+function expire(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  expireGeneric(ctx, req, w, p, 1000, false, 'expire');
+}
+function pexpire(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  expireGeneric(ctx, req, w, p, 1, false, 'pexpire');
+}
+function expireat(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  expireGeneric(ctx, req, w, p, 1000, true, 'expireat');
+}
+function pexpireat(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  expireGeneric(ctx, req, w, p, 1, true, 'pexpireat');
+}
+
+function persist(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  w.raw(ctx.store!.persist(p, req.str(1)) ? REPLY_ONE : REPLY_ZERO);
+}
+
+function ttl(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const ms = ctx.store!.pttl(p, req.str(1));
+  w.integer(ms < 0 ? ms : Math.floor((ms + 500) / 1000));
+}
+
+function pttl(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  w.integer(ctx.store!.pttl(p, req.str(1)));
+}
+
+function expiretime(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const at = ctx.store!.expireTime(p, req.str(1));
+  w.integer(at < 0 ? at : Math.floor(at / 1000));
+}
+
+function pexpiretime(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  w.integer(ctx.store!.expireTime(p, req.str(1)));
+}
+
+function type(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  w.simple(ctx.store!.type(p, req.str(1)));
+}
+
+const MAX_SCAN_COUNT = 100_000;
+
+/** SCAN cursor [MATCH pattern] [COUNT n] [TYPE t]: over the partitions this node serves as primary. */
+function scan(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter): void {
+  const cursor = numArg(req, 1);
+  if (cursor === undefined || cursor < 0 || !Number.isSafeInteger(cursor)) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'invalid cursor'));
+  let count = 10;
+  let match: ((key: string) => boolean) | undefined;
+  let typeFilter: string | undefined;
+  for (let i = 2; i < req.argc; i++) {
+    const o = req.str(i).toLowerCase();
+    if (i + 1 >= req.argc) return w.error(ERR_SYNTAX);
+    if (o === 'count') {
+      const c = numArg(req, ++i);
+      if (c === undefined) return w.error(ERR_NOT_INTEGER);
+      if (c < 1) return w.error(ERR_SYNTAX);
+      count = Math.min(c, MAX_SCAN_COUNT);
+    } else if (o === 'match') {
+      const pattern = req.str(++i);
+      if (pattern !== '*') match = globMatcher(pattern);
+    } else if (o === 'type') {
+      typeFilter = req.str(++i).toLowerCase();
+    } else return w.error(ERR_SYNTAX);
+  }
+  const store = ctx.store;
+  w.array(2);
+  if (store === null || (typeFilter !== undefined && typeFilter !== 'string')) {
+    w.bulk('0');
+    w.array(0);
+    return;
+  }
+  const owned = ctx.view.owned;
+  const res = store.scan(cursor, count, (part) => owned[part] === 1, match);
+  w.bulk(String(res.cursor));
+  w.array(res.keys.length);
+  for (const k of res.keys) w.bulk(k);
+}
+
+export function registerKeyCommands(t: CommandTable): void {
+  t.add(cmd('del', -2, CMD_WRITE, [1, -1, 1], del, 'Delete keys'));
+  t.add(cmd('unlink', -2, CMD_WRITE | CMD_FAST, [1, -1, 1], del, 'Delete keys (same as DEL here: values are freed by the GC)'));
+  t.add(cmd('exists', -2, CMD_READONLY | CMD_FAST, [1, -1, 1], exists, 'Count existing keys'));
+  t.add(cmd('touch', -2, CMD_READONLY | CMD_FAST, [1, -1, 1], touch, 'Mark keys as recently used; count existing'));
+  t.add(cmd('expire', -3, CMD_WRITE | CMD_FAST, KEY1, expire, 'Set a TTL in seconds (NX/XX/GT/LT)'));
+  t.add(cmd('pexpire', -3, CMD_WRITE | CMD_FAST, KEY1, pexpire, 'Set a TTL in milliseconds'));
+  t.add(cmd('expireat', -3, CMD_WRITE | CMD_FAST, KEY1, expireat, 'Set an absolute expiry (Unix seconds)'));
+  t.add(cmd('pexpireat', -3, CMD_WRITE | CMD_FAST, KEY1, pexpireat, 'Set an absolute expiry (Unix ms)'));
+  t.add(cmd('persist', 2, CMD_WRITE | CMD_FAST, KEY1, persist, 'Remove a TTL'));
+  t.add(cmd('ttl', 2, CMD_READONLY | CMD_FAST, KEY1, ttl, 'Remaining TTL in seconds (-1 none, -2 missing)'));
+  t.add(cmd('pttl', 2, CMD_READONLY | CMD_FAST, KEY1, pttl, 'Remaining TTL in milliseconds'));
+  t.add(cmd('expiretime', 2, CMD_READONLY | CMD_FAST, KEY1, expiretime, 'Absolute expiry in Unix seconds'));
+  t.add(cmd('pexpiretime', 2, CMD_READONLY | CMD_FAST, KEY1, pexpiretime, 'Absolute expiry in Unix ms'));
+  t.add(cmd('type', 2, CMD_READONLY | CMD_FAST, KEY1, type, 'The type of a key (string or none)'));
+  t.add(cmd('scan', -2, CMD_READONLY, NO_KEYS, scan, 'Iterate the keys this node serves'));
+}

@@ -1,0 +1,243 @@
+/** String commands: GET, SET and friends, counters, ranges, multi-key MGET/MSET. */
+import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
+import { REPLY_OK, REPLY_ONE, REPLY_ZERO } from '../../protocol/resp/index.js';
+import { parseFloatStrict, parseInt64, type SetOptions, type Store } from '../../storage/index.js';
+import type { Connection } from '../connection.js';
+import { NODE_ERRORS } from '../../protocol/errors/index.js';
+import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, errInvalidExpire, errWrongArity, errorText } from '../replies.js';
+import { slotOfArg } from '../slots.js';
+import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, KEY1, cmd, type CommandContext, type CommandTable } from './types.js';
+
+/** The partition of argument i: the guarded partition when every key shares a slot (cluster), else computed. */
+export function partitionOfArg(ctx: CommandContext, req: RequestDecoder, i: number, guarded: number): number {
+  if (ctx.options.crossSlotCheck) return guarded;
+  return ctx.view.partitionOfSlot(slotOfArg(req, i));
+}
+
+/** Parses an int64 argument; undefined when invalid. Numbers beyond 2^53 come back as bigint. */
+export function intArg(req: RequestDecoder, i: number): number | bigint | undefined {
+  const n = req.int(i);
+  if (!Number.isNaN(n)) return n;
+  return req.argLength(i) <= 20 ? parseInt64(req.str(i)) : undefined;
+}
+
+/** An int64 argument as a JS number (bigints clamp to ±2^63, enough for ranges and offsets); undefined when invalid. */
+export function numArg(req: RequestDecoder, i: number): number | undefined {
+  const v = intArg(req, i);
+  return v === undefined ? undefined : Number(v);
+}
+
+const ERR_DECR_OVERFLOW = errorText(NODE_ERRORS.INCR_OVERFLOW, 'decrement would overflow');
+const MAX_EXPIRE_MS = 2 ** 53 - 1;
+
+/**
+ * An absolute expiry from EX/PX/EXAT/PXAT and its argument, or a string error reply. Redis rejects ≤ 0 and overflow
+ * with "invalid expire time".
+ */
+export function expiryArg(ctx: CommandContext, unit: string, req: RequestDecoder, i: number, name: string): number | string {
+  const n = numArg(req, i);
+  if (n === undefined) return ERR_NOT_INTEGER;
+  if (n <= 0) return errInvalidExpire(name);
+  let at: number;
+  switch (unit) {
+    case 'ex': at = ctx.now() + n * 1000; break;
+    case 'px': at = ctx.now() + n; break;
+    case 'exat': at = n * 1000; break;
+    default: at = n; break;
+  }
+  if (!Number.isSafeInteger(at) || at > MAX_EXPIRE_MS) return errInvalidExpire(name);
+  return at;
+}
+
+function reply(w: ReplyWriter, v: string | Buffer | undefined): void {
+  if (v === undefined) w.nil();
+  else w.bulk(v);
+}
+
+function get(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  reply(w, ctx.store!.get(p, req.str(1)));
+}
+
+function set(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const argc = req.argc;
+  const store = ctx.store!;
+  if (argc === 3) {
+    store.set(p, req.str(1), req.arg(2));
+    w.raw(REPLY_OK);
+    return;
+  }
+  let expiresAt: number | undefined;
+  let nx = false;
+  let xx = false;
+  let keepTtl = false;
+  let withGet = false;
+  for (let i = 3; i < argc; i++) {
+    const opt = req.str(i).toLowerCase();
+    if (opt === 'nx' && !xx) nx = true;
+    else if (opt === 'xx' && !nx) xx = true;
+    else if (opt === 'get') withGet = true;
+    else if (opt === 'keepttl' && expiresAt === undefined) keepTtl = true;
+    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && expiresAt === undefined && !keepTtl && i + 1 < argc) {
+      const at = expiryArg(ctx, opt, req, ++i, 'set');
+      if (typeof at === 'string') return w.error(at);
+      expiresAt = at;
+    } else {
+      return w.error(ERR_SYNTAX);
+    }
+  }
+  const options: SetOptions = { expiresAt, keepTtl, nx, xx };
+  if (withGet) {
+    reply(w, store.setGet(p, req.str(1), req.arg(2), options));
+    return;
+  }
+  if (store.set(p, req.str(1), req.arg(2), options)) w.raw(REPLY_OK);
+  else w.nil();
+}
+
+function setnx(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  w.raw(ctx.store!.set(p, req.str(1), req.arg(2), { nx: true }) ? REPLY_ONE : REPLY_ZERO);
+}
+
+function setexLike(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: number, unit: string, name: string): void {
+  const at = expiryArg(ctx, unit, req, 2, name);
+  if (typeof at === 'string') return w.error(at);
+  ctx.store!.set(p, req.str(1), req.arg(3), { expiresAt: at });
+  w.raw(REPLY_OK);
+}
+
+function setex(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  setexLike(ctx, req, w, p, 'ex', 'setex');
+}
+
+function psetex(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  setexLike(ctx, req, w, p, 'px', 'psetex');
+}
+
+function getset(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  reply(w, ctx.store!.setGet(p, req.str(1), req.arg(2)));
+}
+
+function getdel(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  reply(w, ctx.store!.getDel(p, req.str(1)));
+}
+
+function getex(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const argc = req.argc;
+  if (argc === 2) return reply(w, ctx.store!.getEx(p, req.str(1)));
+  const opt = req.str(2).toLowerCase();
+  if (opt === 'persist' && argc === 3) return reply(w, ctx.store!.getEx(p, req.str(1), { persist: true }));
+  if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && argc === 4) {
+    const at = expiryArg(ctx, opt, req, 3, 'getex');
+    if (typeof at === 'string') return w.error(at);
+    return reply(w, ctx.store!.getEx(p, req.str(1), { expiresAt: at }));
+  }
+  w.error(ERR_SYNTAX);
+}
+
+function incrByReply(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: number, delta: number | bigint): void {
+  w.integer(ctx.store!.incrBy(p, req.str(1), delta));
+}
+
+function incr(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  incrByReply(ctx, req, w, p, 1);
+}
+
+function decr(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  incrByReply(ctx, req, w, p, -1);
+}
+
+function incrby(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const d = intArg(req, 2);
+  if (d === undefined) return w.error(ERR_NOT_INTEGER);
+  incrByReply(ctx, req, w, p, d);
+}
+
+function decrby(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const d = intArg(req, 2);
+  if (d === undefined) return w.error(ERR_NOT_INTEGER);
+  if (typeof d === 'bigint') {
+    if (d === -(2n ** 63n)) return w.error(ERR_DECR_OVERFLOW);
+    return incrByReply(ctx, req, w, p, -d);
+  }
+  incrByReply(ctx, req, w, p, -d);
+}
+
+function incrbyfloat(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const d = req.argLength(2) <= 5000 ? parseFloatStrict(req.str(2)) : undefined;
+  if (d === undefined || !Number.isFinite(d)) return w.error(ERR_NOT_FLOAT);
+  w.bulk(ctx.store!.incrByFloat(p, req.str(1), d));
+}
+
+function append(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  w.integer(ctx.store!.append(p, req.str(1), req.arg(2)));
+}
+
+function strlen(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  w.integer(ctx.store!.strlen(p, req.str(1)));
+}
+
+function getrange(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const start = numArg(req, 2);
+  const end = numArg(req, 3);
+  if (start === undefined || end === undefined) return w.error(ERR_NOT_INTEGER);
+  w.bulk(ctx.store!.getRange(p, req.str(1), start, end));
+}
+
+function setrange(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const offset = numArg(req, 2);
+  if (offset === undefined) return w.error(ERR_NOT_INTEGER);
+  w.integer(ctx.store!.setRange(p, req.str(1), offset, req.arg(3)));
+}
+
+function mget(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const n = req.argc;
+  const store = ctx.store!;
+  w.array(n - 1);
+  for (let i = 1; i < n; i++) reply(w, store.get(partitionOfArg(ctx, req, i, p), req.str(i)));
+}
+
+function mset(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const n = req.argc;
+  if ((n - 1) % 2 !== 0) return w.error(errWrongArity('mset'));
+  const store = ctx.store!;
+  for (let i = 1; i < n; i += 2) store.set(partitionOfArg(ctx, req, i, p), req.str(i), req.arg(i + 1));
+  w.raw(REPLY_OK);
+}
+
+function msetnx(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const n = req.argc;
+  if ((n - 1) % 2 !== 0) return w.error(errWrongArity('msetnx'));
+  const store: Store = ctx.store!;
+  for (let i = 1; i < n; i += 2) {
+    if (store.exists(partitionOfArg(ctx, req, i, p), req.str(i))) return w.raw(REPLY_ZERO);
+  }
+  for (let i = 1; i < n; i += 2) store.set(partitionOfArg(ctx, req, i, p), req.str(i), req.arg(i + 1));
+  w.raw(REPLY_ONE);
+}
+
+const W = CMD_WRITE | CMD_DENYOOM;
+const R = CMD_READONLY | CMD_FAST;
+
+export function registerStringCommands(t: CommandTable): void {
+  t.add(cmd('get', 2, R, KEY1, get, 'Get the value of a key'));
+  t.add(cmd('set', -3, W, KEY1, set, 'Set a key, with EX/PX/EXAT/PXAT/KEEPTTL/NX/XX/GET'));
+  t.add(cmd('setnx', 3, W | CMD_FAST, KEY1, setnx, 'Set a key only if it does not exist'));
+  t.add(cmd('setex', 4, W, KEY1, setex, 'Set a key with a TTL in seconds'));
+  t.add(cmd('psetex', 4, W, KEY1, psetex, 'Set a key with a TTL in milliseconds'));
+  t.add(cmd('getset', 3, W | CMD_FAST, KEY1, getset, 'Set a key and return its old value'));
+  t.add(cmd('getdel', 2, CMD_WRITE | CMD_FAST, KEY1, getdel, 'Get a key and delete it'));
+  t.add(cmd('getex', -2, CMD_WRITE | CMD_FAST, KEY1, getex, 'Get a key and change its TTL'));
+  t.add(cmd('incr', 2, W | CMD_FAST, KEY1, incr, 'Increment an integer by one'));
+  t.add(cmd('decr', 2, W | CMD_FAST, KEY1, decr, 'Decrement an integer by one'));
+  t.add(cmd('incrby', 3, W | CMD_FAST, KEY1, incrby, 'Increment an integer'));
+  t.add(cmd('decrby', 3, W | CMD_FAST, KEY1, decrby, 'Decrement an integer'));
+  t.add(cmd('incrbyfloat', 3, W | CMD_FAST, KEY1, incrbyfloat, 'Increment a float'));
+  t.add(cmd('append', 3, W | CMD_FAST, KEY1, append, 'Append to a value'));
+  t.add(cmd('strlen', 2, R, KEY1, strlen, 'Length of a value'));
+  t.add(cmd('getrange', 4, CMD_READONLY, KEY1, getrange, 'A substring of a value'));
+  t.add(cmd('substr', 4, CMD_READONLY, KEY1, getrange, 'A substring of a value (old name of GETRANGE)'));
+  t.add(cmd('setrange', 4, W, KEY1, setrange, 'Overwrite part of a value'));
+  t.add(cmd('mget', -2, R, [1, -1, 1], mget, 'Get several keys (one slot in cluster mode)'));
+  t.add(cmd('mset', -3, W, [1, -1, 2], mset, 'Set several keys (one slot in cluster mode)'));
+  t.add(cmd('msetnx', -3, W, [1, -1, 2], msetnx, 'Set several keys only if none exists'));
+}

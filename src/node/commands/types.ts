@@ -1,0 +1,104 @@
+/**
+ * The command table's contract. Each file in src/node/commands registers plain module-level handler functions
+ * (no per-command closures on the hot path) into one CommandTable; the server looks a command up, checks auth,
+ * arity and key ownership once, then calls the handler with the partition of its first key.
+ */
+import type { Store } from '../../storage/index.js';
+import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
+import type { ClusterView } from '../cluster-view.js';
+import type { Connection } from '../connection.js';
+import type { NodeServerOptions } from '../options.js';
+
+/** Command flags (bit set), after Redis's command flags. */
+export const CMD_WRITE = 1;
+export const CMD_READONLY = 2;
+/** Allowed before AUTH when a password is set (AUTH, HELLO, QUIT...). */
+export const CMD_NO_AUTH = 4;
+/** Touches no key and needs no table (PING, INFO, CLUSTER...). */
+export const CMD_ADMIN = 8;
+/** May be refused with OOM when memory is full (SET, APPEND...); informative only: the store decides. */
+export const CMD_DENYOOM = 16;
+export const CMD_FAST = 32;
+
+/** What a handler may reach: the node's state. Implemented by the server. */
+export interface CommandContext {
+  /** The store, null until the first table (cluster mode); keyed handlers only run once it exists. */
+  readonly store: Store | null;
+  readonly view: ClusterView;
+  readonly options: NodeServerOptions;
+  /** Live connections (CLIENT ID/LIST, INFO clients). */
+  readonly connectionCount: number;
+  /** Counters shown by INFO stats. */
+  readonly stats: ServerStats;
+  /** Epoch ms on the node's clock. */
+  now(): number;
+  /** Process uptime start (epoch ms). */
+  readonly startedAt: number;
+  /** The whole command table (COMMAND). */
+  readonly commands: CommandTable;
+}
+
+export interface ServerStats {
+  connectionsReceived: number;
+  commandsProcessed: number;
+  rejectedConnections: number;
+  protocolErrors: number;
+  outputLimitDisconnects: number;
+  moved: number;
+  crossSlot: number;
+  clusterDown: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+}
+
+/**
+ * A command handler. `partition` is the partition of the first key (after the ownership guard), -1 for keyless
+ * commands. Errors: write them with `w.error()`, or throw a RingleaderError from the catalog (the server turns it
+ * into `-${resp} ${message}`).
+ */
+export type CommandHandler = (ctx: CommandContext, conn: Connection, req: RequestDecoder, w: ReplyWriter, partition: number) => void;
+
+export interface CommandSpec {
+  /** Lower-case name. */
+  readonly name: string;
+  /** Redis arity: N = exactly N args (name included), -N = at least N. */
+  readonly arity: number;
+  readonly flags: number;
+  /** Key positions (Redis's first/last/step; last -1 = the last argument); 0 = no keys. */
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly step: number;
+  readonly handler: CommandHandler;
+  /** One line for COMMAND DOCS. */
+  readonly summary: string;
+}
+
+/** Name (lower and upper case, as sent by clients) -> spec. */
+export class CommandTable {
+  private readonly byName = new Map<string, CommandSpec>();
+  private readonly list: CommandSpec[] = [];
+
+  add(spec: CommandSpec): void {
+    if (this.byName.has(spec.name)) throw new TypeError(`command ${spec.name} registered twice`);
+    this.list.push(spec);
+    this.byName.set(spec.name, spec);
+    this.byName.set(spec.name.toUpperCase(), spec);
+  }
+
+  /** Looks a name up: exact match first (clients send upper or lower case), then case-insensitively. */
+  get(name: string): CommandSpec | undefined {
+    return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
+  }
+
+  all(): readonly CommandSpec[] {
+    return this.list;
+  }
+}
+
+/** Shorthand for a spec. */
+export function cmd(name: string, arity: number, flags: number, keys: [first: number, last: number, step: number], handler: CommandHandler, summary: string): CommandSpec {
+  return Object.freeze({ name, arity, flags, firstKey: keys[0], lastKey: keys[1], step: keys[2], handler, summary });
+}
+
+export const NO_KEYS: [number, number, number] = [0, 0, 0];
+export const KEY1: [number, number, number] = [1, 1, 1];

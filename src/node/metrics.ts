@@ -1,0 +1,57 @@
+import { createServer, type Server } from 'node:http';
+import { Gauge, Registry } from 'prom-client';
+import type { NodeServer } from './server.js';
+
+/**
+ * A node's Prometheus metrics, in its own Registry (several nodes may share a process). Every value is read at
+ * scrape time from the counters the server and store keep anyway: nothing is added to the command hot path.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry();
+
+  constructor(server: NodeServer) {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, read: () => number): void => {
+      new Gauge({ name, help, registers, collect() { this.set(read()); } });
+    };
+    const st = (): ReturnType<NonNullable<NodeServer['store']>['stats']> | undefined => server.store?.stats();
+    gauge('ringleader_node_epoch', 'Epoch of the partition table this node applied last', () => server.view.epoch);
+    gauge('ringleader_node_connected_clients', 'Open client connections', () => server.connectionCount);
+    gauge('ringleader_node_connections_received_total', 'Connections accepted since start', () => server.stats.connectionsReceived);
+    gauge('ringleader_node_commands_processed_total', 'Commands processed since start', () => server.stats.commandsProcessed);
+    gauge('ringleader_node_moved_total', 'MOVED redirections sent', () => server.stats.moved);
+    gauge('ringleader_node_crossslot_total', 'CROSSSLOT errors sent', () => server.stats.crossSlot);
+    gauge('ringleader_node_clusterdown_total', 'CLUSTERDOWN errors sent', () => server.stats.clusterDown);
+    gauge('ringleader_node_protocol_errors_total', 'Connections closed for a protocol error', () => server.stats.protocolErrors);
+    gauge('ringleader_node_output_limit_disconnects_total', 'Clients disconnected for exceeding the output buffer limit', () => server.stats.outputLimitDisconnects);
+    gauge('ringleader_node_keys', 'Keys held (all partitions, backups included)', () => st()?.keys ?? 0);
+    gauge('ringleader_node_used_bytes', 'Accounted bytes of all entries', () => st()?.usedBytes ?? 0);
+    gauge('ringleader_node_maxmemory_bytes', 'Configured memory limit (0 = none)', () => st()?.maxMemoryBytes ?? 0);
+    gauge('ringleader_node_hits_total', 'Reads that found their key', () => st()?.hits ?? 0);
+    gauge('ringleader_node_misses_total', 'Reads that did not find their key', () => st()?.misses ?? 0);
+    gauge('ringleader_node_evictions_total', 'Keys evicted to stay under maxmemory', () => st()?.evictions ?? 0);
+    gauge('ringleader_node_expired_keys_total', 'Keys removed because their TTL passed', () => st()?.expiredKeys ?? 0);
+    gauge('ringleader_node_oom_rejections_total', 'Writes refused with OOM', () => st()?.oomRejections ?? 0);
+    gauge('ringleader_node_owned_partitions', 'Partitions this node serves as primary', () => server.view.owned.reduce((a, b) => a + b, 0));
+  }
+
+  /** Serves GET /metrics on host:port (0 = any free port); resolves with the HTTP server and its port. */
+  async listen(host: string, port: number): Promise<{ server: Server; port: number }> {
+    const http = createServer((req, res) => {
+      if (req.method !== 'GET' || (req.url !== '/metrics' && req.url !== '/')) {
+        res.writeHead(404).end('not found\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(body),
+        () => res.writeHead(500).end('metrics failed\n'),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, host, () => resolve());
+    });
+    const addr = http.address();
+    return { server: http, port: typeof addr === 'object' && addr !== null ? addr.port : port };
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Error replies of the node, all from the one catalog (NODE_ERRORS / COMMON_ERRORS): `-${spec.resp} ${message}`
+ * with Redis's texts, so clients that match on them (ioredis's HELLO fallback, MOVED parsing) work.
+ */
+import { COMMON_ERRORS, NODE_ERRORS, allErrors, type ErrorSpec } from '../protocol/errors/index.js';
+import { isRingleaderError } from '../shared/errors.js';
+
+/** Catalog code -> RESP prefix, for errors thrown by the store. */
+const RESP_PREFIX: ReadonlyMap<string, string> = new Map(allErrors().map((e) => [e.code, e.resp]));
+
+export function errorText(spec: ErrorSpec, message: string): string {
+  return `${spec.resp} ${message}`;
+}
+
+/** The reply text of a thrown error: catalog errors keep their prefix and message; anything else is INTERNAL. */
+export function errorReplyOf(err: unknown): string {
+  if (isRingleaderError(err)) return `${RESP_PREFIX.get(err.code) ?? 'ERR'} ${err.message}`;
+  return errorText(COMMON_ERRORS.INTERNAL, 'internal error');
+}
+
+export const ERR_SYNTAX = errorText(NODE_ERRORS.SYNTAX_ERROR, 'syntax error');
+export const ERR_NOT_INTEGER = errorText(NODE_ERRORS.NOT_INTEGER, 'value is not an integer or out of range');
+export const ERR_NOT_FLOAT = errorText(NODE_ERRORS.NOT_FLOAT, 'value is not a valid float');
+export const ERR_NOAUTH = errorText(NODE_ERRORS.NOAUTH, 'Authentication required.');
+export const ERR_WRONGPASS = errorText(NODE_ERRORS.WRONGPASS, 'invalid username-password pair or user is disabled.');
+export const ERR_CLUSTERDOWN = errorText(NODE_ERRORS.CLUSTERDOWN, 'The cluster is down');
+export const ERR_CLUSTERDOWN_UNBOUND = errorText(NODE_ERRORS.CLUSTERDOWN, 'Hash slot not served');
+export const ERR_CROSSSLOT = errorText(NODE_ERRORS.CROSSSLOT, "Keys in request don't hash to the same slot");
+export const ERR_FLUSH_DISABLED = errorText(NODE_ERRORS.FLUSH_DISABLED, 'FLUSHALL and FLUSHDB are disabled on this node (start it with --enable-flush)');
+
+export function errWrongArity(name: string): string {
+  return errorText(NODE_ERRORS.WRONG_ARITY, `wrong number of arguments for '${name}' command`);
+}
+
+export function errInvalidExpire(name: string): string {
+  return errorText(NODE_ERRORS.INVALID_EXPIRE, `invalid expire time in '${name}' command`);
+}
+
+export function errUnknownCommand(name: string, args: string[]): string {
+  const shown = args.slice(0, 5).map((a) => `'${a.length > 128 ? a.slice(0, 128) : a}'`).join(' ');
+  return errorText(NODE_ERRORS.UNKNOWN_COMMAND, `unknown command '${name.length > 128 ? name.slice(0, 128) : name}', with args beginning with: ${shown}`);
+}
+
+export function errUnknownSubcommand(sub: string, name: string): string {
+  return errorText(NODE_ERRORS.UNKNOWN_COMMAND, `unknown subcommand '${sub.slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`);
+}
+
+export function errNotSupported(message: string): string {
+  return errorText(NODE_ERRORS.NOT_SUPPORTED, message);
+}
+
+export function errProtocol(message: string): string {
+  return errorText(NODE_ERRORS.PROTOCOL_ERROR, message);
+}
