@@ -1,4 +1,16 @@
 export { PartitionTable } from './table.js';
 export { memberIdFor, isPlaceable, PLACEABLE_STATES, type Member } from './member.js';
 export { partitionOfSlot, slotRange, MAX_PARTITIONS } from './partitions.js';
-export { planTable, diffTables, DEFAULT_PLANNER_OPTIONS, resolvePlannerOptions, type PlannerOptions, type PlanResult, type MigrationPlan, type PartitionMove } from './planner.js';
+export {
+  planTable,
+  diffTables,
+  DEFAULT_PLANNER_OPTIONS,
+  PLACEMENT_STRATEGIES,
+  resolvePlannerOptions,
+  type PlacementStrategy,
+  type PlannerOptions,
+  type PlanResult,
+  type MigrationPlan,
+  type PartitionMove,
+  type PartitionEviction,
+} from './planner.js';
