@@ -31,34 +31,34 @@ const stateOf = (c: Coordinator, name: string): MemberState | undefined => c.mem
 
 test('a silent member becomes suspect after suspectAfterMs and dead after deadAfterMs, not before', async () => {
   const clock = new ManualClock();
-  const { c } = await open({}, clock); // defaults: 300 ms heartbeats, suspect 900 ms, dead 1400 ms, checks every 50 ms
+  const { c } = await open({}, clock); // defaults: 500 ms heartbeats, suspect 1000 ms, dead 1500 ms, checks every 50 ms
   const a = c.join({ name: 'a', address: '127.0.0.1:7001' });
   c.join({ name: 'b', address: '127.0.0.1:7002' });
   let elapsed = 0;
   const seen: Array<[number, MemberState | undefined]> = [];
-  while (elapsed < 2000) {
+  while (elapsed < 2500) {
     clock.advance(10);
     elapsed += 10;
-    if (elapsed % 300 === 0) c.heartbeat(a.id, { appliedEpoch: 0 }); // a stays healthy, b is silent
+    if (elapsed % 500 === 0) c.heartbeat(a.id, { appliedEpoch: 0 }); // a stays healthy, b is silent
     const s = stateOf(c, 'b');
     if (seen.at(-1)?.[1] !== s) seen.push([elapsed, s]);
   }
   const suspectAt = seen.find(([, s]) => s === 'suspect')![0];
   const deadAt = seen.find(([, s]) => s === 'dead')![0];
-  assert.ok(suspectAt > 900 && suspectAt <= 950, `suspect at ${suspectAt}`);
-  assert.ok(deadAt > 1400 && deadAt <= 1450, `dead at ${deadAt} (the ~1.5 s detection bound)`);
+  assert.ok(suspectAt > 1000 && suspectAt <= 1050, `suspect at ${suspectAt}`);
+  assert.ok(deadAt > 1500 && deadAt <= 1550, `dead at ${deadAt} (the ~1.5 s detection bound)`);
   assert.notEqual(stateOf(c, 'a'), 'suspect');
   await c.close();
 });
 
-test('heartbeats delayed by 100 ms event-loop stalls (even 500 ms) never make a member suspect', async () => {
+test('heartbeats delayed by 100 ms event-loop stalls (even 400 ms) never make a member suspect', async () => {
   const clock = new ManualClock();
   const { c } = await open({}, clock);
   const a = c.join({ name: 'a', address: '127.0.0.1:7001' });
   const transitions: MemberState[] = [];
   for (let i = 0; i < 200; i++) {
-    const stall = i % 7 === 3 ? 500 : i % 2 === 0 ? 100 : 0; // every other beat 100 ms late, now and then 500 ms
-    clock.advance(300 + stall);
+    const stall = i % 7 === 3 ? 400 : i % 2 === 0 ? 100 : 0; // every other beat 100 ms late, now and then 400 ms
+    clock.advance(500 + stall);
     c.heartbeat(a.id, { appliedEpoch: c.epoch });
     await c.flush();
     const s = stateOf(c, 'a')!;
@@ -144,7 +144,7 @@ test('a restarted coordinator resumes the same epoch, table and members from its
   assert.equal(stateOf(c2, 'a'), 'active');
   // a keeps heartbeating through the restart: nothing changes, no new epoch.
   for (let i = 0; i < 10; i++) {
-    clock.advance(300);
+    clock.advance(500);
     c2.heartbeat(a.id, { appliedEpoch: 2 });
   }
   await c2.flush();

@@ -1,0 +1,208 @@
+// `npm run bench -- coordinator`: a coordinator process (the CLI) with N members heartbeating at the default interval
+// and N watch (SSE) subscribers on loopback. Measures the coordinator's CPU share (from /proc, heartbeats only, then
+// during changes) and the latency from a membership change (a join request) to the first and the last subscriber
+// holding the new epoch's complete table event. Bounded: ~1 minute. Env: BENCH_MEMBERS, BENCH_SUBSCRIBERS, BENCH_CHANGES.
+import { spawn } from 'node:child_process';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request, get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const MEMBERS = Number(process.env['BENCH_MEMBERS'] ?? 1000);
+const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 1000);
+const CHANGES = Number(process.env['BENCH_CHANGES'] ?? 25);
+const STEADY_MS = 10_000;
+
+interface Member { name: string; id: string; incarnation: number }
+let heartbeatMs = 0; // from the join response: the coordinator's default
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** utime+stime of a process in seconds, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // CLK_TCK = 100 on Linux
+}
+
+export default async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rl-bench-coord-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', '0', '--data-dir', dir, '--plan-debounce-ms', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const stop = () => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', stop);
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.includes('"listening"')) resolve(JSON.parse(line).listening as string);
+    });
+    child.once('exit', (c) => reject(new Error(`coordinator exited ${c}`)));
+  });
+  const { hostname, port } = new URL(url);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+  const call = (method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> =>
+    new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : JSON.stringify(body);
+      const req = request({ host: hostname, port, method, path, agent, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : null }));
+      });
+      req.on('error', reject);
+      req.end(data);
+    });
+
+  // --- subscribers: detect complete table events (`id: E` ... the blank line ending its data) without parsing JSON.
+  const received: Array<Map<number, number>> = [];
+  let latestEpoch = 0;
+  const sockets: Array<{ destroy: () => void }> = [];
+  for (let i = 0; i < SUBSCRIBERS; i++) {
+    const seen = new Map<number, number>();
+    received.push(seen);
+    let carry = '';
+    let pending: number | null = null;
+    const req = get({ host: hostname, port, path: '/v1/watch', agent: false }, (res) => {
+      res.setEncoding('latin1');
+      res.on('data', (chunk: string) => {
+        const now = performance.now();
+        let text = carry + chunk;
+        let at = 0;
+        for (;;) {
+          if (pending === null) {
+            const k = text.indexOf('\nid: ', at);
+            const k0 = at === 0 && text.startsWith('id: ') ? -1 : k;
+            if (k0 < 0 && !(at === 0 && text.startsWith('id: '))) break;
+            const start = k0 < 0 ? 4 : k0 + 5;
+            const nl = text.indexOf('\n', start);
+            if (nl < 0) break;
+            pending = Number(text.slice(start, nl));
+            at = nl;
+          } else {
+            const end = text.indexOf('\n\n', at);
+            if (end < 0) break;
+            seen.set(pending, now);
+            if (i === 0 && pending > latestEpoch) latestEpoch = pending;
+            pending = null;
+            at = end + 1;
+          }
+        }
+        text = text.slice(at);
+        carry = text.length > 16 ? text.slice(-16) : text; // enough to hold a split marker
+      });
+    });
+    req.on('error', () => {});
+    sockets.push(req);
+  }
+
+  // --- members: join all, then heartbeat each at the interval the coordinator gives, spread evenly, with the latest epoch as applied.
+  const members: Member[] = [];
+  const joinOne = async (name: string, i: number) => {
+    const r = await call('POST', '/v1/members', { name, address: `127.0.0.1:${20000 + i}` });
+    if (r.status !== 200) throw new Error(`join ${name}: ${JSON.stringify(r.json)}`);
+    const j = r.json as { id: string; incarnation: number; heartbeatMs: number };
+    heartbeatMs = j.heartbeatMs;
+    members.push({ name, id: j.id, incarnation: j.incarnation });
+  };
+  const t0 = performance.now();
+  for (let i = 0; i < MEMBERS; i += 50) await Promise.all(Array.from({ length: Math.min(50, MEMBERS - i) }, (_, k) => joinOne(`m${i + k}`, i + k)));
+  const joinSeconds = (performance.now() - t0) / 1000;
+  const hbLatency: number[] = [];
+  let hbErrors = 0;
+  let hbSent = 0;
+  let running = true;
+  const slots = 30; // a tick every 10 ms sends 1/30 of the members
+  let slot = 0;
+  const ticker = setInterval(() => {
+    if (!running) return;
+    for (let i = slot; i < members.length; i += slots) {
+      const m = members[i]!;
+      const s = performance.now();
+      hbSent++;
+      call('PUT', `/v1/members/${m.id}/heartbeat`, { appliedEpoch: latestEpoch, incarnation: m.incarnation })
+        .then((r) => (r.status === 200 ? hbLatency.push(performance.now() - s) : hbErrors++))
+        .catch(() => hbErrors++);
+    }
+    slot = (slot + 1) % slots;
+  }, heartbeatMs / slots);
+
+  const members_ = async () => (await call('GET', '/v1/members')).json as { epoch: number; members: Array<{ state: string }> };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const m = await members_();
+    if (m.members.every((x) => x.state === 'active') && received.every((s) => s.has(m.epoch))) break;
+    if (Date.now() > deadline) throw new Error('members did not all become active / subscribers did not catch up in 60 s');
+    await sleep(200);
+  }
+  await sleep(1000);
+
+  // --- steady state: heartbeats only.
+  hbLatency.length = 0;
+  const c0 = cpuSeconds(child.pid!);
+  const w0 = performance.now();
+  const e0 = (await members_()).epoch;
+  await sleep(STEADY_MS);
+  const steadyCpu = (cpuSeconds(child.pid!) - c0) / ((performance.now() - w0) / 1000);
+  const e1 = (await members_()).epoch;
+  const steadyHb = { p50: pct(hbLatency, 50), p99: pct(hbLatency, 99), rate: hbLatency.length / (STEADY_MS / 1000) };
+
+  // --- changes: a join each, wait until every subscriber holds the new epoch.
+  const first: number[] = [];
+  const last: number[] = [];
+  const c1 = cpuSeconds(child.pid!);
+  const w1 = performance.now();
+  for (let k = 0; k < CHANGES; k++) {
+    const before = latestEpoch;
+    const start = performance.now();
+    await joinOne(`extra${k}`, MEMBERS + k);
+    const target = before + 1;
+    const until = Date.now() + 10_000;
+    while (!received.every((s) => s.has(target))) {
+      if (Date.now() > until) throw new Error(`epoch ${target} did not reach every subscriber in 10 s`);
+      await sleep(2);
+    }
+    const times = received.map((s) => s.get(target)!);
+    first.push(Math.min(...times) - start);
+    last.push(Math.max(...times) - start);
+    await sleep(300); // the new member's first heartbeat (joining -> active) is another epoch: let it pass
+    const settle = latestEpoch;
+    while (!received.every((s) => s.has(settle))) await sleep(2);
+  }
+  const changeCpu = (cpuSeconds(child.pid!) - c1) / ((performance.now() - w1) / 1000);
+  running = false;
+  clearInterval(ticker);
+  const tableBytes = JSON.stringify((await call('GET', '/v1/table')).json).length;
+  for (const s of sockets) s.destroy();
+  agent.destroy();
+  stop();
+
+  const rows: Array<[string, string]> = [
+    ['members / subscribers', `${MEMBERS} / ${SUBSCRIBERS}`],
+    ['heartbeat interval ms', String(heartbeatMs)],
+    ['table JSON bytes', String(tableBytes)],
+    ['joins (1000 over 64 sockets) s', joinSeconds.toFixed(2)],
+    ['heartbeats/s (steady)', steadyHb.rate.toFixed(0)],
+    ['heartbeat p50 / p99 ms', `${steadyHb.p50.toFixed(2)} / ${steadyHb.p99.toFixed(2)}`],
+    ['heartbeat errors', String(hbErrors) + ` of ${hbSent}`],
+    ['epochs during steady window', String(e1 - e0)],
+    ['coordinator CPU, heartbeats only (% of a core)', (steadyCpu * 100).toFixed(1)],
+    ['coordinator CPU during changes (% of a core)', (changeCpu * 100).toFixed(1)],
+    ['change -> first subscriber p50 / p99 ms', `${pct(first, 50).toFixed(1)} / ${pct(first, 99).toFixed(1)}`],
+    ['change -> last subscriber p50 / p99 ms', `${pct(last, 50).toFixed(1)} / ${pct(last, 99).toFixed(1)}`],
+  ];
+  console.log('| measure | value |\n|---|---:|');
+  for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
+  console.log(JSON.stringify({
+    bench: 'coordinator', members: MEMBERS, heartbeatMs, subscribers: SUBSCRIBERS, changes: CHANGES, tableBytes,
+    heartbeatsPerSecond: Math.round(steadyHb.rate), heartbeatP50Ms: steadyHb.p50, heartbeatP99Ms: steadyHb.p99, heartbeatErrors: hbErrors,
+    steadyEpochs: e1 - e0, cpuHeartbeatsOnly: steadyCpu, cpuDuringChanges: changeCpu,
+    firstP50Ms: pct(first, 50), firstP99Ms: pct(first, 99), lastP50Ms: pct(last, 50), lastP99Ms: pct(last, 99),
+  }));
+}
