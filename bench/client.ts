@@ -10,7 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from 'ioredis';
 import { startCoordinator } from '../src/coordinator/index.js';
-import { Ringleader } from '../src/client/index.js';
+import { Ringleader } from '../src/index.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -124,6 +124,34 @@ export default async function run(): Promise<void> {
     const coldMs = performance.now() - tc;
     if (!values.every((v) => v === 'loaded')) throw new Error('getOrLoad returned a wrong value');
 
+    // Embedded mode: a 4th node in this process; GET of keys it owns, local path vs network path (same keys, same run).
+    const emb = await Ringleader.embed({ coordinator: coord.url, port: 0, name: 'bench-embedded' });
+    const node = emb.embeddedNode!;
+    const te = performance.now();
+    while (!(emb.table && emb.table.members.length === 4 && node.view.epoch >= emb.table.epoch && node.view.owned.some((x) => x === 1))) {
+      if (performance.now() - te > 30_000) throw new Error('embedded node did not get partitions');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const localKeys: string[] = [];
+    for (let i = 0; localKeys.length < 1000; i++) {
+      const k = `emb:${i}`;
+      const loc = emb.locate(k);
+      if (loc.primary?.id === node.id) localKeys.push(k);
+    }
+    for (const k of localKeys) await emb.set(k, VALUE);
+    const embRows: Array<{ path: string; opsPerSec: number; p50Ms: number; p99Ms: number }> = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const l = await drive((i) => emb.get(localKeys[i % localKeys.length]!));
+      const n = await drive((i) => ours.get(localKeys[i % localKeys.length]!));
+      embRows.push({ path: 'local', ...l }, { path: 'network', ...n });
+    }
+    const embSummary = ['local', 'network'].map((path) => {
+      const rs = embRows.filter((r) => r.path === path);
+      return { path, getOpsPerSec: Math.round(median(rs.map((r) => r.opsPerSec))), p50Ms: +median(rs.map((r) => r.p50Ms)).toFixed(3), p99Ms: +median(rs.map((r) => r.p99Ms)).toFixed(3) };
+    });
+    const localHits = emb.localStore!.hits;
+    await emb.close();
+
     const row = (name: string) => {
       const r = results[name]!;
       return { client: name, getOpsPerSec: Math.round(median(r.get)), getP99Ms: +median(r.getP99).toFixed(2), setOpsPerSec: Math.round(median(r.set)), setP99Ms: +median(r.setP99).toFixed(2) };
@@ -133,7 +161,9 @@ export default async function run(): Promise<void> {
     const ratio = { get: +(rows[0]!.getOpsPerSec / rows[1]!.getOpsPerSec).toFixed(2), set: +(rows[0]!.setOpsPerSec / rows[1]!.setOpsPerSec).toFixed(2) };
     console.log(`ringleader/ioredis ops/s ratio: get ${ratio.get}x, set ${ratio.set}x (medians of ${ROUNDS} rounds x ${SECONDS}s, ${CALLERS} callers)`);
     console.log(`getOrLoad stampede: 1000 callers on one cold key -> ${loads} loader call(s), all served in ${coldMs.toFixed(1)} ms (loader takes 50 ms)`);
-    console.log(JSON.stringify({ bench: 'client', seconds: SECONDS, rounds: ROUNDS, callers: CALLERS, rows, ratio, stampede: { callers: 1000, loaderCalls: loads, totalMs: +coldMs.toFixed(1) } }));
+    console.table(embSummary);
+    console.log(`embedded GET of locally owned keys: local path ${(embSummary[0]!.getOpsPerSec / embSummary[1]!.getOpsPerSec).toFixed(2)}x the network path (${localHits} local hits)`);
+    console.log(JSON.stringify({ bench: 'client', embedded: embSummary, seconds: SECONDS, rounds: ROUNDS, callers: CALLERS, rows, ratio, stampede: { callers: 1000, loaderCalls: loads, totalMs: +coldMs.toFixed(1) } }));
     ours.close();
     ioredis.disconnect();
   } finally {

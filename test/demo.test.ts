@@ -92,29 +92,36 @@ test('the demo serves /customer/1232 with location and a once-loaded value, chur
   const first = await getJson(url);
   assert.equal(first.status, 200, JSON.stringify(first.body));
   const b = first.body as { key: string; slot: number; partition: number; primary: { name: string; address: string }; backups: unknown[]; epoch: number; value: { id: number }; loads: number };
-  assert.equal(b.key, 'customer:1232');
-  assert.equal(b.slot, keySlot('customer:1232'));
-  assert.equal(b.partition, Math.floor((b.slot * 64) / 16384));
-  assert.match(b.primary.name, /^node-\d+$/);
-  assert.match(b.primary.address, /^127\.0\.0\.1:\d+$/);
-  assert.equal(b.value.id, 1232);
-  assert.equal(b.loads, 1);
+  const show = JSON.stringify(b);
+  assert.equal(b.key, 'customer:1232', show);
+  assert.equal(b.slot, keySlot('customer:1232'), show);
+  assert.equal(b.partition, Math.floor((b.slot * 64) / 16384), show);
+  assert.match(b.primary.name, /^node-\d+$/, show);
+  assert.match(b.primary.address, /^127\.0\.0\.1:\d+$/, show);
+  assert.equal(b.value.id, 1232, show);
+  assert.equal(b.loads, 1, show);
   const again = await getJson(url);
-  assert.equal((again.body as { loads: number }).loads, 1, 'served from the cache the second time');
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  // Cached now, unless churn moved the key to a node that does not have it yet (then exactly one more load).
+  assert.ok((again.body as { loads: number }).loads <= 2, JSON.stringify(again.body));
 
-  // Churn moves the cluster to new epochs; the endpoint reports them.
-  let epoch = b.epoch;
-  while (epoch <= b.epoch) {
-    assert.ok(Date.now() < deadline + 30_000, `epoch did not advance past ${b.epoch}; output:\n${out}`);
+  // Churn moves the cluster to new epochs and the endpoint reports them: wait for a churn step, then for a newer epoch.
+  while (!/churn: (stopping|starting) node-\d+/.test(out)) {
+    assert.ok(Date.now() < deadline + 30_000, `no churn step; output:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const base = (await getJson(url)).body as { epoch: number };
+  let epoch = base.epoch;
+  while (epoch <= base.epoch) {
+    assert.ok(Date.now() < deadline + 60_000, `epoch did not advance past ${base.epoch}; output:\n${out}`);
     await new Promise((r) => setTimeout(r, 300));
     const r = await getJson(url);
     if (r.status === 200) epoch = (r.body as { epoch: number }).epoch;
   }
   assert.match(out, /epoch \d+ {2}members \d+/, 'prints a line per epoch');
-  assert.match(out, /churn: (stopping|starting) node-\d+/);
 
   known = descendants(demo.pid!);
-  assert.ok(known.length >= 5, `expected coordinator, 3 nodes and the client as children, saw ${known.length}`);
+  assert.ok(known.length >= 4, `expected the coordinator, the client and at least 2 nodes as children, saw ${known.length}`);
   demo.kill('SIGINT');
   const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
   assert.notEqual(code, 'timeout', `demo did not exit after SIGINT:\n${out}`);
