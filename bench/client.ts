@@ -85,13 +85,18 @@ export default async function run(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const ioredis = new Cluster(ports.map((port) => ({ host: '127.0.0.1', port })), { enableReadyCheck: true, scaleReads: 'master' });
-    await new Promise<void>((resolve, reject) => {
-      ioredis.once('ready', () => resolve());
-      ioredis.once('error', reject);
-    });
+    // ioredis twice: as configured by default, and with its automatic pipelining on (what our client always does).
+    const ioredisAuto = new Cluster(ports.map((port) => ({ host: '127.0.0.1', port })), { enableReadyCheck: true, scaleReads: 'master', enableAutoPipelining: true });
+    for (const c of [ioredis, ioredisAuto]) {
+      await new Promise<void>((resolve, reject) => {
+        c.once('ready', () => resolve());
+        c.once('error', reject);
+      });
+    }
     const clients: Array<[string, Ops]> = [
       ['ringleader', { get: (k) => ours.get(k), set: (k, v) => ours.set(k, v) }],
       ['ioredis', { get: (k) => ioredis.get(k), set: (k, v) => ioredis.set(k, v) }],
+      ['ioredis-autopipelining', { get: (k) => ioredisAuto.get(k), set: (k, v) => ioredisAuto.set(k, v) }],
     ];
     for (const [, c] of clients) for (let i = 0; i < KEYS; i += 500) await Promise.all(Array.from({ length: 500 }, (_, j) => c.set(`key:${i + j}`, VALUE)));
 
@@ -156,16 +161,18 @@ export default async function run(): Promise<void> {
       const r = results[name]!;
       return { client: name, getOpsPerSec: Math.round(median(r.get)), getP99Ms: +median(r.getP99).toFixed(2), setOpsPerSec: Math.round(median(r.set)), setP99Ms: +median(r.setP99).toFixed(2) };
     };
-    const rows = [row('ringleader'), row('ioredis')];
+    const rows = [row('ringleader'), row('ioredis'), row('ioredis-autopipelining')];
     console.table(rows);
     const ratio = { get: +(rows[0]!.getOpsPerSec / rows[1]!.getOpsPerSec).toFixed(2), set: +(rows[0]!.setOpsPerSec / rows[1]!.setOpsPerSec).toFixed(2) };
-    console.log(`ringleader/ioredis ops/s ratio: get ${ratio.get}x, set ${ratio.set}x (medians of ${ROUNDS} rounds x ${SECONDS}s, ${CALLERS} callers)`);
+    const ratioAuto = { get: +(rows[0]!.getOpsPerSec / rows[2]!.getOpsPerSec).toFixed(2), set: +(rows[0]!.setOpsPerSec / rows[2]!.setOpsPerSec).toFixed(2) };
+    console.log(`ringleader/ioredis ops/s ratio: get ${ratio.get}x, set ${ratio.set}x; vs ioredis with autopipelining: get ${ratioAuto.get}x, set ${ratioAuto.set}x (medians of ${ROUNDS} rounds x ${SECONDS}s, ${CALLERS} callers)`);
     console.log(`getOrLoad stampede: 1000 callers on one cold key -> ${loads} loader call(s), all served in ${coldMs.toFixed(1)} ms (loader takes 50 ms)`);
     console.table(embSummary);
     console.log(`embedded GET of locally owned keys: local path ${(embSummary[0]!.getOpsPerSec / embSummary[1]!.getOpsPerSec).toFixed(2)}x the network path (${localHits} local hits)`);
-    console.log(JSON.stringify({ bench: 'client', embedded: embSummary, seconds: SECONDS, rounds: ROUNDS, callers: CALLERS, rows, ratio, stampede: { callers: 1000, loaderCalls: loads, totalMs: +coldMs.toFixed(1) } }));
+    console.log(JSON.stringify({ bench: 'client', embedded: embSummary, seconds: SECONDS, rounds: ROUNDS, callers: CALLERS, rows, ratio, ratioAutopipelining: ratioAuto, stampede: { callers: 1000, loaderCalls: loads, totalMs: +coldMs.toFixed(1) } }));
     ours.close();
     ioredis.disconnect();
+    ioredisAuto.disconnect();
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     await coord.close();
