@@ -26,12 +26,17 @@ const CLOSE = 0x7d; // '}'
 
 /** The slot of a binary key, honouring the `{tag}` rule: the first `{` with a non-empty `...}` after it. */
 export function keySlotOfBytes(key: Uint8Array): number {
-  const open = key.indexOf(OPEN);
-  if (open !== -1) {
-    const close = key.indexOf(CLOSE, open + 1);
-    if (close > open + 1) return crc16(key, open + 1, close) & (SLOT_COUNT - 1);
+  // Plain loops instead of TypedArray#indexOf: for short keys the builtin call costs more than the scan
+  // (lookup bench, docs/BENCHMARKS.md placement).
+  const n = key.length;
+  let open = 0;
+  while (open < n && key[open] !== OPEN) open++;
+  if (open < n) {
+    let close = open + 1;
+    while (close < n && key[close] !== CLOSE) close++;
+    if (close < n && close > open + 1) return crc16(key, open + 1, close) & (SLOT_COUNT - 1);
   }
-  return crc16(key) & (SLOT_COUNT - 1);
+  return crc16(key, 0, n) & (SLOT_COUNT - 1);
 }
 
 /**
