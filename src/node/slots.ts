@@ -1,4 +1,4 @@
-import { crc16, SLOT_COUNT } from '../hashing/index.js';
+import { crc16, SLOT_COUNT } from '../hashing/slot.js';
 import type { RequestDecoder } from '../protocol/resp/index.js';
 
 const OPEN = 0x7b; // '{'

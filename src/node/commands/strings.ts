@@ -14,6 +14,14 @@ export function partitionOfArg(ctx: CommandContext, req: RequestDecoder, i: numb
   return ctx.view.partitionOfSlot(slotOfArg(req, i));
 }
 
+/**
+ * A value argument as the store keeps it: a latin1 string (no extra copy: the store keeps small values as strings),
+ * or, past 1 MB, a view the store copies into a buffer of its own (V8 strings stop at ~512 MB).
+ */
+export function valueArg(req: RequestDecoder, i: number): string | Buffer {
+  return req.argLength(i) > 1024 * 1024 ? req.arg(i) : req.str(i);
+}
+
 /** Parses an int64 argument; undefined when invalid. Numbers beyond 2^53 come back as bigint. */
 export function intArg(req: RequestDecoder, i: number): number | bigint | undefined {
   const n = req.int(i);
@@ -62,7 +70,7 @@ function set(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyW
   const argc = req.argc;
   const store = ctx.store!;
   if (argc === 3) {
-    store.set(p, req.str(1), req.arg(2));
+    store.set(p, req.str(1), valueArg(req, 2));
     w.raw(REPLY_OK);
     return;
   }
@@ -87,21 +95,21 @@ function set(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyW
   }
   const options: SetOptions = { expiresAt, keepTtl, nx, xx };
   if (withGet) {
-    reply(w, store.setGet(p, req.str(1), req.arg(2), options));
+    reply(w, store.setGet(p, req.str(1), valueArg(req, 2), options));
     return;
   }
-  if (store.set(p, req.str(1), req.arg(2), options)) w.raw(REPLY_OK);
+  if (store.set(p, req.str(1), valueArg(req, 2), options)) w.raw(REPLY_OK);
   else w.nil();
 }
 
 function setnx(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
-  w.raw(ctx.store!.set(p, req.str(1), req.arg(2), { nx: true }) ? REPLY_ONE : REPLY_ZERO);
+  w.raw(ctx.store!.set(p, req.str(1), valueArg(req, 2), { nx: true }) ? REPLY_ONE : REPLY_ZERO);
 }
 
 function setexLike(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: number, unit: string, name: string): void {
   const at = expiryArg(ctx, unit, req, 2, name);
   if (typeof at === 'string') return w.error(at);
-  ctx.store!.set(p, req.str(1), req.arg(3), { expiresAt: at });
+  ctx.store!.set(p, req.str(1), valueArg(req, 3), { expiresAt: at });
   w.raw(REPLY_OK);
 }
 
@@ -114,7 +122,7 @@ function psetex(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Rep
 }
 
 function getset(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
-  reply(w, ctx.store!.setGet(p, req.str(1), req.arg(2)));
+  reply(w, ctx.store!.setGet(p, req.str(1), valueArg(req, 2)));
 }
 
 function getdel(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
@@ -169,7 +177,7 @@ function incrbyfloat(ctx: CommandContext, _c: Connection, req: RequestDecoder, w
 }
 
 function append(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
-  w.integer(ctx.store!.append(p, req.str(1), req.arg(2)));
+  w.integer(ctx.store!.append(p, req.str(1), valueArg(req, 2)));
 }
 
 function strlen(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
@@ -186,7 +194,7 @@ function getrange(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: R
 function setrange(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
   const offset = numArg(req, 2);
   if (offset === undefined) return w.error(ERR_NOT_INTEGER);
-  w.integer(ctx.store!.setRange(p, req.str(1), offset, req.arg(3)));
+  w.integer(ctx.store!.setRange(p, req.str(1), offset, valueArg(req, 3)));
 }
 
 function mget(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
@@ -200,7 +208,7 @@ function mset(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Reply
   const n = req.argc;
   if ((n - 1) % 2 !== 0) return w.error(errWrongArity('mset'));
   const store = ctx.store!;
-  for (let i = 1; i < n; i += 2) store.set(partitionOfArg(ctx, req, i, p), req.str(i), req.arg(i + 1));
+  for (let i = 1; i < n; i += 2) store.set(partitionOfArg(ctx, req, i, p), req.str(i), valueArg(req, i + 1));
   w.raw(REPLY_OK);
 }
 
@@ -211,7 +219,7 @@ function msetnx(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Rep
   for (let i = 1; i < n; i += 2) {
     if (store.exists(partitionOfArg(ctx, req, i, p), req.str(i))) return w.raw(REPLY_ZERO);
   }
-  for (let i = 1; i < n; i += 2) store.set(partitionOfArg(ctx, req, i, p), req.str(i), req.arg(i + 1));
+  for (let i = 1; i < n; i += 2) store.set(partitionOfArg(ctx, req, i, p), req.str(i), valueArg(req, i + 1));
   w.raw(REPLY_ONE);
 }
 
