@@ -5,6 +5,7 @@ import { get, type IncomingMessage } from 'node:http';
 import { startCoordinator, type StartCoordinatorOptions } from '../src/coordinator/index.js';
 import { CoordinatorClient, SseParser, type SseEvent, type MemberEvent } from '../src/control/index.js';
 import type { PartitionTable } from '../src/partitioning/index.js';
+import { applyTableDelta } from '../src/protocol/index.js';
 
 async function setup(t: { after: (fn: () => Promise<void> | void) => void }, options: StartCoordinatorOptions = {}) {
   const running = await startCoordinator({ port: 0, heartbeatMs: 100, suspectAfterMs: 400, deadAfterMs: 800, planDebounceMs: 10, placement: { partitionCount: 16, replicas: 2 }, ...options });
@@ -120,7 +121,29 @@ test('a watcher that disconnects and reconnects with since receives every epoch 
   await waitFor(() => epochs.at(-1) === 12);
   assert.deepEqual(epochs, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   assert.deepEqual(joined, Array.from({ length: 12 }, (_, i) => `${i + 1}:m${i}`));
+  // The watch followed table-delta events: the table it rebuilt is the coordinator's table.
+  assert.deepEqual(watch.table!.toJSON(), (await client.getTable()).toJSON());
   assert.ok(reconnects >= 4, `reconnected ${reconnects} times`);
+});
+
+test('a watcher asking for deltas gets table-delta events that rebuild each table exactly', async (t) => {
+  const running = await setup(t);
+  const client = new CoordinatorClient({ coordinators: [running.url] });
+  const w = readEvents(`${running.url}/v1/watch?delta=1`);
+  t.after(w.close);
+  await waitFor(() => w.events.length === 1);
+  let table = JSON.parse(w.events[0]!.data).table;
+  for (let i = 0; i < 4; i++) {
+    await client.join({ name: `d${i}`, address: `127.0.0.1:${7300 + i}` });
+    await running.coordinator.flush();
+    await waitFor(() => w.events.filter((e) => e.event === 'table-delta').length === i + 1);
+    const d = JSON.parse(w.events.filter((e) => e.event === 'table-delta')[i]!.data);
+    assert.equal(d.fromEpoch, i);
+    table = applyTableDelta(table, d);
+    assert.deepEqual(table, (await client.getTable()).toJSON());
+  }
+  const bad = await fetch(`${running.url}/v1/watch?delta=yes`);
+  assert.equal((await bad.json()).error.code, 'INVALID_REQUEST');
 });
 
 test('a slow consumer does not hold the coordinator up and gets a fresh snapshot once it reads again', async (t) => {

@@ -2,7 +2,7 @@ import { TypedEvents } from '../shared/events.js';
 import type { TimerHandle } from '../shared/clock.js';
 import type { RingleaderError } from '../shared/errors.js';
 import { PartitionTable } from '../partitioning/table.js';
-import { MEMBER_EVENT_TYPES, type MemberEvent, type TableEvent } from '../protocol/control.js';
+import { MEMBER_EVENT_TYPES, applyTableDelta, type MemberEvent, type TableDeltaEvent, type TableEvent } from '../protocol/control.js';
 import { COORDINATOR_ERRORS } from '../protocol/errors/index.js';
 import { errorFromBody, unavailable } from './errors.js';
 import { backoffMs, type CoordinatorClientOptions } from './options.js';
@@ -105,7 +105,10 @@ export class TableWatch {
   private async connect(): Promise<void> {
     if (this.closed) return;
     const base = this.client.orderedBases()[this.failures % this.client.options.coordinators.length]!;
-    const url = `${base}/v1/watch${this.lastEpochSeen >= 0 ? `?since=${this.lastEpochSeen}` : ''}`;
+    // Deltas (`table-delta`) only when we hold the table they start from: on a fresh stream, or resuming from our own table.
+    const canDelta = this.lastEpochSeen < 0 || this.latest?.epoch === this.lastEpochSeen;
+    const query = [this.lastEpochSeen >= 0 ? `since=${this.lastEpochSeen}` : '', canDelta ? 'delta=1' : ''].filter(Boolean).join('&');
+    const url = `${base}/v1/watch${query ? `?${query}` : ''}`;
     const abort = new AbortController();
     this.abort = abort;
     let reason = 'stream ended';
@@ -157,13 +160,23 @@ export class TableWatch {
 
   private onEvent(e: SseEvent): void {
     try {
-      if (e.event === 'table') {
-        const ev = JSON.parse(e.data) as TableEvent;
-        const table = PartitionTable.fromJSON(ev.table);
+      if (e.event === 'table' || e.event === 'table-delta') {
+        let table: PartitionTable;
+        let snapshot = false;
+        if (e.event === 'table') {
+          const ev = JSON.parse(e.data) as TableEvent;
+          table = PartitionTable.fromJSON(ev.table);
+          snapshot = ev.snapshot === true;
+        } else {
+          const d = JSON.parse(e.data) as TableDeltaEvent;
+          if (d.epoch <= this.lastEpochSeen) return;
+          if (!this.latest || this.latest.epoch !== d.fromEpoch) throw new Error(`table-delta from epoch ${d.fromEpoch}, but the watch holds ${this.latest?.epoch ?? 'no table'}`);
+          table = PartitionTable.fromJSON(applyTableDelta(this.latest.toJSON(), d));
+        }
         if (table.epoch <= this.lastEpochSeen) return; // a replay we already delivered
         this.lastEpochSeen = table.epoch;
         this.latest = table;
-        this.events.emit('table', table, { snapshot: ev.snapshot === true });
+        this.events.emit('table', table, { snapshot });
         for (let i = this.waiters.length - 1; i >= 0; i--) {
           const w = this.waiters[i]!;
           if (table.epoch >= w.epoch) {

@@ -37,10 +37,10 @@ function noQuery(req: FastifyRequest): void {
   if (k !== undefined) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, `unknown query parameter ${k}`);
 }
 
-/** Parses an optional epoch query parameter and refuses any other parameter (a typo must not pass silently). */
-function epochQuery(req: FastifyRequest, name: string): number | undefined {
+/** Parses an optional epoch query parameter and refuses parameters not in `allowed` (a typo must not pass silently). */
+function epochQuery(req: FastifyRequest, name: string, allowed: readonly string[] = [name]): number | undefined {
   const q = req.query as Record<string, unknown>;
-  for (const k of Object.keys(q)) if (k !== name) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, `unknown query parameter ${k}`);
+  for (const k of Object.keys(q)) if (!allowed.includes(k)) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, `unknown query parameter ${k}`);
   const v = q[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !EPOCH_PARAM.test(v) || !Number.isSafeInteger(Number(v))) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, `${name} must be a non-negative integer epoch`);
@@ -128,7 +128,9 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
   });
 
   app.get('/v1/watch', async (req, reply) => {
-    let since = epochQuery(req, 'since');
+    let since = epochQuery(req, 'since', ['since', 'delta']);
+    const deltaParam = (req.query as Record<string, unknown>)['delta'];
+    if (deltaParam !== undefined && deltaParam !== '0' && deltaParam !== '1') throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, 'delta must be 0 or 1');
     const lastEventId = req.headers['last-event-id'];
     if (since === undefined && typeof lastEventId === 'string' && lastEventId !== '') {
       // Browsers' EventSource resends the last `id:` (an epoch) on reconnect.
@@ -139,7 +141,7 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
       throw errorFrom(COORDINATOR_ERRORS.EPOCH_AHEAD, `since ${since} is newer than the current epoch ${coordinator.epoch}`);
     }
     reply.hijack();
-    hub.open(reply.raw, since);
+    hub.open(reply.raw, since, deltaParam === '1');
   });
 
   app.get('/healthz', async () => ({ status: 'ok' as const, epoch: coordinator.epoch, members: coordinator.members().length, protocolVersion: PROTOCOL_VERSION }));

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../shared/clock.js';
-import { PROTOCOL_VERSION, type TableEvent } from '../protocol/control.js';
+import { PROTOCOL_VERSION, tableDelta, type TableEvent } from '../protocol/control.js';
 import type { PartitionTable } from '../partitioning/table.js';
 import type { Coordinator, EpochRecord } from './coordinator.js';
 
@@ -11,6 +11,8 @@ interface Subscriber {
   epoch: number;
   /** Over its buffer limit: nothing more is queued until it drains, then it gets a snapshot. */
   behind: boolean;
+  /** Asked for `table-delta` events (it keeps the previous table). */
+  delta: boolean;
 }
 
 /**
@@ -23,6 +25,7 @@ interface Subscriber {
 export class WatchHub {
   private readonly subscribers = new Set<Subscriber>();
   private readonly encoded = new WeakMap<EpochRecord | PartitionTable, Buffer>();
+  private readonly encodedDelta = new WeakMap<EpochRecord, Buffer | null>();
   private readonly keepAlive: TimerHandle;
   private readonly unsubscribe: () => void;
 
@@ -44,10 +47,10 @@ export class WatchHub {
    * `since` from the history (a snapshot when `since` is older than the history; nothing when it is current).
    * The caller has checked that `since` is not ahead of the current epoch.
    */
-  open(res: ServerResponse, since: number | undefined): void {
+  open(res: ServerResponse, since: number | undefined, delta = false): void {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(': ringleader watch\n\n');
-    const sub: Subscriber = { res, epoch: since ?? -1, behind: false };
+    const sub: Subscriber = { res, epoch: since ?? -1, behind: false, delta };
     const replay = since === undefined ? null : this.coordinator.epochsAfter(since);
     if (replay === null) this.sendSnapshot(sub, since === undefined ? 'initial' : 'since-too-old');
     else for (const r of replay) this.write(sub, r);
@@ -85,6 +88,14 @@ export class WatchHub {
   }
 
   private write(sub: Subscriber, record: EpochRecord): void {
+    if (sub.delta && sub.epoch === record.epoch - 1) {
+      const d = this.deltaFrame(record);
+      if (d) {
+        sub.epoch = record.epoch;
+        sub.res.write(d);
+        return;
+      }
+    }
     let buf = this.encoded.get(record);
     if (!buf) {
       let text = '';
@@ -95,6 +106,23 @@ export class WatchHub {
     }
     sub.epoch = record.epoch;
     sub.res.write(buf);
+  }
+
+  /** The record's events + `table-delta` frame, encoded once; null when no delta is possible (previous table gone). */
+  private deltaFrame(record: EpochRecord): Buffer | null {
+    let buf = this.encodedDelta.get(record);
+    if (buf !== undefined) return buf;
+    const prev = this.coordinator.tableAt(record.epoch - 1);
+    const d = prev ? tableDelta(prev.toJSON(), record.table.toJSON()) : null;
+    if (d === null) buf = null;
+    else {
+      let text = '';
+      for (const e of record.events) text += `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+      text += `id: ${record.epoch}\nevent: table-delta\ndata: ${JSON.stringify(d)}\n\n`;
+      buf = Buffer.from(text, 'utf8');
+    }
+    this.encodedDelta.set(record, buf);
+    return buf;
   }
 
   private sendSnapshot(sub: Subscriber, reason: string): void {
