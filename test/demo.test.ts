@@ -56,8 +56,20 @@ let demo: ChildProcess | null = null;
 let known: number[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'rl-demo-'));
 
-after(() => {
-  if (demo && demo.exitCode === null) demo.kill('SIGKILL');
+after(async () => {
+  // On failure: ask the demo to clean up (SIGINT), then kill its whole process group (it runs detached in its own),
+  // so a failing run leaves no processes behind either.
+  if (demo && demo.exitCode === null && demo.signalCode === null) {
+    known = [...new Set([...known, ...descendants(demo.pid!)])];
+    const gone = new Promise((r) => demo!.once('exit', r));
+    demo.kill('SIGINT');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 15_000))]);
+    try {
+      process.kill(-demo.pid!, 'SIGKILL');
+    } catch {
+      // group already gone
+    }
+  }
   for (const p of known) if (alive(p)) process.kill(p, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
@@ -74,7 +86,7 @@ test('the demo serves /customer/1232 with location and a once-loaded value, chur
   demo = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--nodes', '3', '--churn-ms', '1500', '--coordinator-port', String(coordinatorPort), '--client-port', String(clientPort), '--base-port', String(basePort), '--data-dir', dir, '--partitions', '64'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let out = '';
   demo.stdout!.on('data', (d: Buffer) => (out += d.toString()));
