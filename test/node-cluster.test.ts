@@ -136,3 +136,34 @@ test('redis-benchmark --cluster -t set,get,incr -n 20000 finishes without errors
   assert.doesNotMatch(out, /error|ERR/i, out);
   for (const t of ['SET', 'GET', 'INCR']) assert.match(out, new RegExp(`${t}: [\\d.]+ requests per second`), out);
 });
+
+test('SIGTERM: a node leaves gracefully and exits 0; the others take its slots and clients keep working', async () => {
+  const leaving = procs[2]!;
+  const exited = new Promise<number | null>((resolve) => leaving.child.on('exit', (code) => resolve(code)));
+  leaving.child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  await waitUntil('the remaining nodes to apply a 2-member table', async () => {
+    for (const port of ports.slice(0, 2)) {
+      const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
+      try {
+        await r.connect();
+        const nodes = String(await r.call('CLUSTER', 'NODES')).trim().split('\n');
+        const info = String(await r.call('CLUSTER', 'INFO'));
+        if (nodes.length !== 2 || !info.includes('cluster_state:ok') || nodes.some((l) => l.startsWith(ids[2]!))) return false;
+      } finally {
+        r.disconnect();
+      }
+    }
+    return true;
+  }, 30_000);
+  const c = new Cluster([{ host: '127.0.0.1', port: ports[0]! }]);
+  try {
+    for (let i = 0; i < 1000; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => c.set(`after:${i + j}`, String(i + j))));
+    }
+    const vals = await Promise.all(Array.from({ length: 1000 }, (_, i) => c.get(`after:${i}`)));
+    vals.forEach((v, i) => assert.equal(v, String(i)));
+  } finally {
+    c.disconnect();
+  }
+});

@@ -212,6 +212,25 @@ test('--requirepass: NOAUTH before AUTH, small limits while unauthenticated, WRO
   }
 });
 
+test('--metrics-port serves Prometheus metrics read from the node\'s counters', async () => {
+  const m = await startNodeProcess(['--standalone', '--name', 'standalone-metrics', '--metrics-port', '0'], {});
+  try {
+    const metricsPort = Number(/metrics=(\d+)/.exec(m.proc.lines.join('\n'))![1]);
+    const c = new Redis({ port: m.port });
+    await c.set('a', '1');
+    await c.get('a');
+    await c.get('missing');
+    c.disconnect();
+    const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(body, /^ringleader_node_keys 1$/m);
+    assert.match(body, /^ringleader_node_hits_total 1$/m);
+    assert.match(body, /^ringleader_node_misses_total 1$/m);
+    assert.match(body, /^ringleader_node_owned_partitions 256$/m);
+  } finally {
+    m.proc.kill();
+  }
+});
+
 test('a client that never reads its replies is disconnected at the output buffer limit', async () => {
   const c = new Redis({ port });
   await c.set('bigval', Buffer.alloc(1024 * 1024, 0x61));

@@ -103,6 +103,7 @@ export class NodeServer implements CommandContext {
   private onData(conn: Connection, chunk: Buffer): void {
     if (conn.closing) return;
     this.stats.netInputBytes += chunk.length;
+    conn.lastCommandAt = this.clock.now();
     const w = this.writer;
     w.resp3 = conn.resp === 3;
     const dec = conn.decoder;
