@@ -74,3 +74,32 @@ test('noeviction: writes past maxmemory get -OOM, reads and deletes still work',
     c.disconnect();
   }
 });
+
+test('volatile-ttl: only keys with a TTL are evicted, nearest expiry first; keys without TTL survive', async () => {
+  const n = await startNodeProcess(['--standalone', '--name', 'mem-vttl', '--maxmemory', '4mb', '--maxmemory-policy', 'volatile-ttl']);
+  procs.push(n.proc);
+  const c = new Redis({ port: n.port });
+  try {
+    const value = Buffer.alloc(1024, 0x76);
+    const p = c.pipeline();
+    for (let i = 0; i < 1000; i++) p.set(`keep:${i}`, value);
+    await p.exec();
+    // ~12 MB of volatile keys: far TTLs for the first half, near TTLs for the second half.
+    for (let i = 0; i < 12_000; i += 500) {
+      const q = c.pipeline();
+      for (let j = i; j < i + 500; j++) q.set(`vol:${j}`, value, 'EX', j < 6000 ? 100_000 : 1000 + j);
+      const res = await q.exec();
+      for (const [err] of res!) assert.equal(err, null);
+    }
+    const info = await c.info();
+    assert.ok(infoField(info, 'evicted_keys') > 5000);
+    assert.ok(infoField(info, 'used_memory') <= 4 * MB);
+    const kept = await c.exists(...Array.from({ length: 1000 }, (_, i) => `keep:${i}`));
+    assert.equal(kept, 1000, 'no key without a TTL was evicted');
+    const far = await c.exists(...Array.from({ length: 6000 }, (_, i) => `vol:${i}`));
+    const near = await c.exists(...Array.from({ length: 6000 }, (_, i) => `vol:${6000 + i}`));
+    assert.ok(far > near, `keys expiring later survive more (far ${far}, near ${near})`);
+  } finally {
+    c.disconnect();
+  }
+});
