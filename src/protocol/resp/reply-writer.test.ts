@@ -51,3 +51,15 @@ test('reply writer: big values are passed by reference and batches never overwri
   assert.ok(Buffer.concat(first).equals(snapshot));
   assert.equal(w.take().length, 0);
 });
+
+test('reply writer: a big string value becomes its own chunk, the slab stays small', () => {
+  const w = new ReplyWriter();
+  const big = 'z'.repeat(1_000_000);
+  w.simple('OK');
+  w.bulk(big);
+  w.simple('OK');
+  const chunks = w.take();
+  assert.equal(chunks.length, 4);
+  assert.equal(Buffer.concat(chunks).toString('latin1'), `+OK\r\n$1000000\r\n${big}\r\n+OK\r\n`);
+  assert.ok(chunks.every((c) => c.length === 1_000_000 || c.buffer.byteLength <= 64 * 1024 || c.length <= 16), 'no slab grew to the value size');
+});

@@ -12,7 +12,7 @@
 import { asLatin1, type Latin1Buffer } from './latin1.js';
 
 const SLAB_BYTES = 64 * 1024;
-/** Bulk values at least this large are sent as their own chunk instead of being copied into the slab. */
+/** Bulk values at least this large are sent as their own chunk (Buffers by reference) instead of going through the slab. */
 const BIG_VALUE_BYTES = 16 * 1024;
 
 const CRLF = Buffer.from('\r\n', 'latin1');
@@ -129,10 +129,11 @@ export class ReplyWriter {
   /** A bulk string from bytes or a latin1 binary string (one char per byte, as the store keeps values). */
   bulk(v: Buffer | string): void {
     const n = v.length;
-    if (typeof v !== 'string' && n >= BIG_VALUE_BYTES) {
+    if (n >= BIG_VALUE_BYTES) {
+      // Big values get a chunk of their own (a string is converted once): the slab never grows to a value's size.
       this.header(36, n);
       this.flushToParts();
-      this.parts.push(v, CRLF);
+      this.parts.push(typeof v === 'string' ? Buffer.from(v, 'latin1') : v, CRLF);
       this.partsBytes += n + 2;
       return;
     }
