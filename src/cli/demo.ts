@@ -143,18 +143,27 @@ async function runDemo(flags: Flags): Promise<void> {
 
   console.log(`[${time()}] starting the client service on http://127.0.0.1:${flags.clientPort}`);
   start('client', ['client', '--http-port', String(flags.clientPort), '--coordinator', coordinatorUrl]);
-  if (await waitHttp(`http://127.0.0.1:${flags.clientPort}/healthz`, 30_000, () => stopping)) {
+  if (await waitHttp(`http://127.0.0.1:${flags.clientPort}/healthz`, 120_000, () => stopping)) {
     console.log(`[${time()}] ready. try:  curl http://127.0.0.1:${flags.clientPort}/customer/1232`);
   } else if (!stopping) {
     console.log(`[${time()}] the client service is not answering yet; see ${join(logDir, 'client.log')}`);
   }
+  // Churn starts once the initial nodes are members (on a busy machine node processes take a while to boot).
+  const activeNames = (): Set<string> => new Set((watcher?.table?.members ?? []).filter((m) => m.state === 'active').map((m) => m.name));
+  const bootDeadline = Date.now() + 120_000;
+  while (!stopping && activeNames().size < flags.nodes && Date.now() < bootDeadline) await sleep(200);
+  if (stopping) return;
 
   if (flags.churn) {
+    console.log(`[${time()}] churn: every ${flags.churnMs} ms, alternately stop a node and start a new one`);
     let remove = true;
     churnTimer = setInterval(() => {
       if (stopping) return;
-      if (remove && nodes.length > 1) {
-        const victim = nodes[Math.floor(Math.random() * nodes.length)]!;
+      // Only stop nodes that are active members: stopping one still booting would show nothing.
+      const active = activeNames();
+      const candidates = nodes.filter((n) => active.has(n.name));
+      if (remove && candidates.length > 1) {
+        const victim = candidates[Math.floor(Math.random() * candidates.length)]!;
         console.log(`[${time()}] churn: stopping ${victim.name}`);
         nodes.splice(nodes.indexOf(victim), 1);
         victim.proc.kill('SIGTERM');
