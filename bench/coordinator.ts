@@ -1,7 +1,8 @@
 // `npm run bench -- coordinator`: a coordinator process (the CLI) with N members heartbeating at the default interval
 // and N watch (SSE) subscribers on loopback. Measures the coordinator's CPU share (from /proc, heartbeats only, then
 // during changes) and the latency from a membership change (a join request) to the first and the last subscriber
-// holding the new epoch's complete table event. Bounded: ~1 minute. Env: BENCH_MEMBERS, BENCH_SUBSCRIBERS, BENCH_CHANGES.
+// holding the new epoch's complete table event. Bounded: ~1-2 minutes. Env: BENCH_MEMBERS, BENCH_SUBSCRIBERS,
+// BENCH_CHANGES, BENCH_HEARTBEAT_MS (passed as --heartbeat-ms).
 import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request, get } from 'node:http';
@@ -13,8 +14,9 @@ const MEMBERS = Number(process.env['BENCH_MEMBERS'] ?? 1000);
 const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 1000);
 const CHANGES = Number(process.env['BENCH_CHANGES'] ?? 25);
 const STEADY_MS = 10_000;
+const HEARTBEAT_FLAG = process.env['BENCH_HEARTBEAT_MS']; // default: the coordinator's default interval
 
-interface Member { name: string; id: string; incarnation: number }
+interface Member { name: string; address: string; id: string; incarnation: number }
 let heartbeatMs = 0; // from the join response: the coordinator's default
 
 const pct = (xs: number[], p: number) => {
@@ -32,7 +34,7 @@ function cpuSeconds(pid: number): number {
 
 export default async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rl-bench-coord-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', '0', '--data-dir', dir, '--plan-debounce-ms', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', '0', '--data-dir', dir, '--plan-debounce-ms', '0', '--log-level', 'info', ...(HEARTBEAT_FLAG ? ['--heartbeat-ms', HEARTBEAT_FLAG] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const stop = () => {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -60,7 +62,8 @@ export default async function run(): Promise<void> {
       req.end(data);
     });
 
-  // --- subscribers: detect complete table events (`id: E` ... the blank line ending its data) without parsing JSON.
+  // --- subscribers, asking for deltas like TableWatch: detect complete table events (`id: E` ... the blank line ending
+  // its data) without parsing JSON.
   const received: Array<Map<number, number>> = [];
   let latestEpoch = 0;
   const sockets: Array<{ destroy: () => void }> = [];
@@ -69,7 +72,7 @@ export default async function run(): Promise<void> {
     received.push(seen);
     let carry = '';
     let pending: number | null = null;
-    const req = get({ host: hostname, port, path: '/v1/watch', agent: false }, (res) => {
+    const req = get({ host: hostname, port, path: '/v1/watch?delta=1', agent: false }, (res) => {
       res.setEncoding('latin1');
       res.on('data', (chunk: string) => {
         const now = performance.now();
@@ -105,17 +108,16 @@ export default async function run(): Promise<void> {
   // --- members: join all, then heartbeat each at the interval the coordinator gives, spread evenly, with the latest epoch as applied.
   const members: Member[] = [];
   const joinOne = async (name: string, i: number) => {
-    const r = await call('POST', '/v1/members', { name, address: `127.0.0.1:${20000 + i}` });
+    const address = `127.0.0.1:${20000 + i}`;
+    const r = await call('POST', '/v1/members', { name, address });
     if (r.status !== 200) throw new Error(`join ${name}: ${JSON.stringify(r.json)}`);
     const j = r.json as { id: string; incarnation: number; heartbeatMs: number };
     heartbeatMs = j.heartbeatMs;
-    members.push({ name, id: j.id, incarnation: j.incarnation });
+    members.push({ name, address, id: j.id, incarnation: j.incarnation });
   };
-  const t0 = performance.now();
-  for (let i = 0; i < MEMBERS; i += 50) await Promise.all(Array.from({ length: Math.min(50, MEMBERS - i) }, (_, k) => joinOne(`m${i + k}`, i + k)));
-  const joinSeconds = (performance.now() - t0) / 1000;
   const hbLatency: number[] = [];
   let hbErrors = 0;
+  let rejoins = 0;
   let hbSent = 0;
   let running = true;
   const slots = 30; // a tick every 10 ms sends 1/30 of the members
@@ -127,18 +129,34 @@ export default async function run(): Promise<void> {
       const s = performance.now();
       hbSent++;
       call('PUT', `/v1/members/${m.id}/heartbeat`, { appliedEpoch: latestEpoch, incarnation: m.incarnation })
-        .then((r) => (r.status === 200 ? hbLatency.push(performance.now() - s) : hbErrors++))
+        .then((r) => {
+          if (r.status === 200) return void hbLatency.push(performance.now() - s);
+          hbErrors++;
+          if (r.status === 410 || r.status === 404) {
+            // Declared dead (the bench process was starved): re-join as a new incarnation, as MemberSession does.
+            rejoins++;
+            return call('POST', '/v1/members', { name: m.name, address: m.address }).then((j) => void (m.incarnation = (j.json as { incarnation: number }).incarnation));
+          }
+        })
         .catch(() => hbErrors++);
     }
     slot = (slot + 1) % slots;
-  }, heartbeatMs / slots);
+  }, Number(HEARTBEAT_FLAG ?? 500) / slots); // the coordinator's interval (the join response reports it below)
+  const t0 = performance.now();
+  for (let i = 0; i < MEMBERS; i += 50) await Promise.all(Array.from({ length: Math.min(50, MEMBERS - i) }, (_, k) => joinOne(`m${i + k}`, i + k)));
+  const joinSeconds = (performance.now() - t0) / 1000;
 
   const members_ = async () => (await call('GET', '/v1/members')).json as { epoch: number; members: Array<{ state: string }> };
   const deadline = Date.now() + 60_000;
   for (;;) {
     const m = await members_();
     if (m.members.every((x) => x.state === 'active') && received.every((s) => s.has(m.epoch))) break;
-    if (Date.now() > deadline) throw new Error('members did not all become active / subscribers did not catch up in 60 s');
+    if (Date.now() > deadline) {
+      const states: Record<string, number> = {};
+      for (const x of m.members) states[x.state] = (states[x.state] ?? 0) + 1;
+      const caughtUp = received.filter((r) => r.has(m.epoch)).length;
+      throw new Error(`not settled in 60 s: epoch ${m.epoch}, states ${JSON.stringify(states)}, ${caughtUp}/${SUBSCRIBERS} subscribers hold it, heartbeats ok ${hbLatency.length} errors ${hbErrors}`);
+    }
     await sleep(200);
   }
   await sleep(1000);
@@ -190,7 +208,7 @@ export default async function run(): Promise<void> {
     ['joins (1000 over 64 sockets) s', joinSeconds.toFixed(2)],
     ['heartbeats/s (steady)', steadyHb.rate.toFixed(0)],
     ['heartbeat p50 / p99 ms', `${steadyHb.p50.toFixed(2)} / ${steadyHb.p99.toFixed(2)}`],
-    ['heartbeat errors', String(hbErrors) + ` of ${hbSent}`],
+    ['heartbeat errors (re-joins)', `${hbErrors} of ${hbSent} (${rejoins})`],
     ['epochs during steady window', String(e1 - e0)],
     ['coordinator CPU, heartbeats only (% of a core)', (steadyCpu * 100).toFixed(1)],
     ['coordinator CPU during changes (% of a core)', (changeCpu * 100).toFixed(1)],
@@ -201,7 +219,7 @@ export default async function run(): Promise<void> {
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
   console.log(JSON.stringify({
     bench: 'coordinator', members: MEMBERS, heartbeatMs, subscribers: SUBSCRIBERS, changes: CHANGES, tableBytes,
-    heartbeatsPerSecond: Math.round(steadyHb.rate), heartbeatP50Ms: steadyHb.p50, heartbeatP99Ms: steadyHb.p99, heartbeatErrors: hbErrors,
+    heartbeatsPerSecond: Math.round(steadyHb.rate), heartbeatP50Ms: steadyHb.p50, heartbeatP99Ms: steadyHb.p99, heartbeatErrors: hbErrors, rejoins,
     steadyEpochs: e1 - e0, cpuHeartbeatsOnly: steadyCpu, cpuDuringChanges: changeCpu,
     firstP50Ms: pct(first, 50), firstP99Ms: pct(first, 99), lastP50Ms: pct(last, 50), lastP99Ms: pct(last, 99),
   }));
