@@ -93,9 +93,9 @@ test('the demo serves /customer/1232 with location and a once-loaded value, chur
   demo.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => demo!.once('exit', (code) => r(code)));
 
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 100_000;
   while (!out.includes('ready.')) {
-    assert.ok(Date.now() < deadline, `demo not ready within 60 s; output:\n${out}`);
+    assert.ok(Date.now() < deadline, `demo not ready within 100 s; output:\n${out}`);
     assert.equal(demo.exitCode, null, `demo exited early:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -137,6 +137,12 @@ test('the demo serves /customer/1232 with location and a once-loaded value, chur
   demo.kill('SIGINT');
   const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
   assert.notEqual(code, 'timeout', `demo did not exit after SIGINT:\n${out}`);
-  const stillAlive = known.filter(alive);
-  assert.deepEqual(stillAlive, [], 'no orphan processes');
+  // A child killed at the very end may need a moment to be reaped by init after the demo exited.
+  let stillAlive = known.filter(alive);
+  for (let i = 0; i < 30 && stillAlive.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    stillAlive = known.filter(alive);
+  }
+  const describe = stillAlive.length ? execFileSync('ps', ['-o', 'pid,ppid,stat,etime,args', '-p', stillAlive.join(',')], { encoding: 'utf8' }) : '';
+  assert.deepEqual(stillAlive, [], `no orphan processes:\n${describe}\n${out}`);
 });
