@@ -279,3 +279,24 @@ test('getOrLoad lock keys land in the key\'s slot, also for keys with braces', a
     assert.deepEqual(vals, ['1', '1', '1', '1', '1']);
   }
 });
+
+test('password: AUTH goes first on every connection; a wrong password fails the command instead of hanging', async () => {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', 's3cret'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  redis.push({ proc, port });
+  await new Promise<void>((resolve) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => ((out += d.toString()), out.includes('Ready to accept') && resolve()));
+  });
+  const t = tableFor([`127.0.0.1:${port}`]);
+  const good = client(new ManualSource(t), { password: 's3cret' });
+  await good.ready();
+  assert.equal(await good.set('auth-key', 'ok'), true);
+  assert.equal(await good.get('auth-key'), 'ok');
+  const bad = client(new ManualSource(t), { password: 'wrong', maxAttempts: 2, retryBackoffMinMs: 5, retryBackoffMaxMs: 10 });
+  await bad.ready();
+  await assert.rejects(bad.get('auth-key'), (e: { code?: string }) => e.code === 'CONNECTION_CLOSED' || e.code === 'SERVER_ERROR');
+  const none = client(new ManualSource(t));
+  await none.ready();
+  await assert.rejects(none.get('auth-key'), (e: { code?: string; message: string }) => e.code === 'SERVER_ERROR' && /NOAUTH/.test(e.message));
+});
