@@ -126,8 +126,10 @@ export function balance(input: BalanceInput): BalanceResult {
       if (chosen < 0) {
         // Every member still short already holds p. Trade with a slot filled earlier in this pass (no extra
         // transfer: both were new copies anyway), else with any backup elsewhere (one extra transfer).
+        // Last resort: pull a kept copy from a later partition that still has open slots (filled after).
         chosen = heap.peekAny(deficit);
         if (!tradeFilled(sets, filled, p, chosen, zone) && !swapInto(sets, p, chosen, copies)) {
+          if (shiftInto(sets, p, copies, zone)) continue;
           missing += copies - set.length;
           break;
         }
@@ -160,9 +162,17 @@ export function balance(input: BalanceInput): BalanceResult {
   // Ceil primary quotas prefer members whose copy quota got the ceil: their backups then land on floor/ceil too.
   const copyCeil = new Int32Array(N);
   const totalWeight = weight.reduce((x, y) => x + y, 0);
-  for (let m = 0; m < N; m++) copyCeil[m] = quota[m]! > (P * copies * weight[m]!) / totalWeight + 1e-9 ? 1 : 0;
+  for (let m = 0; m < N; m++) copyCeil[m] = held[m]! > (P * copies * weight[m]!) / totalWeight + 1e-9 ? 1 : 0;
   const pQuota = splitQuotas(placed, weight, held, (a, b) => copyCeil[b]! - copyCeil[a]! || primaryCount[b]! - primaryCount[a]! || a - b);
-  rebalanceRoles(sets, primary, primaryCount, pQuota, N, copies, zone);
+  // Plain floor/ceil of each primary share, the bounds a rounding trade (see rebalanceRoles) must respect.
+  const pFloor = new Int32Array(N);
+  const pCeil = new Int32Array(N);
+  for (let m = 0; m < N; m++) {
+    const share = (placed * weight[m]!) / totalWeight;
+    pFloor[m] = Math.floor(share + 1e-9);
+    pCeil[m] = Math.min(held[m]!, Math.ceil(share - 1e-9));
+  }
+  rebalanceRoles(sets, primary, primaryCount, pQuota, pFloor, pCeil, N, copies, zone);
   sets.forEach((set, p) => {
     const m = primary[p]!;
     if (m < 0 || set[0] === m) return;
@@ -241,48 +251,76 @@ function spreadZones(sets: number[][], zone: readonly number[], share: Float64Ar
   const canGain = (m: number) => count[m]! + 1 <= Math.ceil(share[m]! - 1e-9);
   const canLose = (m: number) => count[m]! - 1 >= Math.floor(share[m]! + 1e-9);
   const zonesOf = (set: readonly number[]) => new Set(set.map((m) => zone[m]!));
-  for (let p = 0; p < sets.length; p++) {
-    const set = sets[p]!;
-    const used = zonesOf(set);
-    if (used.size >= Math.min(set.length, zoneCount)) continue;
-    if (heldBy === null) {
-      heldBy = Array.from({ length: N }, () => []);
-      sets.forEach((s, q) => s.forEach((m) => heldBy![m]!.push(q)));
-    }
-    // The doubled member to replace: a backup (never the primary) sharing its zone with another holder.
-    let xi = -1;
-    for (let i = set.length - 1; i >= 1 && xi < 0; i--) if (set.some((m, j) => j !== i && zone[m] === zone[set[i]!])) xi = i;
-    if (xi < 0) continue;
-    const x = set[xi]!;
-    // Cheapest: one transfer, to a member of a missing zone that may hold one more copy while x may hold one less.
-    if (canLose(x)) {
-      let y = 0;
-      while (y < N && (used.has(zone[y]!) || !canGain(y))) y++;
-      if (y < N) {
-        set[xi] = y;
-        count[x]!--;
-        count[y]!++;
-        heldBy[y]!.push(p);
-        heldBy[x]!.splice(heldBy[x]!.indexOf(p), 1);
-        continue;
+  // A swap may leave its other partition as unspread as before (never worse), to be fixed on a later pass.
+  for (let pass = 0, changed = true; pass < 3 && changed; pass++) {
+    changed = false;
+    for (let p = 0; p < sets.length; p++) {
+      const set = sets[p]!;
+      const used = zonesOf(set);
+      if (used.size >= Math.min(set.length, zoneCount)) continue;
+      if (heldBy === null) {
+        heldBy = Array.from({ length: N }, () => []);
+        sets.forEach((s, q) => s.forEach((m) => heldBy![m]!.push(q)));
       }
-    }
-    search: for (let y = 0; y < N; y++) {
-      if (used.has(zone[y]!)) continue;
-      for (const q of heldBy[y]!) {
-        const other = sets[q]!;
-        const yi = other.indexOf(y);
-        if (yi < 1 || other.includes(x)) continue;
-        // q must stay as spread: x's zone is not already among q's other holders (or equals y's).
-        if (zone[x] !== zone[y] && other.some((m) => m !== y && zone[m] === zone[x])) continue;
-        other[yi] = x;
-        set[xi] = y;
-        heldBy[y]!.splice(heldBy[y]!.indexOf(q), 1, p);
-        heldBy[x]!.splice(heldBy[x]!.indexOf(p), 1, q);
-        break search;
+      // The doubled member to replace: a backup (never the primary) sharing its zone with another holder.
+      let xi = -1;
+      for (let i = set.length - 1; i >= 1 && xi < 0; i--) if (set.some((m, j) => j !== i && zone[m] === zone[set[i]!])) xi = i;
+      if (xi < 0) continue;
+      const x = set[xi]!;
+      // Cheapest: one transfer, to a member of a missing zone that may hold one more copy while x may hold one less.
+      if (canLose(x)) {
+        let y = 0;
+        while (y < N && (used.has(zone[y]!) || !canGain(y))) y++;
+        if (y < N) {
+          set[xi] = y;
+          count[x]!--;
+          count[y]!++;
+          heldBy[y]!.push(p);
+          heldBy[x]!.splice(heldBy[x]!.indexOf(p), 1);
+          changed = true;
+          continue;
+        }
+      }
+      search: for (let y = 0; y < N; y++) {
+        if (used.has(zone[y]!)) continue;
+        for (const q of heldBy[y]!) {
+          const other = sets[q]!;
+          const yi = other.indexOf(y);
+          if (yi < 1 || other.includes(x)) continue;
+          // q must not lose spread: with x in y's place it spans at least as many zones as before.
+          if (zone[x] !== zone[y] && zonesOf(other.map((m) => (m === y ? x : m))).size < zonesOf(other).size) continue;
+          other[yi] = x;
+          set[xi] = y;
+          heldBy[y]!.splice(heldBy[y]!.indexOf(q), 1, p);
+          heldBy[x]!.splice(heldBy[x]!.indexOf(p), 1, q);
+          changed = true;
+          break search;
+        }
       }
     }
   }
+}
+
+/**
+ * Moves a holder y of a later partition q that still has open slots into p (y keeps its count; q's slot is filled
+ * later in the pass). Prefers a y whose zone p lacks. Returns false when no such q exists.
+ */
+function shiftInto(sets: number[][], p: number, copies: number, zone: readonly number[]): boolean {
+  const target = sets[p]!;
+  for (let strict = 1; strict >= 0; strict--) {
+    for (let q = p + 1; q < sets.length; q++) {
+      const set = sets[q]!;
+      if (set.length >= copies) continue;
+      for (let pos = set.length - 1; pos >= 0; pos--) {
+        const y = set[pos]!;
+        if (target.includes(y) || (strict && target.some((m) => zone[m] === zone[y]))) continue;
+        set.splice(pos, 1);
+        target.push(y);
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 /**
@@ -314,7 +352,7 @@ function swapInto(sets: number[][], p: number, x: number, copies: number): boole
  * taking the place of the partition's last backup, which in turn takes that member's place in one of its backup
  * partitions: two transfers that keep every copy count.
  */
-function rebalanceRoles(sets: number[][], primary: Int32Array, count: Int32Array, quota: Int32Array, N: number, copies: number, zone: readonly number[]): void {
+function rebalanceRoles(sets: number[][], primary: Int32Array, count: Int32Array, quota: Int32Array, floor: Int32Array, ceil: Int32Array, N: number, copies: number, zone: readonly number[]): void {
   const P = sets.length;
   // Partitions held by each member (CSR), fixed during this phase except for the fallback.
   const heldBy: number[][] = Array.from({ length: N }, () => []);
@@ -368,7 +406,19 @@ function rebalanceRoles(sets: number[][], primary: Int32Array, count: Int32Array
         count[found]!++;
         continue;
       }
-      // Fallback: no free path; hand a primary of `a` to the lowest-index member under quota, by transfer.
+      // No free path. If `a` may hold one more than its quota (its quota is a floor) and some member under quota
+      // got a ceil, trade the rounding instead of data: both stay within floor/ceil, at the price of their backup
+      // counts being one off (only happens with sparse holder sets, P close to N).
+      if (count[a]! <= ceil[a]!) {
+        let donor = -1;
+        for (let m = 0; m < N; m++) if (count[m]! < quota[m]! && quota[m]! - 1 >= floor[m]!) { donor = m; break; }
+        if (donor >= 0) {
+          quota[donor]!--;
+          quota[a]!++;
+          continue;
+        }
+      }
+      // Fallback: hand a primary of `a` to the lowest-index member under quota, by transfer.
       let under = -1;
       for (let m = 0; m < N; m++) if (count[m]! < quota[m]!) { under = m; break; }
       if (under < 0) return;
