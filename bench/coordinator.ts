@@ -34,15 +34,17 @@ function cpuSeconds(pid: number): number {
 
 export default async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rl-bench-coord-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', '0', '--data-dir', dir, '--plan-debounce-ms', '0', '--log-level', 'info', ...(HEARTBEAT_FLAG ? ['--heartbeat-ms', HEARTBEAT_FLAG] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', '0', '--data-dir', dir, '--log-level', 'info', ...(HEARTBEAT_FLAG ? ['--heartbeat-ms', HEARTBEAT_FLAG] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const stop = () => {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', stop);
+  const published: Array<{ epoch: number; planMs: number; storeMs: number; publishMs: number }> = [];
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.includes('"listening"')) resolve(JSON.parse(line).listening as string);
+      else if (line.includes('"table published"')) published.push(JSON.parse(line));
     });
     child.once('exit', (c) => reject(new Error(`coordinator exited ${c}`)));
   });
@@ -173,6 +175,7 @@ export default async function run(): Promise<void> {
 
   // --- changes: a join each, wait until every subscriber holds the new epoch.
   const first: number[] = [];
+  const changeTargets: number[] = [];
   const last: number[] = [];
   const c1 = cpuSeconds(child.pid!);
   const w1 = performance.now();
@@ -181,6 +184,7 @@ export default async function run(): Promise<void> {
     const start = performance.now();
     await joinOne(`extra${k}`, MEMBERS + k);
     const target = before + 1;
+    changeTargets.push(target);
     const until = Date.now() + 10_000;
     while (!received.every((s) => s.has(target))) {
       if (Date.now() > until) throw new Error(`epoch ${target} did not reach every subscriber in 10 s`);
@@ -193,6 +197,8 @@ export default async function run(): Promise<void> {
     const settle = latestEpoch;
     while (!received.every((s) => s.has(settle))) await sleep(2);
   }
+  const changeEpochs = new Set(changeTargets);
+  const inChanges = published.filter((p) => changeEpochs.has(p.epoch));
   const changeCpu = (cpuSeconds(child.pid!) - c1) / ((performance.now() - w1) / 1000);
   running = false;
   clearInterval(ticker);
@@ -212,8 +218,9 @@ export default async function run(): Promise<void> {
     ['epochs during steady window', String(e1 - e0)],
     ['coordinator CPU, heartbeats only (% of a core)', (steadyCpu * 100).toFixed(1)],
     ['coordinator CPU during changes (% of a core)', (changeCpu * 100).toFixed(1)],
+    ['coordinator plan / store (fsync) / publish p50 ms', `${pct(inChanges.map((p) => p.planMs), 50)} / ${pct(inChanges.map((p) => p.storeMs), 50)} / ${pct(inChanges.map((p) => p.publishMs), 50)}`],
     ['change -> first subscriber p50 / p99 ms', `${pct(first, 50).toFixed(1)} / ${pct(first, 99).toFixed(1)}`],
-    ['change -> last subscriber p50 / p99 ms', `${pct(last, 50).toFixed(1)} / ${pct(last, 99).toFixed(1)}`],
+    ['change -> last subscriber p50 / p99 ms (incl. the debounce)', `${pct(last, 50).toFixed(1)} / ${pct(last, 99).toFixed(1)}`],
   ];
   console.log('| measure | value |\n|---|---:|');
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
@@ -221,6 +228,7 @@ export default async function run(): Promise<void> {
     bench: 'coordinator', members: MEMBERS, heartbeatMs, subscribers: SUBSCRIBERS, changes: CHANGES, tableBytes,
     heartbeatsPerSecond: Math.round(steadyHb.rate), heartbeatP50Ms: steadyHb.p50, heartbeatP99Ms: steadyHb.p99, heartbeatErrors: hbErrors, rejoins,
     steadyEpochs: e1 - e0, cpuHeartbeatsOnly: steadyCpu, cpuDuringChanges: changeCpu,
+    planMsP50: pct(inChanges.map((p) => p.planMs), 50), storeMsP50: pct(inChanges.map((p) => p.storeMs), 50), publishMsP50: pct(inChanges.map((p) => p.publishMs), 50),
     firstP50Ms: pct(first, 50), firstP99Ms: pct(first, 99), lastP50Ms: pct(last, 50), lastP99Ms: pct(last, 99),
   }));
 }

@@ -352,6 +352,8 @@ export class Coordinator {
     if (!this.dirty || this.fenced) return;
     this.dirty = false;
     const events = this.pending.splice(0);
+    const clock = this.deps.clock;
+    const t0 = clock.monotonic();
     const members = [...this.records.values()].filter((r) => ALIVE.has(r.state)).sort((a, b) => (a.id < b.id ? -1 : 1));
     const { table, shortfall } = planTable(this.current, members.map(toMember), this.deps.options.placement);
     const epoch = table.epoch;
@@ -363,6 +365,7 @@ export class Coordinator {
       table: table.toJSON(),
       members: [...this.records.values()].map((r) => toPersisted(r, epoch, table)),
     };
+    const t1 = clock.monotonic();
     try {
       await this.deps.store.compareAndSet(this.storedEpoch, persisted);
       this.metrics.stateWrites.inc({ result: 'ok' });
@@ -379,6 +382,7 @@ export class Coordinator {
       this.firstDirtyAt = this.deps.clock.monotonic();
       return;
     }
+    const t2 = clock.monotonic();
     this.storedEpoch = epoch;
     for (const r of this.records.values()) {
       const p = toPersisted(r, epoch, table);
@@ -395,8 +399,10 @@ export class Coordinator {
     if (this.history.length > this.deps.options.historyEpochs) this.history.shift();
     this.metrics.epoch.set(epoch);
     this.metrics.tableChanges.inc();
-    this.deps.logger.info({ epoch, members: table.members.length, events: record.events.length }, 'table published');
     this.events.emit('published', record);
+    const ms = (x: number) => Math.round(x * 10) / 10;
+    // Where the time from "plan" to "on every watcher's socket" goes (bench/coordinator.ts reads these fields).
+    this.deps.logger.info({ epoch, members: table.members.length, events: record.events.length, planMs: ms(t1 - t0), storeMs: ms(t2 - t1), publishMs: ms(clock.monotonic() - t2) }, 'table published');
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------------

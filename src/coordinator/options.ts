@@ -51,7 +51,7 @@ export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.
   deadAfterMs: 1500,
   checkIntervalMs: 50,
   stallToleranceMs: 200,
-  planDebounceMs: 50,
+  planDebounceMs: 20,
   planMaxDelayMs: 500,
   leaveTimeoutMs: 30_000,
   historyEpochs: 128,

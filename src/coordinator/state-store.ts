@@ -127,7 +127,7 @@ export class FileStateStore implements StateStore {
       await mkdir(this.dataDir, { recursive: true });
       const fh = await open(tmp, 'w', 0o644);
       try {
-        await fh.writeFile(JSON.stringify(next, null, 1) + '\n');
+        await fh.writeFile(JSON.stringify(next) + '\n');
         await fh.sync();
       } finally {
         await fh.close();
