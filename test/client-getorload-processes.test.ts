@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PartitionTable } from '../src/partitioning/table.js';
 import { memberIdFor } from '../src/partitioning/member.js';
+import { startCoordinator } from '../src/coordinator/index.js';
+import { startNode } from '../src/node/index.js';
+import { Ringleader } from '../src/client/index.js';
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -54,10 +57,15 @@ const WORKER = `
 import { appendFileSync } from 'node:fs';
 import { Ringleader } from ${JSON.stringify(new URL('../src/client/index.ts', import.meta.url).pathname)};
 import { PartitionTable } from ${JSON.stringify(new URL('../src/partitioning/table.ts', import.meta.url).pathname)};
-const table = PartitionTable.fromJSON(JSON.parse(process.env.TABLE));
-const source = { subscribe(onTable) { queueMicrotask(() => onTable(table)); }, fetch: async () => table, close() {} };
-const c = new Ringleader({ coordinators: ['http://127.0.0.1:1'], loadLeaseMs: Number(process.env.LEASE_MS), commandTimeoutMs: 5000 }, source);
-await c.ready();
+let c;
+if (process.env.COORD) {
+  c = await Ringleader.connect({ coordinators: [process.env.COORD], loadLeaseMs: Number(process.env.LEASE_MS), commandTimeoutMs: 5000, connectTimeoutMs: 20000 });
+} else {
+  const table = PartitionTable.fromJSON(JSON.parse(process.env.TABLE));
+  const source = { subscribe(onTable) { queueMicrotask(() => onTable(table)); }, fetch: async () => table, close() {} };
+  c = new Ringleader({ coordinators: ['http://127.0.0.1:1'], loadLeaseMs: Number(process.env.LEASE_MS), commandTimeoutMs: 5000 }, source);
+  await c.ready();
+}
 const keys = JSON.parse(process.env.KEYS);
 const calls = Number(process.env.CALLS);
 const hang = process.env.HANG === '1';
@@ -140,4 +148,37 @@ test('when the loading process is killed mid-load, another process loads the key
   const loaders = readFileSync(log, 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[1]));
   assert.deepEqual(loaders, [a.proc.pid, b.proc.pid], 'a started the load, b loaded after a died');
   assert.ok(waited < leaseMs + 1500, `b finished ${Math.round(waited)} ms after the kill (lease ${leaseMs} ms)`);
+});
+
+test('against Ringleader nodes (coordinator + 2 nodes, lease released with RL.LOADUNLOCK): 3 processes x 300 calls on 50 cold keys -> one load per key', async (t) => {
+  const coord = await startCoordinator({ port: 0, planDebounceMs: 20, placement: { partitionCount: 32, replicas: 1 } });
+  const nodes = [await startNode({ name: 'gl-1', coordinators: [coord.url], server: { port: 0 } }), await startNode({ name: 'gl-2', coordinators: [coord.url], server: { port: 0 } })];
+  t.after(async () => {
+    await Promise.all(nodes.map((n) => n.close()));
+    await coord.close();
+  });
+  // Wait until both nodes serve their partitions.
+  const probe = await Ringleader.connect({ coordinators: [coord.url] });
+  try {
+    const end = Date.now() + 20_000;
+    for (;;) {
+      const tb = probe.table;
+      if (tb && tb.members.length === 2 && nodes.every((n) => n.view.epoch >= tb.epoch)) break;
+      assert.ok(Date.now() < end, 'cluster not ready');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    probe.close();
+  }
+  const log = join(dir, 'loads-3.log');
+  const keys = Array.from({ length: 50 }, (_, i) => `rl-customer:${Date.now()}:${i}`);
+  const ws = [0, 1, 2].map(() => worker({ LOG: log, KEYS: JSON.stringify(keys), CALLS: '300', LEASE_MS: '5000', COORD: coord.url }));
+  const done = await Promise.all(ws.map((w) => w.waitFor(/^done /, 90_000)));
+  for (const d of done) assert.equal(JSON.parse(d.slice(5)).bad, 0, d);
+  const perKey = new Map<string, number>();
+  for (const l of readFileSync(log, 'utf8').trim().split('\n')) perKey.set(l.split(' ')[0]!, (perKey.get(l.split(' ')[0]!) ?? 0) + 1);
+  assert.equal(perKey.size, 50);
+  assert.deepEqual([...perKey.entries()].filter(([, n]) => n !== 1), []);
+  // The leases were released, not left to expire: only the 50 values are stored, no lock keys remain.
+  assert.equal(nodes.map((n) => n.server.store?.dbsize() ?? 0).reduce((a, b) => a + b, 0), 50);
 });
