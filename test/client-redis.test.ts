@@ -157,6 +157,8 @@ test('follows MOVED to the new owner, refreshing the table once for many concurr
   const results = await Promise.all(Array.from({ length: 100 }, (_, i) => c.set(`moved${i}`, 'v')));
   assert.ok(results.every((r) => r === true));
   assert.equal(await c.get('moved5'), 'v');
+  // The refresh runs beside the retry (the retry goes to the MOVED address at once): wait for it to land.
+  for (let i = 0; i < 100 && c.table?.epoch !== 4; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(c.table?.epoch, 4, 'adopted the refreshed table');
   assert.ok(source.fetches - before <= 2, `at most one refresh in flight (saw ${source.fetches - before})`);
 });
@@ -299,4 +301,38 @@ test('password: AUTH goes first on every connection; a wrong password fails the 
   const none = client(new ManualSource(t));
   await none.ready();
   await assert.rejects(none.get('auth-key'), (e: { code?: string; message: string }) => e.code === 'SERVER_ERROR' && /NOAUTH/.test(e.message));
+});
+
+test('follows ASK for one command (ASKING first), without refreshing the table', async () => {
+  const target = addresses[1]!;
+  const srv = createServer((sock) => {
+    sock.on('data', (d: Buffer) => {
+      const n = (d.toString().match(/\*\d+\r\n/g) ?? []).length;
+      for (let i = 0; i < n; i++) sock.write(`-ASK 0 ${target}\r\n`);
+    });
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const source = new ManualSource(tableFor([`127.0.0.1:${(srv.address() as AddressInfo).port}`], 5, 1));
+  const c = client(source);
+  await c.ready();
+  const before = source.fetches;
+  assert.equal(await c.set('asked', 'yes'), true);
+  assert.match(await raw(Number(target.split(':')[1]), 'GET', 'asked'), /yes/, 'the command ran on the ASK target');
+  assert.equal(source.fetches, before, 'ASK does not refresh the table');
+  assert.equal(c.table?.epoch, 5);
+});
+
+test('a redirect loop ends with RETRIES_EXHAUSTED after maxAttempts', async () => {
+  const srv = createServer((sock) => {
+    sock.on('data', (d: Buffer) => {
+      const n = (d.toString().match(/\*\d+\r\n/g) ?? []).length;
+      for (let i = 0; i < n; i++) sock.write('-TRYAGAIN Multiple keys request during rehashing of slot\r\n');
+    });
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const c = client(new ManualSource(tableFor([`127.0.0.1:${(srv.address() as AddressInfo).port}`])), { maxAttempts: 4, retryBackoffMinMs: 1, retryBackoffMaxMs: 5 });
+  await c.ready();
+  await assert.rejects(c.get('x'), (e: { code?: string; details?: { last?: string } }) => e.code === 'RETRIES_EXHAUSTED' && /TRYAGAIN/.test(e.details?.last ?? ''));
 });
