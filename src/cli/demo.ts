@@ -108,9 +108,12 @@ async function runDemo(flags: Flags): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   console.log(`[${time()}] starting coordinator on ${coordinatorUrl} (state: ${join(dataDir, 'members.json')})`);
-  start('coordinator', ['coordinator', '--port', String(flags.coordinatorPort), '--data-dir', dataDir, '--partitions', String(flags.partitions), '--replicas', String(flags.replicas)]);
-  if (!(await waitHttp(`${coordinatorUrl}/healthz`, 20_000, () => stopping))) {
-    console.error(`coordinator did not come up; see ${join(logDir, 'coordinator.log')}`);
+  const coordinator = start('coordinator', ['coordinator', '--port', String(flags.coordinatorPort), '--data-dir', dataDir, '--partitions', String(flags.partitions), '--replicas', String(flags.replicas)]);
+  let coordinatorExited = false;
+  void coordinator.exited.then(() => (coordinatorExited = true));
+  // Healthy only if OUR coordinator answers (a coordinator already on that port would answer too): it must still run.
+  if (!(await waitHttp(`${coordinatorUrl}/healthz`, 60_000, () => stopping || coordinatorExited)) || coordinatorExited) {
+    console.error(`coordinator did not come up${coordinatorExited ? ` (it exited: is port ${flags.coordinatorPort} in use?)` : ''}; see ${join(logDir, 'coordinator.log')}`);
     await stopAll();
     process.exitCode = 1;
     return;
