@@ -88,7 +88,15 @@ export class Loader {
     const token = `${process.pid}-${Math.floor(o.random() * 2 ** 52).toString(36)}`;
     let poll = o.loadPollMinMs;
     const swr = (opts.staleWhileRevalidateMs ?? 0) > 0;
+    // Bounded wait: a lease normally ends within loadLeaseMs (value written, released, or expired). If leases keep
+    // being taken by others for twice that long without a value appearing, load without one rather than wait on.
+    const giveUpAt = o.clock.monotonic() + 2 * o.loadLeaseMs;
     for (;;) {
+      if (o.clock.monotonic() > giveUpAt) {
+        const value = await this.runLoader(key, loader, opts);
+        await this.write(slot, key, value, opts);
+        return { value, source: 'loader' };
+      }
       const acquired = (await this.exec.exec(slot, ['SET', lockKey, token, 'PX', o.loadLeaseMs, 'NX'], false)) !== null;
       if (acquired) {
         try {

@@ -124,3 +124,33 @@ test('getOrLoad side keys (lease, freshness) hash to the key\'s own slot, whatev
     assert.equal(keySlot(l.sideKey(slot, key, 'fresh')), slot, key);
   }
 });
+
+test('getOrLoad waits for a lease held elsewhere at most 2 x loadLeaseMs, then loads itself', async () => {
+  const { Loader } = await import('./loader.js');
+  const { ManualClock } = await import('../testing/manual-clock.js');
+  const clock = new ManualClock();
+  const o = resolveClientOptions({ coordinators: ['x'], clock, loadLeaseMs: 1000, loadPollMinMs: 50, loadPollMaxMs: 50 });
+  // A server where the lease is always held by someone else and the value never appears.
+  const sets: string[] = [];
+  const l = new Loader(
+    {
+      exec: async (_slot, args) => {
+        if (args[0] === 'SET' && args.includes('NX')) return null;
+        if (args[0] === 'SET') sets.push(String(args[1]));
+        return args[0] === 'GET' ? null : 'OK';
+      },
+      sleep: (ms) => new Promise<void>((r) => clock.setTimeout(r, ms)),
+    },
+    o,
+  );
+  let loads = 0;
+  const p = l.getOrLoad('k', async () => `v${++loads}`, {});
+  for (let i = 0; i < 60 && loads === 0; i++) {
+    await new Promise((r) => setImmediate(r));
+    clock.advance(50);
+  }
+  const r = await p;
+  assert.deepEqual(r, { value: 'v1', source: 'loader' });
+  assert.ok(clock.monotonic() - 1_700_000_000_000 >= 2000, 'waited the bound first');
+  assert.deepEqual(sets, ['k']);
+});
