@@ -132,6 +132,35 @@ test('property: every invariant holds on first placement and after a random chan
   );
 });
 
+test('property: weighted members get floor/ceil of their weighted share of primaries, also after a change', () => {
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(0.5, 1, 2, 3), { minLength: 1, maxLength: 16 }), fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 3 }), fc.nat(), (caps, partitionCount, replicas, pick) => {
+      // Weighted shares need some room: with a handful of partitions per member, a light member may hold no copy
+      // at all and its primary share is handed on, past its neighbours' ceil.
+      fc.pre(partitionCount >= 8 * (caps.length + 1));
+      const members = caps.map((capacity, i) => member(i, { capacity }));
+      const o = { partitionCount, replicas };
+      const first = planTable(null, members, o).table;
+      checkInvariants(first, members, o);
+      const next = pick % 2 === 0 ? [...members, member(caps.length, { capacity: caps[pick % caps.length]! })] : members.filter((_, i) => i !== pick % caps.length);
+      if (next.length > 0) checkInvariants(planTable(first, next, o).table, next, o);
+    }),
+    { numRuns: 100 },
+  );
+});
+
+test('changing the replica count keeps every copy that still fits', () => {
+  const members = cluster(6);
+  const two = planTable(null, members, { partitionCount: 120, replicas: 2 }).table;
+  const three = planTable(two, members, { partitionCount: 120, replicas: 3 });
+  checkInvariants(three.table, members, { partitionCount: 120, replicas: 3 });
+  for (let p = 0; p < 120; p++) for (const id of two.replicasOf(p)) assert.ok(three.table.replicasOf(p).includes(id), `partition ${p} keeps ${id}`);
+  assert.equal(transfers(two, three.table), 120, 'one new copy per partition');
+  const one = planTable(three.table, members, { partitionCount: 120, replicas: 1 }).table;
+  checkInvariants(one, members, { partitionCount: 120, replicas: 1 });
+  assert.equal(transfers(three.table, one), 0, 'dropping backups moves nothing');
+});
+
 test('property: same inputs give a byte-identical table, whatever the member order', () => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 200 }), fc.constantFrom(...strategies), fc.nat(), (n, partitionCount, strategy, seed) => {
