@@ -7,7 +7,7 @@ import { memberIdFor } from '../src/partitioning/index.js';
 import { isRingleaderError } from '../src/shared/errors.js';
 
 async function setup(t: { after: (fn: () => Promise<void> | void) => void }, options: StartCoordinatorOptions = {}) {
-  const running = await startCoordinator({ port: 0, heartbeatMs: 100, suspectAfterMs: 400, deadAfterMs: 800, planDebounceMs: 20, placement: { partitionCount: 16, replicas: 2 }, ...options });
+  const running = await startCoordinator({ port: 0, heartbeatMs: 100, suspectAfterMs: 60_000, deadAfterMs: 120_000, planDebounceMs: 20, placement: { partitionCount: 16, replicas: 2 }, ...options });
   t.after(() => running.close());
   const client = new CoordinatorClient({ coordinators: [running.url], maxAttempts: 1 });
   return { running, client, url: running.url };

@@ -38,9 +38,11 @@ test('a heartbeat-starved member is suspect, then dead, within the configured bo
   await waitFor(() => seen.some((s) => s.type === 'member-dead'), 3000);
   const suspect = seen.find((s) => s.type === 'member-suspect')!;
   const dead = seen.find((s) => s.type === 'member-dead')!;
-  // Events reach watchers after the deadline + one check + the plan debounce + delivery; allow 400 ms of scheduling slack.
-  assert.ok(suspect.at - stoppedAfter >= 300 && suspect.at - stoppedAfter < 300 + 400, `suspect after ${Math.round(suspect.at - stoppedAfter)} ms`);
-  assert.ok(dead.at - stoppedAfter >= 500 && dead.at - stoppedAfter < 500 + 400, `dead after ${Math.round(dead.at - stoppedAfter)} ms`);
+  // Events reach watchers after the deadline + one check + the plan debounce + delivery: allow 700 ms of scheduling
+  // slack on a loaded 2-core CI machine (the exact bounds are checked with a manual clock in coordinator.test.ts), and
+  // 20 ms before the deadline for the heartbeat response's own trip back.
+  assert.ok(suspect.at - stoppedAfter >= 280 && suspect.at - stoppedAfter < 300 + 700, `suspect after ${Math.round(suspect.at - stoppedAfter)} ms`);
+  assert.ok(dead.at - stoppedAfter >= 480 && dead.at - stoppedAfter < 500 + 700, `dead after ${Math.round(dead.at - stoppedAfter)} ms`);
   assert.equal(healthy.state, 'active', 'the healthy member was never disturbed');
 });
 

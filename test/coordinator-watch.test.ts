@@ -39,7 +39,7 @@ function readEvents(url: string, headers: Record<string, string> = {}): { events
 }
 
 test('a new watcher gets a snapshot, then every epoch with its membership events first', async (t) => {
-  const running = await setup(t);
+  const running = await setup(t, { suspectAfterMs: 60_000, deadAfterMs: 120_000 });
   const client = new CoordinatorClient({ coordinators: [running.url] });
   const w = readEvents(`${running.url}/v1/watch`);
   t.after(w.close);
@@ -60,7 +60,7 @@ test('a new watcher gets a snapshot, then every epoch with its membership events
 });
 
 test('since: only newer epochs; a since older than the history gets a snapshot; a since ahead is refused', async (t) => {
-  const running = await setup(t, { historyEpochs: 3 });
+  const running = await setup(t, { historyEpochs: 3, suspectAfterMs: 60_000, deadAfterMs: 120_000 });
   const client = new CoordinatorClient({ coordinators: [running.url], maxAttempts: 1 });
   for (let i = 0; i < 5; i++) {
     await client.join({ name: `n${i}`, address: `127.0.0.1:${7000 + i}` });
@@ -93,7 +93,7 @@ test('since: only newer epochs; a since older than the history gets a snapshot; 
 });
 
 test('a watcher that disconnects and reconnects with since receives every epoch exactly once, in order', async (t) => {
-  const running = await setup(t);
+  const running = await setup(t, { suspectAfterMs: 60_000, deadAfterMs: 120_000 }); // members here never heartbeat
   const client = new CoordinatorClient({ coordinators: [running.url] });
   // A fetch that lets the test cut the current watch stream, like a network failure.
   let cut: (() => void) | null = null;
@@ -127,7 +127,7 @@ test('a watcher that disconnects and reconnects with since receives every epoch 
 });
 
 test('a watcher asking for deltas gets table-delta events that rebuild each table exactly', async (t) => {
-  const running = await setup(t);
+  const running = await setup(t, { suspectAfterMs: 60_000, deadAfterMs: 120_000 });
   const client = new CoordinatorClient({ coordinators: [running.url] });
   const w = readEvents(`${running.url}/v1/watch?delta=1`);
   t.after(w.close);
