@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { Ringleader, type MembershipChange, type TopologyChange } from '../client/index.js';
+import { Ringleader, locateKey, type MembershipChange, type TopologyChange } from '../client/index.js';
 
 interface Flags {
   nodes: number;
@@ -183,8 +183,9 @@ function printEpoch(t: TopologyChange, changes: MembershipChange[]): void {
   const members = t.table.members.filter((m) => m.state !== 'left' && m.state !== 'dead');
   const counts = members.map((m) => `${m.name}:${t.table.partitionsOf(m.id).primary.length}`);
   const what = changes.map((c) => `${c.member.name} ${c.type.replace('member-', '')}`).join(', ');
+  const sample = locateKey(t.table, 'customer:1232');
   console.log(
-    `[${time()}] epoch ${t.epoch}  members ${members.length}  moved ${t.movedPartitions}/${t.table.partitionCount} primaries${what ? `  (${what})` : ''}\n           primaries per member: ${counts.join(' ')}`,
+    `[${time()}] epoch ${t.epoch}  members ${members.length}  moved ${t.movedPartitions}/${t.table.partitionCount} primaries${what ? `  (${what})` : ''}  customer:1232 -> ${sample.primary?.name ?? 'nobody'}\n           primaries per member: ${counts.join(' ')}`,
   );
 }
 
