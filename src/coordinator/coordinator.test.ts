@@ -165,3 +165,32 @@ test('a store that changed underneath (another coordinator wrote) fences this on
   assert.throws(() => c.join({ name: 'c', address: '127.0.0.1:7003' }), { code: 'STATE_CONFLICT' });
   await c.close();
 });
+
+test('FileStateStore: atomic writes, CAS on the epoch, and a file changed by another writer is noticed', async () => {
+  const { mkdtempSync, writeFileSync, readdirSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { FileStateStore } = await import('./state-store.js');
+  const dir = mkdtempSync(join(tmpdir(), 'rl-store-'));
+  try {
+    const a = new FileStateStore(dir);
+    assert.equal(await a.load(), null);
+    const state = (epoch: number) => ({ format: 1 as const, epoch, table: null, members: [] });
+    await a.compareAndSet(null, state(1));
+    await a.compareAndSet(1, state(2));
+    await assert.rejects(a.compareAndSet(1, state(3)), { code: 'STATE_CONFLICT' });
+    // Another coordinator rewrites the file: the CAS must read it, not trust its memory.
+    const b = new FileStateStore(dir);
+    await b.compareAndSet(2, state(7));
+    await assert.rejects(a.compareAndSet(2, state(3)), { code: 'STATE_CONFLICT' });
+    assert.equal((await a.load())?.epoch, 7);
+    writeFileSync(join(dir, 'members.json.tmp-1-0'), '{"half');
+    writeFileSync(join(dir, 'members.json.tmp-1-1'), '');
+    assert.equal((await new FileStateStore(dir).load())?.epoch, 7);
+    assert.deepEqual(readdirSync(dir), ['members.json']);
+    writeFileSync(join(dir, 'members.json'), '{"format":1,"epoch":');
+    await assert.rejects(new FileStateStore(dir).load(), { code: 'STATE_STORE_FAILED' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -85,6 +85,8 @@ export class InMemoryStateStore implements StateStore {
 export class FileStateStore implements StateStore {
   readonly path: string;
   private seq = 0;
+  /** The file this store wrote last (inode, size, mtime) and its epoch: the CAS skips re-reading a file it recognizes. */
+  private last: { epoch: number; ino: number; size: number; mtimeMs: number } | null = null;
 
   constructor(readonly dataDir: string) {
     this.path = join(dataDir, 'members.json');
@@ -118,9 +120,22 @@ export class FileStateStore implements StateStore {
     return json;
   }
 
+  /** The stored epoch: from memory when members.json is still the file this store wrote (every write is a new inode). */
+  private async storedEpoch(): Promise<number | null> {
+    let st;
+    try {
+      st = await stat(this.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `cannot stat ${this.path}: ${(err as Error).message}`, undefined, err);
+    }
+    const l = this.last;
+    if (l && st.ino === l.ino && st.size === l.size && st.mtimeMs === l.mtimeMs) return l.epoch;
+    return (await this.read())?.epoch ?? null;
+  }
+
   async compareAndSet(expectedEpoch: number | null, next: CoordinatorState): Promise<void> {
-    const stored = await this.read();
-    const actual = stored?.epoch ?? null;
+    const actual = await this.storedEpoch();
     if (actual !== expectedEpoch) throw conflict(expectedEpoch, actual);
     const tmp = `${this.path}.tmp-${process.pid}-${this.seq++}`;
     try {
@@ -133,6 +148,8 @@ export class FileStateStore implements StateStore {
         await fh.close();
       }
       await rename(tmp, this.path);
+      const st = await stat(this.path);
+      this.last = { epoch: next.epoch, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
       const dir = await open(this.dataDir, 'r');
       try {
         await dir.sync();
