@@ -128,12 +128,12 @@ export class Ringleader {
   }
 
   async get(key: string): Promise<string | null> {
-    const r = await this.command(key, ['GET', key], true);
+    const r = await this.exec(keySlot(key), ['GET', key], true);
     return r === null ? null : asBuffer(r, 'GET').toString('utf8');
   }
 
   async getBuffer(key: string): Promise<Buffer | null> {
-    const r = await this.command(key, ['GET', key], true);
+    const r = await this.exec(keySlot(key), ['GET', key], true);
     return r === null ? null : asBuffer(r, 'GET');
   }
 
@@ -147,7 +147,7 @@ export class Ringleader {
     if (options.nx && options.xx) throw new TypeError('nx and xx are exclusive');
     if (options.nx) args.push('NX');
     if (options.xx) args.push('XX');
-    const r = await this.command(key, args, true);
+    const r = await this.exec(keySlot(key), args, true);
     return r !== null;
   }
 
