@@ -64,6 +64,14 @@ export function boundedLoadPlacement(members: readonly PlacementMember[], o: Bou
   const backups = new Int32Array(N);
   const size = ring.size;
   const owners = ring.owners;
+  // Members still under their cap, per zone and role: a walk is only started when it can succeed, so a
+  // constraint nobody can meet (e.g. a lone zone already full) never costs a full turn of the ring per partition.
+  const openPrimary = new Int32Array(zoneCount);
+  const openBackup = new Int32Array(zoneCount);
+  for (let m = 0; m < N; m++) {
+    if (primaryCap[m]! > 0) openPrimary[zone[m]!]!++;
+    if (backupCap[m]! > 0) openBackup[zone[m]!]!++;
+  }
 
   for (let p = 0; p < P; p++) {
     const start = ring.successor(BigInt.asUintN(64, hash(partitionKey(p))));
@@ -72,9 +80,18 @@ export function boundedLoadPlacement(members: readonly PlacementMember[], o: Bou
     for (let r = 0; r < copies; r++) {
       const counts = r === 0 ? primaries : backups;
       const caps = r === 0 ? primaryCap : backupCap;
-      const wantNewZone = zonesUsed.length < zoneCount;
+      const open = r === 0 ? openPrimary : openBackup;
+      let openElsewhere = 0;
+      let openTotal = 0;
+      for (let z = 0; z < zoneCount; z++) {
+        openTotal += open[z]!;
+        if (!zonesUsed.includes(z)) openElsewhere += open[z]!;
+      }
+      for (const m of set) if (counts[m]! < caps[m]!) openTotal--;
+      // pass 0: new zone and under cap; pass 1: under cap; pass 2: any member not in the set.
+      const firstPass = openElsewhere > 0 ? 0 : openTotal > 0 ? 1 : 2;
       let chosen = -1;
-      for (let pass = wantNewZone ? 0 : 1; pass <= 2 && chosen < 0; pass++) {
+      for (let pass = firstPass; pass <= 2 && chosen < 0; pass++) {
         for (let step = 0; step < size; step++) {
           const m = owners[(start + step) % size]!;
           if (set.includes(m)) continue;
@@ -87,6 +104,7 @@ export function boundedLoadPlacement(members: readonly PlacementMember[], o: Bou
       // copies <= N, so pass 2 always finds a member not yet in the set.
       set.push(chosen);
       counts[chosen]!++;
+      if (counts[chosen] === caps[chosen]) open[zone[chosen]!]!--;
       if (!zonesUsed.includes(zone[chosen]!)) zonesUsed.push(zone[chosen]!);
     }
   }
