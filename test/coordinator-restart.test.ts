@@ -56,7 +56,8 @@ async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_00
 test('a coordinator killed with SIGKILL resumes the same epoch and table, and heartbeating members are not disturbed', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rl-coord-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const first = await startCli(['--port', '0', '--data-dir', dir, '--partitions', '64', '--heartbeat-ms', '100'], t);
+  const flags = ['--partitions', '64', '--heartbeat-ms', '100', '--suspect-after-ms', '2000', '--dead-after-ms', '4000']; // tolerant deadlines: this test is about restarts, not detection
+  const first = await startCli(['--port', '0', '--data-dir', dir, ...flags], t);
   const client = new CoordinatorClient({ coordinators: [first.url], requestTimeoutMs: 500, maxAttempts: 1, backoffMinMs: 20, backoffMaxMs: 100 });
   const watch = client.watch();
   t.after(() => watch.close());
@@ -74,7 +75,7 @@ test('a coordinator killed with SIGKILL resumes the same epoch and table, and he
   await waitFor(() => watch.lastEpoch === before.epoch);
 
   await kill9(first);
-  const second = await startCli(['--port', String(first.port), '--data-dir', dir, '--partitions', '64', '--heartbeat-ms', '100'], t);
+  const second = await startCli(['--port', String(first.port), '--data-dir', dir, ...flags], t);
   const after = await client.getTable();
   assert.equal(after.epoch, before.epoch);
   assert.deepEqual(after.toJSON(), before.toJSON());
