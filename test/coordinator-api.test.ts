@@ -115,3 +115,14 @@ async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs = 5000)
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+test('ten concurrent joins over HTTP are coalesced into one or two epochs', async (t) => {
+  const { running, client } = await setup(t, { planDebounceMs: 20 });
+  const published: number[] = [];
+  running.coordinator.on('published', (r) => published.push(r.epoch));
+  await Promise.all(Array.from({ length: 10 }, (_, i) => client.join({ name: `c${i}`, address: `127.0.0.1:${7600 + i}` })));
+  await running.coordinator.flush();
+  const table = await client.getTable();
+  assert.equal(table.members.length, 10);
+  assert.ok(published.length >= 1 && published.length <= 2, `${published.length} epochs for 10 concurrent joins`);
+});

@@ -295,10 +295,8 @@ export class Coordinator {
           break;
         case 'dead':
         case 'left':
-          if (now - r.stateSince > o.forgetAfterMs) {
-            this.records.delete(r.id);
-            this.markDirty();
-          }
+          // Forgotten without a new epoch (they are in no table): the next plan's write drops them from the store.
+          if (now - r.stateSince > o.forgetAfterMs) this.records.delete(r.id);
           break;
       }
     }
