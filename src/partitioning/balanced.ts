@@ -251,13 +251,25 @@ function spreadZones(sets: number[][], zone: readonly number[], share: Float64Ar
   const canGain = (m: number) => count[m]! + 1 <= Math.ceil(share[m]! - 1e-9);
   const canLose = (m: number) => count[m]! - 1 >= Math.floor(share[m]! + 1e-9);
   const zonesOf = (set: readonly number[]) => new Set(set.map((m) => zone[m]!));
+  // Distinct zones of a (small) set without allocating: this runs for every partition on every plan.
+  // `from` (if given) counts as `to`, to evaluate a replacement before making it.
+  const zoneSpan = (set: readonly number[], from = -1, to = -1): number => {
+    let n = 0;
+    for (let i = 0; i < set.length; i++) {
+      const zi = zone[set[i] === from ? to : set[i]!];
+      let j = 0;
+      while (j < i && zone[set[j] === from ? to : set[j]!] !== zi) j++;
+      if (j === i) n++;
+    }
+    return n;
+  };
   // A swap may leave its other partition as unspread as before (never worse), to be fixed on a later pass.
   for (let pass = 0, changed = true; pass < 3 && changed; pass++) {
     changed = false;
     for (let p = 0; p < sets.length; p++) {
       const set = sets[p]!;
+      if (zoneSpan(set) >= Math.min(set.length, zoneCount)) continue;
       const used = zonesOf(set);
-      if (used.size >= Math.min(set.length, zoneCount)) continue;
       if (heldBy === null) {
         heldBy = Array.from({ length: N }, () => []);
         sets.forEach((s, q) => s.forEach((m) => heldBy![m]!.push(q)));
@@ -288,7 +300,7 @@ function spreadZones(sets: number[][], zone: readonly number[], share: Float64Ar
           const yi = other.indexOf(y);
           if (yi < 1 || other.includes(x)) continue;
           // q must not lose spread: with x in y's place it spans at least as many zones as before.
-          if (zone[x] !== zone[y] && zonesOf(other.map((m) => (m === y ? x : m))).size < zonesOf(other).size) continue;
+          if (zone[x] !== zone[y] && zoneSpan(other, y, x) < zoneSpan(other)) continue;
           other[yi] = x;
           set[xi] = y;
           heldBy[y]!.splice(heldBy[y]!.indexOf(q), 1, p);
