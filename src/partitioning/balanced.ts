@@ -366,9 +366,6 @@ function swapInto(sets: number[][], p: number, x: number, copies: number): boole
  */
 function rebalanceRoles(sets: number[][], primary: Int32Array, count: Int32Array, quota: Int32Array, floor: Int32Array, ceil: Int32Array, N: number, copies: number, zone: readonly number[]): void {
   const P = sets.length;
-  // Partitions held by each member (CSR), fixed during this phase except for the fallback.
-  const heldBy: number[][] = Array.from({ length: N }, () => []);
-  for (let p = 0; p < P; p++) for (const m of sets[p]!) heldBy[m]!.push(p);
   // Direct swaps first (paths of length one), in one pass: most surplus goes this way, and each BFS below would
   // otherwise rescan the over-quota member's partitions from the start.
   for (let p = 0; p < P; p++) {
@@ -383,6 +380,12 @@ function rebalanceRoles(sets: number[][], primary: Int32Array, count: Int32Array
       }
     }
   }
+  let over = false;
+  for (let m = 0; m < N && !over; m++) over = count[m]! > quota[m]!;
+  if (!over) return;
+  // Partitions held by each member, fixed during this phase except for the fallback (built only when needed).
+  const heldBy: number[][] = Array.from({ length: N }, () => []);
+  for (let p = 0; p < P; p++) for (const m of sets[p]!) heldBy[m]!.push(p);
   const visited = new Int32Array(N).fill(-1);
   const parentMember = new Int32Array(N);
   const parentPart = new Int32Array(N);
