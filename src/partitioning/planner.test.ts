@@ -134,10 +134,10 @@ test('property: every invariant holds on first placement and after a random chan
 
 test('property: weighted members get floor/ceil of their weighted share of primaries, also after a change', () => {
   fc.assert(
-    fc.property(fc.array(fc.constantFrom(0.5, 1, 2, 3), { minLength: 1, maxLength: 16 }), fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 3 }), fc.nat(), (caps, partitionCount, replicas, pick) => {
+    fc.property(fc.array(fc.constantFrom(0.5, 1, 2, 3), { minLength: 1, maxLength: 16 }), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 3 }), fc.nat(), (caps, extra, replicas, pick) => {
       // Weighted shares need some room: with a handful of partitions per member, a light member may hold no copy
-      // at all and its primary share is handed on, past its neighbours' ceil.
-      fc.pre(partitionCount >= 8 * (caps.length + 1));
+      // at all and its primary share is handed on, past its neighbours' ceil. So at least 8 per member.
+      const partitionCount = 8 * (caps.length + 1) + extra;
       const members = caps.map((capacity, i) => member(i, { capacity }));
       const o = { partitionCount, replicas };
       const first = planTable(null, members, o).table;
