@@ -1,11 +1,11 @@
 // `npm run bench -- coordinator`: a coordinator process (the CLI) with N members heartbeating at the default interval
-// and N watch (SSE) subscribers on loopback. Measures the coordinator's CPU share (from /proc, heartbeats only, then
+// and N watch (SSE) subscribers on loopback, in a helper process (bench/coordinator-watchers.ts). Measures the coordinator's CPU share (from /proc, heartbeats only, then
 // during changes) and the latency from a membership change (a join request) to the first and the last subscriber
 // holding the new epoch's complete table event. Bounded: ~1-2 minutes. Env: BENCH_MEMBERS, BENCH_SUBSCRIBERS,
 // BENCH_CHANGES, BENCH_HEARTBEAT_MS (passed as --heartbeat-ms).
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request, get } from 'node:http';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -64,48 +64,15 @@ export default async function run(): Promise<void> {
       req.end(data);
     });
 
-  // --- subscribers, asking for deltas like TableWatch: detect complete table events (`id: E` ... the blank line ending
-  // its data) without parsing JSON.
-  const received: Array<Map<number, number>> = [];
+  // --- watchers in their own process (bench/coordinator-watchers.ts); it reports each epoch once all hold it.
+  const allHold = new Map<number, { first: number; last: number }>();
   let latestEpoch = 0;
-  const sockets: Array<{ destroy: () => void }> = [];
-  for (let i = 0; i < SUBSCRIBERS; i++) {
-    const seen = new Map<number, number>();
-    received.push(seen);
-    let carry = '';
-    let pending: number | null = null;
-    const req = get({ host: hostname, port, path: '/v1/watch?delta=1', agent: false }, (res) => {
-      res.setEncoding('latin1');
-      res.on('data', (chunk: string) => {
-        const now = performance.now();
-        let text = carry + chunk;
-        let at = 0;
-        for (;;) {
-          if (pending === null) {
-            const k = text.indexOf('\nid: ', at);
-            const k0 = at === 0 && text.startsWith('id: ') ? -1 : k;
-            if (k0 < 0 && !(at === 0 && text.startsWith('id: '))) break;
-            const start = k0 < 0 ? 4 : k0 + 5;
-            const nl = text.indexOf('\n', start);
-            if (nl < 0) break;
-            pending = Number(text.slice(start, nl));
-            at = nl;
-          } else {
-            const end = text.indexOf('\n\n', at);
-            if (end < 0) break;
-            seen.set(pending, now);
-            if (i === 0 && pending > latestEpoch) latestEpoch = pending;
-            pending = null;
-            at = end + 1;
-          }
-        }
-        text = text.slice(at);
-        carry = text.length > 16 ? text.slice(-16) : text; // enough to hold a split marker
-      });
-    });
-    req.on('error', () => {});
-    sockets.push(req);
-  }
+  const watchers = fork(new URL('./coordinator-watchers.ts', import.meta.url), { execArgv: ['--import', 'tsx'], env: { ...process.env, WATCH_URL: url, WATCH_COUNT: String(SUBSCRIBERS) } });
+  watchers.on('message', (m: { epoch: number; first: number; last: number }) => {
+    allHold.set(m.epoch, { first: m.first, last: m.last });
+    if (m.epoch > latestEpoch) latestEpoch = m.epoch;
+  });
+  const now = () => performance.timeOrigin + performance.now();
 
   // --- members: join all, then heartbeat each at the interval the coordinator gives, spread evenly, with the latest epoch as applied.
   const members: Member[] = [];
@@ -152,12 +119,11 @@ export default async function run(): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const m = await members_();
-    if (m.members.every((x) => x.state === 'active') && received.every((s) => s.has(m.epoch))) break;
+    if (m.members.every((x) => x.state === 'active') && allHold.has(m.epoch)) break;
     if (Date.now() > deadline) {
       const states: Record<string, number> = {};
       for (const x of m.members) states[x.state] = (states[x.state] ?? 0) + 1;
-      const caughtUp = received.filter((r) => r.has(m.epoch)).length;
-      throw new Error(`not settled in 60 s: epoch ${m.epoch}, states ${JSON.stringify(states)}, ${caughtUp}/${SUBSCRIBERS} subscribers hold it, heartbeats ok ${hbLatency.length} errors ${hbErrors}`);
+      throw new Error(`not settled in 60 s: epoch ${m.epoch}, states ${JSON.stringify(states)}, every watcher holds ${latestEpoch}, heartbeats ok ${hbLatency.length} errors ${hbErrors}`);
     }
     await sleep(200);
   }
@@ -180,22 +146,21 @@ export default async function run(): Promise<void> {
   const c1 = cpuSeconds(child.pid!);
   const w1 = performance.now();
   for (let k = 0; k < CHANGES; k++) {
-    const before = latestEpoch;
-    const start = performance.now();
+    const before = (await members_()).epoch;
+    const start = now();
     await joinOne(`extra${k}`, MEMBERS + k);
     const target = before + 1;
     changeTargets.push(target);
     const until = Date.now() + 10_000;
-    while (!received.every((s) => s.has(target))) {
+    while (!allHold.has(target)) {
       if (Date.now() > until) throw new Error(`epoch ${target} did not reach every subscriber in 10 s`);
       await sleep(2);
     }
-    const times = received.map((s) => s.get(target)!);
-    first.push(Math.min(...times) - start);
-    last.push(Math.max(...times) - start);
+    first.push(allHold.get(target)!.first - start);
+    last.push(allHold.get(target)!.last - start);
     await sleep(300); // the new member's first heartbeat (joining -> active) is another epoch: let it pass
-    const settle = latestEpoch;
-    while (!received.every((s) => s.has(settle))) await sleep(2);
+    const settle = (await members_()).epoch;
+    while (!allHold.has(settle)) await sleep(2);
   }
   const changeEpochs = new Set(changeTargets);
   const inChanges = published.filter((p) => changeEpochs.has(p.epoch));
@@ -203,7 +168,7 @@ export default async function run(): Promise<void> {
   running = false;
   clearInterval(ticker);
   const tableBytes = JSON.stringify((await call('GET', '/v1/table')).json).length;
-  for (const s of sockets) s.destroy();
+  watchers.kill('SIGKILL');
   agent.destroy();
   stop();
 
@@ -211,7 +176,7 @@ export default async function run(): Promise<void> {
     ['members / subscribers', `${MEMBERS} / ${SUBSCRIBERS}`],
     ['heartbeat interval ms', String(heartbeatMs)],
     ['table JSON bytes', String(tableBytes)],
-    ['joins (1000 over 64 sockets) s', joinSeconds.toFixed(2)],
+    [`joins (${MEMBERS} over 64 sockets) s`, joinSeconds.toFixed(2)],
     ['heartbeats/s (steady)', steadyHb.rate.toFixed(0)],
     ['heartbeat p50 / p99 ms', `${steadyHb.p50.toFixed(2)} / ${steadyHb.p99.toFixed(2)}`],
     ['heartbeat errors (re-joins)', `${hbErrors} of ${hbSent} (${rejoins})`],
