@@ -94,6 +94,7 @@ export class NodeServer implements CommandContext {
       maxQueryBufferBytes: o.maxQueryBufferBytes,
     };
     const conn = new Connection(this.nextClientId++, socket, limits, !needsAuth, this.clock.now());
+    conn.decoder.unauthenticated = needsAuth;
     this.connections.add(conn);
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('error', () => socket.destroy());

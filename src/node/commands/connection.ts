@@ -27,6 +27,7 @@ function authenticate(ctx: CommandContext, c: Connection, user: string, pass: st
   c.authenticated = true;
   const o = ctx.options;
   c.decoder.setLimits({ maxBulkBytes: o.maxBulkBytes, maxMultibulkCount: o.maxMultibulkCount });
+  c.decoder.unauthenticated = false;
   return true;
 }
 

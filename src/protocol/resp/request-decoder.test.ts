@@ -193,3 +193,14 @@ test('request decoder fuzz: the buffer never holds more than the query buffer li
     { numRuns: 300 },
   );
 });
+
+test('request decoder: unauthenticated clients get Redis\'s unauthenticated limit errors', () => {
+  const d = new RequestDecoder({ maxMultibulkCount: 10, maxBulkBytes: 16 });
+  d.unauthenticated = true;
+  d.feed(b('*11\r\n'));
+  assert.throws(() => d.next(), { message: 'Protocol error: unauthenticated multibulk length' });
+  const e = new RequestDecoder({ maxBulkBytes: 16 });
+  e.unauthenticated = true;
+  e.feed(b('*1\r\n$17\r\n'));
+  assert.throws(() => e.next(), { message: 'Protocol error: unauthenticated bulk length' });
+});

@@ -101,6 +101,11 @@ export class RequestDecoder {
   private inline: Buffer[] | null = null;
   /** Argument count of the current command. */
   argc = 0;
+  /**
+   * Set while the client has not authenticated (with tighter limits): over-limit errors then say
+   * "unauthenticated multibulk length" / "unauthenticated bulk length", as Redis does.
+   */
+  unauthenticated = false;
 
   constructor(limits: Partial<RequestDecoderLimits> = {}) {
     this.limits = resolveRequestDecoderLimits(limits);
@@ -237,7 +242,8 @@ export class RequestDecoder {
     const lf = this.lineEnd(this.pos + 1, 'Protocol error: too big mbulk count string');
     if (lf === -1) return 0;
     const n = this.buf[lf - 1] === CR ? parseIntRange(this.buf, this.pos + 1, lf - 1) : NaN;
-    if (Number.isNaN(n) || n > this.limits.maxMultibulkCount) throw new RespProtocolError('Protocol error: invalid multibulk length');
+    if (Number.isNaN(n)) throw new RespProtocolError('Protocol error: invalid multibulk length');
+    if (n > this.limits.maxMultibulkCount) throw new RespProtocolError(this.unauthenticated ? 'Protocol error: unauthenticated multibulk length' : 'Protocol error: invalid multibulk length');
     if (n <= 0) {
       this.pos = lf + 1;
       return -1;
@@ -278,7 +284,8 @@ export class RequestDecoder {
       const lf = this.lineEnd(at + 1, 'Protocol error: too big bulk count string');
       if (lf === -1) return 0;
       const len = buf[lf - 1] === CR ? parseIntRange(buf, at + 1, lf - 1) : NaN;
-      if (Number.isNaN(len) || len < 0 || len > this.limits.maxBulkBytes) throw new RespProtocolError('Protocol error: invalid bulk length');
+      if (Number.isNaN(len) || len < 0) throw new RespProtocolError('Protocol error: invalid bulk length');
+      if (len > this.limits.maxBulkBytes) throw new RespProtocolError(this.unauthenticated ? 'Protocol error: unauthenticated bulk length' : 'Protocol error: invalid bulk length');
       const dataStart = lf + 1;
       const dataEnd = dataStart + len;
       if (dataEnd + 2 > this.end) {
