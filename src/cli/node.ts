@@ -49,6 +49,11 @@ export function register(program: Command): void {
         metricsPort: opts.metricsPort ?? -1,
         server: { host: opts.host, port: opts.port, requirePass: opts.requirepass ?? '', enableFlush: opts.enableFlush },
         logger,
+      }).catch((err: Error) => {
+        // Port in use, coordinator unreachable after retries, name taken...: say so and exit non-zero.
+        logger.fatal({ err: err.message }, `node failed to start: ${err.message}`);
+        console.error(`ringleader node: ${err.message}`);
+        process.exit(1);
       });
       if (maxMemoryBytes > 0) {
         const heap = recommendedHeapLimitMb(maxMemoryBytes);
