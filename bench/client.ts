@@ -6,11 +6,11 @@
  * one JSON line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from 'ioredis';
 import { startCoordinator } from '../src/coordinator/index.js';
 import { Ringleader } from '../src/index.js';
+import { freePort } from '../src/testing/ports.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -21,14 +21,6 @@ const VALUE = 'x'.repeat(100);
 interface Ops {
   get(k: string): Promise<unknown>;
   set(k: string, v: string): Promise<unknown>;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 function pct(sorted: Float64Array, p: number): number {

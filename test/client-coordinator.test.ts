@@ -4,18 +4,10 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { startCoordinator, type RunningCoordinator } from '../src/coordinator/index.js';
 import { CoordinatorClient, MemberSession } from '../src/control/index.js';
 import { Ringleader, type MembershipChange, type TopologyChange } from '../src/client/index.js';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { freePort } from '../src/testing/ports.js';
 
 async function redis(): Promise<{ proc: ChildProcess; address: string }> {
   const port = await freePort();

@@ -4,7 +4,6 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,14 +12,7 @@ import { memberIdFor } from '../src/partitioning/member.js';
 import { startCoordinator } from '../src/coordinator/index.js';
 import { startNode } from '../src/node/index.js';
 import { Ringleader } from '../src/client/index.js';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { freePort } from '../src/testing/ports.js';
 
 const children: ChildProcess[] = [];
 let dir = '';

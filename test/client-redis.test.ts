@@ -9,14 +9,7 @@ import { PartitionTable } from '../src/partitioning/table.js';
 import { memberIdFor } from '../src/partitioning/member.js';
 import type { MemberEvent } from '../src/protocol/control.js';
 import { keySlot } from '../src/hashing/slot.js';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { freePort } from '../src/testing/ports.js';
 
 async function startRedis(): Promise<{ proc: ChildProcess; port: number }> {
   for (let tries = 0; ; tries++) {

@@ -2,9 +2,10 @@
 // where the key lives and its value, read through getOrLoad from a simulated slow customer database that counts its
 // loads. Flags -> options -> start; the only logic here is the demo's fake database.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { Ringleader, type LoadResult } from '../client/index.js';
 import { createLogger } from '../shared/logger.js';
+import { intOption } from './options.js';
 
 interface Flags {
   port: number;
@@ -14,15 +15,6 @@ interface Flags {
   dbDelayMs: number;
   ttlMs: number;
   logLevel?: string;
-}
-
-function int(name: string, min: number, max: number) {
-  return (v: string): number => {
-    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
-    const n = Number(v);
-    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be in ${min}..${max}`);
-    return n;
-  };
 }
 
 /** The slow "customer database" of the seed: every load takes `delayMs` and is counted per key. */
@@ -50,12 +42,12 @@ export function register(program: Command): void {
   program
     .command('client')
     .description('the test client service: HTTP on 900N (GET /customer/<id>, /locate/<key>, /healthz), values read through getOrLoad')
-    .option('--port <n>', 'service number N: listens on 9000+N (the seed: --port 1 -> 9001)', int('--port', 0, 999), 1)
-    .option('--http-port <port>', 'exact HTTP port instead of 9000+N (0 = any free port)', int('--http-port', 0, 65535))
+    .option('--port <n>', 'service number N: listens on 9000+N (the seed: --port 1 -> 9001)', intOption('--port', 0, 999), 1)
+    .option('--http-port <port>', 'exact HTTP port instead of 9000+N (0 = any free port)', intOption('--http-port', 0, 65535))
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--coordinator <url...>', 'coordinator URL(s)', ['http://127.0.0.1:8081'])
-    .option('--db-delay-ms <ms>', 'latency of the simulated customer database', int('--db-delay-ms', 0, 60_000), 300)
-    .option('--ttl-ms <ms>', 'TTL of cached customers', int('--ttl-ms', 1, 86_400_000), 60_000)
+    .option('--db-delay-ms <ms>', 'latency of the simulated customer database', intOption('--db-delay-ms', 0, 60_000), 300)
+    .option('--ttl-ms <ms>', 'TTL of cached customers', intOption('--ttl-ms', 1, 86_400_000), 60_000)
     .option('--log-level <level>', 'pino level (info, debug, warn...)')
     .action(async (flags: Flags) => {
       const logger = createLogger({ name: 'client-service', level: flags.logLevel });

@@ -2,15 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { startCoordinator, DEFAULT_COORDINATOR_OPTIONS } from '../coordinator/index.js';
 import { createLogger } from '../shared/logger.js';
-
-function int(name: string, min: number, max: number) {
-  return (v: string): number => {
-    if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
-    const n = Number(v);
-    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be in ${min}..${max}`);
-    return n;
-  };
-}
+import { intOption } from './options.js';
 
 function num(name: string) {
   return (v: string): number => {
@@ -40,17 +32,17 @@ export function register(program: Command): void {
   program
     .command('coordinator')
     .description('run the coordinator: membership, failure detection, partition tables, watch streams (HTTP /v1)')
-    .option('--port <port>', 'HTTP port (0 = any free port)', int('--port', 0, 65535), 8081)
+    .option('--port <port>', 'HTTP port (0 = any free port)', intOption('--port', 0, 65535), 8081)
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--data-dir <dir>', 'directory for members.json (state survives restarts); omit to keep state in memory')
-    .option('--partitions <n>', 'number of partitions (1..16384)', int('--partitions', 1, 16384), d.placement.partitionCount)
-    .option('--replicas <r>', 'copies per partition, primary included (1..8)', int('--replicas', 1, 8), d.placement.replicas)
-    .option('--vnodes <v>', 'virtual nodes per member on the hash ring', int('--vnodes', 1, 10000), d.placement.virtualNodes)
+    .option('--partitions <n>', 'number of partitions (1..16384)', intOption('--partitions', 1, 16384), d.placement.partitionCount)
+    .option('--replicas <r>', 'copies per partition, primary included (1..8)', intOption('--replicas', 1, 8), d.placement.replicas)
+    .option('--vnodes <v>', 'virtual nodes per member on the hash ring', intOption('--vnodes', 1, 10000), d.placement.virtualNodes)
     .option('--load-factor <f>', 'bounded-load cap factor (> 1)', num('--load-factor'), d.placement.loadFactor)
-    .option('--heartbeat-ms <ms>', 'heartbeat interval told to members', int('--heartbeat-ms', 10, 60_000), d.heartbeatMs)
-    .option('--suspect-after-ms <ms>', `silence before a member is suspect (default 3 heartbeats: ${d.suspectAfterMs} at the default interval)`, int('--suspect-after-ms', 1, 600_000))
-    .option('--dead-after-ms <ms>', `silence before a suspect member is dead (default ${d.deadAfterMs} at the default interval)`, int('--dead-after-ms', 1, 600_000))
-    .option('--plan-debounce-ms <ms>', 'quiet time that coalesces membership changes into one epoch', int('--plan-debounce-ms', 0, 60_000), d.planDebounceMs)
+    .option('--heartbeat-ms <ms>', 'heartbeat interval told to members', intOption('--heartbeat-ms', 10, 60_000), d.heartbeatMs)
+    .option('--suspect-after-ms <ms>', `silence before a member is suspect (default 3 heartbeats: ${d.suspectAfterMs} at the default interval)`, intOption('--suspect-after-ms', 1, 600_000))
+    .option('--dead-after-ms <ms>', `silence before a suspect member is dead (default ${d.deadAfterMs} at the default interval)`, intOption('--dead-after-ms', 1, 600_000))
+    .option('--plan-debounce-ms <ms>', 'quiet time that coalesces membership changes into one epoch', intOption('--plan-debounce-ms', 0, 60_000), d.planDebounceMs)
     .option('--log-level <level>', 'pino level (info, debug, warn...)')
     .action(async (flags: Flags) => {
       const logger = createLogger({ name: 'coordinator', level: flags.logLevel });

@@ -5,8 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { Ringleader, locateKey, type MembershipChange, type TopologyChange } from '../client/index.js';
+import { intOption } from './options.js';
 
 interface Flags {
   nodes: number;
@@ -18,15 +19,6 @@ interface Flags {
   dataDir: string;
   partitions: number;
   replicas: number;
-}
-
-function int(name: string, min: number, max: number) {
-  return (v: string): number => {
-    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
-    const n = Number(v);
-    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be in ${min}..${max}`);
-    return n;
-  };
 }
 
 interface Child {
@@ -41,15 +33,15 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('the seed demo: coordinator on :8081, 8 nodes with churn, client service on :9001 (Ctrl-C stops everything)')
-    .option('--nodes <n>', 'nodes to start', int('--nodes', 1, 64), 8)
-    .option('--churn-ms <ms>', 'every this often, alternately remove or add a node', int('--churn-ms', 100, 3_600_000), 5000)
+    .option('--nodes <n>', 'nodes to start', intOption('--nodes', 1, 64), 8)
+    .option('--churn-ms <ms>', 'every this often, alternately remove or add a node', intOption('--churn-ms', 100, 3_600_000), 5000)
     .option('--no-churn', 'keep the node set fixed')
-    .option('--coordinator-port <port>', 'coordinator HTTP port', int('--coordinator-port', 1, 65535), 8081)
-    .option('--client-port <port>', 'client service HTTP port', int('--client-port', 1, 65535), 9001)
-    .option('--base-port <port>', 'first node RESP port (node i listens on base + i - 1)', int('--base-port', 1, 65000), 7001)
+    .option('--coordinator-port <port>', 'coordinator HTTP port', intOption('--coordinator-port', 1, 65535), 8081)
+    .option('--client-port <port>', 'client service HTTP port', intOption('--client-port', 1, 65535), 9001)
+    .option('--base-port <port>', 'first node RESP port (node i listens on base + i - 1)', intOption('--base-port', 1, 65000), 7001)
     .option('--data-dir <dir>', 'coordinator state (members.json) and child logs', './data')
-    .option('--partitions <n>', 'partition count', int('--partitions', 1, 16384), 271)
-    .option('--replicas <r>', 'copies per partition, primary included', int('--replicas', 1, 8), 2)
+    .option('--partitions <n>', 'partition count', intOption('--partitions', 1, 16384), 271)
+    .option('--replicas <r>', 'copies per partition, primary included', intOption('--replicas', 1, 8), 2)
     .action(async (flags: Flags) => {
       await runDemo(flags);
     });

@@ -1,1 +1,2 @@
 export { ManualClock } from './manual-clock.js';
+export { freePort } from './ports.js';
