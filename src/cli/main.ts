@@ -5,6 +5,7 @@ import { register as registerCoordinator } from './coordinator.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerClient } from './client.js';
 import { register as registerNode } from './node.js';
+import { stopWithParent } from './parent.js';
 
 const program = new Command('ringleader').description('Ringleader: a distributed in-memory cache cluster with a centralized coordinator').version('0.1.0');
 
@@ -13,4 +14,5 @@ registerDemo(program);
 registerClient(program);
 registerNode(program);
 
+stopWithParent();
 await program.parseAsync(process.argv);

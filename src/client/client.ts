@@ -100,6 +100,10 @@ export class Ringleader {
     const timeout = new Promise<never>((_, reject) => {
       timer = o.clock.setTimeout(() => reject(errorFrom(CLIENT_ERRORS.NO_TABLE, `no partition table from ${o.coordinators.join(', ')} within ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs);
     });
+    // The clock's timers are unref'd (a client must not keep a process alive), so while someone awaits this promise a
+    // ref'd timer holds the event loop open: otherwise a script whose only work is `await connect()` would exit
+    // (code 13, unsettled top-level await) instead of seeing NO_TABLE.
+    const hold = setTimeout(() => undefined, o.connectTimeoutMs + 1000);
     // The watch may be slow to deliver (reconnect backoff): also ask directly.
     this.refresh();
     try {
@@ -108,6 +112,7 @@ export class Ringleader {
       this.close();
       throw err;
     } finally {
+      clearTimeout(hold);
       (timer as { cancel(): void } | null)?.cancel();
     }
   }

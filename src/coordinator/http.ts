@@ -144,7 +144,13 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
     hub.open(reply.raw, since, deltaParam === '1');
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' as const, epoch: coordinator.epoch, members: coordinator.members().length, protocolVersion: PROTOCOL_VERSION }));
+  // `members` counts members that are part of the cluster (not those that left or died and are not yet forgotten).
+  app.get('/healthz', async () => ({
+    status: 'ok' as const,
+    epoch: coordinator.epoch,
+    members: coordinator.members().filter((m) => m.state !== 'left' && m.state !== 'dead').length,
+    protocolVersion: PROTOCOL_VERSION,
+  }));
 
   app.get('/metrics', async (_req, reply) => {
     const text = await coordinator.metrics.registry.metrics();
