@@ -8,6 +8,8 @@ import type { Clock } from '../shared/clock.js';
 import { CONTROL_LIMITS, HeartbeatRequestSchema, JoinRequestSchema, MemberIdSchema, PROTOCOL_VERSION, type ErrorBody, type HeartbeatRequest, type JoinRequest } from '../protocol/control.js';
 import { allErrors, COMMON_ERRORS, COORDINATOR_ERRORS, errorFrom } from '../protocol/errors/index.js';
 import type { Coordinator } from './coordinator.js';
+import { dashboardPage } from '../dashboard/index.js';
+import { StatsBoard } from './stats.js';
 import { locate } from './views.js';
 import type { WatchHub } from './watch-hub.js';
 
@@ -86,6 +88,8 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
     return503OnClosing: true,
   });
 
+  const stats = new StatsBoard(clock);
+
   app.setErrorHandler((error, _req, reply) => {
     if (isRingleaderError(error)) return send(reply, error);
     const mapped = fromFastify(error as { code?: string; statusCode?: number; message: string });
@@ -102,7 +106,9 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
   app.put('/v1/members/:id/heartbeat', async (req) => {
     const started = clock.monotonic();
     const id = memberId(req);
-    const res = coordinator.heartbeat(id, validate<HeartbeatRequest>(checkHeartbeat, req.body, 'heartbeat'));
+    const body = validate<HeartbeatRequest>(checkHeartbeat, req.body, 'heartbeat');
+    const res = coordinator.heartbeat(id, body);
+    stats.record(id, body.stats);
     coordinator.metrics.heartbeatSeconds.observe((clock.monotonic() - started) / 1000);
     return res;
   });
@@ -151,6 +157,15 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
     members: coordinator.members().filter((m) => m.state !== 'left' && m.state !== 'dead').length,
     protocolVersion: PROTOCOL_VERSION,
   }));
+
+  // Per-member statistics from heartbeats (memory, keys, ops/s): what the dashboard polls beside the watch stream.
+  app.get('/v1/stats', async (req) => {
+    noQuery(req);
+    return { epoch: coordinator.epoch, members: stats.view(coordinator.members()) };
+  });
+
+  // The dashboard: one self-contained page (inline CSS and JS, no request leaves the coordinator).
+  app.get('/', async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').send(dashboardPage()));
 
   app.get('/metrics', async (_req, reply) => {
     const text = await coordinator.metrics.registry.metrics();
