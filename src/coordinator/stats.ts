@@ -5,6 +5,8 @@ import type { MemberStatus, NodeStats } from '../protocol/control.js';
 export interface MemberStatsView extends NodeStats {
   id: string;
   name: string;
+  /** The last table epoch the member said it applied. */
+  appliedEpoch: number;
   /** How long ago the node sent these figures. */
   ageMs: number;
 }
@@ -30,7 +32,7 @@ export class StatsBoard {
     const out: MemberStatsView[] = [];
     for (const m of members) {
       const s = this.latest.get(m.id);
-      if (s !== undefined) out.push({ id: m.id, name: m.name, ...s.stats, ageMs: Math.max(0, Math.round(now - s.at)) });
+      if (s !== undefined) out.push({ id: m.id, name: m.name, appliedEpoch: m.appliedEpoch, ...s.stats, ageMs: Math.max(0, Math.round(now - s.at)) });
     }
     return out;
   }
