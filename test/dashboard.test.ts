@@ -29,7 +29,7 @@ async function table(url: string): Promise<TableJson> {
 
 /** primaries/backups per member name, from the table (format 1 or 2). */
 function countsOf(t: TableJson): Map<string, { primaries: number; backups: number }> {
-  const out = new Map(t.members.map((m) => [m.id, { primaries: 0, backups: 0 }] as const));
+  const out = new Map<string, { primaries: number; backups: number }>(t.members.map((m) => [m.id, { primaries: 0, backups: 0 }]));
   t.partitions.forEach((ids, p) => ids.forEach((id, i) => {
     const s = t.states?.[p]?.[i] ?? (i === 0 ? 'primary' : 'backup');
     const c = out.get(id);

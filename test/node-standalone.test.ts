@@ -223,9 +223,9 @@ test('--metrics-port serves Prometheus metrics read from the node\'s counters', 
     c.disconnect();
     const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(body, /^ringleader_node_keys 1$/m);
-    assert.match(body, /^ringleader_node_hits_total 1$/m);
-    assert.match(body, /^ringleader_node_misses_total 1$/m);
-    assert.match(body, /^ringleader_node_owned_partitions 256$/m);
+    assert.match(body, /^ringleader_node_keyspace_hits_total 1$/m);
+    assert.match(body, /^ringleader_node_keyspace_misses_total 1$/m);
+    assert.match(body, /^ringleader_node_primary_partitions 256$/m);
   } finally {
     m.proc.kill();
   }

@@ -10,6 +10,7 @@ import { allErrors, COMMON_ERRORS, COORDINATOR_ERRORS, errorFrom } from '../prot
 import type { Coordinator } from './coordinator.js';
 import { dashboardPage } from '../dashboard/index.js';
 import { StatsBoard } from './stats.js';
+import { registerTableMetrics } from './table-metrics.js';
 import { locate } from './views.js';
 import type { WatchHub } from './watch-hub.js';
 
@@ -89,6 +90,7 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
   });
 
   const stats = new StatsBoard(clock);
+  registerTableMetrics(coordinator.metrics.registry, () => coordinator.table, () => coordinator.members(), stats);
 
   app.setErrorHandler((error, _req, reply) => {
     if (isRingleaderError(error)) return send(reply, error);
