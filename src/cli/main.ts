@@ -1,27 +1,12 @@
 #!/usr/bin/env node
-// Composition root: `ringleader <command>`. Commands register themselves from their own files. A command-line mistake
-// (unknown flag, bad value, missing argument) prints one line naming the flag and exits with code 2.
-import { Command, CommanderError } from 'commander';
-import { register as registerCoordinator } from './coordinator.js';
-import { register as registerDemo } from './demo.js';
-import { register as registerClient } from './client.js';
-import { register as registerNode } from './node.js';
-import { register as registerOps } from './ops.js';
+// Composition root: `ringleader <command>` (the command tree is in program.ts). A command-line mistake (unknown flag,
+// bad value, missing argument) prints one line naming the flag and exits with code 2.
+import { CommanderError } from 'commander';
 import { UsageError } from './options.js';
 import { stopWithParent } from './parent.js';
+import { buildProgram } from './program.js';
 
-const program = new Command('ringleader')
-  .description('Ringleader: a distributed in-memory cache cluster with a centralized coordinator')
-  .version('0.1.0')
-  .exitOverride()
-  .configureOutput({ outputError: () => undefined }) // printed below, as one line
-  .showSuggestionAfterError(true);
-
-registerCoordinator(program);
-registerDemo(program);
-registerClient(program);
-registerNode(program);
-registerOps(program);
+const program = buildProgram();
 
 /** The subcommand named on the command line (for the error prefix). */
 function commandName(): string {
