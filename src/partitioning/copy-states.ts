@@ -49,8 +49,9 @@ interface Work {
  *
  * 1. Copies on members not in `alive` (dead, left, or re-joined as a new incarnation whose old copies are void) or not
  *    in the target's member list, and copies reported `failed` at the current term, are removed. A removed primary
- *    fails over to a `backup` (the first one in target order, else the first one; term + 1). With no backup the
- *    partition has no primary; its learners and handing-off copies are dropped too (nothing is left to sync from).
+ *    fails over to a `backup` (the first one in target order, else the first one; term + 1), else to a `handing-off`
+ *    copy (an old primary that stopped at the end of its term: it holds every write up to there). With neither, the
+ *    partition has no primary; its learners are dropped too (nothing is left to sync from).
  * 2. A partition with no copy at all (first placement, or every copy lost) gets its target primary as an empty
  *    `primary` (term + 1): there is no data to lose. Never a member whose copy was removed in this step.
  * 3. Every target member without a copy becomes a `learner` (only while the partition has a primary, and never a
@@ -131,6 +132,9 @@ function step(
       if (pick) break;
     }
     pick ??= copies.find((c) => c.state === 'backup');
+    // An old primary still handing over holds every write of its term up to where it stopped: when the new
+    // primary died before any backup was built, it is the freshest copy left (dropping it would lose the data).
+    pick ??= copies.find((c) => c.state === 'handing-off');
     if (pick) {
       pick.state = 'primary';
       term++;
