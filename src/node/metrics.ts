@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { COMMAND_LATENCY_BUCKETS } from './command-stats.js';
 import type { NodeServer } from './server.js';
 
 /**
@@ -39,6 +40,30 @@ export class NodeMetrics {
     counter('ringleader_node_evicted_keys_total', 'Keys evicted to stay under the memory limit', () => st()?.evictions ?? 0);
     counter('ringleader_node_expired_keys_total', 'Keys removed because their TTL passed', () => st()?.expiredKeys ?? 0);
     counter('ringleader_node_oom_rejections_total', 'Writes refused with OOM', () => st()?.oomRejections ?? 0);
+    // A histogram assembled at scrape time from the server's own bucket counters (nothing from prom-client on the
+    // command path).
+    const histogram = {
+      name: 'ringleader_node_command_duration_seconds',
+      help: 'Time to execute one command on the event loop, by command (reply writing and network excluded)',
+      type: 'histogram',
+      aggregator: 'sum',
+      reset: () => undefined,
+      get: () => {
+        const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
+        for (const [command, e] of server.commandStats.entries()) {
+          let cumulative = 0;
+          COMMAND_LATENCY_BUCKETS.forEach((le, i) => {
+            cumulative += e.counts[i]!;
+            values.push({ metricName: 'ringleader_node_command_duration_seconds_bucket', labels: { le, command }, value: cumulative });
+          });
+          values.push({ metricName: 'ringleader_node_command_duration_seconds_bucket', labels: { le: '+Inf', command }, value: e.count });
+          values.push({ metricName: 'ringleader_node_command_duration_seconds_sum', labels: { command }, value: e.sum });
+          values.push({ metricName: 'ringleader_node_command_duration_seconds_count', labels: { command }, value: e.count });
+        }
+        return { name: histogram.name, help: histogram.help, type: 'histogram', values, aggregator: 'sum' };
+      },
+    };
+    this.registry.registerMetric(histogram as unknown as Metric);
     gauge('ringleader_node_primary_partitions', 'Partitions this node serves as primary', () => server.view.owned.reduce((a, b) => a + b, 0));
   }
 
