@@ -11,48 +11,25 @@ function copyStates(t: { partitions: readonly (readonly string[])[]; states?: re
 
 /**
  * Gauges read at scrape time from the current table, the member list and the nodes' heartbeat statistics: what
- * alerts need (partitions without a primary or short of copies, syncs running, members behind on epochs, memory near
- * the limit) without scraping every node. Registered on the coordinator's registry.
+ * alerts need (partitions short of copies, members behind on epochs, memory near the limit) without scraping every
+ * node. Registered on the coordinator's registry.
  */
 export function registerTableMetrics(registry: Registry, table: () => PartitionTable, members: () => MemberStatus[], stats: StatsBoard): void {
   const registers = [registry];
   const json = () => table().toJSON() as unknown as { epoch: number; replicas: number; partitionCount: number; members: Array<{ state: string }>; partitions: string[][]; states?: string[][] };
+  // Learners, handing-off copies and partitions without a primary are counted in metrics.ts; this is the condition
+  // an alert on lost redundancy needs.
   new Gauge({
-    name: 'ringleader_coordinator_partitions',
-    help: 'Partitions of the current table by condition: without_primary, under_replicated (fewer serving copies than min(replicas, serving members)), syncing (a copy is being built), handing_over',
-    labelNames: ['condition'],
+    name: 'ringleader_coordinator_partitions_under_replicated',
+    help: 'Partitions of the current table with fewer serving copies (primary + backups) than min(replicas, serving members)',
     registers,
     collect() {
       const t = json();
       const servingMembers = t.members.filter((m) => m.state !== 'left' && m.state !== 'dead' && m.state !== 'leaving').length;
       const wanted = Math.min(t.replicas, Math.max(1, servingMembers));
-      let noPrimary = 0;
       let under = 0;
-      let syncing = 0;
-      let handing = 0;
-      for (let p = 0; p < t.partitionCount; p++) {
-        const s = copyStates(t, p);
-        if (s[0] !== 'primary') noPrimary++;
-        if (s.filter((x) => x === 'primary' || x === 'backup').length < wanted) under++;
-        if (s.includes('learner')) syncing++;
-        if (s.includes('handing-off')) handing++;
-      }
-      this.set({ condition: 'without_primary' }, noPrimary);
-      this.set({ condition: 'under_replicated' }, under);
-      this.set({ condition: 'syncing' }, syncing);
-      this.set({ condition: 'handing_over' }, handing);
-    },
-  });
-  new Gauge({
-    name: 'ringleader_coordinator_copies',
-    help: 'Partition copies in the current table by state (primary, backup, learner, handing-off): learner copies are syncs in progress',
-    labelNames: ['state'],
-    registers,
-    collect() {
-      const t = json();
-      const n: Record<string, number> = { primary: 0, backup: 0, learner: 0, 'handing-off': 0 };
-      for (let p = 0; p < t.partitionCount; p++) for (const s of copyStates(t, p)) n[s] = (n[s] ?? 0) + 1;
-      for (const [state, v] of Object.entries(n)) this.set({ state }, v);
+      for (let p = 0; p < t.partitionCount; p++) if (copyStates(t, p).filter((x) => x === 'primary' || x === 'backup').length < wanted) under++;
+      this.set(under);
     },
   });
   new Gauge({
