@@ -53,6 +53,7 @@ export function register(program: Command): void {
     .action(async (opts: Flags) => {
       const logger = createLogger({ name: 'node', level: opts.logLevel, pretty: false });
       const maxMemoryBytes = opts.maxmemory;
+      const metricsPort = opts.metrics ? (opts.metricsPort ?? defaultMetricsPort(opts.port)) : -1;
       const node = await startNode({
         name: opts.name ?? `node-${opts.port === 0 ? process.pid : opts.port}`,
         coordinators: opts.coordinator ?? [DEFAULT_COORDINATOR_URL],
@@ -62,13 +63,16 @@ export function register(program: Command): void {
         capacity: opts.capacity,
         maxMemoryBytes,
         evictionPolicy: opts.maxmemoryPolicy,
-        metricsPort: opts.metrics ? (opts.metricsPort ?? defaultMetricsPort(opts.port)) : -1,
+        metricsPort,
         server: { host: opts.host, port: opts.port, requirePass: opts.requirepass ?? '', enableFlush: opts.enableFlush },
         logger,
       }).catch((err: Error) => {
         // Port in use, coordinator unreachable after retries, name taken...: say so and exit non-zero.
-        logger.fatal({ err: err.message }, `node failed to start: ${err.message}`);
-        console.error(`ringleader node: ${err.message}`);
+        const hint = (err as { code?: string }).code === 'EADDRINUSE' && metricsPort > 0 && err.message.endsWith(`:${metricsPort}`)
+          ? ` (the metrics port, RESP port + 10000 by default: pass --metrics-port 0 for any free port, or --no-metrics)`
+          : '';
+        logger.fatal({ err: err.message }, `node failed to start: ${err.message}${hint}`);
+        console.error(`ringleader node: ${err.message}${hint}`);
         process.exit(1);
       });
       if (maxMemoryBytes > 0) {
