@@ -33,6 +33,7 @@ test('statusReport counts copies by state (format 2), balance, syncs, hand-overs
   const text = statusText(r);
   assert.match(text, /^epoch 9 {2}partitions 4 {2}replicas 2 {2}members 3$/m);
   assert.match(text, /^syncing: 1 copies in 1 partitions {2}\[###############\.\.\.\.\.\] 75% of copies serving$/m);
+  assert.match(text, /^ {2}c {2}\[##########\.\.\.\.\.\.\.\.\.\.\] 50% {2}1 syncing, 1 serving$/m);
   assert.match(text, /^hand-overs: 1 in partitions 3$/m);
 });
 

@@ -272,8 +272,16 @@ export function statusText(s: StatusReport): string {
   out.push(memberTable(s.members));
   out.push('');
   out.push(`balance: ideal ${s.balance.idealPrimaries} primaries per member, max ${s.balance.maxPrimaries}, min ${s.balance.minPrimaries} (max/ideal ${s.balance.ratio})`);
-  if (s.syncs.learnerCopies > 0) out.push(`syncing: ${s.syncs.learnerCopies} copies in ${s.syncs.partitions.length} partitions  ${bar(s.syncs.progress)} of copies serving`);
-  else out.push('syncing: none');
+  if (s.syncs.learnerCopies > 0) {
+    out.push(`syncing: ${s.syncs.learnerCopies} copies in ${s.syncs.partitions.length} partitions  ${bar(s.syncs.progress)} of copies serving`);
+    // Per member building copies: how much of what it is asked to hold already serves.
+    const w = Math.max(...s.members.map((m) => m.name.length));
+    for (const m of s.members) {
+      if (m.learners === 0) continue;
+      const servingHere = m.primaries + m.backups;
+      out.push(`  ${m.name.padEnd(w)}  ${bar(servingHere / (servingHere + m.learners))}  ${m.learners} syncing, ${servingHere} serving`);
+    }
+  } else out.push('syncing: none');
   if (s.handovers.handingOffCopies > 0) out.push(`hand-overs: ${s.handovers.handingOffCopies} in partitions ${listParts(s.handovers.partitions)}`);
   else out.push('hand-overs: none');
   out.push(s.warnings.length === 0 ? 'warnings: none' : `warnings:\n${s.warnings.map((w) => `  ! ${w}`).join('\n')}`);
