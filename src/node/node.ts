@@ -14,7 +14,7 @@ import { createCommandTable, type CommandRegistrar } from './commands/index.js';
 import { NodeMetrics } from './metrics.js';
 import { resolveNodeServerOptions, type NodeServerOptions } from './options.js';
 import { NodeServer } from './server.js';
-import { Replicator, resolveReplicationOptions, type ReplicationOptions } from './replication/index.js';
+import { Replicator, registerReplicationMetrics, resolveReplicationOptions, type ReplicationOptions } from './replication/index.js';
 
 export interface NodeOptions {
   /** Member name (unique in the cluster); the node id is derived from it (40 hex, also the Redis Cluster node id). */
@@ -189,7 +189,9 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
   let metricsHttp: Server | null = null;
   let metricsPort: number | null = null;
   if (o.metricsPort >= 0) {
-    const m = await new NodeMetrics(server).listen(serverOptions.host, o.metricsPort);
+    const metrics = new NodeMetrics(server);
+    if (replicator !== null) registerReplicationMetrics(metrics.registry, replicator, () => server.stats.tryAgain);
+    const m = await metrics.listen(serverOptions.host, o.metricsPort);
     metricsHttp = m.server;
     metricsPort = m.port;
   }

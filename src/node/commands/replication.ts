@@ -5,6 +5,7 @@
  *   RL.REPLCONN <follower id> <partition count>   the connection becomes a stream; no reply (frames follow)
  *   RL.FOLLOW <p> <term> <offset> <complete> <table term>   stream p from (term, offset), else a snapshot first
  *   RL.UNFOLLOW <p>                               stop streaming p
+ *   RL.ACK <p> <offset> [...]                    the follower's applied offsets (lag); no reply
  *   RL.HANDOFF <p> <term>                         the new primary of p (term) asks the old one to stop now
  *
  * Frames, not replies, answer them (docs/PROTOCOL.md "Replication stream"); errors are replied and the follower
@@ -70,6 +71,22 @@ const unfollow: CommandHandler = (ctx, conn, req, w) => {
   if (p !== null) r.unfollow(conn.socket, p);
 };
 
+const ack: CommandHandler = (ctx, conn, req, w) => {
+  const r = ctx.replication;
+  if (r === null) return w.error(ERR_STANDALONE);
+  const argc = req.argc;
+  if (argc % 2 !== 1) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'usage: RL.ACK <partition> <offset> [<partition> <offset> ...]'));
+  const pairs: Array<[number, number]> = [];
+  for (let i = 1; i < argc; i += 2) {
+    const p = partitionArg(ctx, req, i, w);
+    if (p === null) return;
+    const o = intArg(req, i + 1, MAX_TERM);
+    if (o === null) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'offset must be a non-negative integer'));
+    pairs.push([p, o]);
+  }
+  r.ack(conn.socket, pairs);
+};
+
 const handoff: CommandHandler = (ctx, _conn, req, w) => {
   const r = ctx.replication;
   if (r === null) return w.error(ERR_STANDALONE);
@@ -111,6 +128,7 @@ export const REPLICATION_COMMANDS: readonly CommandSpec[] = [
   cmd('rl.replconn', 3, CMD_ADMIN, NO_KEYS, replconn, 'Internal: turn this connection into a replication stream to a follower node.'),
   cmd('rl.follow', 6, CMD_ADMIN, NO_KEYS, follow, 'Internal: stream a partition to this follower from (term, offset), or a snapshot first.'),
   cmd('rl.unfollow', 2, CMD_ADMIN, NO_KEYS, unfollow, 'Internal: stop streaming a partition to this follower.'),
+  cmd('rl.ack', -3, CMD_ADMIN, NO_KEYS, ack, 'Internal: a follower acknowledges the offsets it applied.'),
   cmd('rl.handoff', 3, CMD_ADMIN, NO_KEYS, handoff, 'Internal: the new primary of a partition asks the old one to stop serving it now.'),
   cmd('rl.digest', 2, CMD_ADMIN, NO_KEYS, digest, "A partition copy's [term, offset, mode, complete, keys, digest]."),
 ];

@@ -47,7 +47,10 @@ export interface ReplicationHandler {
   /** Returns an error text, or null when the stream answers on the connection. */
   follow(socket: Socket, partition: number, term: number, offset: number, complete: boolean): string | null;
   unfollow(socket: Socket, partition: number): void;
+  ack(socket: Socket, pairs: ReadonlyArray<readonly [number, number]>): void;
   handoff(partition: number, term: number): void;
+  /** INFO replication lines (`key:value`). */
+  infoLines(): string[];
   digest(partition: number): { term: number; offset: number; mode: string; complete: boolean; keys: number; digest: string } | null;
 }
 

@@ -3,3 +3,4 @@ export { Replicator, type CopyMode, type PartitionDigest, type ReplicatorDeps } 
 export { DEFAULT_REPLICATION_OPTIONS, resolveReplicationOptions, type ReplicationOptions } from './options.js';
 export type { ReplicationStats } from './stats.js';
 export { decodeFrame, FrameError, type Frame } from './frames.js';
+export { registerReplicationMetrics } from './metrics.js';

@@ -23,6 +23,8 @@ export interface LinkHandler {
 export class Link {
   /** Partitions followed through this link. */
   readonly partitions = new Set<number>();
+  /** Offsets last acknowledged to the primary, per partition. */
+  readonly acked = new Map<number, number>();
   private socket: Socket | null = null;
   private ready = false;
   private closed = false;
@@ -105,7 +107,21 @@ export class Link {
     });
   }
 
+  /** Acknowledges the offsets of copies that moved since the last acknowledgement (RL.ACK p o [p o ...]). */
+  ack(offsetOf: (p: number) => number | null): void {
+    if (!this.ready) return;
+    const args: Array<string | number> = ['RL.ACK'];
+    for (const p of this.partitions) {
+      const o = offsetOf(p);
+      if (o === null || this.acked.get(p) === o) continue;
+      this.acked.set(p, o);
+      args.push(p, o);
+    }
+    if (args.length > 1) this.send(args);
+  }
+
   private handshake(): void {
+    this.acked.clear();
     this.socket!.write(encodeCommand(['RL.REPLCONN', this.selfId, this.partitionCount]));
     this.ready = true;
     this.handler.onConnected(this);

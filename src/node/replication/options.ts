@@ -22,6 +22,8 @@ export interface ReplicationOptions {
   reportDelayMs: number;
   /** Reports the table does not reflect yet are re-sent at this interval. */
   reportRetryMs: number;
+  /** Followers acknowledge their applied offsets at this interval (lag metrics). */
+  ackIntervalMs: number;
 }
 
 export const DEFAULT_REPLICATION_OPTIONS: Readonly<ReplicationOptions> = Object.freeze({
@@ -36,6 +38,7 @@ export const DEFAULT_REPLICATION_OPTIONS: Readonly<ReplicationOptions> = Object.
   reconnectDelayMs: 100,
   reportDelayMs: 10,
   reportRetryMs: 1000,
+  ackIntervalMs: 200,
 });
 
 export function resolveReplicationOptions(input: Partial<ReplicationOptions> = {}): ReplicationOptions {
@@ -43,7 +46,7 @@ export function resolveReplicationOptions(input: Partial<ReplicationOptions> = {
   const nonNegative: Array<keyof ReplicationOptions> = ['backlogBytesPerPartition', 'syncBytesPerSec'];
   const positive: Array<keyof ReplicationOptions> = [
     'maxParallelSyncs', 'syncBatchEntries', 'syncBatchBytes', 'syncHighWaterBytes', 'maxFollowerBufferBytes', 'handoverTimeoutMs',
-    'reconnectDelayMs', 'reportDelayMs', 'reportRetryMs',
+    'reconnectDelayMs', 'reportDelayMs', 'reportRetryMs', 'ackIntervalMs',
   ];
   for (const k of nonNegative) if (!Number.isFinite(o[k]) || o[k] < 0) throw new TypeError(`ReplicationOptions.${k} must be a number >= 0, got ${o[k]}`);
   for (const k of positive) if (!Number.isFinite(o[k]) || o[k] <= 0) throw new TypeError(`ReplicationOptions.${k} must be a number > 0, got ${o[k]}`);

@@ -89,6 +89,7 @@ export class Replicator implements LinkHandler {
   private readonly reports = new Map<number, CopyReport>();
   private reportTimer: TimerHandle | null = null;
   private readonly retryReports: TimerHandle;
+  private readonly ackTimer: TimerHandle;
   private table: PartitionTable | null = null;
   private closed = false;
 
@@ -99,6 +100,14 @@ export class Replicator implements LinkHandler {
     this.retryReports = deps.clock.setInterval(() => {
       if (this.reports.size > 0) this.flushReports();
     }, deps.options.reportRetryMs);
+    this.ackTimer = deps.clock.setInterval(() => {
+      for (const link of this.links.values()) {
+        link.ack((p) => {
+          const part = this.parts[p];
+          return part && part.link === link && part.complete ? part.offset : null;
+        });
+      }
+    }, deps.options.ackIntervalMs);
   }
 
   private get selfId(): string {
@@ -156,9 +165,47 @@ export class Replicator implements LinkHandler {
     return out;
   }
 
+  /** Largest (primary offset - acknowledged offset) over the followers of partitions this node serves. */
+  maxLagEntries(): number {
+    let max = 0;
+    for (const d of this.downstreams.values()) {
+      for (const [p, o] of d.acked) {
+        const part = this.parts[p];
+        if (part && part.mode === 'primary' && part.offset - o > max) max = part.offset - o;
+      }
+    }
+    return max;
+  }
+
+  /** INFO replication: Redis's fields where they mean the same, then ours. */
+  infoLines(): string[] {
+    const m = this.modeCounts();
+    let offset = 0;
+    for (const part of this.parts) if (part) offset += part.offset;
+    const s = this.stats;
+    return [
+      `role:${m.primary > 0 || m.follower === 0 ? 'master' : 'slave'}`,
+      `connected_slaves:${this.downstreams.size}`,
+      `master_repl_offset:${offset}`,
+      `rl_partitions_primary:${m.primary}`, `rl_partitions_promoting:${m.promoting}`, `rl_partitions_following:${m.follower}`, `rl_partitions_stopped:${m.stopped}`,
+      `rl_copies_syncing:${this.syncingCount()}`, `rl_links:${this.links.size}`, `rl_syncs_in_progress:${this.snapshotsActive}`,
+      `rl_full_syncs:${s.fullSyncsServed}`, `rl_partial_syncs:${s.partialSyncsServed}`, `rl_sync_keys_sent:${s.syncKeysSent}`, `rl_sync_keys_received:${s.syncKeysReceived}`,
+      `rl_handovers_in:${s.handoversIn}`, `rl_handovers_out:${s.handoversOut}`, `rl_handover_timeouts:${s.handoverTimeouts}`, `rl_longest_handover_pause_ms:${s.longestHandoverPauseMs}`,
+      `rl_repl_lag_entries_max:${this.maxLagEntries()}`, `rl_repl_pending_bytes:${this.pendingBytes()}`,
+    ];
+  }
+
+  /** Bytes written to follower sockets and not yet sent. */
+  pendingBytes(): number {
+    let n = 0;
+    for (const d of this.downstreams.values()) n += d.socket.writableLength;
+    return n;
+  }
+
   close(): void {
     this.closed = true;
     this.retryReports.cancel();
+    this.ackTimer.cancel();
     this.reportTimer?.cancel();
     for (const l of this.links.values()) l.close();
     this.links.clear();
@@ -598,6 +645,13 @@ export class Replicator implements LinkHandler {
     if (d !== undefined) this.unsubscribeDown(d, p);
   }
 
+  /** RL.ACK p o [p o ...]: a follower's applied offsets. */
+  ack(socket: Socket, pairs: ReadonlyArray<readonly [number, number]>): void {
+    const d = this.downstreams.get(socket);
+    if (d === undefined) return;
+    for (const [p, o] of pairs) if (d.partitions.has(p)) d.acked.set(p, o);
+  }
+
   /** RL.HANDOFF p term: the new primary of p (term) asks us, its old primary, to stop now. */
   handoff(p: number, term: number): void {
     const part = this.parts[p];
@@ -622,6 +676,7 @@ export class Replicator implements LinkHandler {
 
   private unsubscribeDown(d: Downstream, p: number): void {
     d.partitions.delete(p);
+    d.acked.delete(p);
     const job = d.snapshots.get(p);
     if (job) job.cancelled = true;
     d.snapshots.delete(p);
