@@ -60,6 +60,8 @@ export function encodeOp(partition: number, term: number, offset: number, op: Re
       return encodeCommand(['OP', partition, term, offset, 'D', keyBuf(op.key)]);
     case 'expire':
       return encodeCommand(['OP', partition, term, offset, 'E', keyBuf(op.key), op.expiresAt]);
+    default:
+      throw new TypeError(`unknown replicated op ${(op as { kind: unknown }).kind as string}`);
   }
 }
 
@@ -91,7 +93,7 @@ export function encodeNotPrimary(partition: number, term: number): Buffer {
 
 function int(b: unknown, what: string, max: number): number {
   if (!Buffer.isBuffer(b) || b.length === 0 || b.length > 16) throw new FrameError(`bad ${what}`);
-  const s = b.latin1Slice(0, b.length);
+  const s = b.toString('latin1');
   if (!/^(0|[1-9][0-9]*)$/.test(s)) throw new FrameError(`bad ${what}: ${JSON.stringify(s.slice(0, 20))}`);
   const n = Number(s);
   if (n > max) throw new FrameError(`${what} out of range: ${s}`);
@@ -100,7 +102,7 @@ function int(b: unknown, what: string, max: number): number {
 
 function str(b: unknown, what: string): string {
   if (!Buffer.isBuffer(b)) throw new FrameError(`bad ${what}`);
-  return b.latin1Slice(0, b.length);
+  return b.toString('latin1');
 }
 
 function buf(b: unknown, what: string): Buffer {
