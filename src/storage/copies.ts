@@ -26,7 +26,8 @@ export function resolveSnapshotReaderOptions(options: Partial<SnapshotReaderOpti
   return o;
 }
 
-const NOT_LATIN1 = /[^\u0000-\u00ff]/;
+/** Any char above one byte (a latin1 binary string has none). */
+const NOT_LATIN1 = /[\u0100-\uffff]/;
 
 function badOp(what: string): never {
   throw new TypeError(`invalid replicated op: ${what}`);
