@@ -360,10 +360,8 @@ export class Replicator implements LinkHandler {
       part.promoteTimer?.cancel();
       part.promoteTimer = null;
     }
-    if (part.mode !== 'follower') {
-      part.mode = 'follower';
-      this.store!.setPartitionRole(p, 'copy');
-    }
+    part.mode = 'follower';
+    if (this.store!.partitionRole(p) !== 'copy') this.store!.setPartitionRole(p, 'copy');
     const primaryId = table.primaryOf(p);
     const primary = primaryId === undefined ? undefined : table.member(primaryId);
     if (primary === undefined) {
