@@ -91,6 +91,7 @@ export class Replicator implements LinkHandler {
   private readonly retryReports: TimerHandle;
   private readonly ackTimer: TimerHandle;
   private table: PartitionTable | null = null;
+  private idByAddress = new Map<string, string>();
   private closed = false;
 
   constructor(private readonly deps: ReplicatorDeps) {
@@ -226,6 +227,7 @@ export class Replicator implements LinkHandler {
   applyTable(table: PartitionTable): void {
     if (this.closed || this.store === null) return;
     this.table = table;
+    this.idByAddress = new Map(table.members.map((m) => [m.address, m.id]));
     const me = this.selfId;
     for (let p = 0; p < table.partitionCount; p++) {
       switch (table.stateOf(p, me)) {
@@ -293,7 +295,14 @@ export class Replicator implements LinkHandler {
       if (part.term < term) this.startTerm(part, term);
       return;
     }
-    if (part.mode === 'promoting' && part.tableTerm === term) return;
+    const source = part.link;
+    const sourceId = source === null ? undefined : this.idByAddress.get(source.address);
+    const sourceState = sourceId === undefined ? null : table.stateOf(p, sourceId);
+    if (part.mode === 'promoting' && part.tableTerm === term) {
+      // Still waiting for the old primary's marker; if the table no longer lists it (it died), stop waiting.
+      if (sourceState === null) this.promote(part, 'failover');
+      return;
+    }
     part.tableTerm = term;
     if (!existed) {
       // A partition with no previous holder (a new cluster, or every copy lost): start it empty.
@@ -301,9 +310,6 @@ export class Replicator implements LinkHandler {
       return this.promote(part, 'new');
     }
     if (part.termEnded !== null && part.termEnded.offset === part.offset && part.termEnded.term < term) return this.promote(part, 'handover');
-    const source = part.link;
-    const sourceMember = source === null ? undefined : table.members.find((m) => m.address === source.address);
-    const sourceState = sourceMember === undefined ? null : table.stateOf(p, sourceMember.id);
     if (part.mode === 'follower' && part.complete && source !== null && (sourceState === 'backup' || sourceState === 'handing-off')) {
       // Hand-over: the old primary is alive and still holds a copy. Wait for its end-of-term marker, and ask for it
       // now in case it has not seen this table yet.
