@@ -132,8 +132,14 @@ export class SnapshotScheduler {
       if (job.cancelled || job.down.closed) return this.finish(job, false);
       const sock = job.down.socket;
       if (sock.writableLength > this.o.syncHighWaterBytes) {
-        sock.once('drain', loop);
-        sock.once('close', loop);
+        // Resume on whichever comes first; the other listener is removed so the loop never runs twice.
+        const resume = (): void => {
+          sock.off('drain', resume);
+          sock.off('close', resume);
+          loop();
+        };
+        sock.on('drain', resume);
+        sock.on('close', resume);
         return;
       }
       if (this.o.syncBytesPerSec > 0) {

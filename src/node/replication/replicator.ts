@@ -129,6 +129,7 @@ export class Replicator implements LinkHandler {
   reset(): void {
     for (let p = 0; p < this.parts.length; p++) if (this.parts[p]) this.asNone(p);
     this.reports.clear();
+    this.refreshServing();
   }
 
   /** Copies of each mode, for INFO and /metrics. */
