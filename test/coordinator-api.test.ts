@@ -45,6 +45,10 @@ test('join, heartbeat and leave produce the expected epochs and tables', async (
     assert.deepEqual(table.replicasOf(p), [a.id]);
     assert.deepEqual(table.learnersOf(p), [b.id]);
   }
+  const raw = (await (await fetch(`${running.url}/v1/table`)).json()) as { format: number; states: string[][]; terms: number[] };
+  assert.equal(raw.format, 2);
+  assert.deepEqual(raw.states[0], ['primary', 'learner']);
+  assert.deepEqual(raw.terms, Array.from({ length: 16 }, () => 1));
   const all = (t: typeof table, status: 'synced' | 'serving', holder: string) =>
     [...Array(16).keys()].filter((p) => t.stateOf(p, holder) === (status === 'synced' ? 'learner' : 'primary')).map((p) => ({ partition: p, term: t.termOf(p), offset: 0, status }));
   assert.deepEqual(await client.reportCopies(b.id, { incarnation: b.incarnation, epoch: 3, copies: all(table, 'synced', b.id) }), { epoch: 3 });

@@ -324,3 +324,17 @@ test('property: with synced/serving reports for all, any state converges to the 
     { numRuns: 300 },
   );
 });
+
+test('regression: the new primary dies during a hand-over before any backup exists: the handing-off copy is promoted, not dropped', () => {
+  // Seen under load: node-3 left, handed p to node-2 (node-3 handing-off), node-2 was declared dead before a new
+  // backup was built; the partition lost its only copy with data.
+  const [a, b, c] = ['a', 'b', 'c'].map((n) => memberIdFor(n));
+  const members = [a!, b!, c!].map((id, i) => ({ id, name: `n${i}`, address: `127.0.0.1:${7000 + i}`, zone: null, capacity: 1, state: 'active' as const }));
+  const current = PartitionTable.fromJSON({ format: 2, epoch: 5, partitionCount: 1, replicas: 2, members, partitions: [[b!, a!]], states: [['primary', 'handing-off']], terms: [4] });
+  const target = PartitionTable.fromJSON({ epoch: 5, partitionCount: 1, replicas: 2, members, partitions: [[b!, c!]] });
+  const { table, counts } = advance(current, target, new Map(), new Set([a!, c!]));
+  assert.equal(table.primaryOf(0), a, 'the old primary serves again');
+  assert.equal(table.termOf(0), 5);
+  assert.equal(counts.failovers, 1);
+  assert.equal(counts.primariesLost, 0);
+});

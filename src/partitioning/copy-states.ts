@@ -49,8 +49,9 @@ interface Work {
  *
  * 1. Copies on members not in `alive` (dead, left, or re-joined as a new incarnation whose old copies are void) or not
  *    in the target's member list, and copies reported `failed` at the current term, are removed. A removed primary
- *    fails over to a `backup` (the first one in target order, else the first one; term + 1). With no backup the
- *    partition has no primary; its learners and handing-off copies are dropped too (nothing is left to sync from).
+ *    fails over to a `backup` (the first one in target order, else the first one; term + 1), else to a `handing-off`
+ *    copy (an old primary that stopped at the end of its term: it holds every write up to there). With neither, the
+ *    partition has no primary; its learners are dropped too (nothing is left to sync from).
  * 2. A partition with no copy at all (first placement, or every copy lost) gets its target primary as an empty
  *    `primary` (term + 1): there is no data to lose. Never a member whose copy was removed in this step.
  * 3. Every target member without a copy becomes a `learner` (only while the partition has a primary, and never a
@@ -78,89 +79,12 @@ export function advance(current: PartitionTable, target: PartitionTable, reports
   let changed = !sameMembers(current, target) || current.replicas !== target.replicas;
 
   for (let p = 0; p < current.partitionCount; p++) {
-    const T = target.replicasOf(p);
-    const report = (member: string) => reports.get(p)?.get(member);
-    let term = current.termOf(p);
-    const startTerm = term;
-    const removed = new Set<string>();
-    let copies: Work[] = current.copiesOf(p).map((c) => ({ member: c.member, state: c.state, was: c.state }));
-    const remove = (keep: (c: Work) => boolean) => {
-      copies = copies.filter((c) => {
-        if (keep(c)) return true;
-        removed.add(c.member);
-        counts.removed++;
-        return false;
-      });
-    };
-
-    // 1. Void copies; failover.
-    const hadPrimary = copies[0]?.state === 'primary';
-    remove((c) => alive.has(c.member) && inTable.has(c.member) && !(report(c.member)?.status === 'failed' && report(c.member)!.term === startTerm));
-    let failedOver = false;
-    if (hadPrimary && copies[0]?.state !== 'primary') {
-      const backups = copies.filter((c) => c.state === 'backup');
-      const pick = backups.find((c) => c.member === T.find((id) => backups.some((b) => b.member === id))) ?? backups[0];
-      if (pick) {
-        pick.state = 'primary';
-        term++;
-        failedOver = true;
-        counts.failovers++;
-      } else {
-        counts.primariesLost++;
-      }
-    }
-    if (!copies.some((c) => c.state === 'primary')) remove(() => false);
-
-    // 2. Create a partition no copy holds data of.
-    const canAdd = (id: string) => alive.has(id) && inTable.has(id) && !removed.has(id) && copies.length < MAX_COPIES_PER_PARTITION;
-    if (copies.length === 0 && T[0] !== undefined && canAdd(T[0])) {
-      copies.push({ member: T[0], state: 'primary', was: null });
-      term++;
-      counts.created++;
-    }
-
-    // 3. Learners for target members without a copy; drop learners the target no longer wants.
-    remove((c) => c.state !== 'learner' || T.includes(c.member));
-    if (copies[0]?.state === 'primary') {
-      for (const id of T) {
-        if (copies.some((c) => c.member === id) || !canAdd(id)) continue;
-        copies.push({ member: id, state: 'learner', was: null });
-        counts.learnersAdded++;
-      }
-    }
-
-    // 4. Synced learners become backups.
-    for (const c of copies) {
-      const r = report(c.member);
-      if (c.was === 'learner' && c.state === 'learner' && r?.status === 'synced' && r.term === term) {
-        c.state = 'backup';
-        counts.learnersSynced++;
-      }
-    }
-
-    // 5. Hand-over to the target primary once it is an in-sync backup.
-    const primary = copies[0]?.state === 'primary' ? copies[0] : undefined;
-    const next = T[0] === undefined ? undefined : copies.find((c) => c.member === T[0]);
-    const inFlight = copies.some((c) => c.state === 'handing-off');
-    if (primary && next && next !== primary && next.state === 'backup' && next.was === 'backup' && !failedOver && !inFlight && term === startTerm) {
-      primary.state = T.includes(primary.member) ? 'backup' : 'handing-off';
-      next.state = 'primary';
-      term++;
-      counts.handOvers++;
-    }
-
-    // 6. Drop handing-off copies once the new primary serves.
-    const now = copies.find((c) => c.state === 'primary');
-    const served = now !== undefined && report(now.member)?.status === 'serving' && report(now.member)!.term === term;
-    if (served) remove((c) => c.state !== 'handing-off' || c.was !== 'handing-off');
-
-    // 7. Backups the target no longer wants, once every target member serves.
-    const targetServes = T.length > 0 && T.every((id) => copies.some((c) => c.member === id && (c.state === 'primary' || c.state === 'backup')));
-    if (targetServes) remove((c) => c.state !== 'backup' || T.includes(c.member));
-
-    copies = order(copies, T);
     const before = current.copiesOf(p);
-    if (term !== startTerm || before.length !== copies.length || before.some((c, i) => c.member !== copies[i]!.member || c.state !== copies[i]!.state)) changed = true;
+    const startTerm = current.termOf(p);
+    const { copies, term } = step(before, startTerm, target.replicasOf(p), reports.get(p), alive, inTable, counts);
+    let same = term === startTerm && before.length === copies.length;
+    for (let i = 0; same && i < copies.length; i++) same = before[i]!.member === copies[i]!.member && before[i]!.state === copies[i]!.state;
+    if (!same) changed = true;
     partitions.push(copies.map((c) => c.member));
     states.push(copies.map((c) => c.state));
     terms.push(term);
@@ -179,16 +103,130 @@ export function advance(current: PartitionTable, target: PartitionTable, reports
   return { table, changed, counts };
 }
 
+/** One partition's step (the rules of advance, in order). Plain loops, no closures: it runs for every partition of every plan. */
+function step(
+  before: readonly Copy[],
+  startTerm: number,
+  T: readonly string[],
+  reports: ReadonlyMap<string, CopyReportEntry> | undefined,
+  alive: ReadonlySet<string>,
+  inTable: ReadonlySet<string>,
+  counts: AdvanceCounts,
+): { copies: Work[]; term: number } {
+  let term = startTerm;
+  const removed: string[] = [];
+  let copies: Work[] = [];
+
+  // 1. Void copies; failover.
+  const hadPrimary = before[0]?.state === 'primary';
+  for (const c of before) {
+    const r = reports?.get(c.member);
+    if (alive.has(c.member) && inTable.has(c.member) && !(r !== undefined && r.status === 'failed' && r.term === startTerm)) copies.push({ member: c.member, state: c.state, was: c.state });
+    else removed.push(c.member);
+  }
+  let failedOver = false;
+  if (hadPrimary && copies[0]?.state !== 'primary') {
+    let pick: Work | undefined;
+    for (const id of T) {
+      pick = copies.find((c) => c.member === id && c.state === 'backup');
+      if (pick) break;
+    }
+    pick ??= copies.find((c) => c.state === 'backup');
+    // An old primary still handing over holds every write of its term up to where it stopped: when the new
+    // primary died before any backup was built, it is the freshest copy left (dropping it would lose the data).
+    pick ??= copies.find((c) => c.state === 'handing-off');
+    if (pick) {
+      pick.state = 'primary';
+      term++;
+      failedOver = true;
+      counts.failovers++;
+    } else {
+      counts.primariesLost++;
+    }
+  }
+  if (copies.length > 0 && !copies.some((c) => c.state === 'primary')) {
+    for (const c of copies) removed.push(c.member);
+    copies = [];
+  }
+
+  // 2. Create a partition no copy holds data of.
+  const first = T[0];
+  if (copies.length === 0 && first !== undefined && alive.has(first) && inTable.has(first) && !removed.includes(first)) {
+    copies.push({ member: first, state: 'primary', was: null });
+    term++;
+    counts.created++;
+  }
+
+  // 3. Learners for target members without a copy; drop learners the target no longer wants.
+  if (copies.some((c) => c.state === 'learner' && !T.includes(c.member))) {
+    copies = copies.filter((c) => {
+      if (c.state !== 'learner' || T.includes(c.member)) return true;
+      removed.push(c.member);
+      return false;
+    });
+  }
+  if (copies[0]?.state === 'primary') {
+    for (const id of T) {
+      if (copies.length >= MAX_COPIES_PER_PARTITION) break;
+      if (!alive.has(id) || !inTable.has(id) || removed.includes(id) || copies.some((c) => c.member === id)) continue;
+      copies.push({ member: id, state: 'learner', was: null });
+      counts.learnersAdded++;
+    }
+  }
+
+  // 4. Synced learners become backups.
+  for (const c of copies) {
+    if (c.was !== 'learner' || c.state !== 'learner') continue;
+    const r = reports?.get(c.member);
+    if (r !== undefined && r.status === 'synced' && r.term === term) {
+      c.state = 'backup';
+      counts.learnersSynced++;
+    }
+  }
+
+  // 5. Hand-over to the target primary once it is an in-sync backup.
+  const primary = copies[0]?.state === 'primary' ? copies[0] : undefined;
+  const next = first === undefined ? undefined : copies.find((c) => c.member === first);
+  if (primary && next && next !== primary && next.state === 'backup' && next.was === 'backup' && !failedOver && term === startTerm && !copies.some((c) => c.state === 'handing-off')) {
+    primary.state = T.includes(primary.member) ? 'backup' : 'handing-off';
+    next.state = 'primary';
+    term++;
+    counts.handOvers++;
+  }
+
+  // 6. Drop handing-off copies (from before this step) once the primary serves.
+  const now = copies.find((c) => c.state === 'primary');
+  const served = now === undefined ? undefined : reports?.get(now.member);
+  if (served !== undefined && served.status === 'serving' && served.term === term) {
+    copies = copies.filter((c) => {
+      if (c.state !== 'handing-off' || c.was !== 'handing-off') return true;
+      removed.push(c.member);
+      return false;
+    });
+  }
+
+  // 7. Backups the target no longer wants, once every target member serves.
+  if (T.length > 0 && T.every((id) => copies.some((c) => c.member === id && (c.state === 'primary' || c.state === 'backup')))) {
+    copies = copies.filter((c) => {
+      if (c.state !== 'backup' || T.includes(c.member)) return true;
+      removed.push(c.member);
+      return false;
+    });
+  }
+
+  counts.removed += removed.length;
+  return { copies: order(copies, T), term };
+}
+
 /** Primary, then backups, learners, handing-off; within a state, target members in target order first, then the rest as they were. */
 function order(copies: Work[], T: readonly string[]): Work[] {
-  const key = (c: Work) => {
+  if (copies.length < 2) return copies;
+  const keyed = copies.map((c, i) => {
     const t = T.indexOf(c.member);
-    return t < 0 ? T.length : t;
-  };
-  return copies
-    .map((c, i) => ({ c, i }))
-    .sort((a, b) => COPY_STATE_RANK[a.c.state] - COPY_STATE_RANK[b.c.state] || key(a.c) - key(b.c) || a.i - b.i)
-    .map((x) => x.c);
+    return { c, i, rank: COPY_STATE_RANK[c.state], t: t < 0 ? T.length : t };
+  });
+  keyed.sort((a, b) => a.rank - b.rank || a.t - b.t || a.i - b.i);
+  return keyed.map((x) => x.c);
 }
 
 function sameMembers(a: PartitionTable, b: PartitionTable): boolean {
