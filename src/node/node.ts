@@ -162,6 +162,9 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     });
     session.on('joined', (info, rejoin) => {
       view.selfId = info.id;
+      // Tables up to the join's epoch describe our previous incarnation (a restart faster than the dead deadline):
+      // the coordinator removes those roles in the next epoch; until then this empty process must not serve them.
+      replicator?.joinedAt(info.epoch);
       if (rejoin && server.store !== null) {
         // Declared dead and re-joined: every partition we held is fenced; follow the new tables from empty.
         replicator?.reset();

@@ -92,6 +92,8 @@ export class Replicator implements LinkHandler {
   private readonly ackTimer: TimerHandle;
   private table: PartitionTable | null = null;
   private idByAddress = new Map<string, string>();
+  /** Tables up to this epoch predate this incarnation (see joinedAt). */
+  private staleThrough = 0;
   private closed = false;
 
   constructor(private readonly deps: ReplicatorDeps) {
@@ -130,6 +132,14 @@ export class Replicator implements LinkHandler {
     for (let p = 0; p < this.parts.length; p++) if (this.parts[p]) this.asNone(p);
     this.reports.clear();
     this.refreshServing();
+  }
+
+  /**
+   * This incarnation joined when the coordinator's epoch was `epoch`: roles in tables up to that epoch belonged to a
+   * previous incarnation of this member (its data is gone with that process) and are ignored.
+   */
+  joinedAt(epoch: number): void {
+    this.staleThrough = Math.max(this.staleThrough, epoch);
   }
 
   /** Copies of each mode, for INFO and /metrics. */
@@ -230,8 +240,9 @@ export class Replicator implements LinkHandler {
     this.table = table;
     this.idByAddress = new Map(table.members.map((m) => [m.address, m.id]));
     const me = this.selfId;
+    const stale = table.epoch <= this.staleThrough;
     for (let p = 0; p < table.partitionCount; p++) {
-      switch (table.stateOf(p, me)) {
+      switch (stale ? null : table.stateOf(p, me)) {
         case 'primary':
           this.asPrimary(p, table);
           break;
@@ -270,7 +281,9 @@ export class Replicator implements LinkHandler {
       const part = this.parts[p];
       const mode = part?.mode;
       view.owned[p] = mode === 'primary' ? 1 : 0;
-      pending[p] = mode === 'promoting' || (mode === 'stopped' && t.primaryOf(p) === me) ? 1 : 0;
+      // The table names us primary but we do not serve (yet): promoting, stopped by RL.HANDOFF before the table
+      // caught up, or a table from before this incarnation. A MOVED would point at ourselves.
+      pending[p] = mode !== 'primary' && t.primaryOf(p) === me ? 1 : 0;
       readable[p] = mode === 'follower' && part!.complete ? 1 : 0;
     }
   }
