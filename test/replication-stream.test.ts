@@ -230,3 +230,54 @@ test('the stale-copy scenario: a demoted copy follows the new primary, so it nev
   a.apply(t5);
   assert.equal(x.server.store!.dbsize(), 0, 'x dropped every partition it no longer holds');
 });
+
+test('property: any interleaving of writes with a learner sync gives a copy equal to the primary', async () => {
+  const fc = (await import('fast-check')).default;
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), k: fc.nat(59), v: fc.string({ maxLength: 12 }), ttl: fc.option(fc.integer({ min: 60_000, max: 600_000 }), { nil: undefined }) }),
+    fc.record({ kind: fc.constant('del' as const), k: fc.nat(59) }),
+    fc.record({ kind: fc.constant('expire' as const), k: fc.nat(59), ttl: fc.integer({ min: 60_000, max: 600_000 }) }),
+    fc.record({ kind: fc.constant('persist' as const), k: fc.nat(59) }),
+    fc.record({ kind: fc.constant('append' as const), k: fc.nat(59), v: fc.string({ maxLength: 5 }) }),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { maxLength: 60 }), fc.array(op, { maxLength: 120 }), fc.integer({ min: 1, max: 8 }), async (before, during, batch) => {
+      const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b', { syncBatchEntries: batch })]);
+      try {
+        const run = async (o: (typeof before)[number]): Promise<void> => {
+          const key = `{k${o.k % 7}}:${o.k}`; // a few partitions, several keys each
+          if (o.kind === 'set') await (o.ttl === undefined ? a.redis.set(key, o.v) : a.redis.set(key, o.v, 'PX', o.ttl));
+          else if (o.kind === 'del') await a.redis.del(key);
+          else if (o.kind === 'expire') await a.redis.pexpire(key, o.ttl);
+          else if (o.kind === 'persist') await a.redis.persist(key);
+          else await a.redis.append(key, o.v);
+        };
+        const t1 = table(1, [a, b], all(() => [[a, 'primary']]), all(() => 1));
+        a.apply(t1);
+        b.apply(t1);
+        for (const o of before) await run(o);
+        const t2 = table(2, [a, b], all(() => [[a, 'primary'], [b, 'learner']]), all(() => 1));
+        a.apply(t2);
+        b.apply(t2);
+        // Writes race the snapshot batches (pipelined without waiting, so they interleave with the sync's turns).
+        await Promise.all(during.map((o) => run(o)));
+        await waitFor('b synced', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+        await waitFor('b caught up', async () => {
+          for (let p = 0; p < P; p++) {
+            const [da, db] = await Promise.all([digest(a, p), digest(b, p)]);
+            if (da[1] !== db[1]) return false;
+          }
+          return true;
+        });
+        for (let p = 0; p < P; p++) {
+          const [da, db] = await Promise.all([digest(a, p), digest(b, p)]);
+          assert.equal(db[5], da[5], `partition ${p}: copy digest at offset ${db[1]}`);
+          assert.equal(db[4], da[4]);
+        }
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    }),
+    { numRuns: 25 },
+  );
+});
