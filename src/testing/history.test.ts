@@ -156,3 +156,14 @@ test('the checker handles 100,000 ops on 20,000 keys quickly', () => {
   assert.equal(res.valid, true);
   assert.ok(performance.now() - started < 5000);
 });
+
+test('evictable: a TTL write may vanish before its TTL under a volatile policy, a plain write may not', () => {
+  const { h, at } = scripted();
+  at(0); const w1 = h.invoke('write', 'k', 'a', { ttlMs: 60_000 }); at(1); w1.ok();
+  at(2); const w2 = h.invoke('write', 'j', 'b'); at(3); w2.ok();
+  at(4); const r1 = h.invoke('read', 'k'); at(5); r1.ok(null);
+  at(4); const r2 = h.invoke('read', 'j'); at(5); r2.ok(null);
+  assert.deepEqual(kinds(h), ['lost-write', 'lost-write']);
+  assert.deepEqual(kinds(h, { evictable: 'ttl' }), ['lost-write']);
+  assert.deepEqual(kinds(h, { evictable: 'all' }), []);
+});

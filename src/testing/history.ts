@@ -64,9 +64,14 @@ export interface CheckOptions {
   ttlSlackMs: number;
   /** Report keys with an ok or unknown write and no read invoked after every other op completed. */
   requireFinalRead: boolean;
+  /**
+   * Writes that eviction may remove at any time (nil allowed while they are current): `none`, `ttl` (writes with a
+   * TTL: a volatile-* maxmemory policy) or `all` (allkeys-* policies).
+   */
+  evictable: 'none' | 'ttl' | 'all';
 }
 
-export const DEFAULT_CHECK_OPTIONS: Readonly<CheckOptions> = Object.freeze({ ttlSlackMs: 1000, requireFinalRead: false });
+export const DEFAULT_CHECK_OPTIONS: Readonly<CheckOptions> = Object.freeze({ ttlSlackMs: 1000, requireFinalRead: false, evictable: 'none' });
 
 export interface CheckResult {
   valid: boolean;
@@ -99,6 +104,7 @@ export const defaultClassifier: ErrorClassifier = (err) => {
 export class History {
   readonly ops: Op[] = [];
   private readonly now: () => number;
+  private valueSeq = 0;
 
   constructor(now: () => number = () => performance.now()) {
     this.now = now;
@@ -137,6 +143,12 @@ export class History {
       else h.unknown(err);
       return { ok: false, result: undefined, error: err };
     }
+  }
+
+  /** A value unique in this history: `<tag>:<n>`, padded with '.' to `bytes`. */
+  uniqueValue(tag: string, bytes = 0): string {
+    const v = `${tag}:${++this.valueSeq}`;
+    return v.length >= bytes ? v : v + '.'.repeat(bytes - v.length);
   }
 
   /** Keys with at least one ok or unknown write (what a final read must cover). */
@@ -239,7 +251,8 @@ export function checkHistory(ops: readonly Op[], input: Partial<CheckOptions> = 
       // TTL'd write that may have expired.
       if (before.length === 0) continue;
       const current = mutations.filter((x) => x.outcome !== 'failed' && x.invokeMs < rc && supersededBy(x) === undefined);
-      const nilOk = current.some((x) => x.kind === 'delete' || (x.ttlMs > 0 && x.invokeMs + x.ttlMs <= rc));
+      const evictable = (x: Op): boolean => o.evictable === 'all' || (o.evictable === 'ttl' && x.ttlMs > 0);
+      const nilOk = current.some((x) => x.kind === 'delete' || (x.ttlMs > 0 && x.invokeMs + x.ttlMs <= rc) || evictable(x));
       if (!nilOk) {
         const lost = current.filter((x) => x.outcome === 'ok').sort((a, b) => b.completeMs! - a.completeMs!)[0] ?? before[before.length - 1]!;
         violations.push({ kind: 'lost-write', key, op: r, related: lost, message: `${key}: ${describe(r)} but ${describe(lost)} was acknowledged before the read started` });

@@ -13,13 +13,17 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { memberIdFor } from '../partitioning/index.js';
+import { keySlot } from '../hashing/index.js';
+import { memberIdFor, partitionOfSlot } from '../partitioning/index.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KEEP_LINES = 400;
 
-/** Every live child of every LocalCluster in this process: killed synchronously on exit. */
+/**
+ * Every live child of every LocalCluster in this process, killed synchronously on exit (the one module-level state
+ * here, on purpose: an exit hook cannot reach instances a crashed test dropped).
+ */
 const liveChildren = new Set<ChildProcess>();
 let exitHookInstalled = false;
 function track(child: ChildProcess): void {
@@ -538,6 +542,27 @@ export class LocalCluster {
     const db0 = (await this.info(name, 'keyspace')).get('db0');
     if (db0 === undefined) return 0;
     return Number(/keys=(\d+)/.exec(db0)?.[1] ?? 0);
+  }
+
+  /**
+   * Compares what every running node holds with what the table gives it: node n should hold exactly the present keys
+   * of the partitions it has a copy of (any state). Resolves with one line per node whose count differs (empty = ok).
+   * Uses INFO keyspace (all partitions, copies included); call it once the table is stable and writes stopped.
+   */
+  async checkCopies(presentKeys: Iterable<string>, table?: TableView): Promise<string[]> {
+    const t = table ?? (await this.table());
+    const perPartition = new Array<number>(t.partitionCount).fill(0);
+    for (const k of presentKeys) perPartition[partitionOfSlot(keySlot(k), t.partitionCount)]!++;
+    const problems: string[] = [];
+    for (const n of this.running) {
+      const expected = t.partitionsHeldBy(n.id).reduce((a, p) => a + perPartition[p]!, 0);
+      const actual = await this.nodeKeyCount(n.name);
+      if (actual !== expected) {
+        const serving = t.primariesOf(n.id).reduce((a, p) => a + perPartition[p]!, 0);
+        problems.push(`${n.name}: holds ${actual} keys, the table gives it ${expected} (${serving} as primary, ${t.partitionsHeldBy(n.id).length} partitions)`);
+      }
+    }
+    return problems;
   }
 
   /** A node's Prometheus text (needs options.metrics). */
