@@ -453,6 +453,45 @@ export class LocalCluster {
     return this.getJson('/v1/members');
   }
 
+  /**
+   * Polls the table every intervalMs until stop(), checking on each new epoch that no partition has zero copies or
+   * more than one primary, and that a primary is listed first. stop() resolves with the problems seen (and the epochs).
+   */
+  watchTableInvariants(intervalMs = 100): { stop(): Promise<{ epochs: number; problems: string[] }> } {
+    const problems: string[] = [];
+    let lastEpoch = -1;
+    let epochs = 0;
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        try {
+          const t = await this.table();
+          if (t.epoch !== lastEpoch) {
+            lastEpoch = t.epoch;
+            epochs++;
+            for (let p = 0; p < t.partitionCount; p++) {
+              const copies = t.copiesOf(p);
+              const primaries = copies.filter((c) => c.state === 'primary').length;
+              if (copies.length === 0 && t.json.members.length > 0) problems.push(`epoch ${t.epoch}: partition ${p} has no copy`);
+              if (primaries > 1) problems.push(`epoch ${t.epoch}: partition ${p} has ${primaries} primaries`);
+              if (primaries === 1 && copies[0]!.state !== 'primary') problems.push(`epoch ${t.epoch}: partition ${p} lists its primary at a position other than 0`);
+            }
+          }
+        } catch {
+          // coordinator restarting: keep polling
+        }
+        await new Promise((r) => setTimeout(r, intervalMs));
+      }
+    })();
+    return {
+      stop: async () => {
+        running = false;
+        await loop;
+        return { epochs, problems };
+      },
+    };
+  }
+
   /** Polls `check` until true (see the module-level waitFor). */
   waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
     return waitFor(what, check, timeoutMs);
