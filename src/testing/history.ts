@@ -174,8 +174,9 @@ export class History {
   }
 }
 
+const short = (v: string | null): string => (v === null ? 'nil' : v.length > 40 ? `${v.slice(0, 37)}...` : v);
 const describe = (op: Op): string =>
-  `#${op.id} ${op.kind}${op.kind === 'write' ? `(${op.value}${op.ttlMs > 0 ? ` px ${op.ttlMs}` : ''})` : op.kind === 'read' ? `→${op.value === null ? 'nil' : op.value}` : ''} ${op.outcome} [${op.invokeMs.toFixed(1)}, ${op.completeMs === null ? '…' : op.completeMs.toFixed(1)}]${op.process ? ` by ${op.process}` : ''}`;
+  `#${op.id} ${op.kind}${op.kind === 'write' ? `(${short(op.value)}${op.ttlMs > 0 ? ` px ${op.ttlMs}` : ''})` : op.kind === 'read' ? `→${short(op.value)}` : ''} ${op.outcome} [${op.invokeMs.toFixed(1)}, ${op.completeMs === null ? '…' : op.completeMs.toFixed(1)}]${op.process ? ` by ${op.process}` : ''}`;
 
 /** Checks a finished history; see the module comment for the rules. */
 export function checkHistory(ops: readonly Op[], input: Partial<CheckOptions> = {}): CheckResult {
