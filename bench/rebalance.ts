@@ -12,7 +12,7 @@
  */
 import { keySlot } from '../src/hashing/index.js';
 import { partitionOfSlot } from '../src/partitioning/index.js';
-import { Ringleader } from '../src/index.js';
+import { Ringleader } from '../src/client/index.js';
 import { LocalCluster, type TableView } from '../src/testing/local-cluster.js';
 
 function flag(name: string, fallback: number): number {
