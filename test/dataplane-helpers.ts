@@ -79,7 +79,7 @@ export async function finish(t: TestContext, s: Scenario, keys: readonly string[
   for (const line of formatCheck(result, 2).split('\n')) t.diagnostic(line);
   if (!result.valid) findings.push(`history: ${formatCheck(result, 5)}`);
   if (final.failed > 0) findings.push(`${final.failed} final reads failed`);
-  const bad = s.history.ops.filter((op) => op.outcome !== 'ok' && op.kind !== 'read' || (op.kind === 'read' && op.outcome !== 'ok'));
+  const bad = s.history.ops.filter((op) => op.outcome !== 'ok');
   if (o.noFailures && bad.length > 0) findings.push(`${bad.length} requests failed after the clients' retries:\n${s.history.errorSummary()}`);
   if (o.copies) {
     const present = [...final.values].filter(([, v]) => v !== null).map(([k]) => k);

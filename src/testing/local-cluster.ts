@@ -524,7 +524,7 @@ export class LocalCluster {
           return false;
         }
       }
-      for (const n of this.running) {
+      for (const n of this.running.filter((x) => !x.proc.paused)) {
         const e = await this.nodeEpoch(n.name);
         if (e < t.epoch) {
           why = `${n.name} at epoch ${e} < ${t.epoch}`;
@@ -550,7 +550,7 @@ export class LocalCluster {
 
   /** Runs one command on a node over a short-lived connection. */
   async call(name: string, ...args: Array<string | number>): Promise<unknown> {
-    const r = new Redis({ port: this.node(name).port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5000 });
+    const r = new Redis({ port: this.node(name).port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5000, commandTimeout: 10_000 });
     r.on('error', () => {});
     try {
       await r.connect();
