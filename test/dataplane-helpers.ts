@@ -28,7 +28,8 @@ export async function startScenario(t: TestContext, options: Partial<LocalCluste
     retryDelayOnTryAgain: 100,
     retryDelayOnClusterDown: 100,
     retryDelayOnFailover: 100,
-    redisOptions: { maxRetriesPerRequest: 5 },
+    // A request never hangs a worker: after 5 s it fails (recorded as unknown for a write).
+    redisOptions: { maxRetriesPerRequest: 5, commandTimeout: 5000 },
   });
   ioCluster.on('error', () => {});
   t.after(() => ioCluster.disconnect());
