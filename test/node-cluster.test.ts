@@ -3,22 +3,47 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
-import { LocalCluster } from '../src/testing/local-cluster.js';
+import { startCoordinator, startNodeProcess, waitUntil, type Proc } from './node-helpers.js';
 
 const exec = promisify(execFile);
 
-let cluster: LocalCluster;
-let ports: number[] = [];
-let ids: string[] = [];
+let cleanupCoordinator: () => void = () => {};
+const procs: Proc[] = [];
+const ports: number[] = [];
+const ids: string[] = [];
 
 before(async () => {
-  // Ready when the table lists the three members, is settled and every node applied it.
-  cluster = await LocalCluster.start({ nodes: 3, partitions: 271, replicas: 2 });
-  ports = cluster.nodes.map((n) => n.port);
-  ids = cluster.nodes.map((n) => n.id);
+  const coord = await startCoordinator();
+  cleanupCoordinator = coord.cleanup;
+  for (let i = 1; i <= 3; i++) {
+    const n = await startNodeProcess(['--coordinator', coord.url, '--name', `it-node-${i}`]);
+    procs.push(n.proc);
+    ports.push(n.port);
+    ids.push(n.id);
+  }
+  // Ready when every node serves a table that lists the three members and assigns every slot.
+  await waitUntil('every node to apply a 3-member table', async () => {
+    for (const port of ports) {
+      const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
+      try {
+        await r.connect();
+        const info = String(await r.call('CLUSTER', 'INFO'));
+        const nodes = String(await r.call('CLUSTER', 'NODES'));
+        if (!info.includes('cluster_state:ok') || nodes.trim().split('\n').length !== 3) return false;
+        // every member owns some slots
+        if (nodes.trim().split('\n').some((l) => l.split(' ').length < 9)) return false;
+      } finally {
+        r.disconnect();
+      }
+    }
+    return true;
+  }, 30_000);
 });
 
-after(() => cluster?.close());
+after(() => {
+  for (const p of procs) p.kill();
+  cleanupCoordinator();
+});
 
 test('CLUSTER SLOTS, NODES and SHARDS agree on node ids and cover every slot', async () => {
   const r = new Redis({ port: ports[0]! });
@@ -113,8 +138,11 @@ test('redis-benchmark --cluster -t set,get,incr -n 20000 finishes without errors
 });
 
 test('SIGTERM: a node leaves gracefully and exits 0; the others take its slots and clients keep working', async () => {
-  assert.equal(await cluster.stopNode(cluster.nodes[2]!.name), 0);
-  await cluster.waitFor('the remaining nodes to apply a 2-member table', async () => {
+  const leaving = procs[2]!;
+  const exited = new Promise<number | null>((resolve) => leaving.child.on('exit', (code) => resolve(code)));
+  leaving.child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  await waitUntil('the remaining nodes to apply a 2-member table', async () => {
     for (const port of ports.slice(0, 2)) {
       const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
       try {

@@ -1,8 +1,8 @@
-/**
- * Helpers for the standalone node tests: spawn a node process on an ephemeral port. Clusters (a coordinator and
- * nodes) use src/testing/local-cluster.ts.
- */
+/** Helpers for the node integration tests: spawn a coordinator and nodes as real processes on ephemeral ports. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface Proc {
@@ -35,6 +35,12 @@ export function spawnCli(args: string[], ready: RegExp, env: Record<string, stri
       reject(new Error(`${args.join(' ')} exited (${code ?? signal}) before ready:\n${lines.slice(-20).join('\n')}`));
     });
   });
+}
+
+export async function startCoordinator(extra: string[] = []): Promise<{ proc: Proc; url: string; cleanup(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'rl-coord-'));
+  const { proc, match } = await spawnCli(['coordinator', '--port', '0', '--data-dir', dir, '--heartbeat-ms', '200', '--log-level', 'info', ...extra], /"listening":"(http:\/\/[^"]+)"/);
+  return { proc, url: match[1]!, cleanup: () => { proc.kill(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 export async function startNodeProcess(args: string[], env: Record<string, string> = {}): Promise<{ proc: Proc; port: number; id: string }> {

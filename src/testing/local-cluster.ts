@@ -135,6 +135,8 @@ export interface LocalClusterOptions {
   metrics: boolean;
   /** Budget for one process to start. */
   startTimeoutMs: number;
+  /** What start() waits for: `settled` (see waitStable) or `ready` (every partition has a primary; learners may remain). */
+  startWait: 'settled' | 'ready';
   env: Readonly<Record<string, string>>;
 }
 
@@ -151,6 +153,7 @@ export const DEFAULT_LOCAL_CLUSTER_OPTIONS: Readonly<LocalClusterOptions> = Obje
   nodeLogLevel: 'warn',
   metrics: false,
   startTimeoutMs: 30_000,
+  startWait: 'settled',
   env: Object.freeze({}),
 });
 
@@ -221,6 +224,12 @@ export class TableView {
       if (copies.some((c) => c.state !== 'primary' && c.state !== 'backup')) return false;
       if (this.primaryOf(p) === undefined || copies.length !== want) return false;
     }
+    return true;
+  }
+
+  /** True when every partition has a primary. */
+  hasPrimaries(): boolean {
+    for (let p = 0; p < this.json.partitionCount; p++) if (this.primaryOf(p) === undefined) return false;
     return true;
   }
 
@@ -296,7 +305,7 @@ export class LocalCluster {
     try {
       await c.startCoordinator();
       await Promise.all(Array.from({ length: c.options.nodes }, () => c.addNode(undefined, [], false)));
-      if (c.options.nodes > 0) await c.waitStable();
+      if (c.options.nodes > 0) await c.waitStable(60_000, { settled: c.options.startWait === 'settled' });
     } catch (err) {
       await c.close();
       throw err;
@@ -500,8 +509,10 @@ export class LocalCluster {
   /**
    * Waits until the table lists exactly the running nodes as active members, is settled (no learner or handing-off
    * copy, full replica sets) and every running node applied its epoch (per /v1/members and the node's INFO).
+   * `settled: false` only asks that every partition has a primary (learners may remain).
    */
-  async waitStable(timeoutMs = 60_000): Promise<TableView> {
+  async waitStable(timeoutMs = 60_000, options: { settled?: boolean } = {}): Promise<TableView> {
+    const settled = options.settled ?? true;
     let table: TableView | null = null;
     let why = '';
     await waitFor(`a stable table (${this.running.map((n) => n.name).join(', ')})`, async () => {
@@ -512,8 +523,8 @@ export class LocalCluster {
         why = `members ${t.json.members.map((m) => `${m.name}:${m.state}`).join(',')}`;
         return false;
       }
-      if (!t.settled()) {
-        why = `epoch ${t.epoch} not settled`;
+      if (settled ? !t.settled() : !t.hasPrimaries()) {
+        why = `epoch ${t.epoch} not ${settled ? 'settled' : 'ready (a partition without primary)'}`;
         return false;
       }
       const ms = await this.members();
