@@ -7,7 +7,7 @@
  * process exits, so a failing test leaves no orphans. Waits poll conditions (`waitFor`), never sleep blindly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -47,7 +47,10 @@ export class LocalProcess {
   constructor(readonly label: string, readonly child: ChildProcess) {
     track(child);
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // RL_DUMP_DIR=dir keeps every process's whole output in dir/<label>.log (debugging a failed scenario).
+    const dump = process.env.RL_DUMP_DIR;
     const onLine = (line: string): void => {
+      if (dump) appendFileSync(`${dump}/${label}.log`, line + '\n');
       this.lines.push(line);
       if (this.lines.length > KEEP_LINES * 2) this.lines.splice(0, KEEP_LINES);
       for (const l of this.listeners) l(line);
@@ -144,7 +147,9 @@ export const DEFAULT_LOCAL_CLUSTER_OPTIONS: Readonly<LocalClusterOptions> = Obje
   nodes: 3,
   partitions: 64,
   replicas: 2,
-  heartbeatMs: 200,
+  // The coordinator's default: with 200 ms beats (600 ms dead deadline) a node busy on this loaded 2-core machine
+  // was declared dead mid-scenario, which is a failure test, not the planned change a scenario is about.
+  heartbeatMs: 500,
   suspectAfterMs: undefined,
   deadAfterMs: undefined,
   planDebounceMs: 50,
