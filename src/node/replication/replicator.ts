@@ -283,7 +283,9 @@ export class Replicator implements LinkHandler {
       view.owned[p] = mode === 'primary' ? 1 : 0;
       // The table names us primary but we do not serve (yet): promoting, stopped by RL.HANDOFF before the table
       // caught up, or a table from before this incarnation. A MOVED would point at ourselves.
-      pending[p] = mode !== 'primary' && t.primaryOf(p) === me ? 1 : 0;
+      // Also when the primary we follow told us its term ended but our table still names it: the newer table (with
+      // a new primary, likely us) is on its way, and a MOVED back to the old primary would only bounce.
+      pending[p] = (mode !== 'primary' && t.primaryOf(p) === me) || (mode === 'follower' && part!.termEnded !== null) ? 1 : 0;
       readable[p] = mode === 'follower' && part!.complete ? 1 : 0;
     }
   }
@@ -394,6 +396,7 @@ export class Replicator implements LinkHandler {
     if (part.link !== null && part.link.address === primary.address && part.tableTerm === term) return;
     part.failed = false;
     part.tableTerm = term;
+    part.termEnded = null;
     this.unlink(part);
     let link = this.links.get(primary.address);
     if (link === undefined) {
@@ -526,10 +529,8 @@ export class Replicator implements LinkHandler {
         }
         part.term = Math.max(part.term, f.term);
         part.termEnded = { term: f.term, offset: f.offset };
-        if (part.mode === 'promoting') {
-          this.promote(part, 'handover');
-          this.refreshServing();
-        }
+        if (part.mode === 'promoting') this.promote(part, 'handover');
+        this.refreshServing();
         return;
       case 'NOTPRIMARY':
         // The node we follow does not serve p yet (a hand-over in progress) or any more: ask again shortly; the
