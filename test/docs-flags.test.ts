@@ -1,5 +1,5 @@
 // The docs name only flags that exist: every `--flag` in README.md and docs/*.md is an option of some `ringleader`
-// subcommand (or one of the few flags of other tools the docs mention); a command line in the docs
+// subcommand, a flag a benchmark reads, or one of the few flags of other tools the docs mention; a command line in the docs
 // (`ringleader SUB ...`, `npm start -- ...`) uses only SUB's flags; and the flag tables of docs/OPERATIONS.md name the
 // command's flags with the defaults the CLI really has.
 import { test } from 'node:test';
@@ -16,7 +16,12 @@ const FOREIGN = new Set(['--max-old-space-size', '--import', '--cpu-prof', '--cl
 const program = buildProgram();
 const commands = new Map<string, Command>(program.commands.map((c) => [c.name(), c]));
 const flagsOf = (c: Command): Set<string> => new Set(c.options.flatMap((o) => [o.long!, ...(o.negate ? [] : [])]).concat(['--help']));
-const allFlags = new Set([...commands.values()].flatMap((c) => [...flagsOf(c)]));
+/** Flags a benchmark reads (`npm run bench -- NAME --flag`): `flag('name', ...)` calls and '--name' literals in bench/*.ts. */
+const benchFlags = new Set(readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.ts')).flatMap((f) => {
+  const src = readFileSync(join(root, 'bench', f), 'utf8');
+  return [...[...src.matchAll(/\bflag\('([a-z][a-z0-9-]*)'/g)].map((m) => `--${m[1]}`), ...[...src.matchAll(/'(--[a-z][a-z0-9-]*)'/g)].map((m) => m[1]!)];
+}));
+const allFlags = new Set([...[...commands.values()].flatMap((c) => [...flagsOf(c)]), ...benchFlags]);
 
 function docs(): Array<{ file: string; text: string }> {
   const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];

@@ -28,6 +28,10 @@ interface Flags {
   partitions: number;
   standalone: boolean;
   enableFlush: boolean;
+  drainTimeoutMs?: number;
+  syncBytesPerSec?: number;
+  maxParallelSyncs?: number;
+  handoverTimeoutMs?: number;
   logLevel?: string;
 }
 
@@ -49,6 +53,10 @@ export function register(program: Command): void {
     .option('--partitions <n>', 'partition count in --standalone mode', intOption('--partitions', 1, 16384), 256)
     .option('--standalone', 'own every slot without a coordinator (benchmarks, local use)', false)
     .option('--enable-flush', 'allow FLUSHALL / FLUSHDB', false)
+    .option('--drain-timeout-ms <ms>', 'on SIGTERM, keep serving up to this long while partitions are handed to other nodes (0 = leave at once; default 120000)', intOption('--drain-timeout-ms', 0, 24 * 3_600_000))
+    .option('--sync-bytes-per-sec <n>', 'cap on snapshot bytes per second sent to new copies (0 = unlimited; the live stream is never throttled)', intOption('--sync-bytes-per-sec', 0, Number.MAX_SAFE_INTEGER))
+    .option('--max-parallel-syncs <n>', 'snapshots this node sends at once (default 8)', intOption('--max-parallel-syncs', 1, 1024))
+    .option('--handover-timeout-ms <ms>', 'a new primary waits this long for the old one\'s end-of-term marker (default 3000)', intOption('--handover-timeout-ms', 1, 600_000))
     .option('--log-level <level>', 'trace | debug | info | warn | error | fatal | silent', logLevelOption)
     .action(async (opts: Flags) => {
       const logger = createLogger({ name: 'node', level: opts.logLevel, pretty: false });
@@ -65,6 +73,12 @@ export function register(program: Command): void {
         evictionPolicy: opts.maxmemoryPolicy,
         metricsPort,
         server: { host: opts.host, port: opts.port, requirePass: opts.requirepass ?? '', enableFlush: opts.enableFlush },
+        ...(opts.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: opts.drainTimeoutMs }),
+        replication: {
+          ...(opts.syncBytesPerSec === undefined ? {} : { syncBytesPerSec: opts.syncBytesPerSec }),
+          ...(opts.maxParallelSyncs === undefined ? {} : { maxParallelSyncs: opts.maxParallelSyncs }),
+          ...(opts.handoverTimeoutMs === undefined ? {} : { handoverTimeoutMs: opts.handoverTimeoutMs }),
+        },
         logger,
       }).catch((err: Error) => {
         // Port in use, coordinator unreachable after retries, name taken...: say so and exit non-zero.
