@@ -106,6 +106,8 @@ test('the dashboard shows the cluster live, follows a join without reload, and l
 
   await pageMatchesTable(page, url, names);
   assert.equal(await page.locator('#map .cell').count(), 64);
+  // The timeline starts with the recent history (replayed from the watch stream): the joins before the page opened.
+  for (const n of names) assert.match((await page.textContent('#events')) ?? '', new RegExp(`earlierepoch \\d+: ${n} joined`));
   await waitUntil('memory figures from heartbeats', async () => (await rows(page)).every((r) => /\d/.test(r.memory)), 30_000);
 
   // A 4th node joins: its row appears without a reload.

@@ -59,6 +59,7 @@ const SCRIPT = `
   var $ = function (id) { return document.getElementById(id); };
   var state = { table: null, stats: {}, token: sessionStorage.getItem('ringleader-token') || '', located: null, colors: {} };
   var MAX_EVENTS = 200;
+  var REPLAY_EPOCHS = 20;
 
   function headers() {
     var h = { accept: 'application/json' };
@@ -99,7 +100,9 @@ const SCRIPT = `
 
   function addEvent(text, cls, epoch) {
     var li = el('li', { class: cls || '' });
-    li.appendChild(el('time', null, clock()));
+    // Events replayed from before the page opened carry no time of their own: show their epoch only.
+    var past = epoch && epoch <= state.openedAtEpoch;
+    li.appendChild(el('time', null, past ? 'earlier' : clock()));
     li.appendChild(document.createTextNode((epoch ? 'epoch ' + epoch + ': ' : '') + text));
     var list = $('events');
     list.insertBefore(li, list.firstChild);
@@ -249,6 +252,17 @@ const SCRIPT = `
     for (;;) {
       try {
         var since = state.table ? '?since=' + state.table.epoch : '';
+        if (!state.table && state.openedAtEpoch === undefined) {
+          // First connection: replay the last epochs' events so the timeline starts with recent history (the
+          // coordinator sends a snapshot instead when they are no longer in its history).
+          state.openedAtEpoch = 0;
+          var h = await fetch('/healthz', { headers: headers() });
+          if (h.ok) {
+            var epoch = (await h.json()).epoch;
+            state.openedAtEpoch = epoch;
+            if (epoch > 0) since = '?since=' + Math.max(0, epoch - REPLAY_EPOCHS);
+          }
+        }
         var res = await fetch('/v1/watch' + since, { headers: headers() });
         if (res.status === 401 || res.status === 403) { await needToken('The coordinator asks for a token (' + res.status + ').'); continue; }
         if (res.status === 409 || res.status === 400) { state.table = null; continue; } // our epoch is unknown (a new coordinator state): start over
