@@ -1,5 +1,6 @@
 // First use, as a new user meets it: a script whose only work is `await Ringleader.connect()` against a coordinator
-// that is not running rejects with NO_TABLE (it used to exit silently with code 13); the compiled package needs
+// that is not running rejects with NO_TABLE (it used to exit silently with code 13), and so does one awaiting a
+// command whose retries sleep after the cluster went away; the compiled package needs
 // neither tsx nor pino-pretty at run time, its CLI runs from dist/, and its runtime dependencies accept Node 20.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +26,38 @@ test('connect() to a coordinator that is not running rejects with NO_TABLE inste
     const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, `exit ${r.status}; stdout ${r.stdout}; stderr ${r.stderr}`);
     assert.equal(r.stdout.trim(), 'REJECTED NO_TABLE', r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a script awaiting a command while coordinator and node are gone gets an error, not a silent exit', async () => {
+  const dir = mkdtempSync(join(root, '.first-use-'));
+  try {
+    const script = join(dir, 'retry.ts');
+    // Connect to real processes, kill both, then await a GET: its retries sleep on unref'd timers.
+    writeFileSync(
+      script,
+      `import { spawn } from 'node:child_process';
+import { Ringleader } from ${JSON.stringify(join(root, 'src/client/index.ts'))};
+const cli = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ${JSON.stringify(root)}, stdio: ['ignore', 'pipe', 'ignore'] });
+const coord = cli(['coordinator', '--port', '0', '--partitions', '8', '--replicas', '1', '--log-level', 'info']);
+const url: string = await new Promise((r) => coord.stdout!.on('data', (d: Buffer) => { const m = /"listening":"([^"]+)"/.exec(d.toString()); if (m) r(m[1]!); }));
+const node = cli(['node', '--port', '0', '--no-metrics', '--coordinator', url, '--log-level', 'warn']);
+await new Promise((r) => node.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('listening')) r(null); }));
+const cache = await Ringleader.connect({ coordinators: [url], connectTimeoutMs: 30000 });
+while (!cache.table?.primaryOfSlot(0)) await new Promise((r) => setTimeout(r, 50));
+await cache.set('k', 'v');
+coord.kill('SIGKILL');
+node.kill('SIGKILL');
+await new Promise((r) => setTimeout(r, 300));
+try { console.log('GOT ' + (await cache.get('k'))); } catch (err) { console.log('REJECTED ' + (err as { code?: string }).code); }
+cache.close();
+`,
+    );
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, `exit ${r.status}; stdout ${r.stdout}; stderr ${r.stderr}`);
+    assert.match(r.stdout.trim(), /^REJECTED [A-Z_]+$/, r.stderr);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

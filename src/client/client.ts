@@ -312,9 +312,19 @@ export class Ringleader {
     return this.refreshing;
   }
 
-  /** @internal Sleeps on the injected clock. */
+  /**
+   * @internal Sleeps on the injected clock. Only awaited operations sleep (retry backoff, load polls), so the sleep
+   * holds the process open meanwhile: the clock's timers are unref'd (an idle client must not keep a process alive),
+   * and a script whose last work is `await cache.get()` during a retry would otherwise exit with code 13.
+   */
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.options.clock.setTimeout(resolve, ms));
+    const hold = setTimeout(() => undefined, ms + 1000);
+    return new Promise((resolve) =>
+      this.options.clock.setTimeout(() => {
+        clearTimeout(hold);
+        resolve();
+      }, ms),
+    );
   }
 
   private adopt(table: PartitionTable): void {
