@@ -139,6 +139,6 @@ export interface SnapshotReader {
 export interface PartitionDigest {
   /** Keys held, including expired ones not yet removed. */
   readonly keys: number;
-  /** 16 lowercase hex chars: the sum mod 2^64 of every entry's XXH64 over (key, value, expiresAt). */
+  /** 16 lowercase hex chars: the sum mod 2^64 of every entry's XXH64 over (key, expiresAt, value bytes). */
   readonly digest: string;
 }
