@@ -18,11 +18,11 @@ import type { CopyReport } from '../../protocol/control.js';
 import type { PartitionTable } from '../../partitioning/index.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
-import type { Store, WriteEvent, ReplicatedOp } from '../../storage/index.js';
+import type { Store, WriteEvent } from '../../storage/index.js';
 import type { ClusterView } from '../cluster-view.js';
 import { Backlog } from './backlog.js';
 import { Downstream, SnapshotJob, SnapshotScheduler } from './downstream.js';
-import { encodeNotPrimary, encodeOp, encodeResume, encodeSnapBegin, encodeTermEnd, type Frame } from './frames.js';
+import { encodeNotPrimary, encodeOp, encodeResume, encodeSnapBegin, encodeTermEnd, type Frame, type StreamOp } from './frames.js';
 import { Link, type LinkHandler } from './link.js';
 import type { ReplicationOptions } from './options.js';
 import { newReplicationStats, type ReplicationStats } from './stats.js';
@@ -487,7 +487,8 @@ export class Replicator implements LinkHandler {
           this.resync(part, `entry (${f.term}, ${f.offset}) does not follow (${part.term}, ${part.offset})`);
           return;
         }
-        if (!store.applyReplicated(p, f.op)) return this.failCopy(part);
+        if (f.op.kind === 'flush') store.dropPartition(p);
+        else if (!store.applyReplicated(p, f.op)) return this.failCopy(part);
         part.offset = f.offset;
         part.term = f.term;
         part.backlog.append(f.offset, encodeOp(p, f.term, f.offset, f.op));
@@ -580,7 +581,7 @@ export class Replicator implements LinkHandler {
   private onStoreWrite(ev: WriteEvent): void {
     const part = this.parts[ev.partition];
     if (!part || part.mode !== 'primary') return;
-    let op: ReplicatedOp;
+    let op: StreamOp;
     switch (ev.kind) {
       case 'set':
         op = { kind: 'set', key: ev.key, value: ev.value!, expiresAt: ev.expiresAt };
@@ -593,8 +594,11 @@ export class Replicator implements LinkHandler {
       case 'expire':
         op = { kind: 'expire', key: ev.key, expiresAt: ev.expiresAt };
         break;
+      case 'drop':
+        op = { kind: 'flush' }; // FLUSHALL of a served partition (dropping a partition we no longer hold never gets here)
+        break;
       default:
-        return; // 'drop' is local (FLUSHALL is refused in cluster mode unless enabled; see OPERATIONS.md)
+        return;
     }
     const offset = ++part.offset;
     const frame = encodeOp(ev.partition, part.term, offset, op);
