@@ -54,6 +54,11 @@ interface Part {
   promoteStartedAt: number;
   /** Copy given up (out of memory): not followed again until the table changes the term. */
   failed: boolean;
+  /**
+   * RL.FOLLOW sent, its answer (SNAPBEGIN / RESUME / NOTPRIMARY) not received yet: stream frames of an earlier
+   * subscription on the same link may still be in flight and are ignored until then.
+   */
+  awaiting: boolean;
   retryTimer: TimerHandle | null;
 }
 
@@ -296,7 +301,7 @@ export class Replicator implements LinkHandler {
       part = {
         partition: p, mode: 'follower', term: 0, offset: 0, complete: false, backlog: new Backlog(this.deps.options.backlogBytesPerPartition, 0),
         prevTerm: 0, prevTermEnd: 0, followers: new Set(), link: null, tableTerm: 0, termEnded: null, promoteTimer: null, promoteStartedAt: 0,
-        failed: false, retryTimer: null,
+        failed: false, retryTimer: null, awaiting: false,
       };
       this.parts[p] = part;
     }
@@ -460,6 +465,7 @@ export class Replicator implements LinkHandler {
   }
 
   private sendFollow(link: Link, part: Part): void {
+    part.awaiting = true;
     link.send(['RL.FOLLOW', part.partition, part.term, part.offset, part.complete ? 1 : 0, part.tableTerm]);
   }
 
@@ -481,6 +487,10 @@ export class Replicator implements LinkHandler {
     if (!part || part.link !== link || (part.mode !== 'follower' && part.mode !== 'promoting') || this.store === null) return;
     const store = this.store;
     const p = f.partition;
+    if (part.awaiting) {
+      if (f.kind !== 'SNAPBEGIN' && f.kind !== 'RESUME' && f.kind !== 'NOTPRIMARY') return;
+      part.awaiting = false;
+    }
     switch (f.kind) {
       case 'OP': {
         if (f.offset !== part.offset + 1 || f.term < part.term) {
