@@ -286,3 +286,22 @@ test('property: any interleaving of writes with a learner sync gives a copy equa
     { numRuns: 25 },
   );
 });
+
+test('regression: an old primary stopped by RL.HANDOFF does not serve again when an older-term table reaches it', async (t) => {
+  // Seen in the rebalance bench: the new primary asked the old one to stop, then the old one applied an epoch that
+  // still named it primary at the old term and served again, forking the term's log after its end-of-term marker.
+  const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b', { handoverTimeoutMs: 60_000 })]);
+  t.after(() => Promise.all([a, b].map((n) => n.close())));
+  const nodes = [a, b];
+  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
+  a.apply(t1);
+  b.apply(t1);
+  await a.redis.set('k:1', 'one');
+  await waitFor('b synced', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+  b.apply(table(3, nodes, all(() => [[b, 'primary'], [a, 'backup']]), all(() => 2))); // b asks a to stop
+  await waitFor('b serves', () => b.view.owned.every((o) => o === 1));
+  a.apply(table(2, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1))); // an older epoch reaches a late
+  await assert.rejects(a.redis.set('k:1', 'fork'), /TRYAGAIN/);
+  assert.ok(a.view.owned.every((o) => o === 0), 'a serves nothing');
+  assert.equal(await b.redis.get('k:1'), 'one');
+});

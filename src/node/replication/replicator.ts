@@ -319,6 +319,11 @@ export class Replicator implements LinkHandler {
     const source = part.link;
     const sourceId = source === null ? undefined : this.idByAddress.get(source.address);
     const sourceState = sourceId === undefined ? null : table.stateOf(p, sourceId);
+    if (part.mode === 'stopped' && term <= part.term) {
+      // Stopped by RL.HANDOFF for a newer term; this table is older than the one our successor acted on. Serving
+      // again here would fork the term's log (entries after the end-of-term marker): wait for the newer table.
+      return;
+    }
     if (part.mode === 'promoting' && part.tableTerm === term) {
       // Still waiting for the old primary's marker; if the table no longer lists it (it died), stop waiting.
       if (sourceState === null) this.promote(part, 'failover');
