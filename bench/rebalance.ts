@@ -201,7 +201,7 @@ interface ChangeResult {
 }
 
 export default async function run(): Promise<void> {
-  const cluster = await LocalCluster.start({ nodes: 3, replicas: REPLICAS, partitions: PARTITIONS, metrics: true, heartbeatMs: 200, nodeLogLevel: 'warn' });
+  const cluster = await LocalCluster.start({ nodes: 3, replicas: REPLICAS, partitions: PARTITIONS, metrics: true, nodeLogLevel: 'warn' });
   const client = await Ringleader.connect({ coordinators: [cluster.coordinatorUrl], connectTimeoutMs: 20_000, commandTimeoutMs: 5000 });
   try {
     const keys = Array.from({ length: KEYS }, (_, i) => `rb:${i}`);
