@@ -75,7 +75,8 @@ async function getJson(url: string): Promise<{ status: number; body: Record<stri
 test('the demo serves /customer/1232 with location and a once-loaded value, churns epochs, and SIGTERM leaves no orphans', async () => {
   const coordinatorPort = await freePort();
   const clientPort = await freePort();
-  const basePort = 20000 + Math.floor(Math.random() * 20000);
+  // Below the ephemeral range (32768+), and so are the nodes' metrics ports (RESP port + 10000).
+  const basePort = 10000 + Math.floor(Math.random() * 12000);
   demo = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--nodes', '3', '--churn-ms', '1500', '--coordinator-port', String(coordinatorPort), '--client-port', String(clientPort), '--base-port', String(basePort), '--data-dir', dir, '--partitions', '64'],
@@ -168,11 +169,16 @@ async function runDemo(args: string[]): Promise<{ proc: ChildProcess; output: ()
 
 test('a second run on the same data dir starts clean; a demo killed with SIGKILL leaves no processes behind', async () => {
   // The first test's run left its state in `dir`. A new run shows only its own nodes.
-  const args = ['--nodes', '2', '--no-churn', '--coordinator-port', String(await freePort()), '--client-port', String(await freePort()), '--base-port', String(20000 + Math.floor(Math.random() * 20000)), '--data-dir', dir, '--partitions', '16'];
+  const args = ['--nodes', '2', '--no-churn', '--coordinator-port', String(await freePort()), '--client-port', String(await freePort()), '--base-port', String(10000 + Math.floor(Math.random() * 12000)), '--data-dir', dir, '--partitions', '16'];
   const run = await runDemo(args);
   demo = run.proc;
+  // `ready.` comes from the client service; the epoch lines come from the demo's own watcher: wait for both nodes.
+  const until2 = Date.now() + 60_000;
+  while (!/ epoch \d+ {2}members 2 /.test(run.output())) {
+    assert.ok(Date.now() < until2, `no epoch line with both nodes:\n${run.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const epochLines = run.output().split('\n').filter((l) => / epoch \d+ /.test(l));
-  assert.ok(epochLines.length > 0, run.output());
   for (const l of epochLines) {
     const members = Number(/members (\d+)/.exec(l)![1]);
     assert.ok(members <= 2, `ghost members from the earlier run: ${l}\n${run.output()}`);

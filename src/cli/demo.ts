@@ -59,6 +59,7 @@ async function runDemo(flags: Flags): Promise<void> {
   const self = [...process.execArgv, process.argv[1]!];
   const coordinatorUrl = `http://127.0.0.1:${flags.coordinatorPort}`;
   const children = new Set<Child>();
+  const churnStopped = new Set<ChildProcess>();
   let stopping = false;
   let churnTimer: NodeJS.Timeout | null = null;
   let watcher: Ringleader | null = null;
@@ -72,7 +73,8 @@ async function runDemo(flags: Flags): Promise<void> {
     children.add(child);
     void child.exited.then(() => {
       children.delete(child);
-      if (!stopping && name !== 'coordinator' && !name.startsWith('node-')) console.log(`[${time()}] ${name} exited (code ${proc.exitCode ?? proc.signalCode}); see ${join(logDir, name + '.log')}`);
+      // A node the churn stopped exits as asked; anything else exiting on its own is worth a line (port in use...).
+      if (!stopping && name !== 'coordinator' && !churnStopped.has(proc)) console.log(`[${time()}] ${name} exited (code ${proc.exitCode ?? proc.signalCode}); see ${join(logDir, name + '.log')}`);
     });
     return child;
   };
@@ -184,6 +186,7 @@ async function runDemo(flags: Flags): Promise<void> {
         const victim = candidates[Math.floor(Math.random() * candidates.length)]!;
         console.log(`[${time()}] churn: stopping ${victim.name}`);
         nodes.splice(nodes.indexOf(victim), 1);
+        churnStopped.add(victim.proc);
         victim.proc.kill('SIGTERM');
       } else {
         const c = addNode();
@@ -197,7 +200,8 @@ async function runDemo(flags: Flags): Promise<void> {
 function printEpoch(t: TopologyChange, changes: MembershipChange[]): void {
   const members = t.table.members.filter((m) => m.state !== 'left' && m.state !== 'dead' && m.state !== 'leaving');
   const counts = members.map((m) => `${m.name}:${t.table.partitionsOf(m.id).primary.length}`);
-  const what = changes.map((c) => `${c.member.name} ${c.type.replace('member-', '')}`).join(', ');
+  // Primaries that moved with no membership change are hand-overs to copies that finished syncing.
+  const what = changes.length > 0 ? changes.map((c) => `${c.member.name} ${c.type.replace('member-', '')}`).join(', ') : t.movedPartitions > 0 ? 'hand-overs to synced copies' : '';
   const sample = locateKey(t.table, 'customer:1232');
   console.log(
     `[${time()}] epoch ${t.epoch}  members ${members.length}  moved ${t.movedPartitions}/${t.table.partitionCount} primaries${what ? `  (${what})` : ''}  customer:1232 -> ${sample.primary?.name ?? 'nobody'}\n           primaries per member: ${counts.join(' ')}`,
