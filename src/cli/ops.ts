@@ -254,7 +254,7 @@ function table(head: string[], rows: string[][]): string {
 
 function memberTable(rows: MemberRow[]): string {
   return table(
-    ['NAME', 'STATE', 'ZONE', 'ADDRESS', 'PRIMARY', 'BACKUP', 'LEARNING', 'EPOCH', 'MEMORY', 'KEYS', 'OPS/S'],
+    ['NAME', 'STATE', 'ZONE', 'ADDRESS', 'PRIMARY', 'BACKUP', 'SYNCING', 'EPOCH', 'MEMORY', 'KEYS', 'OPS/S'],
     rows.map((r) => [
       r.name, r.state, r.zone ?? '-', r.address, String(r.primaries), String(r.backups), String(r.learners + r.handingOff),
       r.appliedEpoch === null ? '-' : String(r.appliedEpoch),
