@@ -340,7 +340,7 @@ export class Replicator implements LinkHandler {
       // Hand-over: the old primary is alive and still holds a copy. Wait for its end-of-term marker, and ask for it
       // now in case it has not seen this table yet.
       part.mode = 'promoting';
-      part.promoteStartedAt = this.deps.clock.monotonic();
+      if (part.promoteStartedAt === 0) part.promoteStartedAt = this.deps.clock.monotonic();
       source.send(['RL.HANDOFF', p, term]);
       part.promoteTimer?.cancel();
       part.promoteTimer = this.deps.clock.setTimeout(() => {
@@ -363,10 +363,11 @@ export class Replicator implements LinkHandler {
     part.promoteTimer?.cancel();
     part.promoteTimer = null;
     this.unlink(part);
-    if (part.mode === 'promoting' || how === 'handover') {
+    if (part.promoteStartedAt > 0 && (part.mode === 'promoting' || how === 'handover')) {
       const pause = this.deps.clock.monotonic() - part.promoteStartedAt;
-      if (part.promoteStartedAt > 0 && pause > this.stats.longestHandoverPauseMs) this.stats.longestHandoverPauseMs = Math.round(pause);
+      if (pause > this.stats.longestHandoverPauseMs) this.stats.longestHandoverPauseMs = Math.round(pause);
     }
+    part.promoteStartedAt = 0;
     if (how === 'handover') this.stats.handoversIn++;
     else if (how === 'failover') this.stats.promotionsWithoutHandover++;
     this.startTerm(part, part.tableTerm);
@@ -407,6 +408,7 @@ export class Replicator implements LinkHandler {
     part.failed = false;
     part.tableTerm = term;
     part.termEnded = null;
+    part.promoteStartedAt = 0;
     this.unlink(part);
     let link = this.links.get(primary.address);
     if (link === undefined) {
@@ -545,6 +547,8 @@ export class Replicator implements LinkHandler {
         }
         part.term = Math.max(part.term, f.term);
         part.termEnded = { term: f.term, offset: f.offset };
+        // The partition is unserved from here (the old primary stopped) until we serve it.
+        if (part.promoteStartedAt === 0) part.promoteStartedAt = this.deps.clock.monotonic();
         if (part.mode === 'promoting') this.promote(part, 'handover');
         this.refreshServing();
         return;
