@@ -76,7 +76,7 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      logger.info({ listening: running.url, epoch: running.coordinator.epoch, dataDir: flags.dataDir ?? null }, `coordinator listening on ${running.url}`);
+      logger.info({ listening: running.url, epoch: running.coordinator.epoch, dataDir: flags.dataDir ?? null }, `coordinator listening on ${running.url} (dashboard: ${running.url}/)`);
       const stop = (signal: string) => {
         logger.info({ signal }, 'coordinator stopping');
         void running.close().then(() => process.exit(0));

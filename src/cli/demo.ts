@@ -164,7 +164,7 @@ async function runDemo(flags: Flags): Promise<void> {
   console.log(`[${time()}] starting the client service on http://127.0.0.1:${flags.clientPort}`);
   start('client', ['client', '--http-port', String(flags.clientPort), '--coordinator', coordinatorUrl]);
   if (await waitHttp(`http://127.0.0.1:${flags.clientPort}/healthz`, 120_000, () => stopping)) {
-    console.log(`[${time()}] ready. try:  curl http://127.0.0.1:${flags.clientPort}/customer/1232`);
+    console.log(`[${time()}] ready. try:  curl http://127.0.0.1:${flags.clientPort}/customer/1232   dashboard: ${coordinatorUrl}/`);
   } else if (!stopping) {
     console.log(`[${time()}] the client service is not answering yet; see ${join(logDir, 'client.log')}`);
   }
