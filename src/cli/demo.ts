@@ -135,6 +135,7 @@ async function runDemo(flags: Flags): Promise<void> {
   watcher = await Ringleader.connect({ coordinators: [coordinatorUrl] });
   let pending: MembershipChange[] = [];
   let lastServing = -1;
+  let migratingSince: number | null = null;
   watcher.on('membership', (m) => pending.push(m));
   watcher.on('topology', (t) => {
     // A join (or leave) takes two epochs: one that moves partitions and one that only records the member as active (or
@@ -143,6 +144,16 @@ async function runDemo(flags: Flags): Promise<void> {
     if (t.movedPartitions > 0 || serving !== lastServing) printEpoch(t, pending);
     lastServing = serving;
     pending = [];
+    // Migrations: copies being built from their primary's stream (learners) start and finish here.
+    let learners = 0;
+    for (let p = 0; p < t.table.partitionCount; p++) learners += t.table.learnersOf(p).length;
+    if (learners > 0 && migratingSince === null) {
+      migratingSince = Date.now();
+      console.log(`[${time()}] migration: building ${learners} partition copies from their primaries' streams`);
+    } else if (learners === 0 && migratingSince !== null) {
+      console.log(`[${time()}] migration done in ${((Date.now() - migratingSince) / 1000).toFixed(1)} s: every copy in sync (epoch ${t.epoch})`);
+      migratingSince = null;
+    }
   });
 
   let nextIndex = 1;
@@ -171,7 +182,8 @@ async function runDemo(flags: Flags): Promise<void> {
   // Churn starts once the initial nodes are members (on a busy machine node processes take a while to boot).
   const activeNames = (): Set<string> => new Set((watcher?.table?.members ?? []).filter((m) => m.state === 'active').map((m) => m.name));
   const bootDeadline = Date.now() + 120_000;
-  while (!stopping && activeNames().size < flags.nodes && Date.now() < bootDeadline) await sleep(200);
+  // (Nodes that exited, e.g. on a port in use, are no longer in `nodes`: do not wait for them.)
+  while (!stopping && activeNames().size < Math.min(flags.nodes, nodes.length) && Date.now() < bootDeadline) await sleep(200);
   if (stopping) return;
 
   if (flags.churn) {

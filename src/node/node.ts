@@ -154,6 +154,23 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     }
   };
 
+  // /metrics binds before the node joins: a port clash must fail the start, not leave a joined member behind.
+  let metricsHttp: Server | null = null;
+  let metricsPort: number | null = null;
+  if (o.metricsPort >= 0) {
+    const metrics = new NodeMetrics(server);
+    if (replicator !== null) registerReplicationMetrics(metrics.registry, replicator, () => server.stats.tryAgain);
+    try {
+      const m = await metrics.listen(serverOptions.host, o.metricsPort);
+      metricsHttp = m.server;
+      metricsPort = m.port;
+    } catch (err) {
+      replicator?.close();
+      await server.close();
+      throw err;
+    }
+  }
+
   if (o.standalone || client === null) {
     applyTable(standaloneTable(o.name, address, o.standalonePartitions));
   } else {
@@ -179,7 +196,9 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     try {
       await session.start();
     } catch (err) {
+      replicator?.close();
       await server.close();
+      metricsHttp?.close();
       throw err;
     }
     watch = client.watch();
@@ -191,15 +210,6 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     server.store?.activeExpireCycle(o.activeExpireBudgetMs);
   }, o.activeExpireIntervalMs);
 
-  let metricsHttp: Server | null = null;
-  let metricsPort: number | null = null;
-  if (o.metricsPort >= 0) {
-    const metrics = new NodeMetrics(server);
-    if (replicator !== null) registerReplicationMetrics(metrics.registry, replicator, () => server.stats.tryAgain);
-    const m = await metrics.listen(serverOptions.host, o.metricsPort);
-    metricsHttp = m.server;
-    metricsPort = m.port;
-  }
 
   let closed: Promise<void> | null = null;
   const close = (): Promise<void> => {
