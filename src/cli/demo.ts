@@ -213,7 +213,10 @@ function printEpoch(t: TopologyChange, changes: MembershipChange[]): void {
   const members = t.table.members.filter((m) => m.state !== 'left' && m.state !== 'dead' && m.state !== 'leaving');
   const counts = members.map((m) => `${m.name}:${t.table.partitionsOf(m.id).primary.length}`);
   // Primaries that moved with no membership change are hand-overs to copies that finished syncing.
-  const what = changes.length > 0 ? changes.map((c) => `${c.member.name} ${c.type.replace('member-', '')}`).join(', ') : t.movedPartitions > 0 ? 'hand-overs to synced copies' : '';
+  // `active`/`left` are bookkeeping (the join or leave was printed when it happened); name them only with others.
+  const told = changes.map((c) => `${c.member.name} ${c.type.replace('member-', '')}`);
+  const news = told.filter((e) => !/ (active|left)$/.test(e));
+  const what = news.length > 0 ? told.join(', ') : t.movedPartitions > 0 ? 'hand-overs to synced copies' : '';
   const sample = locateKey(t.table, 'customer:1232');
   console.log(
     `[${time()}] epoch ${t.epoch}  members ${members.length}  moved ${t.movedPartitions}/${t.table.partitionCount} primaries${what ? `  (${what})` : ''}  customer:1232 -> ${sample.primary?.name ?? 'nobody'}\n           primaries per member: ${counts.join(' ')}`,
