@@ -85,12 +85,28 @@ export function balance(input: BalanceInput): BalanceResult {
       for (let i = 0; i < set.length; i++) if (i !== pos && zone[set[i]!] === zone[set[pos]!]) return true;
       return false;
     };
-    // Spread first: a partition that already lost a copy is touched again only when nothing else is left, since
-    // two open slots in one partition may not both be fillable by the few members short of copies.
+    // What the members short of copies can take, per zone: a dropped slot should be one they can fill without
+    // doubling a zone, else the fill or the spread fix below pays extra transfers (a join into one zone).
+    const zoneNeed = new Int32Array(zoneCount);
+    for (let m = 0; m < N; m++) zoneNeed[zone[m]!]! += Math.max(0, quota[m]! - count[m]!);
+    /** A zone short of copies that `set` without position `pos` does not use, or -1. */
+    const refillZone = (set: number[], pos: number): number => {
+      for (let z = 0; z < zoneCount; z++) {
+        if (zoneNeed[z]! <= 0) continue;
+        let used = false;
+        for (let i = 0; i < set.length && !used; i++) used = i !== pos && zone[set[i]!] === z;
+        if (!used) return z;
+      }
+      return -1;
+    };
+    // Refillable first (with zones), then spread: a partition that already lost a copy is touched again only when
+    // nothing else is left, since two open slots in one partition may not both be fillable by the few members short
+    // of copies.
     const dropped = new Uint8Array(P);
-    for (let round = 0; round < 6; round++) {
+    for (let round = zoneCount > 1 ? 0 : 3; round < 9; round++) {
       const tier = round % 3;
-      const spread = round < 3;
+      const refill = round < 3;
+      const spread = round < 6;
       for (let p = P - 1; p >= 0; p--) {
         const set = sets[p]!;
         if (spread && dropped[p]) continue;
@@ -100,6 +116,9 @@ export function balance(input: BalanceInput): BalanceResult {
           if (spread && dropped[p]) break;
           if (tier < 2 && pos === 0) continue;
           if (tier === 0 && !zoneDuplicated(set, pos)) continue;
+          const z = refill ? refillZone(set, pos) : -1;
+          if (refill && z < 0) continue;
+          if (z >= 0) zoneNeed[z]!--;
           set.splice(pos, 1);
           dropped[p] = 1;
           overBy[m]!--;
