@@ -19,19 +19,30 @@ export interface BalanceInput {
 }
 
 /**
- * How far past floor/ceil of its primary share a member may stay after a change (a first placement is exact).
- * Moving a primary is a hand-over (a brief write pause of the partition). After a failure the dead member's ~P/N
- * primaries land on whoever held its backups: ~Poisson(P/N^2) per survivor, standard deviation ~sqrt(P)/N, against
- * a share that rises by the mean. Holding every survivor to floor/ceil cost 1.2-1.6x the dead member's primaries in
- * hand-overs (docs/BENCHMARKS.md, placement); two standard deviations (at least 1) keep ~95% of the survivors in
- * the band, so a change hands over what it must to reach it, then spends HANDOVER_BUDGET on getting closer.
- * Examples: 1 for N >= 33 at P = 271 or N >= 256 at P = 16384; 2 at N = 16, P = 271; 16 at N = 16, P = 16384 (1.6%
- * of a share of 1024).
+ * How far past floor/ceil of its primary share a member may stay after a change (a first placement is exact),
+ * at least. Moving a primary is a hand-over (a brief write pause of the partition). After a failure the dead
+ * member's ~P/N primaries land on whoever held its backups; once the first placement has spread them
+ * (spreadBackups) and churn has moved some, that is roughly Poisson(P/N^2) per survivor, standard deviation
+ * ~sqrt(P)/N, against a share that rises by the mean. Holding every survivor to floor/ceil cost 1.2-1.6x the dead
+ * member's primaries in hand-overs (docs/BENCHMARKS.md, placement); two standard deviations (at least 1) keep ~95%
+ * of the survivors in the band. Examples: 1 for N >= 33 at P = 271 or N >= 256 at P = 16384; 2 at N = 16, P = 271;
+ * 16 at N = 16, P = 16384 (1.6% of a share of 1024).
  */
 export function primarySlack(placed: number, members: number): number {
   return Math.max(1, Math.round((2 * Math.sqrt(placed)) / members));
 }
-/** Extra hand-overs a change may spend on balance beyond the band, as a fraction of the primaries it had to change. */
+
+/**
+ * After a change, a member's primaries stay within floor(share) - w .. ceil(share) + w, with w the larger of
+ * primarySlack and share/(N-1): one departure or arrival shifts every share by about share/(N-1), and a member need
+ * not gain or lose a primary for that alone (with zones, a failed member's primaries can only fail over to other
+ * zones, so its zone's survivors gain none). A member new to the table gets floor/ceil exactly.
+ */
+export function primaryBandWidth(placed: number, members: number, share: number): number {
+  return Math.max(primarySlack(placed, members), members > 1 ? Math.ceil(share / (members - 1) - 1e-9) : 0);
+}
+
+/** Extra hand-overs a change may spend on balance within the band, as a fraction of the partitions that lost their primary. */
 export const HANDOVER_BUDGET = 0.1;
 
 export interface BalanceResult {
@@ -214,9 +225,11 @@ export function balance(input: BalanceInput): BalanceResult {
   // Partitions that lost their primary (it failed, left, or dropped its copy): promote the holder that already has
   // the data (a copy from before this plan) and is furthest below its share. With one backup there is no choice;
   // with two or more this spreads a failed member's primaries instead of piling them on its first backups.
+  let orphans = 0;
   for (let p = 0; p < P; p++) {
     const set = sets[p]!;
     if (primary[p]! >= 0 || set.length === 0) continue;
+    if (wasPrimary[p]! < 0) orphans++;
     let best = -1, bestHad = false;
     for (const m of set) {
       const had = before[p]!.includes(m);
@@ -242,7 +255,6 @@ export function balance(input: BalanceInput): BalanceResult {
   // band a change must reach: a first placement is exact, a change may leave members one past floor/ceil.
   const pFloor = new Int32Array(N);
   const pCeil = new Int32Array(N);
-  const slack = primarySlack(placed, N);
   const heldBefore = new Int32Array(N);
   for (const set of before) for (const m of set) heldBefore[m]!++;
   const lo = new Int32Array(N);
@@ -252,13 +264,11 @@ export function balance(input: BalanceInput): BalanceResult {
     pFloor[m] = Math.floor(share + 1e-9);
     pCeil[m] = Math.min(held[m]!, Math.ceil(share - 1e-9));
     // A member new to the table (it held nothing) gets its exact quota: those hand-overs are what a join is for.
-    // One departure or arrival shifts every share by ~share/(N-1); a member need not gain or lose a primary for
-    // that alone (with zones, a failed member's primaries can only fail over to other zones).
-    const width = Math.max(slack, N > 1 ? Math.ceil(share / (N - 1) - 1e-9) : 0);
+    const width = primaryBandWidth(placed, N, share);
     lo[m] = fresh || heldBefore[m] === 0 ? pQuota[m]! : Math.min(pQuota[m]!, Math.max(0, pFloor[m]! - width));
     hi[m] = fresh ? pQuota[m]! : Math.max(pQuota[m]!, Math.min(held[m]!, pCeil[m]! + width));
   }
-  rebalanceRoles({ sets, before, primary, wasPrimary, count: primaryCount, quota: pQuota, lo, hi, floor: pFloor, ceil: pCeil, N, copies, zone });
+  rebalanceRoles({ sets, before, primary, wasPrimary, count: primaryCount, orphans, quota: pQuota, lo, hi, floor: pFloor, ceil: pCeil, N, copies, zone });
   sets.forEach((set, p) => {
     const m = primary[p]!;
     if (m < 0 || set[0] === m) return;
@@ -518,6 +528,8 @@ interface RoleState {
   /** The primary before this plan (-1: gone): a partition whose primary already changed moves again for free. */
   wasPrimary: Int32Array;
   count: Int32Array;
+  /** Partitions whose primary is gone (failed or leaving): their change is forced, the budget is a share of it. */
+  orphans: number;
   /** Exact targets (floor or ceil of each share, summing to the placed partitions). */
   quota: Int32Array;
   /** The band a plan must reach: lo <= quota <= hi (equal to quota on a first placement). */
@@ -598,10 +610,10 @@ function rebalanceRoles(st: RoleState): void {
       if (over < 0 || !moveByTransfer(st, heldBy, over, v)) break;
     }
   }
-  // Within the band: a few more hand-overs towards the exact quotas, cheapest first. Free moves are always taken.
-  let changed = 0;
-  for (let p = 0; p < P; p++) if (primary[p] !== wasPrimary[p]) changed++;
-  let budget = Math.floor(HANDOVER_BUDGET * changed + 1e-9);
+  // Within the band: a few more hand-overs towards the exact quotas, cheapest first: HANDOVER_BUDGET x the
+  // partitions that lost their primary (a failure or a leave; a join gets none: it hands over exactly what the
+  // joiner takes). Free moves are always taken.
+  let budget = Math.floor(HANDOVER_BUDGET * st.orphans + 1e-9);
   for (let progress = true; progress; ) {
     progress = false;
     for (let a = 0; a < N; a++) {
@@ -712,9 +724,10 @@ class PathSearch {
           parentMember[v] = u;
           parentPart[v] = p;
           (buckets[dv] ??= []).push(v);
-          // A preferred endpoint within reach: take it at once. (A free edge found later in this bucket could
-          // have been one hand-over cheaper; free edges are rare, so the search does not wait for them.)
-          if (dv <= maxCost && accept(v) && prefer(v)) {
+          // A preferred endpoint at the cost being processed, or a neighbour of the start while nothing is free: take
+          // it at once. (A free edge found later from the start could have been one hand-over cheaper; free edges
+          // are rare, so the search does not wait for them.)
+          if (dv <= maxCost && (dv === d || (d === 0 && bucket.length === 1)) && accept(v) && prefer(v)) {
             found = v;
             return true;
           }
