@@ -613,13 +613,15 @@ function rebalanceRoles(st: RoleState): void {
   // Within the band: a few more hand-overs towards the exact quotas, cheapest first: HANDOVER_BUDGET x the
   // partitions that lost their primary (a failure or a leave; a join gets none: it hands over exactly what the
   // joiner takes). Free moves are always taken.
-  let budget = Math.floor(HANDOVER_BUDGET * st.orphans + 1e-9);
+  // Hand-overs the band already forced beyond those partitions count against it.
+  let changed = 0;
+  for (let p = 0; p < P; p++) if (primary[p] !== wasPrimary[p]) changed++;
+  let budget = st.orphans > 0 ? Math.floor(HANDOVER_BUDGET * st.orphans + 1e-9) - (changed - st.orphans) : 0;
   for (let progress = true; progress; ) {
     progress = false;
     for (let a = 0; a < N; a++) {
       while (count[a]! > quota[a]!) {
-        const cost = search.push(a, (m) => count[m]! < quota[m]!, () => true, budget);
-        if (cost < 0) break;
+        if (search.push(a, (m) => count[m]! < quota[m]!, () => true, Math.max(0, budget)) < 0) break;
         budget -= search.lastCost;
         progress = true;
       }
