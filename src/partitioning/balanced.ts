@@ -156,8 +156,24 @@ export function balance(input: BalanceInput): BalanceResult {
   const skipped: number[] = [];
   /** Slots filled in this pass, as flat (partition, member) pairs. */
   const filled: number[] = [];
+  // With zones: open slots (in partitions not filled yet) each zone could take without doubling up, so the fill
+  // serves first the zone with the fewest such slots to spare. Otherwise the greedy can end with members short of
+  // copies whose zone every remaining partition already has, and the trades or spread fixes cost extra transfers.
+  const openFor = new Int32Array(zoneCount);
+  const countOpen = (p: number, sign: number): void => {
+    const set = sets[p]!;
+    const k = copies - set.length;
+    if (k <= 0) return;
+    for (let z = 0; z < zoneCount; z++) {
+      let used = false;
+      for (let i = 0; i < set.length && !used; i++) used = zone[set[i]!] === z;
+      if (!used) openFor[z]! += sign * k;
+    }
+  };
+  if (zoneCount > 1 && totalDeficit > 0) for (let p = 0; p < P; p++) countOpen(p, 1);
   for (let p = 0; p < P && totalDeficit > 0; p++) {
     const set = sets[p]!;
+    if (zoneCount > 1) countOpen(p, -1);
     while (set.length < copies && totalDeficit > 0) {
       // Is some member in a zone the set does not use still short? Then insist on such a zone.
       let usedZoneDeficit = 0;
@@ -165,18 +181,28 @@ export function balance(input: BalanceInput): BalanceResult {
       for (const m of set) if (!usedZones.includes(zone[m]!)) usedZones.push(zone[m]!);
       for (const z of usedZones) usedZoneDeficit += zoneDeficit[z]!;
       const needNewZone = totalDeficit - usedZoneDeficit > 0;
-      let chosen = -1;
-      while (heap.size > 0) {
-        const m = heap.pop();
-        if (set.includes(m) || (needNewZone && usedZones.includes(zone[m]!))) {
-          skipped.push(m);
-          continue;
+      let target = -1;
+      if (zoneCount > 1) {
+        for (let z = 0; z < zoneCount; z++) {
+          if (zoneDeficit[z]! <= 0 || (needNewZone && usedZones.includes(z))) continue;
+          const spare = openFor[z]! - zoneDeficit[z]!;
+          if (target < 0 || spare < openFor[target]! - zoneDeficit[target]!) target = z;
         }
-        chosen = m;
-        break;
       }
-      for (const m of skipped) heap.push(m);
-      skipped.length = 0;
+      let chosen = -1;
+      for (let attempt = target >= 0 ? 0 : 1; attempt < 2 && chosen < 0; attempt++) {
+        while (heap.size > 0) {
+          const m = heap.pop();
+          if (set.includes(m) || (needNewZone && usedZones.includes(zone[m]!)) || (attempt === 0 && zone[m] !== target)) {
+            skipped.push(m);
+            continue;
+          }
+          chosen = m;
+          break;
+        }
+        for (const m of skipped) heap.push(m);
+        skipped.length = 0;
+      }
       if (chosen < 0) {
         // Every member still short already holds p. Trade with a slot filled earlier in this pass (no extra
         // transfer: both were new copies anyway), else with any backup elsewhere (one extra transfer).

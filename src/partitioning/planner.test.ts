@@ -256,10 +256,10 @@ test('property (balanced): a join, a leave and a failure cost at most the goals 
       const members = cluster(n, zoneOf);
       const o = { partitionCount, replicas };
       const base = planTable(null, members, o).table;
-      // Uneven zones (one zone a member short before the change) shift zone quotas: spread and exact copy counts
-      // then may cost a few extra transfers (docs/ARCHITECTURE.md, placement), so the transfer bound is checked
-      // from even zones.
-      checkChangeCosts(base, members, member(n, zoneOf(n)), members[pick % n]!, o, zones === 0 || n % zones === 0);
+      // With zones every change shifts zone quotas; keeping spread and exact copy counts may then cost extra
+      // transfers: many when a zone is down to one or two members (zone quotas jump), a few (more than 5%) below
+      // ~32 partitions per member (docs/ARCHITECTURE.md, placement).
+      checkChangeCosts(base, members, member(n, zoneOf(n)), members[pick % n]!, o, zones === 0 || (partitionCount >= 32 * n && n % zones === 0));
     }),
     { numRuns: 80 },
   );
