@@ -208,7 +208,6 @@ function costCell(n: number, p: number, replicas: number, zones: number): CostRe
   const zoneOf = (i: number) => (zones === 0 ? null : `z${i % zones}`);
   const members = Array.from({ length: n }, (_, i) => zonedMember(`node-${i}`, zoneOf(i)));
   const base = planTable(null, members, o).table;
-  const copies = Math.min(replicas, n);
   const out: CostResult[] = [];
   for (const event of ['join', 'leave', 'failure'] as const) {
     let transferred = 0, transferOptimum = 0, primariesChanged = 0, primaryOptimum = 0, handovers = 0, primaryWithoutData = 0, worst = 0;
