@@ -73,7 +73,7 @@ export function balance(input: BalanceInput): BalanceResult {
   if (N === 0) return { sets: sets.map(() => []), missing: 0 };
 
   // Who held what when this plan started: a holder from before has the data, a new copy must be synced first.
-  const before = sets.map((set) => set.slice());
+  const before = new HolderSnapshot(sets, N);
 
   // ---- phase 1: holders ----
   const count = new Int32Array(N);
@@ -258,7 +258,7 @@ export function balance(input: BalanceInput): BalanceResult {
     if (wasPrimary[p]! < 0) orphans++;
     let best = -1, bestHad = false;
     for (const m of set) {
-      const had = before[p]!.includes(m);
+      const had = before.had(p, m);
       if (best < 0 || (had && !bestHad) || (had === bestHad && primaryCount[m]! - primaryShare(m) < primaryCount[best]! - primaryShare(best) - 1e-9)) {
         best = m;
         bestHad = had;
@@ -282,7 +282,7 @@ export function balance(input: BalanceInput): BalanceResult {
   const pFloor = new Int32Array(N);
   const pCeil = new Int32Array(N);
   const heldBefore = new Int32Array(N);
-  for (const set of before) for (const m of set) heldBefore[m]!++;
+  for (let m = 0; m < N; m++) heldBefore[m] = before.count[m]!;
   const lo = new Int32Array(N);
   const hi = new Int32Array(N);
   for (let m = 0; m < N; m++) {
@@ -549,7 +549,7 @@ function spreadBackups(sets: number[][], N: number, zone: readonly number[]): vo
 interface RoleState {
   sets: number[][];
   /** Holder sets when the plan started (who has the data). */
-  before: readonly number[][];
+  before: HolderSnapshot;
   primary: Int32Array;
   /** The primary before this plan (-1: gone): a partition whose primary already changed moves again for free. */
   wasPrimary: Int32Array;
@@ -582,7 +582,7 @@ interface RoleState {
 function rebalanceRoles(st: RoleState): void {
   const { sets, before, primary, wasPrimary, count, quota, lo, hi, floor, ceil, N } = st;
   const P = sets.length;
-  const edgeCost = (p: number, v: number) => (primary[p] !== wasPrimary[p] && (v === wasPrimary[p] || before[p]!.includes(v)) ? 0 : 1);
+  const edgeCost = (p: number, v: number) => (primary[p] !== wasPrimary[p] && (v === wasPrimary[p] || before.had(p, v)) ? 0 : 1);
   // One pass of direct moves (paths of length one) for members above their band: most surplus goes this way on a
   // first placement, and each BFS below would otherwise rescan the member's partitions from the start.
   for (let p = 0; p < P; p++) {
@@ -597,6 +597,19 @@ function rebalanceRoles(st: RoleState): void {
       primary[p] = best;
       count[u]!--;
       count[best]!++;
+    }
+  }
+  // The same for members below their band (a joiner): take directly from a primary above its quota.
+  for (let p = 0; p < P; p++) {
+    const u = primary[p]!;
+    if (u < 0 || count[u]! <= quota[u]!) continue;
+    for (const v of sets[p]!) {
+      if (v !== u && count[v]! < lo[v]!) {
+        primary[p] = v;
+        count[u]!--;
+        count[v]!++;
+        break;
+      }
     }
   }
   const heldBy: number[][] = Array.from({ length: N }, () => []);
@@ -643,15 +656,18 @@ function rebalanceRoles(st: RoleState): void {
   let changed = 0;
   for (let p = 0; p < P; p++) if (primary[p] !== wasPrimary[p]) changed++;
   let budget = st.orphans > 0 ? Math.floor(HANDOVER_BUDGET * st.orphans + 1e-9) - (changed - st.orphans) : 0;
-  for (let progress = true; progress; ) {
-    progress = false;
-    for (let a = 0; a < N; a++) {
-      while (count[a]! > quota[a]!) {
-        if (search.push(a, (m) => count[m]! < quota[m]!, () => true, Math.max(0, budget)) < 0) break;
-        budget -= search.lastCost;
-        progress = true;
-      }
-    }
+  // Direct moves only (one edge each, a single pass over the partitions): a search per member here would rescan
+  // the holder graph on every change for little gain.
+  for (let p = 0; p < P; p++) {
+    const u = primary[p]!;
+    if (u < 0 || count[u]! <= quota[u]!) continue;
+    let best = -1;
+    for (const v of sets[p]!) if (v !== u && count[v]! < quota[v]! && (best < 0 || edgeCost(p, v) < edgeCost(p, best))) best = v;
+    if (best < 0 || edgeCost(p, best) > budget) continue;
+    budget -= edgeCost(p, best);
+    primary[p] = best;
+    count[u]!--;
+    count[best]!++;
   }
 }
 
@@ -663,8 +679,6 @@ class PathSearch {
   private readonly parentPart: Int32Array;
   private readonly done: Uint8Array;
   private stamp = 0;
-  /** Cost of the last path flipped. */
-  lastCost = 0;
 
   constructor(
     private readonly st: RoleState,
@@ -767,7 +781,6 @@ class PathSearch {
         }
       }
     }
-    this.lastCost = best >= 0 ? dist[best]! : 0;
     return best;
   }
 }
@@ -810,6 +823,30 @@ function moveByTransfer(st: RoleState, heldBy: number[][], a: number, under: num
   count[a]!--;
   count[under]!++;
   return true;
+}
+
+/** Who held which partition when a plan started, flat (no per-partition arrays), and how many each member held. */
+class HolderSnapshot {
+  private readonly width: number;
+  private readonly holders: Int32Array;
+  readonly count: Int32Array;
+  constructor(sets: readonly number[][], N: number) {
+    let width = 0;
+    for (const set of sets) width = Math.max(width, set.length);
+    this.width = width;
+    this.holders = new Int32Array(sets.length * width).fill(-1);
+    this.count = new Int32Array(N);
+    sets.forEach((set, p) => {
+      for (let i = 0; i < set.length; i++) {
+        this.holders[p * width + i] = set[i]!;
+        this.count[set[i]!]!++;
+      }
+    });
+  }
+  had(p: number, m: number): boolean {
+    for (let i = p * this.width, end = i + this.width; i < end; i++) if (this.holders[i] === m) return true;
+    return false;
+  }
 }
 
 /** Binary max-heap of member indices ordered by deficit (desc), then index (asc). */
