@@ -52,19 +52,24 @@ export interface BalanceResult {
 }
 
 /**
- * The `balanced` strategy: sticky, minimal-move, exactly balanced placement in two phases.
+ * The `balanced` strategy: sticky, minimal-cost, balanced placement in two phases. Two costs count: a copy a member
+ * did not hold is a data transfer, a primary that changes while the old one is alive is a hand-over.
  *
- * 1. Holders (what costs a data transfer): every member gets floor/ceil of its weighted share of all P x copies
- *    copies. Copies on surviving members stay put; a member above its quota drops its surplus (backups first, those
- *    sharing a zone with another holder first); the open slots go to members below quota, biggest deficit first,
- *    preferring a zone the partition does not use yet.
- * 2. Roles (free: a role change moves no data): every member gets floor/ceil of its weighted share of the P
- *    primaries, chosen among the partitions it already holds. Starting from the current primaries, surplus is moved
- *    along augmenting paths (A primary of p held also by B, B primary of q held also by C, ... ending at a member
- *    below quota), so a promotion replaces a transfer wherever the holder sets allow it.
+ * 1. Holders: every member gets floor/ceil of its weighted share of all P x copies copies. Copies on surviving
+ *    members stay put; a member above its quota drops its surplus (with zones first where a member short of copies
+ *    can refill the slot without doubling a zone; backups first, those sharing a zone with another holder first);
+ *    the open slots go to members below quota, biggest deficit first, preferring a zone the partition does not use.
+ * 2. Roles: primaries that are still holders stay; a partition that lost its primary promotes a holder that has
+ *    the data. A first placement then gives every member exactly floor/ceil of its share of the P primaries; a
+ *    change only moves primaries until every member is within a band around floor/ceil (primaryBandWidth), plus a
+ *    small budget after a departure. Moves follow paths (A primary of p held also by B, B primary of q held also
+ *    by C, ...), so a promotion replaces a transfer wherever the holder sets allow it.
+ * 3. First placement only: backups are spread so that each member's primaries are backed by all others about
+ *    equally (spreadBackups), so that a failure spreads its primaries evenly.
  *
- * So a leave transfers exactly the leaver's copies and a join exactly the joiner's share. Ceil quotas go to the
- * members already holding the most, so rounding moves nothing. Deterministic: every choice breaks ties by index.
+ * So a leave transfers exactly the leaver's copies and changes about its primaries, and a join transfers the
+ * joiner's share of copies and hands over its share of primaries. Ceil quotas go to the members already holding the
+ * most, so rounding moves nothing. Deterministic: every choice breaks ties by index.
  */
 export function balance(input: BalanceInput): BalanceResult {
   const { ids, zone, weight, copies, sets, previousPrimary } = input;
@@ -570,7 +575,7 @@ interface RoleState {
 
 /**
  * Moves primaries until every member is within its band [lo, hi], at the fewest hand-overs, then spends a small
- * budget of hand-overs on getting members from the band to their exact quota.
+ * budget of hand-overs (direct moves only) on getting members from the band to their exact quota.
  *
  * A move follows "primary of p -> another holder of p" edges (flipping a path changes no holder set). An edge costs
  * one hand-over, except moving a partition whose primary already changes in this plan to a holder that has the data
