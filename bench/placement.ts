@@ -153,6 +153,9 @@ interface CostResult {
   transferredOverOptimal: number;
   primariesChangedOverOptimal: number;
   worstTrialPrimariesOverOptimal: number;
+  /** Primaries per member after the change, over P / placeable members: the highest and lowest seen in the trials. */
+  maxOverAvgAfter: number;
+  minOverAvgAfter: number;
   planMs: number;
 }
 
@@ -211,6 +214,7 @@ function costCell(n: number, p: number, replicas: number, zones: number): CostRe
   const out: CostResult[] = [];
   for (const event of ['join', 'leave', 'failure'] as const) {
     let transferred = 0, transferOptimum = 0, primariesChanged = 0, primaryOptimum = 0, handovers = 0, primaryWithoutData = 0, worst = 0;
+    let maxAfter = 0, minAfter = Infinity;
     const times: number[] = [];
     for (let t = 0; t < COST_TRIALS; t++) {
       let next: Member[];
@@ -240,6 +244,12 @@ function costCell(n: number, p: number, replicas: number, zones: number): CostRe
       handovers += c.handovers;
       primaryWithoutData += c.primaryWithoutData;
       if (pOpt > 0) worst = Math.max(worst, c.primariesChanged / pOpt);
+      const placeable = next.filter((m) => m.state === 'active');
+      const counts = new Map<string, number>(placeable.map((m) => [m.id, 0]));
+      for (let q = 0; q < p; q++) counts.set(table.primaryOf(q)!, counts.get(table.primaryOf(q)!)! + 1);
+      const avg = p / placeable.length;
+      maxAfter = Math.max(maxAfter, Math.max(...counts.values()) / avg);
+      minAfter = Math.min(minAfter, Math.min(...counts.values()) / avg);
     }
     out.push({
       members: n,
@@ -256,6 +266,8 @@ function costCell(n: number, p: number, replicas: number, zones: number): CostRe
       transferredOverOptimal: transferOptimum === 0 ? 1 : round(transferred / transferOptimum),
       primariesChangedOverOptimal: primaryOptimum === 0 ? 1 : round(primariesChanged / primaryOptimum),
       worstTrialPrimariesOverOptimal: round(worst),
+      maxOverAvgAfter: round(maxAfter),
+      minOverAvgAfter: round(minAfter),
       planMs: round(median(times), 2),
     });
   }
@@ -265,8 +277,8 @@ function costCell(n: number, p: number, replicas: number, zones: number): CostRe
 function runCosts(): CostResult[] {
   const results: CostResult[] = [];
   console.log(`\nchange costs (balanced): ${COST_TRIALS} trials per event (a different joiner / leaver / failed member each); sums over the trials`);
-  console.log('| N | P | R | zones | event | copies transferred | optimum | ×opt | primaries changed | optimum | ×opt | worst trial ×opt | hand-overs | primary without data | plan ms |');
-  console.log('|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| N | P | R | zones | event | copies transferred | optimum | ×opt | primaries changed | optimum | ×opt | worst trial ×opt | hand-overs | primary without data | max/avg after | min/avg after | plan ms |');
+  console.log('|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of COST_MEMBERS) {
     for (const p of COST_PARTITIONS) {
       for (const r of COST_REPLICAS) {
@@ -274,7 +286,7 @@ function runCosts(): CostResult[] {
           for (const x of costCell(n, p, r, z)) {
             results.push(x);
             console.log(
-              `| ${n} | ${p} | ${r} | ${z} | ${x.event} | ${x.transferred} | ${x.transferOptimum} | ${x.transferredOverOptimal.toFixed(3)} | ${x.primariesChanged} | ${x.primaryOptimum} | ${x.primariesChangedOverOptimal.toFixed(3)} | ${x.worstTrialPrimariesOverOptimal.toFixed(3)} | ${x.handovers} | ${x.primaryWithoutData} | ${x.planMs.toFixed(2)} |`,
+              `| ${n} | ${p} | ${r} | ${z} | ${x.event} | ${x.transferred} | ${x.transferOptimum} | ${x.transferredOverOptimal.toFixed(3)} | ${x.primariesChanged} | ${x.primaryOptimum} | ${x.primariesChangedOverOptimal.toFixed(3)} | ${x.worstTrialPrimariesOverOptimal.toFixed(3)} | ${x.handovers} | ${x.primaryWithoutData} | ${x.maxOverAvgAfter.toFixed(3)} | ${x.minOverAvgAfter.toFixed(3)} | ${x.planMs.toFixed(2)} |`,
             );
           }
         }
