@@ -587,7 +587,10 @@ interface RoleState {
 function rebalanceRoles(st: RoleState): void {
   const { sets, before, primary, wasPrimary, count, quota, lo, hi, floor, ceil, N } = st;
   const P = sets.length;
-  const edgeCost = (p: number, v: number) => (primary[p] !== wasPrimary[p] && (v === wasPrimary[p] || before.had(p, v)) ? 0 : 1);
+  // Moving p again is free when its primary changes in this plan anyway and the new one needs no extra step: it had
+  // the data, or the old primary is alive and hands over to it directly (else the old primary's backup takes over
+  // first and hands over later: one more).
+  const edgeCost = (p: number, v: number) => (primary[p] !== wasPrimary[p] && (v === wasPrimary[p] || wasPrimary[p]! >= 0 || before.had(p, v)) ? 0 : 1);
   // One pass of direct moves (paths of length one) for members above their band: most surplus goes this way on a
   // first placement, and each BFS below would otherwise rescan the member's partitions from the start.
   for (let p = 0; p < P; p++) {
@@ -604,21 +607,41 @@ function rebalanceRoles(st: RoleState): void {
       count[best]!++;
     }
   }
-  // The same for members below their band (a joiner): take directly from a primary above its quota.
-  for (let p = 0; p < P; p++) {
-    const u = primary[p]!;
-    if (u < 0 || count[u]! <= quota[u]!) continue;
-    for (const v of sets[p]!) {
-      if (v !== u && count[v]! < lo[v]!) {
-        primary[p] = v;
-        count[u]!--;
-        count[v]!++;
-        break;
-      }
-    }
-  }
   const heldBy: number[][] = Array.from({ length: N }, () => []);
   for (let p = 0; p < P; p++) for (const m of sets[p]!) heldBy[m]!.push(p);
+  // Members below their band (a joiner) take directly from the primaries of partitions they hold: free moves
+  // first, then always from the member furthest above its quota (the same hand-overs as taking from whoever comes
+  // first, a far more even result).
+  for (let v = 0; v < N; v++) {
+    if (count[v]! >= lo[v]!) continue;
+    const from = new Map<number, number[]>();
+    for (const p of heldBy[v]!) {
+      const u = primary[p]!;
+      if (u < 0 || u === v) continue;
+      let list = from.get(u);
+      if (list === undefined) from.set(u, (list = []));
+      list.push(p);
+    }
+    // Free moves last in each list (taken first).
+    for (const list of from.values()) list.sort((a, b) => edgeCost(b, v) - edgeCost(a, v) || a - b);
+    while (count[v]! < lo[v]!) {
+      let best = -1, bestFree = false;
+      for (const [u, list] of from) {
+        if (list.length === 0 || count[u]! <= lo[u]!) continue;
+        const free = edgeCost(list[list.length - 1]!, v) === 0;
+        const gap = count[u]! - quota[u]!;
+        if (best < 0 || (free && !bestFree) || (free === bestFree && (gap > count[best]! - quota[best]! || (gap === count[best]! - quota[best]! && u < best)))) {
+          best = u;
+          bestFree = free;
+        }
+      }
+      if (best < 0) break;
+      const p = from.get(best)!.pop()!;
+      primary[p] = v;
+      count[best]!--;
+      count[v]!++;
+    }
+  }
   const search = new PathSearch(st, heldBy, edgeCost);
 
   // Above the band: push to the cheapest member below its band ceiling (its quota preferred).
