@@ -630,7 +630,8 @@ function rebalanceRoles(st: RoleState): void {
         if (list.length === 0 || count[u]! <= lo[u]!) continue;
         const free = edgeCost(list[list.length - 1]!, v) === 0;
         const gap = count[u]! - quota[u]!;
-        if (best < 0 || (free && !bestFree) || (free === bestFree && (gap > count[best]! - quota[best]! || (gap === count[best]! - quota[best]! && u < best)))) {
+        const bestGap = best < 0 ? 0 : count[best]! - quota[best]!;
+        if (best < 0 || (free && !bestFree) || (free === bestFree && (gap > bestGap || (gap === bestGap && (count[u]! > count[best]! || (count[u] === count[best] && u < best)))))) {
           best = u;
           bestFree = free;
         }
