@@ -11,11 +11,15 @@
  * - Failures throw a RingleaderError whose `code` is in NODE_ERRORS (NOT_INTEGER, INCR_OVERFLOW, NOT_FLOAT,
  *   FLOAT_NAN_OR_INFINITY, VALUE_TOO_LARGE, OFFSET_OUT_OF_RANGE, OOM) and whose message is Redis's text after the
  *   prefix: reply `-${NODE_ERRORS[code].resp} ${message}`.
+ *   Misuse throws a TypeError instead: a write method on a copy partition, a bad partition index or op on the copy API.
  * - Expiry time is read once per task by default (`timeSnapshot: 'task'`): tests that advance a ManualClock and call
  *   the store in the same synchronous stretch pass `timeSnapshot: 'call'`.
  * - The node drives active expiry: `activeExpireCycle(budgetMs)` on a timer (e.g. every 100 ms with 1-2 ms).
  * - maxMemoryBytes bounds the accounted bytes; to bound the process too, start it with
  *   `--max-old-space-size=${recommendedHeapLimitMb(maxMemoryBytes)}` (see memory.ts).
+ * - Copies (replicas of partitions whose primary is elsewhere): `setPartitionRole(p, 'copy')`, then write p only
+ *   with `applyReplicated(p, op)` (ReplicatedOp, made from the primary's `onWrite` events). `snapshotReader(p)`
+ *   reads a partition in batches to build a copy; `digest(p)` compares a copy with its primary. See store.ts.
  */
 export { Store } from './store.js';
 export {
@@ -25,8 +29,9 @@ export {
 export {
   ENTRY_OVERHEAD_BYTES, BUFFER_OVERHEAD_BYTES, entryCost, recommendedHeapLimitMb, valueByteLength, valueToBuffer,
 } from './memory.js';
+export { DEFAULT_SNAPSHOT_READER_OPTIONS, MAX_SNAPSHOT_BATCH_ENTRIES, resolveSnapshotReaderOptions } from './copies.js';
 export { addInt64, formatFloat, parseFloatStrict, parseInt64 } from './numbers.js';
 export type {
-  ExpireCondition, ExportedEntry, GetExOptions, PartitionStats, ScanResult, SetOptions, StoreStats, StoreValue,
-  WriteEvent, WriteKind, WriteListener,
+  ExpireCondition, ExportedEntry, GetExOptions, PartitionDigest, PartitionRole, PartitionStats, ReplicatedOp, ScanResult,
+  SetOptions, SnapshotReader, SnapshotReaderOptions, StoreStats, StoreValue, WriteEvent, WriteKind, WriteListener,
 } from './types.js';
