@@ -191,7 +191,10 @@ export function fairCopies(members: readonly Member[], p: number, copies: number
   return share.get(z)! / zones.get(z)!;
 }
 
-/** Copies newly held (a member holding a copy of p it did not hold = one transfer), primary changes, hand-overs. */
+/**
+ * Copies newly held (a member holding a copy of p it did not hold = one transfer), primary changes (a failed
+ * primary's partition given to a member without the data counts twice, see below), hand-overs.
+ */
 function changeCost(a: PartitionTable, b: PartitionTable, alive: ReadonlySet<string>): { transferred: number; primariesChanged: number; handovers: number; primaryWithoutData: number } {
   let transferred = 0, primariesChanged = 0, handovers = 0, primaryWithoutData = 0;
   for (let q = 0; q < a.partitionCount; q++) {
@@ -201,7 +204,15 @@ function changeCost(a: PartitionTable, b: PartitionTable, alive: ReadonlySet<str
     if (pa === pb) continue;
     primariesChanged++;
     if (pa !== undefined && alive.has(pa)) handovers++;
-    if (pb !== undefined && !before.includes(pb)) primaryWithoutData++;
+    if (pb !== undefined && !before.includes(pb)) {
+      primaryWithoutData++;
+      // A failed primary whose partition goes to a member without the data while a holder with the data survives:
+      // that holder takes over first and hands over later, two changes. (A leaving primary hands over directly.)
+      if (pa !== undefined && !alive.has(pa) && before.some((id) => id !== pa && after.includes(id))) {
+        primariesChanged++;
+        handovers++;
+      }
+    }
   }
   return { transferred, primariesChanged, handovers, primaryWithoutData };
 }
