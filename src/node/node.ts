@@ -14,6 +14,7 @@ import { createCommandTable, type CommandRegistrar } from './commands/index.js';
 import { NodeMetrics } from './metrics.js';
 import { resolveNodeServerOptions, type NodeServerOptions } from './options.js';
 import { NodeServer } from './server.js';
+import type { NodeStats } from '../protocol/control.js';
 import { Replicator, registerReplicationMetrics, resolveReplicationOptions, type ReplicationOptions } from './replication/index.js';
 
 export interface NodeOptions {
@@ -159,6 +160,7 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     session = new MemberSession(client, {
       member: { name: o.name, address, capacity: o.capacity, ...(o.zone === null ? {} : { zone: o.zone }) },
       appliedEpoch: () => view.epoch,
+      stats: heartbeatStats(server, o.clock),
     });
     session.on('joined', (info, rejoin) => {
       view.selfId = info.id;
@@ -259,5 +261,20 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
       return new Promise((resolve) => waiters.push({ epoch: minEpoch, resolve }));
     },
     close,
+  };
+}
+
+/** The statistics a node reports with each heartbeat; ops/s is measured between two consecutive heartbeats. */
+function heartbeatStats(server: NodeServer, clock: Clock): () => NodeStats {
+  let lastAt = clock.monotonic();
+  let lastCommands = server.stats.commandsProcessed;
+  return () => {
+    const now = clock.monotonic();
+    const commands = server.stats.commandsProcessed;
+    const opsPerSec = now > lastAt ? Math.round(((commands - lastCommands) * 1000) / (now - lastAt)) : 0;
+    lastAt = now;
+    lastCommands = commands;
+    const st = server.store?.stats();
+    return { usedBytes: st?.usedBytes ?? 0, maxMemoryBytes: st?.maxMemoryBytes ?? 0, keys: st?.keys ?? 0, opsPerSec: Math.min(opsPerSec, 1e9), connectedClients: server.connectionCount };
   };
 }
