@@ -24,9 +24,9 @@ export interface BalanceInput {
  * member's ~P/N primaries land on whoever held its backups; once the first placement has spread them
  * (spreadBackups) and churn has moved some, that is roughly Poisson(P/N^2) per survivor, standard deviation
  * ~sqrt(P)/N, against a share that rises by the mean. Holding every survivor to floor/ceil cost 1.2-2.6x the dead
- * member's primaries in primary changes (docs/BENCHMARKS.md, placement); two standard deviations (at least 1) keep ~95%
- * of the survivors in the band. Examples: 1 for N >= 33 at P = 271 or N >= 256 at P = 16384; 2 at N = 16, P = 271;
- * 16 at N = 16, P = 16384 (1.6% of a share of 1024).
+ * member's primaries in primary changes (docs/BENCHMARKS.md, placement); two standard deviations (at least 1) keep
+ * ~95% of the survivors in the band. Examples: 1 for N >= 22 at P = 271 or N >= 171 at P = 16384; 2 at N = 16,
+ * P = 271; 16 at N = 16, P = 16384 (1.6% of a share of 1024).
  */
 export function primarySlack(placed: number, members: number): number {
   return Math.max(1, Math.round((2 * Math.sqrt(placed)) / members));
