@@ -329,3 +329,22 @@ test('a follower whose link breaks resumes from its offset (partial resync), wit
   });
   assert.equal(a.replicator.stats.fullSyncsServed, fullBefore, 'no snapshot was needed');
 });
+
+test('the old primary answers TRYAGAIN, not MOVED, until the new primary confirms it serves (no MOVED ping-pong while tables disagree)', async (t) => {
+  const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b')]);
+  t.after(() => Promise.all([a, b].map((n) => n.close())));
+  const nodes = [a, b];
+  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
+  a.apply(t1);
+  b.apply(t1);
+  await a.redis.set('k:1', 'one');
+  await waitFor('b synced', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+  const t2 = table(2, nodes, all(() => [[b, 'primary'], [a, 'handing-off']]), all(() => 2));
+  a.apply(t2); // only the old primary has the new table (e.g. the coordinator died while publishing it)
+  await assert.rejects(a.redis.get('k:1'), /TRYAGAIN/, 'a does not redirect to b before b serves');
+  await waitFor('b knows a stopped', async () => /TRYAGAIN/.test(String(await b.redis.get('k:1').catch((e: Error) => e.message))));
+  b.apply(t2);
+  await waitFor('b serves', () => b.view.owned.every((o) => o === 1));
+  await waitFor('a redirects to b', async () => /MOVED/.test(String(await a.redis.get('k:1').catch((e: Error) => e.message))));
+  assert.equal(await b.redis.get('k:1'), 'one');
+});
