@@ -138,7 +138,8 @@ export class NodeServer implements CommandContext {
       socket.uncork();
     }
     if (conn.closing) {
-      socket.end();
+      // Close both ways once the reply is flushed, as Redis does (a half-open socket would keep swallowing input).
+      socket.end(() => socket.destroy());
       return;
     }
     const limit = this.options.maxOutputBufferBytes;

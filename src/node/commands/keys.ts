@@ -1,12 +1,11 @@
 /** Generic key commands: DEL, EXISTS, TOUCH, TTLs, TYPE, SCAN. */
 import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
 import { REPLY_ONE, REPLY_ZERO } from '../../protocol/resp/index.js';
-import type { ExpireCondition } from '../../storage/index.js';
 import type { Connection } from '../connection.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, errInvalidExpire, errorText } from '../replies.js';
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
 import { globMatcher } from '../glob.js';
-import { partitionOfArg, numArg } from './strings.js';
+import { expiryMs, intArg, numArg, partitionOfArg } from './strings.js';
 import { CMD_FAST, CMD_READONLY, CMD_WRITE, KEY1, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
 
 function del(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
@@ -30,21 +29,43 @@ function touch(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Repl
   w.integer(n);
 }
 
-/** EXPIRE family: `scale` ms per unit, `absolute` for the *AT forms. */
-function expireGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: number, scale: number, absolute: boolean, name: string): void {
-  const n = numArg(req, 2);
-  if (n === undefined) return w.error(ERR_NOT_INTEGER);
-  let condition: ExpireCondition | undefined;
+const EXPIRE_NX = 1;
+const EXPIRE_XX = 2;
+const EXPIRE_GT = 4;
+const EXPIRE_LT = 8;
+const EXPIRE_FLAGS: Readonly<Record<string, number>> = { nx: EXPIRE_NX, xx: EXPIRE_XX, gt: EXPIRE_GT, lt: EXPIRE_LT };
+const ERR_EXPIRE_NX = errorText(NODE_ERRORS.SYNTAX_ERROR, 'NX and XX, GT or LT options at the same time are not compatible');
+const ERR_EXPIRE_GT_LT = errorText(NODE_ERRORS.SYNTAX_ERROR, 'GT and LT options at the same time are not compatible');
+
+/**
+ * EXPIRE family, as Redis 7.0's expireGenericCommand: flags first (NX alone; XX may go with GT or LT), then the
+ * number; `scale` ms per unit, `absolute` for the *AT forms. A time ≤ now deletes the key. GT treats "no TTL" as
+ * infinite (always fails), LT as infinite (always passes).
+ */
+function expireGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: number, scale: 1 | 1000, absolute: boolean, name: string): void {
+  let flags = 0;
   for (let i = 3; i < req.argc; i++) {
-    const o = req.str(i).toLowerCase();
-    if ((o === 'nx' || o === 'xx' || o === 'gt' || o === 'lt') && (condition === undefined || condition === o)) condition = o;
-    else if (condition !== undefined && (o === 'nx' || o === 'xx' || o === 'gt' || o === 'lt')) {
-      return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'NX and XX, GT or LT options at the same time are not compatible'));
-    } else return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, `Unsupported option ${req.str(i)}`));
+    const f = EXPIRE_FLAGS[req.str(i).toLowerCase()];
+    if (f === undefined) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, `Unsupported option ${req.str(i)}`));
+    flags |= f;
   }
-  const at = absolute ? n * scale : ctx.now() + n * scale;
-  if (!Number.isSafeInteger(at)) return w.error(errInvalidExpire(name));
-  w.raw(ctx.store!.expire(p, req.str(1), at, condition) ? REPLY_ONE : REPLY_ZERO);
+  if ((flags & EXPIRE_NX) !== 0 && (flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT)) !== 0) return w.error(ERR_EXPIRE_NX);
+  if ((flags & EXPIRE_GT) !== 0 && (flags & EXPIRE_LT) !== 0) return w.error(ERR_EXPIRE_GT_LT);
+  const n = intArg(req, 2);
+  if (n === undefined) return w.error(ERR_NOT_INTEGER);
+  const at = expiryMs(n, scale, absolute ? 0 : ctx.now());
+  if (at === undefined) return w.error(errInvalidExpire(name));
+  const store = ctx.store!;
+  const key = req.str(1);
+  if (flags !== 0) {
+    const cur = store.expireTime(p, key);
+    if (cur === -2) return w.raw(REPLY_ZERO);
+    if ((flags & EXPIRE_NX) !== 0 && cur !== -1) return w.raw(REPLY_ZERO);
+    if ((flags & EXPIRE_XX) !== 0 && cur === -1) return w.raw(REPLY_ZERO);
+    if ((flags & EXPIRE_GT) !== 0 && (cur === -1 || at <= cur)) return w.raw(REPLY_ZERO);
+    if ((flags & EXPIRE_LT) !== 0 && cur !== -1 && at >= cur) return w.raw(REPLY_ZERO);
+  }
+  w.raw(store.expire(p, key, at) ? REPLY_ONE : REPLY_ZERO);
 }
 
 function expire(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {

@@ -25,7 +25,8 @@ export function valueArg(req: RequestDecoder, i: number): string | Buffer {
 /** Parses an int64 argument; undefined when invalid. Numbers beyond 2^53 come back as bigint. */
 export function intArg(req: RequestDecoder, i: number): number | bigint | undefined {
   const n = req.int(i);
-  if (!Number.isNaN(n)) return n;
+  // req.int reads up to 18 digits into a double: past 2^53 its last digits are rounded, so re-parse exactly.
+  if (Number.isSafeInteger(n)) return n;
   return req.argLength(i) <= 20 ? parseInt64(req.str(i)) : undefined;
 }
 
@@ -36,24 +37,36 @@ export function numArg(req: RequestDecoder, i: number): number | undefined {
 }
 
 const ERR_DECR_OVERFLOW = errorText(NODE_ERRORS.INCR_OVERFLOW, 'decrement would overflow');
-const MAX_EXPIRE_MS = 2 ** 53 - 1;
+const INT64_MAX = 2n ** 63n - 1n;
+/** LLONG_MAX / 1000 and LLONG_MIN / 1000 in C (truncating): the largest seconds that still convert to ms. */
+const MAX_SECONDS = INT64_MAX / 1000n;
 
 /**
- * An absolute expiry from EX/PX/EXAT/PXAT and its argument, or a string error reply. Redis rejects ≤ 0 and overflow
- * with "invalid expire time".
+ * `base + n × scale` as an int64 the way Redis computes expiry times, or undefined on overflow. Returned as a JS
+ * number: times past 2^53 ms (year 287,000) keep their magnitude but not their last digits.
+ */
+export function expiryMs(n: number | bigint, scale: 1 | 1000, base: number): number | undefined {
+  if (typeof n === 'number' && Number.isSafeInteger(n * scale + base)) return n * scale + base;
+  let ms = BigInt(n);
+  if (scale === 1000) {
+    if (ms > MAX_SECONDS || ms < -MAX_SECONDS) return undefined;
+    ms *= 1000n;
+  }
+  if (ms > INT64_MAX - BigInt(base)) return undefined;
+  return Number(ms + BigInt(base));
+}
+
+/**
+ * An absolute expiry from EX/PX/EXAT/PXAT and its argument, or a string error reply. Redis 7.0 rejects ≤ 0 and
+ * int64 overflow with "invalid expire time"; anything else up to 2^63 - 1 ms is accepted.
  */
 export function expiryArg(ctx: CommandContext, unit: string, req: RequestDecoder, i: number, name: string): number | string {
-  const n = numArg(req, i);
+  const n = intArg(req, i);
   if (n === undefined) return ERR_NOT_INTEGER;
   if (n <= 0) return errInvalidExpire(name);
-  let at: number;
-  switch (unit) {
-    case 'ex': at = ctx.now() + n * 1000; break;
-    case 'px': at = ctx.now() + n; break;
-    case 'exat': at = n * 1000; break;
-    default: at = n; break;
-  }
-  if (!Number.isSafeInteger(at) || at > MAX_EXPIRE_MS) return errInvalidExpire(name);
+  const relative = unit === 'ex' || unit === 'px';
+  const at = expiryMs(n, unit === 'ex' || unit === 'exat' ? 1000 : 1, relative ? ctx.now() : 0);
+  if (at === undefined) return errInvalidExpire(name);
   return at;
 }
 
@@ -172,7 +185,7 @@ function decrby(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Rep
 
 function incrbyfloat(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
   const d = req.argLength(2) <= 5000 ? parseFloatStrict(req.str(2)) : undefined;
-  if (d === undefined || !Number.isFinite(d)) return w.error(ERR_NOT_FLOAT);
+  if (d === undefined) return w.error(ERR_NOT_FLOAT);
   w.bulk(ctx.store!.incrByFloat(p, req.str(1), d));
 }
 

@@ -113,9 +113,14 @@ export class ReplyWriter {
     this.line(45, sanitize(message));
   }
 
+  /** `:n`. A number past 2^53 (a far expiry time) is printed as the nearest int64, never in exponent form. */
   integer(n: number | bigint): void {
     if (typeof n === 'bigint') {
       this.line(58, n.toString());
+      return;
+    }
+    if (!Number.isSafeInteger(n)) {
+      this.line(58, unsafeIntegerText(n));
       return;
     }
     this.ensure(24);
@@ -210,6 +215,16 @@ export class ReplyWriter {
     if (this.resp3) this.raw(b ? TRUE3 : FALSE3);
     else this.raw(b ? ONE : ZERO);
   }
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+function unsafeIntegerText(n: number): string {
+  if (Number.isNaN(n)) return '0';
+  if (n >= 2 ** 63) return INT64_MAX.toString();
+  if (n <= -(2 ** 63)) return INT64_MIN.toString();
+  return BigInt(Math.trunc(n)).toString();
 }
 
 function sanitize(text: string): string {
