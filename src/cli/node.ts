@@ -29,10 +29,11 @@ export function register(program: Command): void {
     .option('--partitions <n>', 'partition count in --standalone mode', int('partitions'), 256)
     .option('--standalone', 'own every slot without a coordinator (benchmarks, local use)', false)
     .option('--enable-flush', 'allow FLUSHALL / FLUSHDB', false)
+    .option('--enable-debug-command', 'allow DEBUG (SLEEP, SET-ACTIVE-EXPIRE, PROTOCOL): tests and diagnostics only', false)
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent')
     .action(async (opts: {
       coordinator: string; port: number; host: string; name?: string; zone?: string; capacity: number; maxmemory: string; maxmemoryPolicy: string;
-      requirepass?: string; metricsPort?: number; partitions: number; standalone: boolean; enableFlush: boolean; logLevel?: string;
+      requirepass?: string; metricsPort?: number; partitions: number; standalone: boolean; enableFlush: boolean; enableDebugCommand: boolean; logLevel?: string;
     }) => {
       const logger = createLogger({ name: 'node', level: opts.logLevel, pretty: false });
       if (!EVICTION_POLICIES.includes(opts.maxmemoryPolicy as EvictionPolicy)) throw new Error(`--maxmemory-policy must be one of ${EVICTION_POLICIES.join(', ')}`);
@@ -47,7 +48,7 @@ export function register(program: Command): void {
         maxMemoryBytes,
         evictionPolicy: opts.maxmemoryPolicy as EvictionPolicy,
         metricsPort: opts.metricsPort ?? -1,
-        server: { host: opts.host, port: opts.port, requirePass: opts.requirepass ?? '', enableFlush: opts.enableFlush },
+        server: { host: opts.host, port: opts.port, requirePass: opts.requirepass ?? '', enableFlush: opts.enableFlush, enableDebug: opts.enableDebugCommand },
         logger,
       }).catch((err: Error) => {
         // Port in use, coordinator unreachable after retries, name taken...: say so and exit non-zero.

@@ -18,7 +18,13 @@ export class Connection {
   closing = false;
   readonly createdAt: number;
   lastCommandAt: number;
-  lastCommand = '';
+  /** Name of the last command run (`client|list` for subcommands), for CLIENT LIST's `cmd=`. */
+  lastCommand = 'NULL';
+  /** CLIENT REPLY OFF: no replies until CLIENT REPLY ON. */
+  replyOff = false;
+  /** CLIENT REPLY SKIP: the next command's reply is dropped (`replySkipNext` turns into `replySkip` after SKIP itself). */
+  replySkipNext = false;
+  replySkip = false;
 
   constructor(
     readonly id: number,
@@ -35,5 +41,10 @@ export class Connection {
 
   get address(): string {
     return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
+  }
+
+  /** host:port of our side of the connection (CLIENT LIST `laddr`). */
+  get localAddress(): string {
+    return `${this.socket.localAddress ?? '?'}:${this.socket.localPort ?? 0}`;
   }
 }

@@ -13,7 +13,7 @@ import { ReplyWriter, RespProtocolError, UNAUTHENTICATED_LIMITS, type RequestDec
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { ClusterView } from './cluster-view.js';
-import { CMD_NO_AUTH, type CommandContext, type CommandTable, type ServerStats } from './commands/index.js';
+import { CMD_NO_AUTH, type CommandContext, type CommandSpec, type CommandStat, type CommandTable, type MemorySettings, type ServerStats } from './commands/index.js';
 import { Connection } from './connection.js';
 import type { NodeServerOptions } from './options.js';
 import { ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
@@ -25,12 +25,18 @@ export class NodeServer implements CommandContext {
   store: Store | null = null;
   readonly stats: ServerStats = {
     connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0, protocolErrors: 0, outputLimitDisconnects: 0,
-    moved: 0, crossSlot: 0, clusterDown: 0, netInputBytes: 0, netOutputBytes: 0,
+    moved: 0, crossSlot: 0, clusterDown: 0, netInputBytes: 0, netOutputBytes: 0, errorReplies: 0,
   };
+  readonly commandStats = new Map<string, CommandStat>();
+  readonly errorStats = new Map<string, number>();
+  activeExpire = true;
+  readonly memory: MemorySettings;
   readonly startedAt: number;
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private readonly writer = new ReplyWriter();
+  /** Where suppressed replies go (CLIENT REPLY OFF/SKIP); emptied after each command. */
+  private readonly sink = new ReplyWriter();
   private nextClientId = 1;
   private boundPort = 0;
 
@@ -40,7 +46,9 @@ export class NodeServer implements CommandContext {
     readonly commands: CommandTable,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    memory: MemorySettings = { maxMemoryBytes: 0, evictionPolicy: 'allkeys-lru' },
   ) {
+    this.memory = { ...memory };
     this.startedAt = clock.now();
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
@@ -55,6 +63,23 @@ export class NodeServer implements CommandContext {
 
   now(): number {
     return this.clock.now();
+  }
+
+  clients(): Iterable<Connection> {
+    return this.connections;
+  }
+
+  random(): number {
+    return Math.random();
+  }
+
+  /** CONFIG RESETSTAT: zeroes the counters INFO shows (not the gauges). */
+  resetStats(): void {
+    const s = this.stats;
+    s.connectionsReceived = s.commandsProcessed = s.rejectedConnections = s.protocolErrors = s.outputLimitDisconnects = 0;
+    s.moved = s.crossSlot = s.clusterDown = s.netInputBytes = s.netOutputBytes = s.errorReplies = 0;
+    this.commandStats.clear();
+    this.errorStats.clear();
   }
 
   /** Listens on options.host:options.port (0 = any free port); resolves with the bound port. */
@@ -152,54 +177,113 @@ export class NodeServer implements CommandContext {
     }
   }
 
-  private execute(conn: Connection, req: RequestDecoder, argc: number, w: ReplyWriter): void {
+  private execute(conn: Connection, req: RequestDecoder, argc: number, out: ReplyWriter): void {
     this.stats.commandsProcessed++;
-    const name = req.str(0);
-    const spec = this.commands.get(name);
+    // CLIENT REPLY OFF/SKIP: the command runs, its replies (errors included) go to a writer that is discarded.
+    let w = out;
+    if ((conn.replyOff || conn.replySkip) && !isClientReplyOn(req, argc)) {
+      w = this.sink;
+      w.resp3 = out.resp3;
+    }
+    const errorsBefore = w.errors;
+    const spec = this.commands.get(req.str(0));
+    let stat: CommandStat | undefined;
+    let started = 0;
+    if (spec !== undefined) {
+      const statName = spec.subcommands !== undefined && argc > 1 ? `${spec.name}|${req.str(1).toLowerCase()}` : spec.name;
+      stat = this.commandStats.get(statName);
+      if (stat === undefined && (spec.subcommands === undefined || spec.subcommands.includes(statName.slice(spec.name.length + 1)))) {
+        stat = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+        this.commandStats.set(statName, stat);
+      }
+      conn.lastCommand = statName;
+      started = performance.now();
+    }
+    const ran = this.dispatch(conn, spec, req, argc, w);
+    if (stat !== undefined) {
+      if (ran) {
+        stat.calls++;
+        stat.usec += (performance.now() - started) * 1000;
+        if (w.errors !== errorsBefore) stat.failed++;
+      } else if (w.errors !== errorsBefore) stat.rejected++;
+    }
+    if (w.errors !== errorsBefore) {
+      this.stats.errorReplies += w.errors - errorsBefore;
+      const msg = w.lastError;
+      const sp = msg.indexOf(' ');
+      const prefix = sp < 0 ? msg : msg.slice(0, sp);
+      this.errorStats.set(prefix, (this.errorStats.get(prefix) ?? 0) + w.errors - errorsBefore);
+    }
+    if (w === this.sink) this.sink.discard();
+    // SKIP drops the reply of the command after CLIENT REPLY SKIP itself.
+    if (conn.replySkip) conn.replySkip = false;
+    if (conn.replySkipNext) {
+      conn.replySkipNext = false;
+      conn.replySkip = true;
+    }
+  }
+
+  /** Checks auth, arity and key ownership, then runs the handler; true when the handler ran. */
+  private dispatch(conn: Connection, spec: CommandSpec | undefined, req: RequestDecoder, argc: number, w: ReplyWriter): boolean {
     if (spec === undefined) {
+      const name = req.str(0);
       const lower = name.toLowerCase();
       if (lower === 'post' || lower === 'host:') {
         // An HTTP request on the RESP port (a browser, or a cross-protocol attack): close without a reply, as Redis.
         this.logger.warn({ client: conn.address }, 'HTTP request on the RESP port; closing');
         conn.closing = true;
         conn.socket.destroy();
-        return;
+        return false;
       }
-      if (!conn.authenticated) return w.error(ERR_NOAUTH);
+      if (!conn.authenticated) {
+        w.error(ERR_NOAUTH);
+        return false;
+      }
       const args: string[] = [];
       for (let i = 1; i < argc && i < 6; i++) args.push(req.str(i));
-      return w.error(errUnknownCommand(name, args));
+      w.error(errUnknownCommand(name, args));
+      return false;
     }
-    if (!conn.authenticated && (spec.flags & CMD_NO_AUTH) === 0) return w.error(ERR_NOAUTH);
+    if (!conn.authenticated && (spec.flags & CMD_NO_AUTH) === 0) {
+      w.error(ERR_NOAUTH);
+      return false;
+    }
     const arity = spec.arity;
-    if (arity > 0 ? argc !== arity : argc < -arity) return w.error(errWrongArity(spec.name));
+    if (arity > 0 ? argc !== arity : argc < -arity) {
+      w.error(errWrongArity(spec.name));
+      return false;
+    }
     let partition = -1;
     if (spec.firstKey > 0 && argc > spec.firstKey) {
       const view = this.view;
       if (!view.ready) {
         this.stats.clusterDown++;
-        return w.error(ERR_CLUSTERDOWN);
+        w.error(ERR_CLUSTERDOWN);
+        return false;
       }
       const slot = slotOfArg(req, spec.firstKey);
       if (spec.lastKey !== spec.firstKey && this.options.crossSlotCheck) {
-        const last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey;
+        const last = spec.lastKey < 0 ? argc + spec.lastKey : Math.min(spec.lastKey, argc - 1);
         for (let i = spec.firstKey + spec.step; i <= last; i += spec.step) {
           if (slotOfArg(req, i) !== slot) {
             this.stats.crossSlot++;
-            return w.error(ERR_CROSSSLOT);
+            w.error(ERR_CROSSSLOT);
+            return false;
           }
         }
       }
       partition = view.partitionOfSlot(slot);
       if (view.owned[partition] !== 1) {
         const moved = view.movedReply(slot);
+        conn.asking = false;
         if (moved === null) {
           this.stats.clusterDown++;
-          return w.error(ERR_CLUSTERDOWN_UNBOUND);
+          w.error(ERR_CLUSTERDOWN_UNBOUND);
+        } else {
+          this.stats.moved++;
+          w.error(moved);
         }
-        this.stats.moved++;
-        conn.asking = false;
-        return w.error(moved);
+        return false;
       }
     }
     try {
@@ -209,5 +293,11 @@ export class NodeServer implements CommandContext {
       if (!(err instanceof Error && 'code' in err)) this.logger.error({ err, command: spec.name }, 'command failed');
     }
     if (spec.name !== 'asking') conn.asking = false;
+    return true;
   }
+}
+
+/** CLIENT REPLY ON: answered even while replies are off. */
+function isClientReplyOn(req: RequestDecoder, argc: number): boolean {
+  return argc === 3 && req.str(0).toLowerCase() === 'client' && req.str(1).toLowerCase() === 'reply' && req.str(2).toLowerCase() === 'on';
 }

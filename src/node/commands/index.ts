@@ -9,6 +9,10 @@ import { registerKeyCommands } from './keys.js';
 import { registerServerCommands } from './server.js';
 import { registerStringCommands } from './strings.js';
 import { registerLoadLockCommands } from './loadlock.js';
+import { registerKeyspaceCommands } from './keyspace.js';
+import { registerBitCommands } from './bits.js';
+import { registerLcsCommands } from './lcs.js';
+import { registerDebugCommands } from './debug.js';
 
 export type CommandRegistrar = (table: CommandTable) => void;
 
@@ -18,6 +22,10 @@ export const BUILTIN_COMMAND_GROUPS: readonly CommandRegistrar[] = Object.freeze
   registerClusterCommands,
   registerStringCommands,
   registerKeyCommands,
+  registerKeyspaceCommands,
+  registerBitCommands,
+  registerLcsCommands,
+  registerDebugCommands,
   registerLoadLockCommands,
 ]);
 

@@ -20,6 +20,9 @@ const CRLF = Buffer.from('\r\n', 'latin1');
 export class ReplyWriter {
   /** RESP3 when true (after HELLO 3); change it between commands only. */
   resp3 = false;
+  /** Error replies written so far, and the last one (the server counts them per prefix, as INFO errorstats). */
+  errors = 0;
+  lastError = '';
   private slab: Latin1Buffer = asLatin1(Buffer.allocUnsafe(SLAB_BYTES));
   /** The batch is slab[start, len) plus, before it, the chunks in `parts`. */
   private start = 0;
@@ -110,6 +113,8 @@ export class ReplyWriter {
 
   /** `-message`; `message` includes the prefix (`ERR ...`, `MOVED 3999 127.0.0.1:7002`). */
   error(message: string): void {
+    this.errors++;
+    this.lastError = message;
     this.line(45, sanitize(message));
   }
 
@@ -209,6 +214,22 @@ export class ReplyWriter {
     const t = Number.isFinite(x) ? String(x) : x > 0 ? 'inf' : x < 0 ? '-inf' : 'nan';
     if (this.resp3) this.line(44, t);
     else this.bulk(t);
+  }
+
+  /** A big number (`(digits`); RESP2: a bulk string. */
+  bignum(digits: string): void {
+    if (this.resp3) this.line(40, digits);
+    else this.bulk(digits);
+  }
+
+  /** RESP3 attributes (`|n`, n key/value pairs, then the reply they describe). Write nothing in RESP2. */
+  attribute(n: number): void {
+    this.header(124, n);
+  }
+
+  /** A RESP3 push (`>n`, out-of-band data). RESP2 has none: callers reply an error instead. */
+  push(n: number): void {
+    this.header(62, n);
   }
 
   boolean(b: boolean): void {
