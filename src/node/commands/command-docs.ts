@@ -43,6 +43,13 @@ export function writeMeta(w: ReplyWriter, n: MetaNode): void {
   for (const x of n['%']) writeMeta(w, x);
 }
 
+/** The items of an array or set node; [] for anything else. */
+function itemsOf(n: MetaNode | undefined): MetaNode[] {
+  if (Array.isArray(n)) return n;
+  if (typeof n === 'object' && n !== null && '~' in n) return n['~'];
+  return [];
+}
+
 function mapGet(m: MetaNode, key: string): MetaNode | undefined {
   if (!isMap(m)) return undefined;
   const items = m['%'];
@@ -75,6 +82,7 @@ export function commandInfo(s: CommandSpec): MetaNode {
     const info = [...meta.info];
     const list = info[9];
     if (Array.isArray(list)) info[9] = list.filter((e) => Array.isArray(e) && subs.has(e[0] as string));
+    else if (typeof list === 'object' && list !== null && '~' in list) info[9] = { '~': list['~'].filter((e) => Array.isArray(e) && subs.has(e[0] as string)) };
     return info;
   }
   const flags: MetaNode = { '~': flagNames(s).map((f) => ({ '+': f })) };
@@ -118,8 +126,7 @@ function allNames(ctx: CommandContext): Array<[string, MetaNode]> {
   for (const s of ctx.commands.all()) {
     const info = commandInfo(s);
     out.push([s.name, info]);
-    const subs = Array.isArray(info) ? info[9] : undefined;
-    if (Array.isArray(subs)) for (const e of subs) if (Array.isArray(e)) out.push([e[0] as string, e]);
+    for (const e of itemsOf(Array.isArray(info) ? info[9] : undefined)) if (Array.isArray(e)) out.push([e[0] as string, e]);
   }
   return out;
 }
@@ -134,15 +141,16 @@ function keysOf(ctx: CommandContext, args: string[]): Array<[string, string[]]> 
   const spec = ctx.commands.get(args[0]!);
   if (spec === undefined) return ERR_INVALID_COMMAND;
   let info = commandInfo(spec);
-  if (Array.isArray(info) && Array.isArray(info[9]) && info[9].length > 0 && args.length > 1) {
+  const subs = Array.isArray(info) ? itemsOf(info[9]) : [];
+  if (subs.length > 0 && args.length > 1) {
     const sub = `${spec.name}|${args[1]!.toLowerCase()}`;
-    const e = info[9].find((x) => Array.isArray(x) && x[0] === sub);
+    const e = subs.find((x) => Array.isArray(x) && x[0] === sub);
     if (e === undefined) return ERR_INVALID_COMMAND;
     info = e;
   }
   if (!Array.isArray(info)) return ERR_INVALID_COMMAND;
   const arity = info[1] as number;
-  const keySpecs = (Array.isArray(info[8]) ? info[8] : []).filter(isMap);
+  const keySpecs = itemsOf(info[8]).filter(isMap);
   if (keySpecs.length === 0 && (info[3] as number) === 0) return ERR_NO_KEYS;
   if ((arity > 0 && arity !== args.length) || args.length < -arity) return ERR_GETKEYS_ARITY;
   const out: Array<[string, string[]]> = [];
@@ -156,7 +164,7 @@ function keysOf(ctx: CommandContext, args: string[]): Array<[string, string[]]> 
   }
   for (const ks of keySpecs) {
     const flags = mapGet(ks, 'flags');
-    const flagList = flags !== undefined && Array.isArray(flags) ? flags.map((f) => (typeof f === 'object' && f !== null && '+' in f ? f['+'] : '')) : [];
+    const flagList = itemsOf(flags).map((f) => (typeof f === 'object' && f !== null && '+' in f ? f['+'] : ''));
     const begin = mapGet(mapGet(ks, 'begin_search') ?? null, 'spec');
     const find = mapGet(mapGet(ks, 'find_keys') ?? null, 'spec');
     const index = begin === undefined ? undefined : mapGet(begin, 'index');
@@ -216,7 +224,7 @@ export function command(ctx: CommandContext, _c: Connection, req: RequestDecoder
       const specs = rest.length === 0 ? [...all] : rest.map((n) => ctx.commands.get(n));
       w.array(specs.length);
       for (const s of specs) {
-        if (s === undefined) w.nilArray();
+        if (s === undefined) w.nil();
         else writeMeta(w, commandInfo(s));
       }
       return;
