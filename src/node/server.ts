@@ -240,7 +240,11 @@ export class NodeServer implements CommandContext {
         return false;
       }
       const args: string[] = [];
-      for (let i = 1; i < argc && i < 6; i++) args.push(req.str(i));
+      let shown = 0;
+      for (let i = 1; i < argc && shown < 128; i++) {
+        args.push(req.argLength(i) > 128 ? req.str(i).slice(0, 128) : req.str(i));
+        shown += Math.min(req.argLength(i), 128) + 3;
+      }
       w.error(errUnknownCommand(name, args));
       return false;
     }

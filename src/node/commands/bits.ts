@@ -89,8 +89,11 @@ function popcount(buf: Buffer, first: number, last: number): number {
   return n;
 }
 
+/** BITCOUNT key [start end [BYTE|BIT]]: as Redis 7.0, a missing key answers 0 before the range is parsed. */
 function bitcount(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
   const argc = req.argc;
+  const v = ctx.store!.get(p, req.str(1));
+  if (v === undefined) return w.integer(0);
   let start = 0;
   let end = -1;
   let isBit = false;
@@ -108,8 +111,6 @@ function bitcount(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: R
   } else if (argc !== 2) {
     return w.error(ERR_SYNTAX);
   }
-  const v = ctx.store!.get(p, req.str(1));
-  if (v === undefined) return w.integer(0);
   const range = bitRange(v.length, start, end, isBit);
   if (range === null) return w.integer(0);
   w.integer(popcount(valueToBuffer(v), range[0], range[1]));

@@ -141,15 +141,16 @@ const OBJECT_HELP = [
   '    Return the kind of internal representation used in order to store the value',
   '    associated with a <key>.',
   'FREQ <key>',
-  '    Return the access logarithmic access frequency counter of a <key>.',
+  '    Return the access frequency index of the <key>. The returned integer is',
+  '    proportional to the logarithm of the recent access frequency of the key.',
   'IDLETIME <key>',
-  '    Return the idle time of a <key>, that is the approximated number of',
+  '    Return the idle time of the <key>, that is the approximated number of',
   '    seconds elapsed since the last access to the key.',
   'REFCOUNT <key>',
   '    Return the number of references of the value associated with the specified',
   '    <key>.',
   'HELP',
-  '    Print this help.',
+  '    Prints this help.',
 ];
 
 /**
@@ -159,7 +160,8 @@ const OBJECT_HELP = [
  */
 function object(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
   const sub = req.str(1).toLowerCase();
-  if (sub === 'help' && req.argc === 2) {
+  if (sub === 'help') {
+    if (req.argc !== 2) return w.error(errWrongArity('object|help'));
     w.array(OBJECT_HELP.length);
     for (const l of OBJECT_HELP) w.simple(l);
     return;

@@ -25,8 +25,9 @@ export function valueArg(req: RequestDecoder, i: number): string | Buffer {
 /** Parses an int64 argument; undefined when invalid. Numbers beyond 2^53 come back as bigint. */
 export function intArg(req: RequestDecoder, i: number): number | bigint | undefined {
   const n = req.int(i);
-  // req.int reads up to 18 digits into a double: past 2^53 its last digits are rounded, so re-parse exactly.
-  if (Number.isSafeInteger(n)) return n;
+  // req.int reads up to 18 digits into a double (past 2^53 its last digits are rounded, so re-parse exactly) and
+  // takes "01" and "-0", which Redis refuses: only the canonical spelling of a safe integer is taken as it is.
+  if (Number.isSafeInteger(n) && (n > -10 && n < 10 ? req.argLength(i) === (n < 0 ? 2 : 1) : String(n).length === req.argLength(i))) return n;
   return req.argLength(i) <= 20 ? parseInt64(req.str(i)) : undefined;
 }
 
@@ -149,7 +150,8 @@ function getex(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Repl
   if (opt === 'persist' && argc === 3) return reply(w, ctx.store!.getEx(p, req.str(1), { persist: true }));
   if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && argc === 4) {
     const at = expiryArg(ctx, opt, req, 3, 'getex');
-    if (typeof at === 'string') return w.error(at);
+    // Redis looks the key up before it validates the time: a missing key answers nil.
+    if (typeof at === 'string') return ctx.store!.exists(p, req.str(1)) ? w.error(at) : w.nil();
     return reply(w, ctx.store!.getEx(p, req.str(1), { expiresAt: at }));
   }
   w.error(ERR_SYNTAX);
