@@ -15,6 +15,7 @@ import type { Logger } from '../shared/logger.js';
 import { ClusterView } from './cluster-view.js';
 import { CMD_NO_AUTH, type CommandContext, type CommandSpec, type CommandStat, type CommandTable, type MemorySettings, type ServerStats } from './commands/index.js';
 import { Connection } from './connection.js';
+import { commandInfo } from './commands/command-docs.js';
 import type { NodeServerOptions } from './options.js';
 import { ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
 import { slotOfArg } from './slots.js';
@@ -35,6 +36,8 @@ export class NodeServer implements CommandContext {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private readonly writer = new ReplyWriter();
+  /** `container|sub` -> Redis's arity of that subcommand, for the implemented subcommands Redis has. */
+  private readonly subcommandArity = new Map<string, number>();
   /** Where suppressed replies go (CLIENT REPLY OFF/SKIP); emptied after each command. */
   private readonly sink = new ReplyWriter();
   private nextClientId = 1;
@@ -49,6 +52,13 @@ export class NodeServer implements CommandContext {
     memory: MemorySettings = { maxMemoryBytes: 0, evictionPolicy: 'allkeys-lru' },
   ) {
     this.memory = { ...memory };
+    for (const spec of commands.all()) {
+      if (spec.subcommands === undefined) continue;
+      const info = commandInfo(spec);
+      const subs = Array.isArray(info) ? info[9] : undefined;
+      const entries = Array.isArray(subs) ? subs : typeof subs === 'object' && subs !== null && '~' in subs ? subs['~'] : [];
+      for (const e of entries) if (Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number') this.subcommandArity.set(e[0], e[1]);
+    }
     this.startedAt = clock.now();
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
@@ -256,6 +266,15 @@ export class NodeServer implements CommandContext {
     if (arity > 0 ? argc !== arity : argc < -arity) {
       w.error(errWrongArity(spec.name));
       return false;
+    }
+    if (spec.subcommands !== undefined) {
+      // Containers (CLIENT, CONFIG...): Redis checks a known subcommand's arity before running it (a rejected call).
+      const full = `${spec.name}|${req.str(1).toLowerCase()}`;
+      const subArity = this.subcommandArity.get(full);
+      if (subArity !== undefined && (subArity > 0 ? argc !== subArity : argc < -subArity)) {
+        w.error(errWrongArity(full));
+        return false;
+      }
     }
     let partition = -1;
     if (spec.firstKey > 0 && argc > spec.firstKey) {

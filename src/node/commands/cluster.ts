@@ -159,5 +159,8 @@ function cluster(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Re
 }
 
 export function registerClusterCommands(t: CommandTable): void {
-  t.add(cmd('cluster', -2, CMD_ADMIN, NO_KEYS, cluster, 'Cluster topology from the coordinator\'s table'));
+  t.add(cmd('cluster', -2, CMD_ADMIN, NO_KEYS, cluster, 'Cluster topology from the coordinator\'s table', {
+    subcommands: ['countkeysinslot', 'getkeysinslot', 'help', 'info', 'keyslot', 'myid', 'nodes', 'shards', 'slots'], support: 'partial',
+    note: 'read-only subcommands; the coordinator owns the topology, so ADDSLOTS, SETSLOT, MEET, FAILOVER and the like are refused; every member shows as master',
+  }));
 }

@@ -11,6 +11,8 @@ import type { Connection } from '../connection.js';
 import { globMatcher } from '../glob.js';
 import { ERR_SYNTAX, errUnknownSubcommand, errWrongArity, errorText } from '../replies.js';
 import { REDIS_COMMAND_META, type MetaNode } from './redis-meta.js';
+
+export type { MetaNode };
 import { CMD_ADMIN, CMD_DENYOOM, CMD_FAST, CMD_NO_AUTH, CMD_READONLY, CMD_WRITE, type CommandContext, type CommandSpec } from './types.js';
 
 const ERR_INVALID_COMMAND = errorText(NODE_ERRORS.SYNTAX_ERROR, 'Invalid command specified');

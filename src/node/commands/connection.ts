@@ -248,14 +248,14 @@ export function registerConnectionCommands(t: CommandTable): void {
   t.add(cmd('ping', -1, CMD_FAST, NO_KEYS, ping, 'PONG, or echo the argument'));
   t.add(cmd('echo', 2, CMD_FAST, NO_KEYS, echo, 'Echo the argument'));
   t.add(cmd('quit', -1, CMD_NO_AUTH | CMD_FAST, NO_KEYS, quit, 'Close the connection'));
-  t.add(cmd('auth', -2, CMD_NO_AUTH | CMD_FAST, NO_KEYS, auth, 'Authenticate (user default)'));
-  t.add(cmd('hello', -1, CMD_NO_AUTH | CMD_FAST, NO_KEYS, hello, 'Handshake: RESP2/RESP3, AUTH, SETNAME'));
-  t.add(cmd('select', 2, CMD_FAST, NO_KEYS, select, 'Only database 0 exists'));
+  t.add(cmd('auth', -2, CMD_NO_AUTH | CMD_FAST, NO_KEYS, auth, 'Authenticate (user default)', { support: 'partial', note: 'only the user default (no ACL users)' }));
+  t.add(cmd('hello', -1, CMD_NO_AUTH | CMD_FAST, NO_KEYS, hello, 'Handshake: RESP2/RESP3, AUTH, SETNAME', { support: 'partial', note: 'mode is cluster and version is the node\'s' }));
+  t.add(cmd('select', 2, CMD_FAST, NO_KEYS, select, 'Only database 0 exists', { support: 'partial', note: 'only database 0' }));
   t.add(cmd('client', -2, CMD_ADMIN, NO_KEYS, client, 'CLIENT SETNAME/GETNAME/ID/SETINFO/INFO/LIST/REPLY/NO-EVICT/HELP', {
     subcommands: CLIENT_SUBCOMMANDS, support: 'partial',
     note: 'SETNAME GETNAME ID SETINFO INFO LIST REPLY NO-EVICT HELP; KILL, PAUSE, TRACKING and the rest are refused; LIST/INFO memory fields are estimates',
   }));
-  t.add(cmd('readonly', 1, CMD_FAST, NO_KEYS, readonly, 'Accept reads from replicas'));
+  t.add(cmd('readonly', 1, CMD_FAST, NO_KEYS, readonly, 'Accept reads from replicas', { support: 'partial', note: 'accepted; reads of backup partitions are still redirected to the primary' }));
   t.add(cmd('readwrite', 1, CMD_FAST, NO_KEYS, readwrite, 'Reads from primaries only'));
   t.add(cmd('asking', 1, CMD_FAST, NO_KEYS, asking, 'The next command may touch a slot being imported'));
 }

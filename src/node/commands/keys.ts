@@ -153,12 +153,12 @@ export function registerKeyCommands(t: CommandTable): void {
   t.add(cmd('expire', -3, CMD_WRITE | CMD_FAST, KEY1, expire, 'Set a TTL in seconds (NX/XX/GT/LT)'));
   t.add(cmd('pexpire', -3, CMD_WRITE | CMD_FAST, KEY1, pexpire, 'Set a TTL in milliseconds'));
   t.add(cmd('expireat', -3, CMD_WRITE | CMD_FAST, KEY1, expireat, 'Set an absolute expiry (Unix seconds)'));
-  t.add(cmd('pexpireat', -3, CMD_WRITE | CMD_FAST, KEY1, pexpireat, 'Set an absolute expiry (Unix ms)'));
+  t.add(cmd('pexpireat', -3, CMD_WRITE | CMD_FAST, KEY1, pexpireat, 'Set an absolute expiry (Unix ms)', { support: 'partial', note: 'times past 2^53 ms are kept as doubles (PEXPIRETIME shows them rounded)' }));
   t.add(cmd('persist', 2, CMD_WRITE | CMD_FAST, KEY1, persist, 'Remove a TTL'));
   t.add(cmd('ttl', 2, CMD_READONLY | CMD_FAST, KEY1, ttl, 'Remaining TTL in seconds (-1 none, -2 missing)'));
   t.add(cmd('pttl', 2, CMD_READONLY | CMD_FAST, KEY1, pttl, 'Remaining TTL in milliseconds'));
   t.add(cmd('expiretime', 2, CMD_READONLY | CMD_FAST, KEY1, expiretime, 'Absolute expiry in Unix seconds'));
   t.add(cmd('pexpiretime', 2, CMD_READONLY | CMD_FAST, KEY1, pexpiretime, 'Absolute expiry in Unix ms'));
   t.add(cmd('type', 2, CMD_READONLY | CMD_FAST, KEY1, type, 'The type of a key (string or none)'));
-  t.add(cmd('scan', -2, CMD_READONLY, NO_KEYS, scan, 'Iterate the keys this node serves'));
+  t.add(cmd('scan', -2, CMD_READONLY, NO_KEYS, scan, 'Iterate the keys this node serves', { support: 'partial', note: 'cursors are the node\'s own (position x 16384 + partition); TYPE matches string only' }));
 }

@@ -188,6 +188,9 @@ export function registerKeyspaceCommands(t: CommandTable): void {
   t.add(cmd('randomkey', 1, CMD_READONLY, NO_KEYS, randomkey, 'A random key of the partitions this node serves'));
   t.add(cmd('rename', 3, CMD_WRITE, [1, 2, 1], rename, 'Rename a key, keeping its TTL (both keys in one slot in cluster mode)'));
   t.add(cmd('renamenx', 3, CMD_WRITE | CMD_FAST, [1, 2, 1], renamenx, 'Rename a key only if the new name does not exist'));
-  t.add(cmd('copy', -3, CMD_WRITE, [1, 2, 1], copy, 'Copy a key with its TTL (database 0 only)'));
-  t.add(cmd('object', -2, CMD_READONLY, [2, 2, 1], object, 'OBJECT ENCODING/FREQ/IDLETIME/REFCOUNT/HELP'));
+  t.add(cmd('copy', -3, CMD_WRITE, [1, 2, 1], copy, 'Copy a key with its TTL (database 0 only)', { support: 'partial', note: 'DB other than 0 is refused' }));
+  t.add(cmd('object', -2, CMD_READONLY, [2, 2, 1], object, 'OBJECT ENCODING/FREQ/IDLETIME/REFCOUNT/HELP', {
+    subcommands: ['encoding', 'freq', 'help', 'idletime', 'refcount'], support: 'partial',
+    note: 'ENCODING is derived from the value (no raw after in-place changes); IDLETIME is always 0; FREQ needs LFU, which the node has not',
+  }));
 }

@@ -305,7 +305,7 @@ function flushall(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: R
 
 export function registerServerCommands(t: CommandTable): void {
   t.add(cmd('command', -1, CMD_ADMIN, NO_KEYS, command, 'COMMAND, COMMAND COUNT/INFO/DOCS/LIST/GETKEYS/GETKEYSANDFLAGS',
-    { subcommands: ['count', 'docs', 'getkeys', 'getkeysandflags', 'help', 'info', 'list'] }));
+    { subcommands: ['count', 'docs', 'getkeys', 'getkeysandflags', 'help', 'info', 'list'], support: 'partial', note: 'DOCS adds ringleader_support and ringleader_note to each command' }));
   t.add(cmd('info', -1, CMD_ADMIN, NO_KEYS, info, 'Server facts by section', {
     support: 'partial', note: 'sections server clients memory persistence stats replication cpu commandstats errorstats cluster keyspace, with the fields that apply to a node',
   }));
@@ -315,6 +315,6 @@ export function registerServerCommands(t: CommandTable): void {
   }));
   t.add(cmd('time', 1, CMD_FAST, NO_KEYS, time, 'The node\'s clock: seconds and microseconds'));
   t.add(cmd('dbsize', 1, CMD_READONLY | CMD_FAST, NO_KEYS, dbsize, 'Keys in the partitions this node serves'));
-  t.add(cmd('flushall', -1, CMD_WRITE, NO_KEYS, flushall, 'Delete every key (needs --enable-flush)'));
-  t.add(cmd('flushdb', -1, CMD_WRITE, NO_KEYS, flushall, 'Delete every key (needs --enable-flush)'));
+  t.add(cmd('flushall', -1, CMD_WRITE, NO_KEYS, flushall, 'Delete every key (needs --enable-flush)', { support: 'partial', note: 'refused unless the node runs with --enable-flush' }));
+  t.add(cmd('flushdb', -1, CMD_WRITE, NO_KEYS, flushall, 'Delete every key (needs --enable-flush)', { support: 'partial', note: 'refused unless the node runs with --enable-flush' }));
 }

@@ -254,7 +254,7 @@ export function registerStringCommands(t: CommandTable): void {
   t.add(cmd('decr', 2, W | CMD_FAST, KEY1, decr, 'Decrement an integer by one'));
   t.add(cmd('incrby', 3, W | CMD_FAST, KEY1, incrby, 'Increment an integer'));
   t.add(cmd('decrby', 3, W | CMD_FAST, KEY1, decrby, 'Decrement an integer'));
-  t.add(cmd('incrbyfloat', 3, W | CMD_FAST, KEY1, incrbyfloat, 'Increment a float'));
+  t.add(cmd('incrbyfloat', 3, W | CMD_FAST, KEY1, incrbyfloat, 'Increment a float', { support: 'partial', note: 'computes in doubles where Redis uses 80-bit long doubles: results past 2^53 or with long fractions print differently' }));
   t.add(cmd('append', 3, W | CMD_FAST, KEY1, append, 'Append to a value'));
   t.add(cmd('strlen', 2, R, KEY1, strlen, 'Length of a value'));
   t.add(cmd('getrange', 4, CMD_READONLY, KEY1, getrange, 'A substring of a value'));
