@@ -16,21 +16,49 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startNode, type RunningNode } from '../src/node/index.js';
 import { RawRespClient, startRedisServer, type RawReply, type RedisServerProcess, type RespNode } from '../src/testing/index.js';
 
 let redis: RedisServerProcess;
 let node: RunningNode;
+/** A one-node Redis Cluster (all slots on it) and a node that checks slots like one (CROSSSLOT, cluster texts). */
+let redisCluster: RedisServerProcess;
+let clusterNode: RunningNode;
+let clusterDir: string;
+
+interface Pair {
+  readonly redisPort: number;
+  readonly nodePort: number;
+}
 
 before(async () => {
-  redis = await startRedisServer(['--enable-debug-command', 'yes']);
-  node = await startNode({ name: 'differential', standalone: true, server: { port: 0, enableFlush: true, enableDebug: true } });
+  clusterDir = mkdtempSync(join(tmpdir(), 'rl-diff-cluster-'));
+  [redis, redisCluster, node, clusterNode] = await Promise.all([
+    startRedisServer(['--enable-debug-command', 'yes']),
+    startRedisServer(['--cluster-enabled', 'yes', '--dir', clusterDir, '--cluster-config-file', join(clusterDir, 'nodes.conf')]),
+    startNode({ name: 'differential', standalone: true, server: { port: 0, enableFlush: true, enableDebug: true } }),
+    startNode({ name: 'differential-cluster', standalone: true, server: { port: 0, enableFlush: true, crossSlotCheck: true } }),
+  ]);
+  const c = await RawRespClient.connect(redisCluster.port);
+  assert.equal((await c.call(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383'])).raw, '+OK\r\n');
+  const deadline = Date.now() + 30_000;
+  while (!(await c.call(['CLUSTER', 'INFO'])).raw.includes('cluster_state:ok')) {
+    if (Date.now() > deadline) throw new Error('the one-node Redis Cluster did not reach cluster_state:ok');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  c.close();
 });
 
 after(async () => {
-  await node.close();
-  await redis.stop();
+  await Promise.all([node.close(), clusterNode.close(), redis.stop(), redisCluster.stop()]);
+  rmSync(clusterDir, { recursive: true, force: true });
 });
+
+const standalonePair = (): Pair => ({ redisPort: redis.port, nodePort: node.port });
+const clusterPair = (): Pair => ({ redisPort: redisCluster.port, nodePort: clusterNode.port });
 
 type Cmd = readonly string[];
 
@@ -69,8 +97,8 @@ function same(cmd: Cmd, a: unknown, b: unknown): boolean {
 }
 
 /** Runs `cmds` one by one on both servers in RESP `proto`, from empty; throws on the first differing reply. */
-async function runBoth(cmds: readonly Cmd[], proto: 2 | 3): Promise<void> {
-  const [r, n] = await Promise.all([RawRespClient.connect(redis.port), RawRespClient.connect(node.port)]);
+async function runBoth(cmds: readonly Cmd[], proto: 2 | 3, pair: Pair = standalonePair()): Promise<void> {
+  const [r, n] = await Promise.all([RawRespClient.connect(pair.redisPort), RawRespClient.connect(pair.nodePort)]);
   try {
     for (const c of [r, n]) {
       await c.call(['FLUSHALL']);
@@ -206,12 +234,47 @@ const replyCommand: fc.Arbitrary<Cmd> = fc.oneof(
   fc.constantFrom(['PING'], ['PING', 'x'], ['ECHO', 'e'], ['NOSUCH'], ['GET'], ['SET', 'k', 'v'], ['GET', 'k'], ['INCR', 'k'], ['CLIENT', 'GETNAME'], ['CLIENT', 'SETNAME', 'n']),
 );
 
+/** Multi-key commands over keys of different slots, and the CLUSTER key/slot subcommands (one-node cluster). */
+const clusterKeys = fc.constantFrom('a', 'b', '{t}1', '{t}2', '{t}');
+const clusterCommand: fc.Arbitrary<Cmd> = fc.oneof(
+  fc.tuple(clusterKeys, value).map(([k, v]) => ['SET', k, v]),
+  fc.tuple(fc.constantFrom('MGET', 'DEL', 'EXISTS', 'TOUCH', 'UNLINK'), fc.array(clusterKeys, { minLength: 1, maxLength: 3 })).map(([c, ks]) => [c, ...ks]),
+  fc.tuple(fc.constantFrom('MSET', 'MSETNX'), fc.array(fc.tuple(clusterKeys, value), { minLength: 1, maxLength: 3 })).map(([c, ps]) => [c, ...ps.flat()]),
+  fc.tuple(fc.constantFrom('RENAME', 'RENAMENX', 'COPY', 'LCS'), clusterKeys, clusterKeys).map((a) => [...a]),
+  fc.tuple(clusterKeys).map(([k]) => ['CLUSTER', 'KEYSLOT', k]),
+  fc.constantFrom(['CLUSTER', 'COUNTKEYSINSLOT', '15495'], ['CLUSTER', 'COUNTKEYSINSLOT', '9842'], ['CLUSTER', 'GETKEYSINSLOT', '9842', '10'],
+    ['CLUSTER', 'COUNTKEYSINSLOT', '16384'], ['CLUSTER', 'GETKEYSINSLOT', '9842', '-1'], ['CLUSTER', 'KEYSLOT'], ['CLUSTER', 'MYIDX'], ['CLUSTER', 'GETKEYSINSLOT', 'x', '1'], ['CLUSTER', 'COUNTKEYSINSLOT', '-1'],
+    ['CLUSTER', 'GETKEYSINSLOT', '99999', '1'], ['CLUSTER', 'GETKEYSINSLOT', '1'], ['CLUSTER', 'COUNTKEYSINSLOT', '1', '2'], ['CLUSTER', 'HELP', 'x'],
+    ['SELECT', '0'], ['SELECT', '1'], ['COPY', 'a', 'b', 'DB', '1'], ['DBSIZE']),
+);
+
+/** Connection and server commands whose replies do not depend on the server's identity. */
+const serverCommand: fc.Arbitrary<Cmd> = fc.oneof(
+  fc.constantFrom(['PING'], ['PING', 'hello'], ['ECHO', 'x y'], ['ECHO', ''], ['CLIENT', 'GETNAME'], ['CLIENT', 'SETNAME', 'n1'], ['CLIENT', 'SETNAME', 'a b'],
+    ['CLIENT', 'SETNAME', ''], ['CLIENT', 'NO-EVICT', 'on'], ['CLIENT', 'NO-EVICT', 'x'], ['SELECT', '0'], ['DBSIZE'], ['TYPE', 'a'], ['SET', 'a', '1'],
+    ['COMMAND', 'INFO', 'get', 'nosuch'], ['COMMAND', 'GETKEYS', 'SET', 'a', 'b'], ['COMMAND', 'GETKEYSANDFLAGS', 'MSET', 'a', '1', 'b', '2'],
+    ['COMMAND', 'LIST', 'FILTERBY', 'MODULE', 'x'], ['COMMAND', 'LIST', 'FILTERBY', 'FOO', 'x'], ['COMMAND', 'HELP']),
+  fc.constantFrom('maxmemory', 'save', 'appendonly', 'timeout', 'proto-max-bulk-len', 'client-query-buffer-limit', 'replicaof', 'SLAVEOF', 'maxmemory-samples', 'nosuch')
+    .map((p) => ['CONFIG', 'GET', p]),
+  fc.constantFrom(['CONFIG', 'SET', 'nosuch', '1'], ['CONFIG', 'SET', 'maxmemory', 'abc'], ['CONFIG', 'SET', 'maxmemory', '1mb', 'maxmemory', '2mb'], ['CONFIG', 'SET', 'maxclients', '0'],
+    ['CONFIG', 'SET', 'maxmemory'], ['CONFIG', 'SET', 'proto-max-bulk-len', '100']),
+  fc.constantFrom('string', 'integer', 'double', 'bignum', 'null', 'array', 'set', 'map', 'verbatim', 'true', 'false', 'nope').map((t) => ['DEBUG', 'PROTOCOL', t]),
+);
+
 const sequence = (cmd: fc.Arbitrary<Cmd>): fc.Arbitrary<Cmd[]> => fc.array(cmd, { minLength: 1, maxLength: 25 });
 const RUNS = 40;
 
 async function property(cmd: fc.Arbitrary<Cmd>, run: (cmds: readonly Cmd[], proto: 2 | 3) => Promise<void>): Promise<void> {
   await fc.assert(fc.asyncProperty(sequence(cmd), fc.constantFrom<2 | 3>(2, 3), (cmds, proto) => run(cmds, proto)), { numRuns: RUNS });
 }
+
+test('cluster mode: CROSSSLOT, CLUSTER KEYSLOT/COUNTKEYSINSLOT/GETKEYSINSLOT, SELECT as a one-node Redis Cluster', async () => {
+  await property(clusterCommand, (cmds, proto) => runBoth(cmds, proto, clusterPair()));
+});
+
+test('connection and server commands (PING, ECHO, CLIENT names, COMMAND, CONFIG GET/SET errors, DEBUG PROTOCOL)', async () => {
+  await property(serverCommand, runBoth);
+});
 
 test('strings: generated sequences reply as redis-server does (RESP2 and RESP3)', async () => {
   await property(stringCommand, runBoth);
