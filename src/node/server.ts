@@ -36,6 +36,9 @@ export class NodeServer implements CommandContext {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private readonly writer = new ReplyWriter();
+  /** The stats of the commands run in the current socket read (their share of its time is added after it). */
+  private readonly batchStats: CommandStat[] = [];
+  private batchLength = 0;
   /** `container|sub` -> Redis's arity of that subcommand, for the implemented subcommands Redis has. */
   private readonly subcommandArity = new Map<string, number>();
   /** Where suppressed replies go (CLIENT REPLY OFF/SKIP); emptied after each command. */
@@ -143,6 +146,10 @@ export class NodeServer implements CommandContext {
     const w = this.writer;
     w.resp3 = conn.resp === 3;
     const dec = conn.decoder;
+    // INFO commandstats time: one clock read per socket read, the batch's time split evenly over its commands
+    // (a clock read costs ~160 ns on these VMs: two per command would cost ~15% of pipelined GET throughput).
+    const started = performance.now();
+    this.batchLength = 0;
     try {
       dec.feed(chunk);
       for (let argc = dec.next(); argc > 0; argc = dec.next()) {
@@ -154,6 +161,12 @@ export class NodeServer implements CommandContext {
       this.stats.protocolErrors++;
       w.error(errProtocol(err.message));
       conn.closing = true;
+    }
+    const n = this.batchLength;
+    if (n > 0) {
+      const usec = ((performance.now() - started) * 1000) / n;
+      const batch = this.batchStats;
+      for (let i = 0; i < n; i++) batch[i]!.usec += usec;
     }
     const socket = conn.socket;
     if (socket.destroyed) {
@@ -198,7 +211,6 @@ export class NodeServer implements CommandContext {
     const errorsBefore = w.errors;
     const spec = this.commands.get(req.str(0));
     let stat: CommandStat | undefined;
-    let started = 0;
     if (spec !== undefined) {
       const statName = spec.subcommands !== undefined && argc > 1 ? `${spec.name}|${req.str(1).toLowerCase()}` : spec.name;
       stat = this.commandStats.get(statName);
@@ -207,13 +219,12 @@ export class NodeServer implements CommandContext {
         this.commandStats.set(statName, stat);
       }
       conn.lastCommand = statName;
-      started = performance.now();
     }
     const ran = this.dispatch(conn, spec, req, argc, w);
     if (stat !== undefined) {
       if (ran) {
         stat.calls++;
-        stat.usec += (performance.now() - started) * 1000;
+        this.batchStats[this.batchLength++] = stat;
         if (w.errors !== errorsBefore) stat.failed++;
       } else if (w.errors !== errorsBefore) stat.rejected++;
     }
