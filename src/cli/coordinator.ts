@@ -24,6 +24,7 @@ interface Flags {
   suspectAfterMs?: number;
   deadAfterMs?: number;
   planDebounceMs: number;
+  leaveTimeoutMs: number;
   logLevel?: string;
 }
 
@@ -43,6 +44,7 @@ export function register(program: Command): void {
     .option('--suspect-after-ms <ms>', `silence before a member is suspect (default 3 heartbeats: ${d.suspectAfterMs} at the default interval)`, intOption('--suspect-after-ms', 1, 600_000))
     .option('--dead-after-ms <ms>', `silence before a suspect member is dead (default ${d.deadAfterMs} at the default interval)`, intOption('--dead-after-ms', 1, 600_000))
     .option('--plan-debounce-ms <ms>', 'quiet time that coalesces membership changes into one epoch', intOption('--plan-debounce-ms', 0, 60_000), d.planDebounceMs)
+    .option('--leave-timeout-ms <ms>', 'longest a leaving member waits for its copies to be handed over before they are dropped', intOption('--leave-timeout-ms', 1, 24 * 3_600_000), d.leaveTimeoutMs)
     .option('--log-level <level>', 'pino level (info, debug, warn...)')
     .action(async (flags: Flags) => {
       const logger = createLogger({ name: 'coordinator', level: flags.logLevel });
@@ -60,6 +62,7 @@ export function register(program: Command): void {
           deadAfterMs: flags.deadAfterMs ?? Math.round(d.deadAfterMs * scale),
           planDebounceMs: flags.planDebounceMs,
           planMaxDelayMs: Math.max(d.planMaxDelayMs, flags.planDebounceMs),
+          leaveTimeoutMs: flags.leaveTimeoutMs,
           placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
         });
       } catch (err) {
