@@ -76,6 +76,9 @@ function normalise(cmd: Cmd, reply: RespNode): unknown {
     if (sub === 'refcount' || sub === 'idletime') return reply.t;
   }
   if (name === 'keys' && reply.t === 'array') return reply.items.map((i) => ('v' in i ? i.v : i.t)).sort();
+  if (name === 'scan' && reply.t === 'array' && reply.items[1]?.t === 'array') {
+    return [reply.items[0], reply.items[1].items.map((i) => ('v' in i ? i.v : i.t)).sort()];
+  }
   if (name === 'randomkey') return reply.t;
   return reply;
 }
@@ -195,6 +198,11 @@ const keyCommand: fc.Arbitrary<Cmd> = fc.oneof(
   fc.tuple(key, key, fc.subarray(['REPLACE', 'FOO', 'DB', '0'], { maxLength: 2 })).map(([a, b, o]) => ['COPY', a, b, ...o]),
   fc.tuple(fc.constantFrom('ENCODING', 'REFCOUNT', 'IDLETIME', 'FREQ', 'NOPE'), key).map(([s, k]) => ['OBJECT', s, k]),
   fc.constantFrom(['KEYS', '*'], ['KEYS', '{t}*'], ['KEYS', '[ab]'], ['KEYS', '?'], ['DBSIZE'], ['RANDOMKEY']),
+  // One SCAN call that covers a small keyspace (COUNT 1000): the same keys and cursor 0 on both.
+  fc.tuple(fc.option(fc.constantFrom('*', '{t}*', '[ab]', 'k*'), { nil: undefined }), fc.option(fc.constantFrom('string', 'hash', 'STRING'), { nil: undefined }))
+    .map(([m, t]) => ['SCAN', '0', 'COUNT', '1000', ...(m === undefined ? [] : ['MATCH', m]), ...(t === undefined ? [] : ['TYPE', t])]),
+  fc.constantFrom(['SCAN', 'x'], ['SCAN', '0', 'COUNT', '0'], ['SCAN', '0', 'COUNT', 'x'], ['SCAN', '0', 'FOO', 'x'], ['SCAN', '0', 'MATCH'], ['SCAN', ' 1'], ['SCAN', '1 '],
+    ['SCAN', '18446744073709551616'], ['SCAN', '-18446744073709551616'], ['SCAN', '+0', 'COUNT', '1000'], ['SCAN', '00', 'COUNT', '1000']),
 );
 
 const bitCommand: fc.Arbitrary<Cmd> = fc.oneof(

@@ -108,11 +108,26 @@ function type(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Reply
 }
 
 const MAX_SCAN_COUNT = 100_000;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/**
+ * A SCAN cursor read as Redis reads it (strtoul: optional sign, digits, at most 2^64 - 1, a '-' wraps modulo
+ * 2^64); undefined when Redis says "invalid cursor". Our cursors stay below 2^53: a larger one was never handed
+ * out and maps to -1 (the scan then answers cursor 0 and no keys).
+ */
+function scanCursorArg(s: string): number | undefined {
+  if (!/^[+-]?\d+$/.test(s)) return undefined;
+  const neg = s.startsWith('-');
+  const digits = BigInt(s.replace(/^[+-]/, ''));
+  if (digits > UINT64_MAX) return undefined;
+  const n = neg && digits !== 0n ? 2n ** 64n - digits : digits;
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : -1;
+}
 
 /** SCAN cursor [MATCH pattern] [COUNT n] [TYPE t]: over the partitions this node serves as primary. */
 function scan(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter): void {
-  const cursor = numArg(req, 1);
-  if (cursor === undefined || cursor < 0 || !Number.isSafeInteger(cursor)) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'invalid cursor'));
+  const cursor = scanCursorArg(req.str(1));
+  if (cursor === undefined) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'invalid cursor'));
   let count = 10;
   let match: ((key: string) => boolean) | undefined;
   let typeFilter: string | undefined;
@@ -133,7 +148,7 @@ function scan(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Reply
   }
   const store = ctx.store;
   w.array(2);
-  if (store === null || (typeFilter !== undefined && typeFilter !== 'string')) {
+  if (store === null || cursor < 0 || (typeFilter !== undefined && typeFilter !== 'string')) {
     w.bulk('0');
     w.array(0);
     return;

@@ -181,6 +181,8 @@ const CONFIG_PARAMS: readonly ConfigParam[] = [
       if (n === undefined) return 'argument must be a memory value';
       if (n < 1024 * 1024) return `argument must be between 1048576 and 9223372036854775807 inclusive`;
       mutableOptions(ctx).maxBulkBytes = n;
+      // Authenticated connections take it at once; unauthenticated ones keep their small limit until AUTH.
+      for (const c of ctx.clients()) if (c.authenticated) c.decoder.setLimits({ maxBulkBytes: n });
       return undefined;
     },
   },
