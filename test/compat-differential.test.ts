@@ -222,6 +222,8 @@ const floatCommand: fc.Arbitrary<Cmd> = fc.oneof(
   fc.tuple(key, fc.constantFrom(...floats, 'abc', '', 'inf', ' 1', '1e5000')).map(([k, v]) => ['SET', k, v]),
   fc.tuple(key, fc.constantFrom(...floats, 'inf', '-inf', 'abc', '', 'nan', '1e', '1 ', '1e5000', '1e-5000')).map(([k, d]) => ['INCRBYFLOAT', k, d]),
   fc.tuple(key).map(([k]) => ['GET', k]),
+  // Any double, as JavaScript prints it (exponent forms included): parsed and summed as 80-bit long doubles.
+  fc.tuple(key, fc.double({ noNaN: true, noDefaultInfinity: true })).map(([k, d]) => ['INCRBYFLOAT', k, String(d)]),
 );
 
 /** Commands with wrong argument counts or unknown names/subcommands: the error texts must match. */

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './long-double.js';
 
 /** What `SET k a` + `INCRBYFLOAT k b` answers on redis-server 7.0.15 (x86_64, 80-bit long double). */
@@ -47,4 +48,17 @@ test('parsing follows strtold as Redis uses it: no spaces, no NaN, no overflow, 
     assert.notEqual(parseLongDouble(good), undefined, good);
   }
   assert.equal(formatLongDouble(parseLongDouble('0x1.8p1') as never), '3');
+});
+
+test('garbage never throws; every double JavaScript prints parses back to the same value', () => {
+  fc.assert(fc.property(fc.string({ maxLength: 40 }), (s) => {
+    const v = parseLongDouble(s);
+    if (v !== undefined && typeof v !== 'string') formatLongDouble(v);
+  }));
+  fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e15, max: 1e15 }), (d) => {
+    const v = parseLongDouble(String(d));
+    assert.ok(v !== undefined && typeof v !== 'string');
+    // A double is exact in 80 bits; from 1 up, 17 decimals are at least 17 significant digits: it reads back the same.
+    if (Math.abs(d) >= 1) assert.equal(Number(formatLongDouble(v)), d);
+  }));
 });
