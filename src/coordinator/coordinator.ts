@@ -194,7 +194,10 @@ export class Coordinator {
     if (existing) this.dropReports(id);
     this.records.set(id, record);
     this.recordTransition(record, previous, 'join', existing ? `re-join (incarnation ${record.incarnation})` : 'join');
-    return { id, incarnation: record.incarnation, epoch: this.current.epoch, heartbeatMs: this.deps.options.heartbeatMs, protocolVersion: PROTOCOL_VERSION };
+    // A plan already running was computed without this join: its table may still carry the old incarnation's
+    // roles. The node ignores its roles in tables up to the epoch returned here, so count that table in.
+    const epoch = this.current.epoch + (this.planning ? 1 : 0);
+    return { id, incarnation: record.incarnation, epoch, heartbeatMs: this.deps.options.heartbeatMs, protocolVersion: PROTOCOL_VERSION };
   }
 
   heartbeat(id: string, req: HeartbeatRequest): HeartbeatResponse {

@@ -13,11 +13,11 @@ import { ReplyWriter, RespProtocolError, UNAUTHENTICATED_LIMITS, type RequestDec
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { ClusterView } from './cluster-view.js';
-import { CMD_NO_AUTH, type CommandContext, type CommandSpec, type CommandStat, type CommandTable, type MemorySettings, type ServerStats } from './commands/index.js';
+import { CMD_NO_AUTH, CMD_READONLY, type CommandContext, type CommandSpec, type CommandStat, type CommandTable, type MemorySettings, type ReplicationHandler, type ServerStats } from './commands/index.js';
 import { Connection } from './connection.js';
 import { commandInfo } from './commands/command-docs.js';
 import type { NodeServerOptions } from './options.js';
-import { ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
+import { ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, ERR_TRYAGAIN_HANDOVER, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
 import { slotOfArg } from './slots.js';
 
 const ERR_MAX_CLIENTS = Buffer.from('-ERR max number of clients reached\r\n', 'latin1');
@@ -26,12 +26,14 @@ export class NodeServer implements CommandContext {
   store: Store | null = null;
   readonly stats: ServerStats = {
     connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0, protocolErrors: 0, outputLimitDisconnects: 0,
-    moved: 0, crossSlot: 0, clusterDown: 0, netInputBytes: 0, netOutputBytes: 0, errorReplies: 0,
+    moved: 0, crossSlot: 0, clusterDown: 0, netInputBytes: 0, netOutputBytes: 0, tryAgain: 0, backupReads: 0, errorReplies: 0,
   };
   readonly commandStats = new Map<string, CommandStat>();
   readonly errorStats = new Map<string, number>();
   activeExpire = true;
   readonly memory: MemorySettings;
+  /** The replication stream (cluster mode), for the RL.* commands; null in standalone mode. */
+  replication: ReplicationHandler | null = null;
   readonly startedAt: number;
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
@@ -90,7 +92,7 @@ export class NodeServer implements CommandContext {
   resetStats(): void {
     const s = this.stats;
     s.connectionsReceived = s.commandsProcessed = s.rejectedConnections = s.protocolErrors = s.outputLimitDisconnects = 0;
-    s.moved = s.crossSlot = s.clusterDown = s.netInputBytes = s.netOutputBytes = s.errorReplies = 0;
+    s.moved = s.crossSlot = s.clusterDown = s.netInputBytes = s.netOutputBytes = s.errorReplies = s.tryAgain = s.backupReads = 0;
     this.commandStats.clear();
     this.errorStats.clear();
   }
@@ -308,6 +310,17 @@ export class NodeServer implements CommandContext {
       }
       partition = view.partitionOfSlot(slot);
       if (view.owned[partition] !== 1) {
+        if (view.pending[partition] === 1) {
+          // The partition is changing hands (this node is about to serve it, or just stopped): a redirect now would
+          // bounce the client between the two nodes; ask it to retry shortly instead.
+          this.stats.tryAgain++;
+          w.error(ERR_TRYAGAIN_HANDOVER);
+          return false;
+        }
+        if (conn.readonly && (spec.flags & CMD_READONLY) !== 0 && view.readable[partition] === 1) {
+          this.stats.backupReads++;
+          return this.run(spec, conn, req, w, partition);
+        }
         const moved = view.movedReply(slot);
         conn.asking = false;
         if (moved === null) {
@@ -320,6 +333,11 @@ export class NodeServer implements CommandContext {
         return false;
       }
     }
+    return this.run(spec, conn, req, w, partition);
+  }
+
+  /** Runs the handler (errors it throws become error replies); always true (the handler ran). */
+  private run(spec: CommandSpec, conn: Connection, req: RequestDecoder, w: ReplyWriter, partition: number): boolean {
     try {
       spec.handler(this, conn, req, w, partition);
     } catch (err) {

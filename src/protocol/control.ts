@@ -103,7 +103,7 @@ export const JoinResponseSchema = Type.Object(
   {
     id: MemberIdSchema,
     incarnation: IncarnationSchema,
-    epoch: Type.Integer({ minimum: 0, description: 'the current table epoch; the member appears in a table with a higher epoch shortly' }),
+    epoch: Type.Integer({ minimum: 0, description: 'the last epoch whose table predates this join (the current one, or the one being published): the member appears in a later table, and roles listed for it in tables up to this epoch belonged to its previous incarnation' }),
     heartbeatMs: Type.Integer({ minimum: 1, description: 'send a heartbeat at this interval' }),
     protocolVersion: Type.Integer({ minimum: 1 }),
   },

@@ -55,9 +55,9 @@ function infoSection(ctx: CommandContext, section: string): string {
       }
       break;
     case 'replication':
-      // Every node is primary of some partitions and backup of others; a partition-level stream has its own offsets.
-      lines.push('# Replication', 'role:master', 'connected_slaves:0', 'master_failover_state:no-failover', 'master_repl_offset:0', 'second_repl_offset:-1',
-        'repl_backlog_active:0', 'repl_backlog_size:0', 'repl_backlog_first_byte_offset:0', 'repl_backlog_histlen:0');
+      // Cluster mode: the replication stream's lines (offsets per partition stream); standalone: a primary with no replicas.
+      lines.push('# Replication', ...(ctx.replication?.infoLines() ?? ['role:master', 'connected_slaves:0', 'master_failover_state:no-failover', 'master_repl_offset:0',
+        'second_repl_offset:-1', 'repl_backlog_active:0', 'repl_backlog_size:0', 'repl_backlog_first_byte_offset:0', 'repl_backlog_histlen:0']));
       break;
     case 'cpu': {
       const u = process.cpuUsage();
