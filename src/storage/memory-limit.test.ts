@@ -40,3 +40,14 @@ test('setMemoryLimit validates like the options: a bad policy throws a TypeError
   assert.equal(store.options.evictionPolicy, 'allkeys-lru');
   assert.equal(store.stats().maxMemoryBytes, 0);
 });
+
+test('setMemoryLimit leaves copy partitions out of the CLOCK list: eviction never takes a copy\'s keys', () => {
+  const store = new Store({ partitionCount: 2, evictionPolicy: 'noeviction', timeSnapshot: 'call' }, new ManualClock());
+  // The copy is partition 0, so a walk over every map would put its entries first in the CLOCK list.
+  store.setPartitionRole(0, 'copy');
+  for (let i = 0; i < 6; i++) store.applyReplicated(0, { kind: 'set', key: key(100 + i), value: 'x'.repeat(100), expiresAt: 0 });
+  for (let i = 0; i < 6; i++) store.set(1, key(i), 'x'.repeat(100));
+  store.setMemoryLimit(COST * 9, 'allkeys-lru');
+  assert.equal(store.partitionSize(0), 6, 'the copy keeps every key');
+  assert.equal(store.partitionSize(1), 3, 'the primary partition gave way');
+});

@@ -612,15 +612,17 @@ export class Store {
 
   /**
    * CONFIG SET maxmemory / maxmemory-policy at run time: takes the new limit and policy (validated like the
-   * options), links or unlinks every entry in the CLOCK list when allkeys-lru starts or stops, and evicts by the new
-   * policy down to the new limit (keys it cannot evict stay; writes then fail with OOM). Returns the keys evicted.
+   * options), links or unlinks every entry of the primary partitions in the CLOCK list when allkeys-lru starts or
+   * stops, and evicts by the new policy down to the new limit (keys it cannot evict stay; writes then fail with
+   * OOM). Returns the keys evicted.
    */
   setMemoryLimit(maxMemoryBytes: number, evictionPolicy: EvictionPolicy): number {
     const next = resolveStoreOptions({ ...this.options, maxMemoryBytes, evictionPolicy });
     const lru = evictionPolicy === 'allkeys-lru';
     if (lru !== this.useLru) {
-      for (const map of this.maps) {
-        for (const e of map.values()) {
+      for (let p = 0; p < this.maps.length; p++) {
+        if (this.roles[p] === COPY) continue; // copy entries stay out of the CLOCK list (setPartitionRole)
+        for (const e of this.maps[p]!.values()) {
           if (lru) linkBefore(e, this.lru);
           else unlink(e);
         }
