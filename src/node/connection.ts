@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { RequestDecoder, type RequestDecoderLimits } from '../protocol/resp/index.js';
+import type { WatchedKey } from './transactions.js';
 
 /** One client connection's state: its decoder and what HELLO / AUTH / CLIENT / READONLY / ASKING set. */
 export class Connection {
@@ -25,6 +26,15 @@ export class Connection {
   /** CLIENT REPLY SKIP: the next command's reply is dropped (`replySkipNext` turns into `replySkip` after SKIP itself). */
   replySkipNext = false;
   replySkip = false;
+  /** MULTI: the queued commands as RESP bytes (null = not in a transaction), their total size, and whether a queued
+   * command was refused (EXEC then answers EXECABORT). `multiSlot`: the slot of the transaction's keys (cluster). */
+  multi: Buffer[] | null = null;
+  multiBytes = 0;
+  multiDirty = false;
+  multiSlot = -1;
+  /** WATCHed keys (null = none) and whether one was written since (see transactions.ts). */
+  watched: WatchedKey[] | null = null;
+  watchDirty = false;
 
   constructor(
     readonly id: number,

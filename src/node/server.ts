@@ -9,18 +9,23 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Store } from '../storage/index.js';
-import { ReplyWriter, RespProtocolError, UNAUTHENTICATED_LIMITS, type RequestDecoder } from '../protocol/resp/index.js';
+import { ReplyWriter, RequestDecoder, RespProtocolError, UNAUTHENTICATED_LIMITS } from '../protocol/resp/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { ClusterView } from './cluster-view.js';
 import { CMD_NO_AUTH, CMD_READONLY, type CommandContext, type CommandSpec, type CommandStat, type CommandTable, type MemorySettings, type ReplicationHandler, type ServerStats } from './commands/index.js';
 import { Connection } from './connection.js';
+import { MULTI_IMMEDIATE, WatchRegistry, encodeQueued } from './transactions.js';
 import { commandInfo } from './commands/command-docs.js';
 import type { NodeServerOptions } from './options.js';
-import { ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, ERR_TRYAGAIN_HANDOVER, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
+import { NODE_ERRORS } from '../protocol/errors/index.js';
+import { errorText, ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, ERR_TRYAGAIN_HANDOVER, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
 import { slotOfArg } from './slots.js';
 
 const ERR_MAX_CLIENTS = Buffer.from('-ERR max number of clients reached\r\n', 'latin1');
+const REPLY_QUEUED = Buffer.from('+QUEUED\r\n', 'latin1');
+const ERR_EXECABORT = errorText(NODE_ERRORS.EXECABORT, 'Transaction discarded because of previous errors.');
+const ERR_MULTI_TOO_BIG = errorText(NODE_ERRORS.NOT_SUPPORTED, 'transaction too big: the queued commands exceed client-query-buffer-limit');
 
 export class NodeServer implements CommandContext {
   store: Store | null = null;
@@ -38,6 +43,7 @@ export class NodeServer implements CommandContext {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private readonly writer = new ReplyWriter();
+  private readonly watches = new WatchRegistry();
   /** The stats of the commands run in the current socket read (their share of its time is added after it). */
   private readonly batchStats: CommandStat[] = [];
   private batchLength = 0;
@@ -138,7 +144,10 @@ export class NodeServer implements CommandContext {
     this.connections.add(conn);
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.connections.delete(conn));
+    socket.on('close', () => {
+      this.connections.delete(conn);
+      this.watches.unwatchAll(conn);
+    });
   }
 
   private onData(conn: Connection, chunk: Buffer): void {
@@ -202,11 +211,12 @@ export class NodeServer implements CommandContext {
     }
   }
 
-  private execute(conn: Connection, req: RequestDecoder, argc: number, out: ReplyWriter): void {
+  private execute(conn: Connection, req: RequestDecoder, argc: number, out: ReplyWriter, inExec = false): void {
     this.stats.commandsProcessed++;
     // CLIENT REPLY OFF/SKIP: the command runs, its replies (errors included) go to a writer that is discarded.
+    // Not inside EXEC: its array announced one reply per queued command.
     let w = out;
-    if ((conn.replyOff || conn.replySkip) && !isClientReplyOn(req, argc)) {
+    if (!inExec && (conn.replyOff || conn.replySkip) && !isClientReplyOn(req, argc)) {
       w = this.sink;
       w.resp3 = out.resp3;
     }
@@ -222,7 +232,10 @@ export class NodeServer implements CommandContext {
       }
       conn.lastCommand = statName;
     }
-    const ran = this.dispatch(conn, spec, req, argc, w);
+    const queue = conn.multi !== null && !inExec && (spec === undefined || !MULTI_IMMEDIATE.has(spec.name));
+    const ran = this.dispatch(conn, spec, req, argc, w, queue);
+    // A command refused while queueing (unknown, arity, CROSSSLOT...) makes EXEC answer EXECABORT.
+    if (queue && w.errors !== errorsBefore) conn.multiDirty = true;
     if (stat !== undefined) {
       if (ran) {
         stat.calls++;
@@ -246,8 +259,11 @@ export class NodeServer implements CommandContext {
     }
   }
 
-  /** Checks auth, arity and key ownership, then runs the handler; true when the handler ran. */
-  private dispatch(conn: Connection, spec: CommandSpec | undefined, req: RequestDecoder, argc: number, w: ReplyWriter): boolean {
+  /**
+   * Checks auth, arity and key ownership, then runs the handler (or, with `queue`, queues the command of a MULTI
+   * and answers QUEUED); true when the handler ran.
+   */
+  private dispatch(conn: Connection, spec: CommandSpec | undefined, req: RequestDecoder, argc: number, w: ReplyWriter, queue = false): boolean {
     if (spec === undefined) {
       const name = req.str(0);
       const lower = name.toLowerCase();
@@ -308,6 +324,15 @@ export class NodeServer implements CommandContext {
           }
         }
       }
+      if (queue && this.options.crossSlotCheck) {
+        // Redis Cluster: every key of a transaction in one slot.
+        if (conn.multiSlot === -1) conn.multiSlot = slot;
+        else if (conn.multiSlot !== slot) {
+          this.stats.crossSlot++;
+          w.error(ERR_CROSSSLOT);
+          return false;
+        }
+      }
       partition = view.partitionOfSlot(slot);
       if (view.owned[partition] !== 1) {
         if (view.pending[partition] === 1) {
@@ -333,7 +358,65 @@ export class NodeServer implements CommandContext {
         return false;
       }
     }
+    if (queue) {
+      const bytes = encodeQueued(req, argc);
+      if (conn.multiBytes + bytes.length > this.options.maxQueryBufferBytes) {
+        w.error(ERR_MULTI_TOO_BIG);
+        return false;
+      }
+      conn.multi!.push(bytes);
+      conn.multiBytes += bytes.length;
+      w.raw(REPLY_QUEUED);
+      return false;
+    }
     return this.run(spec, conn, req, w, partition);
+  }
+
+  /** WATCH key: see transactions.ts. */
+  watchKey(conn: Connection, partition: number, key: string): void {
+    if (this.store !== null) this.watches.watch(this.store, this.view, conn, partition, key);
+  }
+
+  unwatchAll(conn: Connection): void {
+    this.watches.unwatchAll(conn);
+  }
+
+  /**
+   * EXEC of a connection in MULTI: EXECABORT when a queued command was refused; in cluster mode MOVED/TRYAGAIN
+   * (and the transaction discarded) when its slot is no longer served here, as Redis Cluster; a null array when a
+   * WATCHed key was touched; else every queued command through the normal path, replies in one array.
+   */
+  execTransaction(conn: Connection, w: ReplyWriter): void {
+    const queued = conn.multi ?? [];
+    const dirty = conn.multiDirty;
+    const slot = conn.multiSlot;
+    conn.multi = null;
+    conn.multiBytes = 0;
+    conn.multiDirty = false;
+    conn.multiSlot = -1;
+    if (dirty) {
+      this.watches.unwatchAll(conn);
+      return w.error(ERR_EXECABORT);
+    }
+    if (slot >= 0) {
+      const view = this.view;
+      const p = view.partitionOfSlot(slot);
+      if (view.owned[p] !== 1) {
+        this.watches.unwatchAll(conn);
+        if (view.pending[p] === 1) return w.error(ERR_TRYAGAIN_HANDOVER);
+        return w.error(view.movedReply(slot) ?? ERR_CLUSTERDOWN_UNBOUND);
+      }
+    }
+    const touched = this.watches.touched(conn, this.store, this.view);
+    this.watches.unwatchAll(conn);
+    if (touched) return w.nilArray();
+    w.array(queued.length);
+    for (const bytes of queued) {
+      const d = new RequestDecoder();
+      d.feed(bytes);
+      const argc = d.next();
+      this.execute(conn, d, argc, w, true);
+    }
   }
 
   /** Runs the handler (errors it throws become error replies); always true (the handler ran). */

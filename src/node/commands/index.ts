@@ -13,6 +13,7 @@ import { registerKeyspaceCommands } from './keyspace.js';
 import { registerBitCommands } from './bits.js';
 import { registerLcsCommands } from './lcs.js';
 import { registerDebugCommands } from './debug.js';
+import { registerTransactionCommands } from './transactions.js';
 import { registerReplicationCommands } from './replication.js';
 
 export type CommandRegistrar = (table: CommandTable) => void;
@@ -27,6 +28,7 @@ export const BUILTIN_COMMAND_GROUPS: readonly CommandRegistrar[] = Object.freeze
   registerBitCommands,
   registerLcsCommands,
   registerDebugCommands,
+  registerTransactionCommands,
   registerLoadLockCommands,
   registerReplicationCommands,
 ]);

@@ -51,6 +51,10 @@ export interface CommandContext {
   resetStats(): void;
   /** The memory limit and policy the store uses now and that a store created later gets (CONFIG SET). */
   readonly memory: MemorySettings;
+  /** WATCH one key (in `partition`), UNWATCH all, and EXEC of a connection in MULTI (src/node/transactions.ts). */
+  watchKey(conn: Connection, partition: number, key: string): void;
+  unwatchAll(conn: Connection): void;
+  execTransaction(conn: Connection, w: ReplyWriter): void;
   /** The partition replication stream (RL.* commands); null in standalone mode. */
   readonly replication: ReplicationHandler | null;
 }

@@ -26,4 +26,5 @@ export const NODE_ERRORS = defineErrors({
   CROSSSLOT: { retryable: false, http: 400, resp: 'CROSSSLOT', description: 'A multi-key command names keys in different slots ("Keys in request don\'t hash to the same slot"): use hash tags ({user1}:a, {user1}:b).' },
   FLUSH_DISABLED: { retryable: false, http: 403, resp: 'ERR', description: 'FLUSHALL/FLUSHDB on a node started without --enable-flush.' },
   NOT_SUPPORTED: { retryable: false, http: 400, resp: 'ERR', description: 'A known command or option that Ringleader does not support (SELECT of a database other than 0, CLIENT KILL...).' },
+  EXECABORT: { retryable: false, http: 409, resp: 'EXECABORT', description: 'EXEC after a command of the transaction was refused while queueing (unknown command, wrong arity, CROSSSLOT...): nothing ran ("Transaction discarded because of previous errors.").' },
 });
