@@ -273,6 +273,18 @@ const serverCommand: fc.Arbitrary<Cmd> = fc.oneof(
   fc.constantFrom('string', 'integer', 'double', 'bignum', 'null', 'array', 'set', 'map', 'verbatim', 'true', 'false', 'nope').map((t) => ['DEBUG', 'PROTOCOL', t]),
 );
 
+/** Transactions on one connection: MULTI/EXEC/DISCARD/WATCH/UNWATCH around writes, errors while queueing. */
+const txCommand = (keys: fc.Arbitrary<string>): fc.Arbitrary<Cmd> => fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(['MULTI'], ['EXEC'], ['DISCARD'], ['UNWATCH'], ['multi'], ['exec']) },
+  fc.array(keys, { minLength: 1, maxLength: 2 }).map((ks) => ['WATCH', ...ks]),
+  fc.tuple(keys, value).map(([k, v]) => ['SET', k, v]),
+  fc.tuple(fc.constantFrom('GET', 'INCR', 'DEL', 'PERSIST', 'TTL'), keys).map((a) => [...a]),
+  fc.tuple(keys, relSeconds).map(([k, t]) => ['EXPIRE', k, t]),
+  fc.tuple(keys, keys).map(([a, b]) => ['MGET', a, b]),
+  fc.tuple(keys, keys).map(([a, b]) => ['RENAME', a, b]),
+  fc.constantFrom(['GET'], ['NOSUCH', 'x'], ['WATCH'], ['MULTI', 'x'], ['EXEC', 'x'], ['PING']),
+);
+
 const sequence = (cmd: fc.Arbitrary<Cmd>): fc.Arbitrary<Cmd[]> => fc.array(cmd, { minLength: 1, maxLength: 25 });
 const RUNS = 40;
 
@@ -282,6 +294,41 @@ async function property(cmd: fc.Arbitrary<Cmd>, run: (cmds: readonly Cmd[], prot
 
 test('cluster mode: CROSSSLOT, CLUSTER KEYSLOT/COUNTKEYSINSLOT/GETKEYSINSLOT, SELECT as a one-node Redis Cluster', async () => {
   await property(clusterCommand, (cmds, proto) => runBoth(cmds, proto, clusterPair()));
+});
+
+test('MULTI/EXEC/DISCARD/WATCH on one connection: replies as redis-server, EXECABORT and null EXEC included', async () => {
+  await property(txCommand(key), runBoth);
+});
+
+test('cluster mode transactions: keys of one transaction in one slot (CROSSSLOT while queueing, then EXECABORT)', async () => {
+  await property(txCommand(clusterKeys), (cmds, proto) => runBoth(cmds, proto, clusterPair()));
+});
+
+test('WATCH: a write from another connection makes EXEC answer null, as on redis-server', async () => {
+  for (const proto of [2, 3] as const) {
+    const out: string[] = [];
+    for (const port of [redis.port, node.port]) {
+      const [a, b] = await Promise.all([RawRespClient.connect(port), RawRespClient.connect(port)]);
+      try {
+        let text = '';
+        for (const c of [a, b]) await c.call(['HELLO', String(proto)]);
+        await a.call(['FLUSHALL']);
+        for (const cmd of [['SET', 'w', '1'], ['WATCH', 'w', 'other'], ['MULTI'], ['INCR', 'w']]) text += (await a.call(cmd)).raw;
+        text += (await b.call(['SET', 'w', '5'])).raw;
+        text += (await a.call(['EXEC'])).raw + (await a.call(['GET', 'w'])).raw;
+        // Expiry by another client counts; a watch on a key nobody touches does not abort.
+        for (const cmd of [['WATCH', 'w'], ['MULTI'], ['INCR', 'w']]) text += (await a.call(cmd)).raw;
+        text += (await b.call(['PEXPIRE', 'w', '100000'])).raw;
+        text += (await a.call(['EXEC'])).raw;
+        for (const cmd of [['WATCH', 'untouched'], ['MULTI'], ['INCR', 'w'], ['EXEC']]) text += (await a.call(cmd)).raw;
+        out.push(text);
+      } finally {
+        a.close();
+        b.close();
+      }
+    }
+    assert.equal(out[1], out[0], `RESP${proto}`);
+  }
 });
 
 test('connection and server commands (PING, ECHO, CLIENT names, COMMAND, CONFIG GET/SET errors, DEBUG PROTOCOL)', async () => {
@@ -336,13 +383,26 @@ const REGRESSIONS: ReadonlyArray<readonly Cmd[]> = [
   [['SET', 'a', 'abc'], ['GETRANGE', 'a', '01', '0'], ['INCRBY', 'a', '-0']],
   // OBJECT HELP's text and its arity error.
   [['OBJECT', 'help'], ['OBJECT', 'help', 'x']],
+  // EXEC refused for its arity answers EXECABORT with the reason and drops the transaction and the WATCHes; a command
+  // refused before running inside MULTI (even WATCH with no key) aborts the transaction.
+  [['EXEC', 'x'], ['MULTI'], ['WATCH'], ['EXEC'], ['WATCH', 'a'], ['EXEC', 'x'], ['SET', 'a', '1'], ['MULTI'], ['EXEC']],
   // COMMAND GETKEYSANDFLAGS read key-spec flags from arrays where Redis's RESP3 snapshot has sets.
   [['COMMAND', 'GETKEYSANDFLAGS', 'RENAME', 'a', 'b'], ['COMMAND', 'GETKEYSANDFLAGS', 'LCS', 'a', 'b'], ['COMMAND', 'INFO', 'nosuch']],
+];
+
+// The same for the one-node cluster pair.
+const CLUSTER_REGRESSIONS: ReadonlyArray<readonly Cmd[]> = [
+  // Keys of a transaction in two slots: both queued, EXEC answers CROSSSLOT (before EXECABORT) and drops it.
+  [['MULTI'], ['GET', 'a'], ['GET', '{t}1'], ['GET'], ['EXEC'], ['EXEC']],
 ];
 
 test('regression sequences reply as redis-server does (RESP2 and RESP3)', async () => {
   for (const cmds of REGRESSIONS) {
     await runBoth(cmds, 2);
     await runBoth(cmds, 3);
+  }
+  for (const cmds of CLUSTER_REGRESSIONS) {
+    await runBoth(cmds, 2, clusterPair());
+    await runBoth(cmds, 3, clusterPair());
   }
 });

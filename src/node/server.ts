@@ -233,9 +233,19 @@ export class NodeServer implements CommandContext {
       conn.lastCommand = statName;
     }
     const queue = conn.multi !== null && !inExec && (spec === undefined || !MULTI_IMMEDIATE.has(spec.name));
-    const ran = this.dispatch(conn, spec, req, argc, w, queue);
-    // A command refused while queueing (unknown, arity, CROSSSLOT...) makes EXEC answer EXECABORT.
-    if (queue && w.errors !== errorsBefore) conn.multiDirty = true;
+    let ran: boolean;
+    if (spec !== undefined && spec.name === 'exec' && argc !== 1 && conn.authenticated) {
+      // Redis answers a refused EXEC with EXECABORT and the reason, and drops the transaction.
+      this.discardTransaction(conn);
+      this.watches.unwatchAll(conn);
+      w.error(errorText(NODE_ERRORS.EXECABORT, `Transaction discarded because of: ${errWrongArity('exec').slice(4)}`));
+      ran = false;
+    } else {
+      ran = this.dispatch(conn, spec, req, argc, w, queue);
+    }
+    // A command refused before running while in MULTI (unknown, arity, MOVED...; queued or not) makes EXEC answer
+    // EXECABORT; errors of commands that ran (MULTI nested, WATCH inside MULTI) do not.
+    if (conn.multi !== null && !inExec && !ran && w.errors !== errorsBefore) conn.multiDirty = true;
     if (stat !== undefined) {
       if (ran) {
         stat.calls++;
@@ -325,13 +335,9 @@ export class NodeServer implements CommandContext {
         }
       }
       if (queue && this.options.crossSlotCheck) {
-        // Redis Cluster: every key of a transaction in one slot.
+        // Redis Cluster: every key of a transaction in one slot, checked at EXEC (-2 = two slots seen).
         if (conn.multiSlot === -1) conn.multiSlot = slot;
-        else if (conn.multiSlot !== slot) {
-          this.stats.crossSlot++;
-          w.error(ERR_CROSSSLOT);
-          return false;
-        }
+        else if (conn.multiSlot !== slot) conn.multiSlot = -2;
       }
       partition = view.partitionOfSlot(slot);
       if (view.owned[partition] !== 1) {
@@ -372,6 +378,14 @@ export class NodeServer implements CommandContext {
     return this.run(spec, conn, req, w, partition);
   }
 
+  /** Ends MULTI without running anything (the WATCHed keys stay until EXEC/DISCARD/UNWATCH decide). */
+  private discardTransaction(conn: Connection): void {
+    conn.multi = null;
+    conn.multiBytes = 0;
+    conn.multiDirty = false;
+    conn.multiSlot = -1;
+  }
+
   /** WATCH key: see transactions.ts. */
   watchKey(conn: Connection, partition: number, key: string): void {
     if (this.store !== null) this.watches.watch(this.store, this.view, conn, partition, key);
@@ -390,13 +404,12 @@ export class NodeServer implements CommandContext {
     const queued = conn.multi ?? [];
     const dirty = conn.multiDirty;
     const slot = conn.multiSlot;
-    conn.multi = null;
-    conn.multiBytes = 0;
-    conn.multiDirty = false;
-    conn.multiSlot = -1;
-    if (dirty) {
+    this.discardTransaction(conn);
+    // Redis Cluster checks the transaction's keys as EXEC's own, before anything else.
+    if (slot === -2) {
+      this.stats.crossSlot++;
       this.watches.unwatchAll(conn);
-      return w.error(ERR_EXECABORT);
+      return w.error(ERR_CROSSSLOT);
     }
     if (slot >= 0) {
       const view = this.view;
@@ -406,6 +419,10 @@ export class NodeServer implements CommandContext {
         if (view.pending[p] === 1) return w.error(ERR_TRYAGAIN_HANDOVER);
         return w.error(view.movedReply(slot) ?? ERR_CLUSTERDOWN_UNBOUND);
       }
+    }
+    if (dirty) {
+      this.watches.unwatchAll(conn);
+      return w.error(ERR_EXECABORT);
     }
     const touched = this.watches.touched(conn, this.store, this.view);
     this.watches.unwatchAll(conn);
