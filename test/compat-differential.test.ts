@@ -394,6 +394,8 @@ const REGRESSIONS: ReadonlyArray<readonly Cmd[]> = [
 const CLUSTER_REGRESSIONS: ReadonlyArray<readonly Cmd[]> = [
   // Keys of a transaction in two slots: both queued, EXEC answers CROSSSLOT (before EXECABORT) and drops it.
   [['MULTI'], ['GET', 'a'], ['GET', '{t}1'], ['GET'], ['EXEC'], ['EXEC']],
+  // After a refused command Redis keeps nothing more: a later key in another slot does not make EXEC CROSSSLOT.
+  [['MULTI'], ['GET', 'a'], ['RENAME', 'a', '{t}2'], ['SET', 'b', ''], ['EXEC'], ['MULTI'], ['GET', 'a'], ['GET'], ['GET', 'b'], ['EXEC']],
 ];
 
 test('regression sequences reply as redis-server does (RESP2 and RESP3)', async () => {

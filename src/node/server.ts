@@ -334,7 +334,7 @@ export class NodeServer implements CommandContext {
           }
         }
       }
-      if (queue && this.options.crossSlotCheck) {
+      if (queue && this.options.crossSlotCheck && !conn.multiDirty && !conn.watchDirty) {
         // Redis Cluster: every key of a transaction in one slot, checked at EXEC (-2 = two slots seen).
         if (conn.multiSlot === -1) conn.multiSlot = slot;
         else if (conn.multiSlot !== slot) conn.multiSlot = -2;
@@ -365,6 +365,12 @@ export class NodeServer implements CommandContext {
       }
     }
     if (queue) {
+      // Once the transaction is doomed (a refused command, or a WATCHed key written), Redis answers QUEUED but keeps
+      // nothing: EXEC will not run it, and the commands no longer count in EXEC's slot check.
+      if (conn.multiDirty || conn.watchDirty) {
+        w.raw(REPLY_QUEUED);
+        return false;
+      }
       const bytes = encodeQueued(req, argc);
       if (conn.multiBytes + bytes.length > this.options.maxQueryBufferBytes) {
         w.error(ERR_MULTI_TOO_BIG);
