@@ -237,3 +237,25 @@ test('after a protocol error the node closes both ways, as redis-server: later w
     assert.ok(c.closed);
   }
 });
+
+test('CLIENT KILL closes the named connections (new form counts them, old form answers OK); RESET clears MULTI and WATCH', async () => {
+  const a = await client(node.port, 2);
+  const b = await client(node.port, 2);
+  const bId = (await b.call(['CLIENT', 'ID'])).raw.slice(1, -2);
+  assert.equal((await a.call(['CLIENT', 'KILL', 'ID', bId])).raw, ':1\r\n');
+  await b.whenClosed();
+  const c = await client(node.port, 2);
+  const cAddr = ((await c.call(['CLIENT', 'INFO'])).node as { v: string }).v.match(/ addr=(\S+) /)![1]!;
+  assert.equal((await a.call(['CLIENT', 'KILL', cAddr])).raw, '+OK\r\n');
+  await c.whenClosed();
+  assert.equal((await a.call(['CLIENT', 'KILL', cAddr])).raw, '-ERR No such client\r\n');
+  // RESET drops a transaction and the WATCHes.
+  await a.call(['WATCH', 'reset:k']);
+  await a.call(['MULTI']);
+  assert.equal((await a.call(['RESET'])).raw, '+RESET\r\n');
+  assert.equal((await a.call(['EXEC'])).raw, '-ERR EXEC without MULTI\r\n');
+  // SKIPME no: the caller is answered, then closed.
+  const aId = (await a.call(['CLIENT', 'ID'])).raw.slice(1, -2);
+  assert.equal((await a.call(['CLIENT', 'KILL', 'ID', aId, 'SKIPME', 'no'])).raw, ':1\r\n');
+  await a.whenClosed();
+});

@@ -242,7 +242,7 @@ const errorCommand: fc.Arbitrary<Cmd> = fc.oneof(
 );
 
 const replyCommand: fc.Arbitrary<Cmd> = fc.oneof(
-  fc.constantFrom(['CLIENT', 'REPLY', 'OFF'], ['CLIENT', 'REPLY', 'SKIP'], ['CLIENT', 'REPLY', 'ON'], ['client', 'reply', 'skip'], ['CLIENT', 'REPLY', 'BAD'], ['CLIENT', 'REPLY']),
+  fc.constantFrom(['CLIENT', 'REPLY', 'OFF'], ['CLIENT', 'REPLY', 'SKIP'], ['CLIENT', 'REPLY', 'ON'], ['client', 'reply', 'skip'], ['CLIENT', 'REPLY', 'BAD'], ['CLIENT', 'REPLY'], ['RESET']),
   fc.constantFrom(['PING'], ['PING', 'x'], ['ECHO', 'e'], ['NOSUCH'], ['GET'], ['SET', 'k', 'v'], ['GET', 'k'], ['INCR', 'k'], ['CLIENT', 'GETNAME'], ['CLIENT', 'SETNAME', 'n']),
 );
 
@@ -265,7 +265,10 @@ const serverCommand: fc.Arbitrary<Cmd> = fc.oneof(
   fc.constantFrom(['PING'], ['PING', 'hello'], ['ECHO', 'x y'], ['ECHO', ''], ['CLIENT', 'GETNAME'], ['CLIENT', 'SETNAME', 'n1'], ['CLIENT', 'SETNAME', 'a b'],
     ['CLIENT', 'SETNAME', ''], ['CLIENT', 'NO-EVICT', 'on'], ['CLIENT', 'NO-EVICT', 'x'], ['SELECT', '0'], ['DBSIZE'], ['TYPE', 'a'], ['SET', 'a', '1'],
     ['COMMAND', 'INFO', 'get', 'nosuch'], ['COMMAND', 'GETKEYS', 'SET', 'a', 'b'], ['COMMAND', 'GETKEYSANDFLAGS', 'MSET', 'a', '1', 'b', '2'],
-    ['COMMAND', 'LIST', 'FILTERBY', 'MODULE', 'x'], ['COMMAND', 'LIST', 'FILTERBY', 'FOO', 'x'], ['COMMAND', 'HELP']),
+    ['COMMAND', 'LIST', 'FILTERBY', 'MODULE', 'x'], ['COMMAND', 'LIST', 'FILTERBY', 'FOO', 'x'], ['COMMAND', 'HELP'], ['ROLE'], ['RESET'], ['RESET', 'x'],
+    ['CLIENT', 'KILL', '1.2.3.4:5'], ['CLIENT', 'KILL', 'ID', '999999'], ['CLIENT', 'KILL', 'ID', 'abc'], ['CLIENT', 'KILL', 'ID', '0'], ['CLIENT', 'KILL', 'FOO', 'bar'],
+    ['CLIENT', 'KILL', 'TYPE', 'foo'], ['CLIENT', 'KILL', 'USER', 'nope'], ['CLIENT', 'KILL', 'SKIPME', 'maybe'], ['CLIENT', 'KILL', 'ID'], ['CLIENT', 'KILL', 'LADDR', '1.2.3.4:5'],
+    ['CLIENT', 'KILL', 'TYPE', 'pubsub'], ['CLIENT', 'KILL', 'USER', 'default', 'ADDR', '1.2.3.4:5']),
   fc.constantFrom('maxmemory', 'save', 'appendonly', 'timeout', 'proto-max-bulk-len', 'client-query-buffer-limit', 'replicaof', 'SLAVEOF', 'maxmemory-samples', 'nosuch')
     .map((p) => ['CONFIG', 'GET', p]),
   fc.constantFrom(['CONFIG', 'SET', 'nosuch', '1'], ['CONFIG', 'SET', 'maxmemory', 'abc'], ['CONFIG', 'SET', 'maxmemory', '1mb', 'maxmemory', '2mb'], ['CONFIG', 'SET', 'maxclients', '0'],

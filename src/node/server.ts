@@ -216,7 +216,7 @@ export class NodeServer implements CommandContext {
     // CLIENT REPLY OFF/SKIP: the command runs, its replies (errors included) go to a writer that is discarded.
     // Not inside EXEC: its array announced one reply per queued command.
     let w = out;
-    if (!inExec && (conn.replyOff || conn.replySkip) && !isClientReplyOn(req, argc)) {
+    if (!inExec && (conn.replyOff || conn.replySkip) && !repliesBackOn(conn, req, argc)) {
       w = this.sink;
       w.resp3 = out.resp3;
     }
@@ -455,7 +455,11 @@ export class NodeServer implements CommandContext {
   }
 }
 
-/** CLIENT REPLY ON: answered even while replies are off. */
-function isClientReplyOn(req: RequestDecoder, argc: number): boolean {
+/**
+ * Commands answered although replies are suppressed, because they turn them back on first: CLIENT REPLY ON (OFF
+ * and SKIP) and RESET (OFF only: Redis's RESET leaves a pending SKIP in force).
+ */
+function repliesBackOn(conn: Connection, req: RequestDecoder, argc: number): boolean {
+  if (argc === 1) return !conn.replySkip && req.str(0).toLowerCase() === 'reset';
   return argc === 3 && req.str(0).toLowerCase() === 'client' && req.str(1).toLowerCase() === 'reply' && req.str(2).toLowerCase() === 'on';
 }

@@ -90,7 +90,7 @@ function select(_ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Re
   else w.error(errNotSupported('SELECT is not allowed in cluster mode'));
 }
 
-const CLIENT_SUBCOMMANDS = ['getname', 'help', 'id', 'info', 'list', 'no-evict', 'reply', 'setinfo', 'setname'];
+const CLIENT_SUBCOMMANDS = ['getname', 'help', 'id', 'info', 'kill', 'list', 'no-evict', 'reply', 'setinfo', 'setname'];
 
 const CLIENT_HELP = [
   'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -119,13 +119,13 @@ const CLIENT_HELP = [
 ];
 
 /** The subcommand's Redis arity: wrong counts get Redis's `client|x` arity error. */
-const CLIENT_ARITY: Readonly<Record<string, number>> = { getname: 2, help: 2, id: 2, info: 2, list: -2, 'no-evict': 3, reply: 3, setinfo: 4, setname: 3 };
+const CLIENT_ARITY: Readonly<Record<string, number>> = { getname: 2, help: 2, id: 2, info: 2, kill: -3, list: -2, 'no-evict': 3, reply: 3, setinfo: 4, setname: 3 };
 
 function client(ctx: CommandContext, c: Connection, req: RequestDecoder, w: ReplyWriter): void {
   const sub = req.str(1).toLowerCase();
   const arity = CLIENT_ARITY[sub];
   if (arity === undefined) {
-    if (sub === 'kill' || sub === 'pause' || sub === 'unpause' || sub === 'tracking' || sub === 'no-touch' || sub === 'caching' || sub === 'getredir' || sub === 'trackinginfo' || sub === 'unblock') {
+    if (sub === 'pause' || sub === 'unpause' || sub === 'tracking' || sub === 'no-touch' || sub === 'caching' || sub === 'getredir' || sub === 'trackinginfo' || sub === 'unblock') {
       return w.error(errNotSupported(`CLIENT ${sub.toUpperCase()} is not supported`));
     }
     return w.error(errUnknownSubcommand(req.str(1), 'client'));
@@ -159,6 +159,8 @@ function client(ctx: CommandContext, c: Connection, req: RequestDecoder, w: Repl
       return w.verbatim(clientLine(ctx, c));
     case 'list':
       return clientList(ctx, req, w);
+    case 'kill':
+      return clientKill(ctx, c, req, w);
     case 'no-evict': {
       const v = req.str(2).toLowerCase();
       if (v !== 'on' && v !== 'off') return w.error(ERR_SYNTAX);
@@ -184,6 +186,85 @@ function client(ctx: CommandContext, c: Connection, req: RequestDecoder, w: Repl
       return w.error(ERR_SYNTAX);
     }
   }
+}
+
+/**
+ * CLIENT KILL ip:port (the old form: +OK or "No such client"), or CLIENT KILL with filters ID, ADDR, LADDR, TYPE,
+ * USER, SKIPME (the new form: the number of clients closed). A client closed by its own KILL gets the reply first.
+ */
+function clientKill(ctx: CommandContext, c: Connection, req: RequestDecoder, w: ReplyWriter): void {
+  const kill = (victims: Connection[]): void => {
+    for (const v of victims) {
+      if (v === c) c.closing = true; // replied to, then closed by the server
+      else v.socket.destroy();
+    }
+  };
+  if (req.argc === 3) {
+    const addr = req.str(2);
+    const victims = [...ctx.clients()].filter((x) => x.address === addr);
+    if (victims.length === 0) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'No such client'));
+    kill(victims);
+    return w.raw(REPLY_OK);
+  }
+  let id: number | undefined;
+  let addr: string | undefined;
+  let laddr: string | undefined;
+  let skipMe = true;
+  let typeFilter: string | undefined;
+  for (let i = 2; i < req.argc; i += 2) {
+    if (i + 1 >= req.argc) return w.error(ERR_SYNTAX);
+    const f = req.str(i).toLowerCase();
+    const v = req.str(i + 1);
+    if (f === 'id') {
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'client-id should be greater than 0'));
+      id = n;
+    } else if (f === 'addr') addr = v;
+    else if (f === 'laddr') laddr = v;
+    else if (f === 'type') {
+      const t = v.toLowerCase();
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t)) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, `Unknown client type '${v}'`));
+      typeFilter = t;
+    } else if (f === 'user') {
+      if (v !== 'default') return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, `No such user '${v}'`));
+    } else if (f === 'skipme') {
+      const y = v.toLowerCase();
+      if (y !== 'yes' && y !== 'no') return w.error(ERR_SYNTAX);
+      skipMe = y === 'yes';
+    } else return w.error(ERR_SYNTAX);
+  }
+  const victims = [...ctx.clients()].filter((x) => (id === undefined || x.id === id) && (addr === undefined || x.address === addr)
+    && (laddr === undefined || x.localAddress === laddr) && (typeFilter === undefined || typeFilter === 'normal') && !(skipMe && x === c));
+  kill(victims);
+  w.integer(victims.length);
+}
+
+/** RESET: the connection back to its initial state (no transaction, no WATCH, replies on, no name, RESP2...). */
+function reset(ctx: CommandContext, c: Connection, _req: RequestDecoder, w: ReplyWriter): void {
+  c.multi = null;
+  c.multiBytes = 0;
+  c.multiDirty = false;
+  c.multiSlot = -1;
+  ctx.unwatchAll(c);
+  c.replyOff = c.replySkipNext = false; // a SKIP already in force still drops RESET's own reply, as in Redis
+  c.name = '';
+  c.readonly = false;
+  c.asking = false;
+  c.resp = 2;
+  w.resp3 = false;
+  if (ctx.options.requirePass !== '') {
+    c.authenticated = false;
+    c.decoder.unauthenticated = true;
+  }
+  w.simple('RESET');
+}
+
+/** ROLE: every node answers as a primary without Redis replicas (partition copies are not Redis replication). */
+function role(_ctx: CommandContext, _c: Connection, _req: RequestDecoder, w: ReplyWriter): void {
+  w.array(3);
+  w.bulk('master');
+  w.integer(0);
+  w.array(0);
 }
 
 /** CLIENT LIST [TYPE normal|master|replica|slave|pubsub] [ID id ...]: every connection, one line each. */
@@ -253,8 +334,12 @@ export function registerConnectionCommands(t: CommandTable): void {
   t.add(cmd('select', 2, CMD_FAST, NO_KEYS, select, 'Only database 0 exists', { support: 'partial', note: 'only database 0' }));
   t.add(cmd('client', -2, CMD_ADMIN, NO_KEYS, client, 'CLIENT SETNAME/GETNAME/ID/SETINFO/INFO/LIST/REPLY/NO-EVICT/HELP', {
     subcommands: CLIENT_SUBCOMMANDS, support: 'partial',
-    note: 'SETNAME GETNAME ID SETINFO INFO LIST REPLY NO-EVICT HELP; KILL, PAUSE, TRACKING and the rest are refused; LIST/INFO memory fields are estimates',
+    note: 'SETNAME GETNAME ID SETINFO INFO LIST KILL REPLY NO-EVICT HELP; PAUSE, TRACKING and the rest are refused; LIST/INFO memory fields are estimates',
   }));
+  t.add(cmd('reset', 1, CMD_NO_AUTH | CMD_FAST, NO_KEYS, reset, 'Reset the connection (transaction, WATCH, CLIENT REPLY, name, protocol)', {
+    support: 'partial', note: 'with --requirepass the connection must authenticate again (as with a password on the default user)',
+  }));
+  t.add(cmd('role', 1, CMD_FAST, NO_KEYS, role, 'The replication role: always master without Redis replicas', { support: 'partial', note: 'partition copies are not shown' }));
   t.add(cmd('readonly', 1, CMD_FAST, NO_KEYS, readonly, 'Accept reads from replicas', { support: 'partial', note: 'accepted; reads of backup partitions are still redirected to the primary' }));
   t.add(cmd('readwrite', 1, CMD_FAST, NO_KEYS, readwrite, 'Reads from primaries only'));
   t.add(cmd('asking', 1, CMD_FAST, NO_KEYS, asking, 'The next command may touch a slot being imported'));
