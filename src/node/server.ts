@@ -44,6 +44,8 @@ export class NodeServer implements CommandContext {
   private readonly connections = new Set<Connection>();
   private readonly writer = new ReplyWriter();
   private readonly watches = new WatchRegistry();
+  /** INFO commandstats entries of plain (non-container) commands, by spec. */
+  private statBySpec = new WeakMap<CommandSpec, CommandStat>();
   /** The stats of the commands run in the current socket read (their share of its time is added after it). */
   private readonly batchStats: CommandStat[] = [];
   private batchLength = 0;
@@ -100,6 +102,7 @@ export class NodeServer implements CommandContext {
     s.connectionsReceived = s.commandsProcessed = s.rejectedConnections = s.protocolErrors = s.outputLimitDisconnects = 0;
     s.moved = s.crossSlot = s.clusterDown = s.netInputBytes = s.netOutputBytes = s.errorReplies = s.tryAgain = s.backupReads = 0;
     this.commandStats.clear();
+    this.statBySpec = new WeakMap();
     this.errorStats.clear();
   }
 
@@ -224,13 +227,24 @@ export class NodeServer implements CommandContext {
     const spec = this.commands.get(req.str(0));
     let stat: CommandStat | undefined;
     if (spec !== undefined) {
-      const statName = spec.subcommands !== undefined && argc > 1 ? `${spec.name}|${req.str(1).toLowerCase()}` : spec.name;
-      stat = this.commandStats.get(statName);
-      if (stat === undefined && (spec.subcommands === undefined || spec.subcommands.includes(statName.slice(spec.name.length + 1)))) {
-        stat = { calls: 0, usec: 0, rejected: 0, failed: 0 };
-        this.commandStats.set(statName, stat);
+      if (spec.subcommands === undefined) {
+        // Plain commands: the stat object is cached per spec (a WeakMap hit, cheaper than hashing the name).
+        stat = this.statBySpec.get(spec);
+        if (stat === undefined) {
+          stat = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+          this.statBySpec.set(spec, stat);
+          this.commandStats.set(spec.name, stat);
+        }
+        conn.lastCommand = spec.name;
+      } else {
+        const statName = argc > 1 ? `${spec.name}|${req.str(1).toLowerCase()}` : spec.name;
+        stat = this.commandStats.get(statName);
+        if (stat === undefined && spec.subcommands.includes(statName.slice(spec.name.length + 1))) {
+          stat = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+          this.commandStats.set(statName, stat);
+        }
+        conn.lastCommand = statName;
       }
-      conn.lastCommand = statName;
     }
     const queue = conn.multi !== null && !inExec && (spec === undefined || !MULTI_IMMEDIATE.has(spec.name));
     let ran: boolean;
