@@ -274,7 +274,10 @@ export class NodeServer implements CommandContext {
       const prefix = sp < 0 ? msg : msg.slice(0, sp);
       this.errorStats.set(prefix, (this.errorStats.get(prefix) ?? 0) + w.errors - errorsBefore);
     }
-    if (w === this.sink) this.sink.discard();
+    if (w === this.sink) {
+      this.sink.discard();
+      out.resp3 = conn.resp === 3; // HELLO/RESET under CLIENT REPLY OFF/SKIP switched the protocol on the sink only
+    }
     // SKIP drops the reply of the command after CLIENT REPLY SKIP itself.
     if (conn.replySkip) conn.replySkip = false;
     if (conn.replySkipNext) {

@@ -6,7 +6,7 @@
 import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
 import { REPLY_OK, REPLY_ONE, REPLY_ZERO } from '../../protocol/resp/index.js';
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
-import { parseInt64, type StoreValue } from '../../storage/index.js';
+import { entryCost, parseInt64, type StoreValue } from '../../storage/index.js';
 import type { Connection } from '../connection.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, errUnknownSubcommand, errWrongArity, errorText } from '../replies.js';
 import { globMatcher } from '../glob.js';
@@ -183,7 +183,44 @@ function object(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Rep
   }
 }
 
+const MEMORY_HELP = [
+  'MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'USAGE <key> [SAMPLES <count>]',
+  '    Return memory in bytes used by <key> and its value. Nested values are',
+  '    sampled up to <count> times (default: 5, 0 means sample all).',
+  'HELP',
+  '    Prints this help.',
+];
+
+/**
+ * MEMORY USAGE key [SAMPLES n] (the store's accounted bytes for the key, see src/storage/memory.ts; Redis counts
+ * its allocator's bytes, so the numbers differ) and MEMORY HELP. Options are parsed before the key is looked up.
+ */
+function memory(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const sub = req.str(1).toLowerCase();
+  if (sub === 'help') {
+    w.array(MEMORY_HELP.length);
+    for (const l of MEMORY_HELP) w.simple(l);
+    return;
+  }
+  if (sub !== 'usage') return w.error(errUnknownSubcommand(req.str(1), 'memory'));
+  for (let j = 3; j < req.argc; j++) {
+    if (req.str(j).toLowerCase() === 'samples' && j + 1 < req.argc) {
+      const n = numArg(req, ++j);
+      if (n === undefined) return w.error(ERR_NOT_INTEGER);
+      if (n < 0) return w.error(ERR_SYNTAX);
+    } else return w.error(ERR_SYNTAX);
+  }
+  const key = req.str(2);
+  const v = ctx.store!.get(p, key);
+  if (v === undefined) return w.nil();
+  w.integer(entryCost(key, v));
+}
+
 export function registerKeyspaceCommands(t: CommandTable): void {
+  t.add(cmd('memory', -2, CMD_READONLY, [2, 2, 1], memory, 'MEMORY USAGE/HELP', {
+    subcommands: ['help', 'usage'], support: 'partial', note: 'USAGE and HELP only; USAGE reports the store\'s accounted bytes, not the allocator\'s',
+  }));
   t.add(cmd('keys', 2, CMD_READONLY, NO_KEYS, keys, 'Keys matching a glob, over the partitions this node serves'));
   t.add(cmd('randomkey', 1, CMD_READONLY, NO_KEYS, randomkey, 'A random key of the partitions this node serves'));
   t.add(cmd('rename', 3, CMD_WRITE, [1, 2, 1], rename, 'Rename a key, keeping its TTL (both keys in one slot in cluster mode)'));
