@@ -55,11 +55,11 @@ function getbit(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Rep
 
 /**
  * A [first, last] bit range from start/end arguments in BYTE or BIT units over a value of `len` bytes, as Redis
- * converts them (negative = from the end, clamped); null when empty.
+ * converts them (negative = from the end, clamped to the value); null when empty. (BITCOUNT's extra rule, 0 for two
+ * negative indexes in the wrong order, is applied by BITCOUNT itself; BITPOS clamps them like any other.)
  */
 function bitRange(len: number, start: number, end: number, isBit: boolean): [number, number] | null {
   const total = isBit ? len * 8 : len;
-  if (start < 0 && end < 0 && start > end) return null;
   if (start < 0) start = total + start;
   if (end < 0) end = total + end;
   if (start < 0) start = 0;
@@ -103,6 +103,8 @@ function bitcount(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: R
     if (s === undefined || e === undefined) return w.error(ERR_NOT_INTEGER);
     start = s;
     end = e;
+    // Redis 7.0 answers 0 for two negative indexes in the wrong order before it looks at the unit.
+    if (start < 0 && end < 0 && start > end) return w.integer(0);
     if (argc === 5) {
       const u = unitArg(req, 4);
       if (u === undefined) return w.error(ERR_SYNTAX);
