@@ -7,6 +7,7 @@ export const SYSTEM_DEPS = {
   'redis-cli': 'redis-tools',
   'redis-benchmark': 'redis-tools',
   'redis-server': 'redis-server',
+  chromium: 'chromium', // the dashboard's browser test (playwright-core drives /usr/bin/chromium)
 };
 
 function has(bin) {

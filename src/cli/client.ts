@@ -5,13 +5,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Command } from 'commander';
 import { Ringleader, type LoadResult } from '../client/index.js';
 import { createLogger } from '../shared/logger.js';
-import { intOption } from './options.js';
+import { coordinatorsOption, DEFAULT_COORDINATOR_URL, intOption, logLevelOption } from './options.js';
 
 interface Flags {
   port: number;
   httpPort?: number;
   host: string;
-  coordinator: string[];
+  coordinator?: string[];
   dbDelayMs: number;
   ttlMs: number;
   logLevel?: string;
@@ -45,17 +45,18 @@ export function register(program: Command): void {
     .option('--port <n>', 'service number N: listens on 9000+N (the seed: --port 1 -> 9001)', intOption('--port', 0, 999), 1)
     .option('--http-port <port>', 'exact HTTP port instead of 9000+N (0 = any free port)', intOption('--http-port', 0, 65535))
     .option('--host <host>', 'interface to bind', '127.0.0.1')
-    .option('--coordinator <url...>', 'coordinator URL(s)', ['http://127.0.0.1:8081'])
+    .option('--coordinator <url>', `coordinator URL; comma-separated or repeated for several (default ${DEFAULT_COORDINATOR_URL})`, coordinatorsOption)
     .option('--db-delay-ms <ms>', 'latency of the simulated customer database', intOption('--db-delay-ms', 0, 60_000), 300)
     .option('--ttl-ms <ms>', 'TTL of cached customers', intOption('--ttl-ms', 1, 86_400_000), 60_000)
-    .option('--log-level <level>', 'pino level (info, debug, warn...)')
+    .option('--log-level <level>', 'trace | debug | info | warn | error | fatal | silent', logLevelOption)
     .action(async (flags: Flags) => {
       const logger = createLogger({ name: 'client-service', level: flags.logLevel });
       let cache: Ringleader;
       try {
-        cache = await Ringleader.connect({ coordinators: flags.coordinator, logger, connectTimeoutMs: 15_000 });
+        cache = await Ringleader.connect({ coordinators: flags.coordinator ?? [DEFAULT_COORDINATOR_URL], logger, connectTimeoutMs: 15_000 });
       } catch (err) {
         logger.fatal({ err }, `client service could not get a table: ${(err as Error).message}`);
+        console.error(`ringleader client: no partition table: ${(err as Error).message}`);
         process.exitCode = 1;
         return;
       }

@@ -1,16 +1,14 @@
 // `ringleader coordinator`: flags -> options -> startCoordinator. No logic here.
-import { InvalidArgumentError, type Command } from 'commander';
-import { startCoordinator, DEFAULT_COORDINATOR_OPTIONS } from '../coordinator/index.js';
+import type { Command } from 'commander';
+import { startCoordinator, resolveCoordinatorOptions, DEFAULT_COORDINATOR_OPTIONS, type StartCoordinatorOptions } from '../coordinator/index.js';
 import { createLogger } from '../shared/logger.js';
-import { intOption } from './options.js';
+import { asUsageError, intOption, logLevelOption, numberOption } from './options.js';
 
-function num(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
-    return n;
-  };
-}
+/** Option names in resolver errors -> the flags that set them. */
+const FLAG_OF: Record<string, string> = {
+  heartbeatMs: '--heartbeat-ms', leaveTimeoutMs: '--leave-timeout-ms', suspectAfterMs: '--suspect-after-ms', deadAfterMs: '--dead-after-ms', planDebounceMs: '--plan-debounce-ms',
+  partitionCount: '--partitions', replicas: '--replicas', virtualNodes: '--vnodes', loadFactor: '--load-factor',
+};
 
 interface Flags {
   port: number;
@@ -39,38 +37,46 @@ export function register(program: Command): void {
     .option('--partitions <n>', 'number of partitions (1..16384)', intOption('--partitions', 1, 16384), d.placement.partitionCount)
     .option('--replicas <r>', 'copies per partition, primary included (1..8)', intOption('--replicas', 1, 8), d.placement.replicas)
     .option('--vnodes <v>', 'virtual nodes per member on the hash ring', intOption('--vnodes', 1, 10000), d.placement.virtualNodes)
-    .option('--load-factor <f>', 'bounded-load cap factor (> 1)', num('--load-factor'), d.placement.loadFactor)
+    .option('--load-factor <f>', 'bounded-load cap factor, in (1, 100]', numberOption('--load-factor', 1, 100, true), d.placement.loadFactor)
     .option('--heartbeat-ms <ms>', 'heartbeat interval told to members', intOption('--heartbeat-ms', 10, 60_000), d.heartbeatMs)
-    .option('--suspect-after-ms <ms>', `silence before a member is suspect (default 3 heartbeats: ${d.suspectAfterMs} at the default interval)`, intOption('--suspect-after-ms', 1, 600_000))
-    .option('--dead-after-ms <ms>', `silence before a suspect member is dead (default ${d.deadAfterMs} at the default interval)`, intOption('--dead-after-ms', 1, 600_000))
+    .option('--suspect-after-ms <ms>', `silence before a member is suspect (default ${d.suspectAfterMs / d.heartbeatMs} heartbeat intervals: ${d.suspectAfterMs} ms at ${d.heartbeatMs} ms)`, intOption('--suspect-after-ms', 1, 600_000))
+    .option('--dead-after-ms <ms>', `silence before a suspect member is dead (default ${d.deadAfterMs / d.heartbeatMs} heartbeat intervals: ${d.deadAfterMs} ms at ${d.heartbeatMs} ms)`, intOption('--dead-after-ms', 1, 600_000))
     .option('--plan-debounce-ms <ms>', 'quiet time that coalesces membership changes into one epoch', intOption('--plan-debounce-ms', 0, 60_000), d.planDebounceMs)
     .option('--leave-timeout-ms <ms>', 'longest a leaving member waits for its copies to be handed over before they are dropped', intOption('--leave-timeout-ms', 1, 24 * 3_600_000), d.leaveTimeoutMs)
-    .option('--log-level <level>', 'pino level (info, debug, warn...)')
+    .option('--log-level <level>', 'trace | debug | info | warn | error | fatal | silent', logLevelOption)
     .action(async (flags: Flags) => {
-      const logger = createLogger({ name: 'coordinator', level: flags.logLevel });
       // Detection deadlines scale with the heartbeat interval unless given explicitly.
       const scale = flags.heartbeatMs / d.heartbeatMs;
+      const options: StartCoordinatorOptions = {
+        port: flags.port,
+        host: flags.host,
+        dataDir: flags.dataDir,
+        heartbeatMs: flags.heartbeatMs,
+        suspectAfterMs: flags.suspectAfterMs ?? Math.round(d.suspectAfterMs * scale),
+        deadAfterMs: flags.deadAfterMs ?? Math.round(d.deadAfterMs * scale),
+        planDebounceMs: flags.planDebounceMs,
+        planMaxDelayMs: Math.max(d.planMaxDelayMs, flags.planDebounceMs),
+        leaveTimeoutMs: flags.leaveTimeoutMs,
+        placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
+      };
+      // Flags that contradict each other (--suspect-after-ms below --heartbeat-ms...) are usage errors: one line, exit 2.
+      try {
+        const { port: _p, host: _h, dataDir: _d, ...rest } = options;
+        resolveCoordinatorOptions(rest);
+      } catch (err) {
+        throw asUsageError(err, FLAG_OF);
+      }
+      const logger = createLogger({ name: 'coordinator', level: flags.logLevel });
       let running;
       try {
-        running = await startCoordinator({
-          port: flags.port,
-          host: flags.host,
-          dataDir: flags.dataDir,
-          logger,
-          heartbeatMs: flags.heartbeatMs,
-          suspectAfterMs: flags.suspectAfterMs ?? Math.round(d.suspectAfterMs * scale),
-          deadAfterMs: flags.deadAfterMs ?? Math.round(d.deadAfterMs * scale),
-          planDebounceMs: flags.planDebounceMs,
-          planMaxDelayMs: Math.max(d.planMaxDelayMs, flags.planDebounceMs),
-          leaveTimeoutMs: flags.leaveTimeoutMs,
-          placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
-        });
+        running = await startCoordinator({ ...options, logger });
       } catch (err) {
         logger.fatal({ err }, `coordinator failed to start: ${(err as Error).message}`);
+        console.error(`ringleader coordinator: ${(err as Error).message}`);
         process.exitCode = 1;
         return;
       }
-      logger.info({ listening: running.url, epoch: running.coordinator.epoch, dataDir: flags.dataDir ?? null }, `coordinator listening on ${running.url}`);
+      logger.info({ listening: running.url, epoch: running.coordinator.epoch, dataDir: flags.dataDir ?? null }, `coordinator listening on ${running.url} (dashboard: ${running.url}/)`);
       const stop = (signal: string) => {
         logger.info({ signal }, 'coordinator stopping');
         void running.close().then(() => process.exit(0));

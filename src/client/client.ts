@@ -100,6 +100,10 @@ export class Ringleader {
     const timeout = new Promise<never>((_, reject) => {
       timer = o.clock.setTimeout(() => reject(errorFrom(CLIENT_ERRORS.NO_TABLE, `no partition table from ${o.coordinators.join(', ')} within ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs);
     });
+    // The clock's timers are unref'd (a client must not keep a process alive), so while someone awaits this promise a
+    // ref'd timer holds the event loop open: otherwise a script whose only work is `await connect()` would exit
+    // (code 13, unsettled top-level await) instead of seeing NO_TABLE.
+    const hold = setTimeout(() => undefined, o.connectTimeoutMs + 1000);
     // The watch may be slow to deliver (reconnect backoff): also ask directly.
     this.refresh();
     try {
@@ -108,6 +112,7 @@ export class Ringleader {
       this.close();
       throw err;
     } finally {
+      clearTimeout(hold);
       (timer as { cancel(): void } | null)?.cancel();
     }
   }
@@ -238,6 +243,8 @@ export class Ringleader {
     let asking = false;
     let retries = 0;
     let lastError: RingleaderError | null = null;
+    const started = o.clock.monotonic();
+    const outOfTime = (waitMs: number): boolean => o.clock.monotonic() - started + waitMs > o.retryBudgetMs;
     for (let attempt = 0; attempt < o.maxAttempts; attempt++) {
       if (this.closed) throw errorFrom(CLIENT_ERRORS.CLIENT_CLOSED, 'client closed');
       let failure: AttemptFailure;
@@ -268,7 +275,9 @@ export class Ringleader {
           const d = decideRetry(attempt, o.maxAttempts, failure, idempotent);
           if (d.refresh) this.refresh();
           if (!d.retry) throw err;
-          await this.sleep(retryBackoffMs(o, retries++));
+          const wait = retryBackoffMs(o, retries++);
+          if (outOfTime(wait)) throw err;
+          await this.sleep(wait);
           address = null;
           asking = false;
           continue;
@@ -284,7 +293,9 @@ export class Ringleader {
       if (!d.retry) break;
       address = d.address;
       asking = d.asking;
-      if (d.delay === 'backoff') await this.sleep(retryBackoffMs(o, retries++));
+      const wait = d.delay === 'backoff' ? retryBackoffMs(o, retries++) : 0;
+      if (outOfTime(wait)) break;
+      if (wait > 0) await this.sleep(wait);
     }
     throw lastError ?? errorFrom(CLIENT_ERRORS.RETRIES_EXHAUSTED, 'out of attempts');
   }
@@ -301,9 +312,19 @@ export class Ringleader {
     return this.refreshing;
   }
 
-  /** @internal Sleeps on the injected clock. */
+  /**
+   * @internal Sleeps on the injected clock. Only awaited operations sleep (retry backoff, load polls), so the sleep
+   * holds the process open meanwhile: the clock's timers are unref'd (an idle client must not keep a process alive),
+   * and a script whose last work is `await cache.get()` during a retry would otherwise exit with code 13.
+   */
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.options.clock.setTimeout(resolve, ms));
+    const hold = setTimeout(() => undefined, ms + 1000);
+    return new Promise((resolve) =>
+      this.options.clock.setTimeout(() => {
+        clearTimeout(hold);
+        resolve();
+      }, ms),
+    );
   }
 
   private adopt(table: PartitionTable): void {

@@ -6,7 +6,7 @@ import {
   CopyReportResponseSchema, HealthResponseSchema, HeartbeatResponseSchema, JoinResponseSchema, LeaveResponseSchema, LocateResponseSchema,
   MembersResponseSchema, NodeAssignmentSchema, PROTOCOL_VERSION,
   type CopyReportRequest, type CopyReportResponse, type HealthResponse, type HeartbeatResponse, type JoinRequest, type JoinResponse, type LeaveResponse, type LocateResponse,
-  type MembersResponse, type NodeAssignment,
+  type MembersResponse, type NodeAssignment, type NodeStats,
 } from '../protocol/control.js';
 import { errorFromBody, unavailable } from './errors.js';
 import { backoffMs, resolveCoordinatorClientOptions, type CoordinatorClientInput, type CoordinatorClientOptions } from './options.js';
@@ -35,8 +35,8 @@ export class CoordinatorClient {
   }
 
   /** PUT /v1/members/{id}/heartbeat. Throws MEMBER_DEAD / MEMBER_NOT_FOUND when the node must join again. */
-  heartbeat(id: string, appliedEpoch: number, incarnation?: number): Promise<HeartbeatResponse> {
-    const body = incarnation === undefined ? { appliedEpoch } : { appliedEpoch, incarnation };
+  heartbeat(id: string, appliedEpoch: number, incarnation?: number, stats?: NodeStats): Promise<HeartbeatResponse> {
+    const body = { appliedEpoch, ...(incarnation === undefined ? {} : { incarnation }), ...(stats === undefined ? {} : { stats }) };
     return this.request('PUT', `/v1/members/${encodeURIComponent(id)}/heartbeat`, HeartbeatResponseSchema, body, 1);
   }
 

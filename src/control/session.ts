@@ -1,7 +1,7 @@
 import { TypedEvents } from '../shared/events.js';
 import type { TimerHandle } from '../shared/clock.js';
 import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
-import type { HeartbeatResponse, JoinRequest, JoinResponse, MemberState } from '../protocol/control.js';
+import type { HeartbeatResponse, JoinRequest, JoinResponse, MemberState, NodeStats } from '../protocol/control.js';
 import { COORDINATOR_ERRORS } from '../protocol/errors/index.js';
 import type { CoordinatorClient } from './client.js';
 
@@ -10,6 +10,8 @@ export interface MemberSessionOptions {
   member: JoinRequest;
   /** The last table epoch this node has applied; read before every heartbeat. */
   appliedEpoch: () => number;
+  /** Statistics sent with each heartbeat (optional). */
+  stats?: () => NodeStats;
 }
 
 /**
@@ -113,7 +115,7 @@ export class MemberSession {
     if (this.stopped || !this.info) return;
     const started = this.client.options.clock.monotonic();
     try {
-      const res = await this.client.heartbeat(this.info.id, this.options.appliedEpoch(), this.info.incarnation);
+      const res = await this.client.heartbeat(this.info.id, this.options.appliedEpoch(), this.info.incarnation, this.options.stats?.());
       this.events.emit('heartbeat', res);
       this.setState(res.state);
       if (res.state === 'left') return this.finishLeave();

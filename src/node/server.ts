@@ -8,6 +8,7 @@
  * read, so batches never interleave.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { CommandStats } from './command-stats.js';
 import type { Store } from '../storage/index.js';
 import { ReplyWriter, RequestDecoder, RespProtocolError, UNAUTHENTICATED_LIMITS } from '../protocol/resp/index.js';
 import type { Clock } from '../shared/clock.js';
@@ -29,11 +30,14 @@ const ERR_MULTI_TOO_BIG = errorText(NODE_ERRORS.NOT_SUPPORTED, 'transaction too 
 
 export class NodeServer implements CommandContext {
   store: Store | null = null;
+  /** Calls and latency per command (the ringleader_node_command_duration_seconds histogram). */
+  readonly commandStats = new CommandStats();
   readonly stats: ServerStats = {
     connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0, protocolErrors: 0, outputLimitDisconnects: 0,
     moved: 0, crossSlot: 0, clusterDown: 0, netInputBytes: 0, netOutputBytes: 0, tryAgain: 0, backupReads: 0, errorReplies: 0,
   };
-  readonly commandStats = new Map<string, CommandStat>();
+  /** INFO commandstats: calls, time, rejected and failed calls per command or `container|sub`. */
+  readonly commandCounters = new Map<string, CommandStat>();
   readonly errorStats = new Map<string, number>();
   activeExpire = true;
   readonly memory: MemorySettings;
@@ -46,9 +50,8 @@ export class NodeServer implements CommandContext {
   private readonly watches = new WatchRegistry();
   /** INFO commandstats entries of plain (non-container) commands, by spec. */
   private statBySpec = new WeakMap<CommandSpec, CommandStat>();
-  /** The stats of the commands run in the current socket read (their share of its time is added after it). */
-  private readonly batchStats: CommandStat[] = [];
-  private batchLength = 0;
+  /** How long the last handler ran (ms), measured by `run`. */
+  private lastRunMs = 0;
   /** `container|sub` -> Redis's arity of that subcommand, for the implemented subcommands Redis has. */
   private readonly subcommandArity = new Map<string, number>();
   /** Where suppressed replies go (CLIENT REPLY OFF/SKIP); emptied after each command. */
@@ -101,7 +104,7 @@ export class NodeServer implements CommandContext {
     const s = this.stats;
     s.connectionsReceived = s.commandsProcessed = s.rejectedConnections = s.protocolErrors = s.outputLimitDisconnects = 0;
     s.moved = s.crossSlot = s.clusterDown = s.netInputBytes = s.netOutputBytes = s.errorReplies = s.tryAgain = s.backupReads = 0;
-    this.commandStats.clear();
+    this.commandCounters.clear();
     this.statBySpec = new WeakMap();
     this.errorStats.clear();
   }
@@ -160,10 +163,6 @@ export class NodeServer implements CommandContext {
     const w = this.writer;
     w.resp3 = conn.resp === 3;
     const dec = conn.decoder;
-    // INFO commandstats time: one clock read per socket read, the batch's time split evenly over its commands
-    // (a clock read costs ~160 ns on these VMs: two per command would cost ~15% of pipelined GET throughput).
-    const started = performance.now();
-    this.batchLength = 0;
     try {
       dec.feed(chunk);
       for (let argc = dec.next(); argc > 0; argc = dec.next()) {
@@ -175,12 +174,6 @@ export class NodeServer implements CommandContext {
       this.stats.protocolErrors++;
       w.error(errProtocol(err.message));
       conn.closing = true;
-    }
-    const n = this.batchLength;
-    if (n > 0) {
-      const usec = ((performance.now() - started) * 1000) / n;
-      const batch = this.batchStats;
-      for (let i = 0; i < n; i++) batch[i]!.usec += usec;
     }
     const socket = conn.socket;
     if (socket.destroyed) {
@@ -233,15 +226,15 @@ export class NodeServer implements CommandContext {
         if (stat === undefined) {
           stat = { calls: 0, usec: 0, rejected: 0, failed: 0 };
           this.statBySpec.set(spec, stat);
-          this.commandStats.set(spec.name, stat);
+          this.commandCounters.set(spec.name, stat);
         }
         conn.lastCommand = spec.name;
       } else {
         const statName = argc > 1 ? `${spec.name}|${req.str(1).toLowerCase()}` : spec.name;
-        stat = this.commandStats.get(statName);
+        stat = this.commandCounters.get(statName);
         if (stat === undefined && spec.subcommands.includes(statName.slice(spec.name.length + 1))) {
           stat = { calls: 0, usec: 0, rejected: 0, failed: 0 };
-          this.commandStats.set(statName, stat);
+          this.commandCounters.set(statName, stat);
         }
         conn.lastCommand = statName;
       }
@@ -263,7 +256,7 @@ export class NodeServer implements CommandContext {
     if (stat !== undefined) {
       if (ran) {
         stat.calls++;
-        this.batchStats[this.batchLength++] = stat;
+        stat.usec += this.lastRunMs * 1000;
         if (w.errors !== errorsBefore) stat.failed++;
       } else if (w.errors !== errorsBefore) stat.rejected++;
     }
@@ -459,14 +452,21 @@ export class NodeServer implements CommandContext {
     }
   }
 
-  /** Runs the handler (errors it throws become error replies); always true (the handler ran). */
+  /**
+   * Runs the handler (errors it throws become error replies) and times it (the latency histogram, and INFO
+   * commandstats through `lastRunMs`); always true (the handler ran).
+   */
   private run(spec: CommandSpec, conn: Connection, req: RequestDecoder, w: ReplyWriter, partition: number): boolean {
+    const started = performance.now();
     try {
       spec.handler(this, conn, req, w, partition);
     } catch (err) {
       w.error(errorReplyOf(err));
       if (!(err instanceof Error && 'code' in err)) this.logger.error({ err, command: spec.name }, 'command failed');
     }
+    const ms = performance.now() - started;
+    this.lastRunMs = ms;
+    this.commandStats.record(spec.name, ms);
     if (spec.name !== 'asking') conn.asking = false;
     return true;
   }

@@ -49,7 +49,7 @@ function infoSection(ctx: CommandContext, section: string): string {
       break;
     case 'commandstats':
       lines.push('# Commandstats');
-      for (const [name, c] of ctx.commandStats) {
+      for (const [name, c] of ctx.commandCounters) {
         const usec = Math.round(c.usec);
         lines.push(`cmdstat_${name}:calls=${c.calls},usec=${usec},usec_per_call=${(c.calls === 0 ? 0 : usec / c.calls).toFixed(2)},rejected_calls=${c.rejected},failed_calls=${c.failed}`);
       }
@@ -301,7 +301,14 @@ function flushall(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: R
     if (mode !== 'sync' && mode !== 'async') return w.error(ERR_SYNTAX);
   }
   if (!ctx.options.enableFlush) return w.error(ERR_FLUSH_DISABLED);
-  ctx.store?.flushAll();
+  const store = ctx.store;
+  if (store !== null && ctx.replication === null) store.flushAll();
+  else if (store !== null) {
+    // Cluster mode: this node's FLUSHALL empties the partitions it serves (as a Redis Cluster master flushes its
+    // slots); each drop is streamed to their copies. Copies it holds for other primaries are theirs to flush.
+    const owned = ctx.view.owned;
+    for (let p = 0; p < owned.length; p++) if (owned[p] === 1) store.dropPartition(p);
+  }
   w.raw(REPLY_OK);
 }
 

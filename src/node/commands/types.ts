@@ -44,7 +44,7 @@ export interface CommandContext {
   /** Active expiry on or off (DEBUG SET-ACTIVE-EXPIRE); the node's expiry timer reads it. */
   activeExpire: boolean;
   /** Per command (`name` or `container|sub`): calls, time, rejected and failed calls (INFO commandstats). */
-  readonly commandStats: Map<string, CommandStat>;
+  readonly commandCounters: Map<string, CommandStat>;
   /** Error replies by prefix (`ERR`, `MOVED`...), INFO errorstats. */
   readonly errorStats: Map<string, number>;
   /** CONFIG RESETSTAT: zeroes the counters. */
