@@ -1,6 +1,12 @@
 import type { Socket } from 'node:net';
 import { RequestDecoder, type RequestDecoderLimits } from '../protocol/resp/index.js';
-import type { WatchedKey } from './transactions.js';
+
+/** One WATCHed key of a connection and the partition's term when it was watched (see transactions.ts). */
+export interface WatchedKey {
+  readonly partition: number;
+  readonly key: string;
+  readonly term: number;
+}
 
 /** One client connection's state: its decoder and what HELLO / AUTH / CLIENT / READONLY / ASKING set. */
 export class Connection {

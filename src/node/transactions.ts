@@ -29,13 +29,6 @@ export function encodeQueued(req: RequestDecoder, argc: number): Buffer {
   return Buffer.concat(parts);
 }
 
-/** One WATCHed key of a connection and the partition's term when it was watched. */
-export interface WatchedKey {
-  readonly partition: number;
-  readonly key: string;
-  readonly term: number;
-}
-
 export class WatchRegistry {
   /** partition -> key -> connections watching it. */
   private readonly byPartition = new Map<number, Map<string, Set<Connection>>>();
