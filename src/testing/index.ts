@@ -1,3 +1,5 @@
 export { ManualClock } from './manual-clock.js';
 export { freePort } from './ports.js';
+export { startRedisServer, type RedisServerProcess } from './redis-server.js';
+export { RawRespClient, encodeCommand, parseReply, type RawReply, type RespNode } from './resp-raw.js';
 export { startCopyReporter, type CopyReporter } from './copy-reporter.js';
