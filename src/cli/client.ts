@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Command } from 'commander';
 import { Ringleader, type LoadResult } from '../client/index.js';
 import { createLogger } from '../shared/logger.js';
-import { intOption } from './options.js';
+import { intOption, readToken } from './options.js';
 
 interface Flags {
   port: number;
@@ -15,6 +15,7 @@ interface Flags {
   dbDelayMs: number;
   ttlMs: number;
   logLevel?: string;
+  tokenFile?: string;
 }
 
 /** The slow "customer database" of the seed: every load takes `delayMs` and is counted per key. */
@@ -48,12 +49,14 @@ export function register(program: Command): void {
     .option('--coordinator <url...>', 'coordinator URL(s)', ['http://127.0.0.1:8081'])
     .option('--db-delay-ms <ms>', 'latency of the simulated customer database', intOption('--db-delay-ms', 0, 60_000), 300)
     .option('--ttl-ms <ms>', 'TTL of cached customers', intOption('--ttl-ms', 1, 86_400_000), 60_000)
+    .option('--token-file <file>', 'bearer token presented to the coordinators (default: $RINGLEADER_TOKEN)')
     .option('--log-level <level>', 'pino level (info, debug, warn...)')
     .action(async (flags: Flags) => {
       const logger = createLogger({ name: 'client-service', level: flags.logLevel });
       let cache: Ringleader;
       try {
-        cache = await Ringleader.connect({ coordinators: flags.coordinator, logger, connectTimeoutMs: 15_000 });
+        const token = readToken(flags.tokenFile);
+        cache = await Ringleader.connect({ coordinators: flags.coordinator, logger, connectTimeoutMs: 15_000, ...(token === null ? {} : { coordinatorToken: token }) });
       } catch (err) {
         logger.fatal({ err }, `client service could not get a table: ${(err as Error).message}`);
         process.exitCode = 1;

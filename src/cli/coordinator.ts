@@ -2,7 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { startCoordinator, DEFAULT_COORDINATOR_OPTIONS } from '../coordinator/index.js';
 import { createLogger } from '../shared/logger.js';
-import { intOption } from './options.js';
+import { intOption, readToken } from './options.js';
 
 function num(name: string) {
   return (v: string): number => {
@@ -25,6 +25,9 @@ interface Flags {
   deadAfterMs?: number;
   planDebounceMs: number;
   logLevel?: string;
+  tokenFile?: string;
+  publicReads: boolean;
+  clusterId?: string;
 }
 
 export function register(program: Command): void {
@@ -43,9 +46,20 @@ export function register(program: Command): void {
     .option('--suspect-after-ms <ms>', `silence before a member is suspect (default 3 heartbeats: ${d.suspectAfterMs} at the default interval)`, intOption('--suspect-after-ms', 1, 600_000))
     .option('--dead-after-ms <ms>', `silence before a suspect member is dead (default ${d.deadAfterMs} at the default interval)`, intOption('--dead-after-ms', 1, 600_000))
     .option('--plan-debounce-ms <ms>', 'quiet time that coalesces membership changes into one epoch', intOption('--plan-debounce-ms', 0, 60_000), d.planDebounceMs)
+    .option('--token-file <file>', 'bearer token required on the control plane (default: $RINGLEADER_TOKEN; without one, loopback only)')
+    .option('--public-reads', 'with a token: table, members, locate, watch and metrics need none', false)
+    .option('--cluster-id <id>', 'fixed cluster id (default: the stored one, else generated at first start)')
     .option('--log-level <level>', 'pino level (info, debug, warn...)')
     .action(async (flags: Flags) => {
       const logger = createLogger({ name: 'coordinator', level: flags.logLevel });
+      let token: string | null;
+      try {
+        token = readToken(flags.tokenFile);
+      } catch (err) {
+        logger.fatal(`coordinator failed to start: ${(err as Error).message}`);
+        process.exitCode = 1;
+        return;
+      }
       // Detection deadlines scale with the heartbeat interval unless given explicitly.
       const scale = flags.heartbeatMs / d.heartbeatMs;
       let running;
@@ -54,6 +68,9 @@ export function register(program: Command): void {
           port: flags.port,
           host: flags.host,
           dataDir: flags.dataDir,
+          token,
+          publicReads: flags.publicReads,
+          ...(flags.clusterId === undefined ? {} : { clusterId: flags.clusterId }),
           logger,
           heartbeatMs: flags.heartbeatMs,
           suspectAfterMs: flags.suspectAfterMs ?? Math.round(d.suspectAfterMs * scale),
@@ -67,7 +84,7 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      logger.info({ listening: running.url, epoch: running.coordinator.epoch, dataDir: flags.dataDir ?? null }, `coordinator listening on ${running.url}`);
+      logger.info({ listening: running.url, epoch: running.coordinator.epoch, dataDir: flags.dataDir ?? null, auth: token === null ? 'none (loopback only)' : flags.publicReads ? 'token for changes' : 'token' }, `coordinator listening on ${running.url}`);
       const stop = (signal: string) => {
         logger.info({ signal }, 'coordinator stopping');
         void running.close().then(() => process.exit(0));

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { startNode } from '../node/index.js';
 import { EVICTION_POLICIES, parseBytes, recommendedHeapLimitMb, type EvictionPolicy } from '../storage/index.js';
 import { createLogger } from '../shared/logger.js';
+import { readToken } from './options.js';
 
 function int(name: string) {
   return (v: string): number => {
@@ -29,14 +30,23 @@ export function register(program: Command): void {
     .option('--partitions <n>', 'partition count in --standalone mode', int('partitions'), 256)
     .option('--standalone', 'own every slot without a coordinator (benchmarks, local use)', false)
     .option('--enable-flush', 'allow FLUSHALL / FLUSHDB', false)
+    .option('--token-file <file>', 'bearer token presented to the coordinators (default: $RINGLEADER_TOKEN)')
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent')
     .action(async (opts: {
+      tokenFile?: string;
       coordinator: string; port: number; host: string; name?: string; zone?: string; capacity: number; maxmemory: string; maxmemoryPolicy: string;
       requirepass?: string; metricsPort?: number; partitions: number; standalone: boolean; enableFlush: boolean; logLevel?: string;
     }) => {
       const logger = createLogger({ name: 'node', level: opts.logLevel, pretty: false });
       if (!EVICTION_POLICIES.includes(opts.maxmemoryPolicy as EvictionPolicy)) throw new Error(`--maxmemory-policy must be one of ${EVICTION_POLICIES.join(', ')}`);
       const maxMemoryBytes = parseBytes(opts.maxmemory);
+      let coordinatorToken: string | null;
+      try {
+        coordinatorToken = readToken(opts.tokenFile);
+      } catch (err) {
+        console.error(`ringleader node: ${(err as Error).message}`);
+        process.exit(1);
+      }
       const node = await startNode({
         name: opts.name ?? `node-${opts.port === 0 ? process.pid : opts.port}`,
         coordinators: opts.coordinator.split(',').map((s) => s.trim()).filter(Boolean),
@@ -44,6 +54,7 @@ export function register(program: Command): void {
         standalonePartitions: opts.partitions,
         zone: opts.zone ?? null,
         capacity: opts.capacity,
+        coordinatorToken,
         maxMemoryBytes,
         evictionPolicy: opts.maxmemoryPolicy as EvictionPolicy,
         metricsPort: opts.metricsPort ?? -1,

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { silentLogger } from '../shared/logger.js';
 import { Coordinator } from './coordinator.js';
+import { isLoopbackHost, validateToken } from './auth.js';
 import { buildHttp } from './http.js';
 import { resolveCoordinatorOptions, type CoordinatorOptionsInput } from './options.js';
 import { FileStateStore, InMemoryStateStore, type StateStore } from './state-store.js';
@@ -16,6 +17,15 @@ export interface StartCoordinatorOptions extends CoordinatorOptionsInput {
   dataDir?: string;
   /** A state store to use instead of dataDir's FileStateStore (tests, etcd). */
   store?: StateStore;
+  /**
+   * Bearer token required on every mutating request (and on reads unless `publicReads`). Without one the control
+   * plane is open, so the coordinator refuses to listen beyond loopback.
+   */
+  token?: string | null;
+  /** With a token: GET/HEAD (table, members, locate, watch, metrics) need none. */
+  publicReads?: boolean;
+  /** A fixed cluster id (default: the stored one, else generated at first start). */
+  clusterId?: string;
   clock?: Clock;
   logger?: Logger;
 }
@@ -31,13 +41,19 @@ export interface RunningCoordinator {
 
 /** Starts a coordinator (state store, logic, HTTP API, watch streams) in this process. */
 export async function startCoordinator(options: StartCoordinatorOptions = {}): Promise<RunningCoordinator> {
-  const { port = 8081, host = '127.0.0.1', dataDir, store, clock = systemClock, logger = silentLogger(), ...rest } = options;
+  const { port = 8081, host = '127.0.0.1', dataDir, store, token = null, publicReads = false, clusterId, clock = systemClock, logger = silentLogger(), ...rest } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be an integer in 0..65535, got ${port}`);
+  if (token !== null) validateToken(token);
+  if (token === null && !isLoopbackHost(host)) {
+    throw new TypeError(`host ${host}: without a token the control plane is unauthenticated, so the coordinator listens on loopback only; set a token (--token-file or RINGLEADER_TOKEN) to listen on ${host}`);
+  }
   const resolved = resolveCoordinatorOptions(rest);
   const stateStore = store ?? (dataDir === undefined ? new InMemoryStateStore() : new FileStateStore(dataDir));
-  const coordinator = await Coordinator.open({ options: resolved, store: stateStore, clock, logger });
+  const coordinator = await Coordinator.open({ options: resolved, store: stateStore, clock, logger, ...(clusterId === undefined ? {} : { clusterId }) });
   const hub = new WatchHub(coordinator, clock, logger);
-  const app = buildHttp(coordinator, hub, logger, clock);
+  const storeKind = store !== undefined ? 'custom' : dataDir === undefined ? 'memory' : 'file';
+  const app = buildHttp(coordinator, hub, logger, clock, { auth: { token, publicReads }, storeKind });
+  if (token === null) logger.warn({ host }, 'no token configured: the control plane is unauthenticated and listens on loopback only');
   try {
     await app.listen({ port, host });
   } catch (err) {

@@ -2,7 +2,7 @@ import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/pr
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { AddressSchema, EpochSchema, IncarnationSchema, MEMBER_STATES, MemberIdSchema, MemberNameSchema, TableSchema, ZoneSchema } from '../protocol/control.js';
+import { AddressSchema, ClusterIdSchema, EpochSchema, IncarnationSchema, MEMBER_STATES, MemberIdSchema, MemberNameSchema, TableSchema, ZoneSchema } from '../protocol/control.js';
 import { COORDINATOR_ERRORS, errorFrom } from '../protocol/errors/index.js';
 
 export const PersistedMemberSchema = Type.Object(
@@ -31,6 +31,8 @@ export const CoordinatorStateSchema = Type.Object(
     epoch: EpochSchema,
     table: Type.Union([TableSchema, Type.Null()]),
     members: Type.Array(PersistedMemberSchema),
+    /** The cluster's id, generated at first start (absent in files written before it existed). */
+    clusterId: Type.Optional(ClusterIdSchema),
   },
   { additionalProperties: false },
 );

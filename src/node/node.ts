@@ -36,6 +36,8 @@ export interface NodeOptions {
   activeExpireBudgetMs: number;
   /** On close(): how long to wait for the coordinator to confirm a graceful leave. */
   leaveTimeoutMs: number;
+  /** Bearer token presented to the coordinators (their --token-file / RINGLEADER_TOKEN); null = none. */
+  coordinatorToken: string | null;
   /** The RESP server's options (host, port, limits, password...). */
   server: Partial<NodeServerOptions>;
   /** Extra command groups (e.g. RL.* internal commands). */
@@ -56,6 +58,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<Omit<NodeOptions, 'name' | 'clock' |
   activeExpireIntervalMs: 100,
   activeExpireBudgetMs: 2,
   leaveTimeoutMs: 5000,
+  coordinatorToken: null,
   server: Object.freeze({}),
   commandGroups: Object.freeze([]) as readonly CommandRegistrar[],
 });
@@ -118,10 +121,11 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
   if (o.standalone) {
     applyTable(standaloneTable(o.name, address, o.standalonePartitions));
   } else {
-    const client = new CoordinatorClient({ coordinators: [...o.coordinators], clock: o.clock, logger: log });
+    const client = new CoordinatorClient({ coordinators: [...o.coordinators], clock: o.clock, logger: log, token: o.coordinatorToken });
     session = new MemberSession(client, {
       member: { name: o.name, address, capacity: o.capacity, ...(o.zone === null ? {} : { zone: o.zone }) },
       appliedEpoch: () => view.epoch,
+      table: () => view.table?.toJSON() ?? null,
     });
     session.on('joined', (info, rejoin) => {
       view.selfId = info.id;
