@@ -44,6 +44,7 @@ export async function startCoordinator(options: StartCoordinatorOptions = {}): P
   const { port = 8081, host = '127.0.0.1', dataDir, store, token = null, publicReads = false, clusterId, clock = systemClock, logger = silentLogger(), ...rest } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be an integer in 0..65535, got ${port}`);
   if (token !== null) validateToken(token);
+  if (clusterId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(clusterId)) throw new TypeError(`clusterId must be 1..64 letters, digits, '.', '_' or '-', got ${JSON.stringify(clusterId)}`);
   if (token === null && !isLoopbackHost(host)) {
     throw new TypeError(`host ${host}: without a token the control plane is unauthenticated, so the coordinator listens on loopback only; set a token (--token-file or RINGLEADER_TOKEN) to listen on ${host}`);
   }
