@@ -28,6 +28,11 @@ interface Flags {
   tokenFile?: string;
   publicReads: boolean;
   clusterId?: string;
+  store?: string;
+  etcd?: string;
+  etcdPrefix: string;
+  etcdLeaseTtl: number;
+  advertiseUrl?: string;
 }
 
 export function register(program: Command): void {
@@ -48,12 +53,22 @@ export function register(program: Command): void {
     .option('--plan-debounce-ms <ms>', 'quiet time that coalesces membership changes into one epoch', intOption('--plan-debounce-ms', 0, 60_000), d.planDebounceMs)
     .option('--token-file <file>', 'bearer token required on the control plane (default: $RINGLEADER_TOKEN; without one, loopback only)')
     .option('--public-reads', 'with a token: table, members, locate, watch and metrics need none', false)
+    .option('--store <kind>', 'state store: file (with --data-dir), memory, or etcd (high availability: several coordinators, one leader)')
+    .option('--etcd <urls>', 'etcd client URLs, comma-separated (with --store etcd)')
+    .option('--etcd-prefix <prefix>', 'etcd key prefix of this cluster', '/ringleader/default')
+    .option('--etcd-lease-ttl <s>', 'leader lease TTL in seconds: a crashed leader is replaced after about this long', intOption('--etcd-lease-ttl', 1, 60), 2)
+    .option('--advertise-url <url>', 'the URL nodes, clients and other coordinators reach this one at (etcd mode; default http://host:port)')
     .option('--cluster-id <id>', 'fixed cluster id (default: the stored one, else generated at first start)')
     .option('--log-level <level>', 'pino level (info, debug, warn...)')
     .action(async (flags: Flags) => {
       const logger = createLogger({ name: 'coordinator', level: flags.logLevel });
       let token: string | null;
+      const kind = flags.store ?? (flags.etcd !== undefined ? 'etcd' : flags.dataDir !== undefined ? 'file' : 'memory');
       try {
+        if (!['file', 'memory', 'etcd'].includes(kind)) throw new Error(`--store must be file, memory or etcd, got ${kind}`);
+        if (kind === 'etcd' && flags.etcd === undefined) throw new Error('--store etcd needs --etcd URL[,URL...]');
+        if (kind === 'etcd' && flags.dataDir !== undefined) throw new Error('--data-dir and --store etcd exclude each other');
+        if (kind === 'file' && flags.dataDir === undefined) throw new Error('--store file needs --data-dir');
         token = readToken(flags.tokenFile);
       } catch (err) {
         logger.fatal(`coordinator failed to start: ${(err as Error).message}`);
@@ -67,7 +82,10 @@ export function register(program: Command): void {
         running = await startCoordinator({
           port: flags.port,
           host: flags.host,
-          dataDir: flags.dataDir,
+          ...(kind === 'etcd'
+            ? { etcd: { endpoints: flags.etcd!.split(',').map((u) => u.trim()).filter(Boolean), prefix: flags.etcdPrefix, leaseTtlSec: flags.etcdLeaseTtl } }
+            : { dataDir: kind === 'file' ? flags.dataDir : undefined }),
+          ...(flags.advertiseUrl === undefined ? {} : { advertiseUrl: flags.advertiseUrl }),
           token,
           publicReads: flags.publicReads,
           ...(flags.clusterId === undefined ? {} : { clusterId: flags.clusterId }),
@@ -84,7 +102,7 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      logger.info({ listening: running.url, epoch: running.coordinator.epoch, dataDir: flags.dataDir ?? null, auth: token === null ? 'none (loopback only)' : flags.publicReads ? 'token for changes' : 'token' }, `coordinator listening on ${running.url}`);
+      logger.info({ listening: running.url, epoch: running.coordinator.epoch, store: kind, dataDir: flags.dataDir ?? null, auth: token === null ? 'none (loopback only)' : flags.publicReads ? 'token for changes' : 'token' }, `coordinator listening on ${running.url}`);
       const stop = (signal: string) => {
         logger.info({ signal }, 'coordinator stopping');
         void running.close().then(() => process.exit(0));

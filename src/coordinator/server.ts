@@ -3,7 +3,8 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { silentLogger } from '../shared/logger.js';
 import { Coordinator } from './coordinator.js';
 import { isLoopbackHost, validateToken } from './auth.js';
-import { buildHttp } from './http.js';
+import { EtcdLeadership, EtcdStateStore, etcdClient, resolveEtcdOptions, type EtcdOptions } from './etcd.js';
+import { buildHttp, type LeadershipView } from './http.js';
 import { resolveCoordinatorOptions, type CoordinatorOptionsInput } from './options.js';
 import { FileStateStore, InMemoryStateStore, type StateStore } from './state-store.js';
 import { WatchHub } from './watch-hub.js';
@@ -26,6 +27,13 @@ export interface StartCoordinatorOptions extends CoordinatorOptionsInput {
   publicReads?: boolean;
   /** A fixed cluster id (default: the stored one, else generated at first start). */
   clusterId?: string;
+  /**
+   * etcd mode: the state lives in etcd and the coordinators sharing `etcd.prefix` elect one leader; the others serve
+   * reads and watch streams and answer changes with NOT_LEADER naming the leader. Excludes `dataDir` and `store`.
+   */
+  etcd?: Partial<EtcdOptions> & Pick<EtcdOptions, 'endpoints'>;
+  /** The URL other coordinators, nodes and clients reach this one at (etcd mode; default `http://host:port`). */
+  advertiseUrl?: string;
   clock?: Clock;
   logger?: Logger;
 }
@@ -35,13 +43,19 @@ export interface RunningCoordinator {
   url: string;
   port: number;
   coordinator: Coordinator;
+  /** etcd mode: who leads (absent otherwise: a lone coordinator always leads). */
+  leadership?: LeadershipView;
   /** Stops accepting requests, ends watch streams, stops timers. Pending unplanned changes are not flushed. */
   close(): Promise<void>;
 }
 
 /** Starts a coordinator (state store, logic, HTTP API, watch streams) in this process. */
 export async function startCoordinator(options: StartCoordinatorOptions = {}): Promise<RunningCoordinator> {
-  const { port = 8081, host = '127.0.0.1', dataDir, store, token = null, publicReads = false, clusterId, clock = systemClock, logger = silentLogger(), ...rest } = options;
+  const { port = 8081, host = '127.0.0.1', dataDir, store, token = null, publicReads = false, clusterId, etcd, advertiseUrl: _advertise, clock = systemClock, logger = silentLogger(), ...rest } = options;
+  if (etcd !== undefined) {
+    if (dataDir !== undefined || store !== undefined) throw new TypeError('etcd: use either etcd, dataDir or store');
+    return startEtcdCoordinator({ ...options, etcd, port, host, token, publicReads, clock, logger });
+  }
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be an integer in 0..65535, got ${port}`);
   if (token !== null) validateToken(token);
   if (clusterId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(clusterId)) throw new TypeError(`clusterId must be 1..64 letters, digits, '.', '_' or '-', got ${JSON.stringify(clusterId)}`);
@@ -75,6 +89,70 @@ export async function startCoordinator(options: StartCoordinatorOptions = {}): P
         hub.close();
         await app.close();
         await coordinator.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** etcd mode: an EtcdStateStore, a coordinator that starts as a follower, and the election that may make it lead. */
+async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: NonNullable<StartCoordinatorOptions['etcd']>; port: number; host: string; token: string | null; publicReads: boolean; clock: Clock; logger: Logger }): Promise<RunningCoordinator> {
+  const { port, host, token, publicReads, clusterId, etcd, advertiseUrl, clock, logger } = options;
+  const { dataDir: _d, store: _s, token: _t, publicReads: _p, clusterId: _c, etcd: _e, advertiseUrl: _a, clock: _k, logger: _l, port: _port, host: _host, ...rest } = options;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be an integer in 0..65535, got ${port}`);
+  if (token !== null) validateToken(token);
+  if (token === null && !isLoopbackHost(host)) throw new TypeError(`host ${host}: without a token the control plane is unauthenticated, so the coordinator listens on loopback only; set a token (--token-file or RINGLEADER_TOKEN) to listen on ${host}`);
+  const resolved = resolveCoordinatorOptions(rest);
+  const eo = resolveEtcdOptions(etcd);
+  const client = etcdClient(eo);
+  const store = new EtcdStateStore(client, eo.prefix);
+  let coordinator: Coordinator;
+  try {
+    coordinator = await Coordinator.open({ options: resolved, store, clock, logger, ...(clusterId === undefined ? {} : { clusterId }) });
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+  await coordinator.follow();
+  const hub = new WatchHub(coordinator, clock, logger);
+  let leadership: EtcdLeadership | null = null;
+  const view = { isLeader: () => leadership?.isLeader() ?? false, leader: () => leadership?.leader() ?? null };
+  const app = buildHttp(coordinator, hub, logger, clock, { auth: { token, publicReads }, leadership: view, storeKind: 'etcd' });
+  try {
+    await app.listen({ port, host });
+  } catch (err) {
+    hub.close();
+    await coordinator.close();
+    client.close();
+    throw err;
+  }
+  const addr = app.server.address();
+  const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  const self = advertiseUrl ?? (host === '0.0.0.0' || host === '::' ? null : url);
+  if (self === null) {
+    await app.close();
+    hub.close();
+    await coordinator.close();
+    client.close();
+    throw new TypeError(`advertiseUrl: listening on ${host}, the coordinator needs the URL others reach it at (--advertise-url)`);
+  }
+  leadership = new EtcdLeadership(client, store, coordinator, eo, self, clock, logger);
+  leadership.start();
+  if (token === null) logger.warn({ host }, 'no token configured: the control plane is unauthenticated and listens on loopback only');
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port: boundPort,
+    coordinator,
+    leadership,
+    close() {
+      closing ??= (async () => {
+        hub.close();
+        await app.close();
+        await leadership!.close();
+        await coordinator.close();
+        client.close();
       })();
       return closing;
     },

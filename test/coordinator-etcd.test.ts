@@ -1,0 +1,185 @@
+// Integration: coordinators in high availability on a real etcd (Debian's etcd-server, started here on free ports).
+// Three coordinator processes (the CLI) share one etcd prefix: exactly one leads; followers serve reads and answer
+// changes with NOT_LEADER naming the leader; kill -9 of the leader under churn -> another publishes within 3 s with
+// strictly increasing epochs; a leader paused past its lease is refused and steps down; an etcd restart is survived.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { freePort, startEtcd, type TestEtcd } from '../src/testing/index.js';
+import { CoordinatorClient, type TableWatch } from '../src/control/index.js';
+import { startNode, type RunningNode } from '../src/node/index.js';
+import type { HealthResponse } from '../src/protocol/control.js';
+
+interface Coord {
+  child: ChildProcess;
+  url: string;
+}
+
+async function startCoordinatorProcess(etcd: TestEtcd, prefix: string, t: { after: (fn: () => void) => void }): Promise<Coord> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', String(port), '--store', 'etcd', '--etcd', etcd.url, '--etcd-prefix', prefix, '--heartbeat-ms', '200', '--plan-debounce-ms', '10', '--partitions', '64'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    t.after(() => {
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+    });
+    let log = '';
+    child.stderr!.on('data', (d) => (log += d));
+    const started = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 30_000);
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        log += line + '\n';
+        if (line.includes('"listening"')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      child.on('exit', () => resolve(false));
+    });
+    if (started) return { child, url };
+    child.kill('SIGKILL');
+    if (attempt >= 2 || !/EADDRINUSE/.test(log)) throw new Error(`coordinator did not start: ${log}`);
+  }
+}
+
+async function health(url: string): Promise<HealthResponse | null> {
+  try {
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return (await res.json()) as HealthResponse;
+  } catch {
+    return null;
+  }
+}
+
+async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function leaderOf(coords: Coord[]): Promise<Coord | null> {
+  const hs = await Promise.all(coords.map((c) => health(c.url)));
+  const leaders = coords.filter((_, i) => hs[i]?.role === 'leader');
+  assert.ok(leaders.length <= 1, `at most one leader at a time: ${JSON.stringify(hs)}`);
+  return leaders[0] ?? null;
+}
+
+function kill9(c: Coord): Promise<void> {
+  return new Promise((resolve) => {
+    if (c.child.exitCode !== null) return resolve();
+    c.child.once('exit', () => resolve());
+    c.child.kill('SIGKILL');
+  });
+}
+
+/** Every epoch any watcher saw, per watcher, to check they strictly increase. */
+function watchAll(urls: string[], t: { after: (fn: () => void) => void }): { epochs: number[]; watch: TableWatch } {
+  const client = new CoordinatorClient({ coordinators: urls, backoffMinMs: 20, backoffMaxMs: 200 });
+  const watch = client.watch();
+  const epochs: number[] = [];
+  watch.on('table', (tb) => epochs.push(tb.epoch));
+  t.after(() => watch.close());
+  return { epochs, watch };
+}
+
+test('etcd: three coordinators, one leader; followers serve reads and redirect writes; kill -9 the leader under churn', async (t) => {
+  const etcd = await startEtcd();
+  t.after(() => etcd.stop());
+  const prefix = '/ringleader/t1';
+  const coords = await Promise.all([0, 1, 2].map(() => startCoordinatorProcess(etcd, prefix, t)));
+  const urls = coords.map((c) => c.url);
+  const leader = await waitFor(() => leaderOf(coords), 'a leader');
+  const followers = coords.filter((c) => c !== leader);
+  for (const f of followers) {
+    const h = await waitFor(async () => {
+      const x = await health(f.url);
+      return x?.leader === leader.url ? x : null;
+    }, 'followers to name the leader');
+    assert.equal(h.role, 'follower');
+    assert.equal(h.store, 'etcd');
+  }
+  // A follower refuses a change with NOT_LEADER naming the leader; nothing changes.
+  const res = await fetch(`${followers[0]!.url}/v1/members`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', address: '127.0.0.1:1' }) });
+  assert.equal(res.status, 503);
+  const body = (await res.json()) as { error: { code: string; leader?: string } };
+  assert.equal(body.error.code, 'NOT_LEADER');
+  assert.equal(body.error.leader, leader.url);
+
+  const { epochs } = watchAll(urls, t);
+  // Nodes know all three coordinators, listed follower-first: the client follows NOT_LEADER to the leader.
+  const nodes: RunningNode[] = [];
+  t.after(() => Promise.all(nodes.map((n) => n.close())));
+  const order = [...followers.map((f) => f.url), leader.url];
+  for (let i = 0; i < 3; i++) nodes.push(await startNode({ name: `ha-${i}`, coordinators: order, server: { port: 0 }, leaveTimeoutMs: 300 }));
+  await waitFor(async () => nodes.every((n) => n.view.table?.members.length === 3), 'nodes to see three members');
+  // Followers show the leader's epoch within a second.
+  const leaderEpoch = (await health(leader.url))!.epoch;
+  for (const f of followers) await waitFor(async () => ((await health(f.url))?.epoch ?? -1) >= leaderEpoch, 'followers to catch up', 1500);
+
+  // kill -9 the leader, then churn: a new node joins; another coordinator must publish within 3 s.
+  const before = Math.max(...epochs);
+  const killedAt = Date.now();
+  await kill9(leader);
+  const joining = startNode({ name: 'ha-late', coordinators: order, server: { port: 0 }, leaveTimeoutMs: 300 });
+  const newLeader = await waitFor(() => leaderOf(followers), 'a new leader', 10_000);
+  nodes.push(await joining);
+  await waitFor(async () => Math.max(...epochs) > before && nodes.every((n) => n.view.table?.members.some((m) => m.name === 'ha-late')), 'the new leader to publish the join', 10_000);
+  const takeoverMs = Date.now() - killedAt;
+  assert.ok(takeoverMs < 3000 + 1500, `a new leader published ${takeoverMs} ms after kill -9 (lease 2 s)`);
+  assert.notEqual(newLeader.url, leader.url);
+  for (let i = 1; i < epochs.length; i++) assert.ok(epochs[i]! > epochs[i - 1]!, `epochs strictly increase: ${epochs.join(',')}`);
+  // The nodes kept their data plane: every node still answers for its partitions (the table still lists the old ones).
+  assert.ok(nodes.every((n) => n.view.table!.members.length >= 4));
+});
+
+test('etcd: a leader paused past its lease is refused and steps down; an etcd restart is survived', async (t) => {
+  const etcd = await startEtcd();
+  t.after(() => etcd.stop());
+  const prefix = '/ringleader/t2';
+  const coords = await Promise.all([0, 1].map(() => startCoordinatorProcess(etcd, prefix, t)));
+  const urls = coords.map((c) => c.url);
+  const leader = await waitFor(() => leaderOf(coords), 'a leader');
+  const other = coords.find((c) => c !== leader)!;
+  const api = new CoordinatorClient({ coordinators: urls, maxAttempts: 6, backoffMinMs: 50, backoffMaxMs: 500 });
+  await api.join({ name: 'p1', address: '127.0.0.1:7101' });
+  await waitFor(async () => ((await health(other.url))?.members ?? 0) >= 1, 'the follower to see the member');
+
+  leader.child.kill('SIGSTOP');
+  const newLeader = await waitFor(async () => ((await health(other.url))?.role === 'leader' ? other : null), 'the other coordinator to take over', 10_000);
+  assert.equal(newLeader, other);
+  await api.join({ name: 'p2', address: '127.0.0.1:7102' });
+  const epochAfterTakeover = (await health(other.url))!.epoch;
+  leader.child.kill('SIGCONT');
+  // The old leader knows at once its lease may be gone: it refuses changes, and steps down to follow.
+  const h = await waitFor(async () => {
+    const x = await health(leader.url);
+    return x?.role === 'follower' && x.leader === other.url && x.epoch >= epochAfterTakeover ? x : null;
+  }, 'the old leader to step down and follow', 10_000);
+  assert.equal(h.role, 'follower');
+  const refused = await fetch(`${leader.url}/v1/members`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'p3', address: '127.0.0.1:7103' }) });
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'NOT_LEADER');
+  assert.equal(await leaderOf(coords), other);
+
+  // etcd restarted: coordinators keep running, a leader is elected again, and changes publish again.
+  const epochBefore = (await health(other.url))!.epoch;
+  await etcd.kill();
+  const down = await health(other.url);
+  assert.ok(down !== null, 'coordinators keep answering while etcd is down');
+  await new Promise((r) => setTimeout(r, 500));
+  await etcd.restart();
+  await waitFor(() => leaderOf(coords), 'a leader after the etcd restart', 15_000);
+  await api.join({ name: 'p4', address: '127.0.0.1:7104' });
+  await waitFor(async () => {
+    const hs = await Promise.all(urls.map((u) => health(u)));
+    return hs.every((x) => x !== null && x.epoch > epochBefore && x.members === 3);
+  }, 'both coordinators to reconcile on the new epoch', 15_000);
+  assert.ok(coords.every((c) => c.child.exitCode === null), 'no coordinator crashed');
+});
