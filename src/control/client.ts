@@ -136,9 +136,9 @@ export class CoordinatorClient {
       if (res.status >= 500) {
         last = errorFromBody(res.status, json);
         if (last.code === COORDINATOR_ERRORS.NOT_LEADER.code) {
-          // A follower names the leader: go there next, without backoff, when it is one of ours.
+          // A follower names the leader: go there next, without backoff (it may be behind a Service, not in our list).
           const leader = (json as { error?: { leader?: unknown } } | null)?.error?.leader;
-          if (typeof leader === 'string' && leader !== base && o.coordinators.includes(leader)) {
+          if (typeof leader === 'string' && leader !== base && /^https?:\/\/[^\s/]+$/.test(leader)) {
             redirect = leader;
             this.prefer(leader);
           } else this.preferred = (this.preferred + 1) % o.coordinators.length;
