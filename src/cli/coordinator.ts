@@ -33,6 +33,9 @@ interface Flags {
   etcdPrefix: string;
   etcdLeaseTtl: number;
   advertiseUrl?: string;
+  membersFrom: string;
+  k8sService?: string;
+  k8sNamespace?: string;
 }
 
 export function register(program: Command): void {
@@ -58,6 +61,9 @@ export function register(program: Command): void {
     .option('--etcd-prefix <prefix>', 'etcd key prefix of this cluster', '/ringleader/default')
     .option('--etcd-lease-ttl <s>', 'leader lease TTL in seconds: a crashed leader is replaced after about this long', intOption('--etcd-lease-ttl', 1, 60), 2)
     .option('--advertise-url <url>', 'the URL nodes, clients and other coordinators reach this one at (etcd mode; default http://host:port)')
+    .option('--members-from <source>', 'registration (nodes join by themselves) or kubernetes (also require a ready endpoint of --k8s-service)', 'registration')
+    .option('--k8s-service <name>', 'the node Service whose EndpointSlices are watched (with --members-from kubernetes)')
+    .option('--k8s-namespace <ns>', 'its namespace (default: this pod\'s namespace, else default)')
     .option('--cluster-id <id>', 'fixed cluster id (default: the stored one, else generated at first start)')
     .option('--log-level <level>', 'pino level (info, debug, warn...)')
     .action(async (flags: Flags) => {
@@ -69,6 +75,8 @@ export function register(program: Command): void {
         if (kind === 'etcd' && flags.etcd === undefined) throw new Error('--store etcd needs --etcd URL[,URL...]');
         if (kind === 'etcd' && flags.dataDir !== undefined) throw new Error('--data-dir and --store etcd exclude each other');
         if (kind === 'file' && flags.dataDir === undefined) throw new Error('--store file needs --data-dir');
+        if (flags.membersFrom !== 'registration' && flags.membersFrom !== 'kubernetes') throw new Error(`--members-from must be registration or kubernetes, got ${flags.membersFrom}`);
+        if (flags.membersFrom === 'kubernetes' && flags.k8sService === undefined) throw new Error('--members-from kubernetes needs --k8s-service NAME');
         token = readToken(flags.tokenFile);
       } catch (err) {
         logger.fatal(`coordinator failed to start: ${(err as Error).message}`);
@@ -86,6 +94,7 @@ export function register(program: Command): void {
             ? { etcd: { endpoints: flags.etcd!.split(',').map((u) => u.trim()).filter(Boolean), prefix: flags.etcdPrefix, leaseTtlSec: flags.etcdLeaseTtl } }
             : { dataDir: kind === 'file' ? flags.dataDir : undefined }),
           ...(flags.advertiseUrl === undefined ? {} : { advertiseUrl: flags.advertiseUrl }),
+          ...(flags.membersFrom === 'kubernetes' ? { kubernetes: { service: flags.k8sService!, ...(flags.k8sNamespace === undefined ? {} : { namespace: flags.k8sNamespace }) } } : {}),
           token,
           publicReads: flags.publicReads,
           ...(flags.clusterId === undefined ? {} : { clusterId: flags.clusterId }),

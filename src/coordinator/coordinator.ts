@@ -88,6 +88,8 @@ export class Coordinator {
   private readonly unknownIncarnation = new Set<string>();
   /** After a recovery: no planning before this (monotonic ms), so every live node can offer a newer table first. */
   private holdPlanningUntil = 0;
+  /** A member source (Kubernetes EndpointSlices) that must admit a member before it holds partitions; null = all. */
+  private gate: { synced: boolean; admits(m: { name: string; address: string }): boolean } | null = null;
 
   private constructor(
     private readonly deps: CoordinatorDeps,
@@ -280,6 +282,29 @@ export class Coordinator {
     this.planTimer?.cancel();
     if (this.planning) await this.planning;
     await this.deps.store.close();
+  }
+
+  // ---- member sources ---------------------------------------------------------------------------------------
+
+  /**
+   * Makes table membership also depend on `gate` (e.g. Kubernetes: a ready endpoint of the node Service). A member
+   * the gate does not admit stays out of the table even while it heartbeats; one it admits still needs heartbeats
+   * (silent = suspect, then dead). Until the gate has synced, only members already in the table are kept.
+   */
+  setMemberGate(gate: { synced: boolean; admits(m: { name: string; address: string }): boolean } | null): void {
+    this.gate = gate;
+    this.markDirty();
+  }
+
+  /** The member source changed (endpoints became ready or not): plan again. */
+  memberSourceChanged(): void {
+    if (!this.closed) this.markDirty();
+  }
+
+  private admitted(r: MemberRecord): boolean {
+    const g = this.gate;
+    if (g === null) return true;
+    return g.synced ? g.admits(r) : this.current.member(r.id) !== undefined;
   }
 
   // ---- recovery and leadership -------------------------------------------------------------------------------
@@ -536,7 +561,7 @@ export class Coordinator {
     const events = this.pending.splice(0);
     const clock = this.deps.clock;
     const t0 = clock.monotonic();
-    const members = [...this.records.values()].filter((r) => ALIVE.has(r.state)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const members = [...this.records.values()].filter((r) => ALIVE.has(r.state) && this.admitted(r)).sort((a, b) => (a.id < b.id ? -1 : 1));
     const { table, shortfall } = planTable(this.current, members.map(toMember), this.deps.options.placement);
     const epoch = table.epoch;
     if (epoch !== this.current.epoch + 1) throw new Error(`planner returned epoch ${epoch} after ${this.current.epoch}`);

@@ -5,6 +5,7 @@ import { Coordinator } from './coordinator.js';
 import { isLoopbackHost, validateToken } from './auth.js';
 import { EtcdLeadership, EtcdStateStore, etcdClient, resolveEtcdOptions, type EtcdOptions } from './etcd.js';
 import { buildHttp, type LeadershipView } from './http.js';
+import { KubernetesMemberSource, resolveKubernetesOptions, type KubernetesOptions } from './kubernetes.js';
 import { resolveCoordinatorOptions, type CoordinatorOptionsInput } from './options.js';
 import { FileStateStore, InMemoryStateStore, type StateStore } from './state-store.js';
 import { WatchHub } from './watch-hub.js';
@@ -34,6 +35,11 @@ export interface StartCoordinatorOptions extends CoordinatorOptionsInput {
   etcd?: Partial<EtcdOptions> & Pick<EtcdOptions, 'endpoints'>;
   /** The URL other coordinators, nodes and clients reach this one at (etcd mode; default `http://host:port`). */
   advertiseUrl?: string;
+  /**
+   * Kubernetes discovery: a joined member holds partitions only while a ready endpoint of this Service's
+   * EndpointSlices matches it (by pod name = member name, or by address).
+   */
+  kubernetes?: Partial<KubernetesOptions> & Pick<KubernetesOptions, 'service'>;
   clock?: Clock;
   logger?: Logger;
 }
@@ -51,7 +57,7 @@ export interface RunningCoordinator {
 
 /** Starts a coordinator (state store, logic, HTTP API, watch streams) in this process. */
 export async function startCoordinator(options: StartCoordinatorOptions = {}): Promise<RunningCoordinator> {
-  const { port = 8081, host = '127.0.0.1', dataDir, store, token = null, publicReads = false, clusterId, etcd, advertiseUrl: _advertise, clock = systemClock, logger = silentLogger(), ...rest } = options;
+  const { port = 8081, host = '127.0.0.1', dataDir, store, token = null, publicReads = false, clusterId, etcd, advertiseUrl: _advertise, kubernetes, clock = systemClock, logger = silentLogger(), ...rest } = options;
   if (etcd !== undefined) {
     if (dataDir !== undefined || store !== undefined) throw new TypeError('etcd: use either etcd, dataDir or store');
     return startEtcdCoordinator({ ...options, etcd, port, host, token, publicReads, clock, logger });
@@ -63,6 +69,7 @@ export async function startCoordinator(options: StartCoordinatorOptions = {}): P
     throw new TypeError(`host ${host}: without a token the control plane is unauthenticated, so the coordinator listens on loopback only; set a token (--token-file or RINGLEADER_TOKEN) to listen on ${host}`);
   }
   const resolved = resolveCoordinatorOptions(rest);
+  const source = kubernetesSource(kubernetes, clock, logger);
   const stateStore = store ?? (dataDir === undefined ? new InMemoryStateStore() : new FileStateStore(dataDir));
   const coordinator = await Coordinator.open({ options: resolved, store: stateStore, clock, logger, ...(clusterId === undefined ? {} : { clusterId }) });
   const hub = new WatchHub(coordinator, clock, logger);
@@ -79,6 +86,7 @@ export async function startCoordinator(options: StartCoordinatorOptions = {}): P
   const addr = app.server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  source?.attach(coordinator);
   let closing: Promise<void> | null = null;
   return {
     url,
@@ -86,6 +94,7 @@ export async function startCoordinator(options: StartCoordinatorOptions = {}): P
     coordinator,
     close() {
       closing ??= (async () => {
+        source?.close();
         hub.close();
         await app.close();
         await coordinator.close();
@@ -97,13 +106,14 @@ export async function startCoordinator(options: StartCoordinatorOptions = {}): P
 
 /** etcd mode: an EtcdStateStore, a coordinator that starts as a follower, and the election that may make it lead. */
 async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: NonNullable<StartCoordinatorOptions['etcd']>; port: number; host: string; token: string | null; publicReads: boolean; clock: Clock; logger: Logger }): Promise<RunningCoordinator> {
-  const { port, host, token, publicReads, clusterId, etcd, advertiseUrl, clock, logger } = options;
-  const { dataDir: _d, store: _s, token: _t, publicReads: _p, clusterId: _c, etcd: _e, advertiseUrl: _a, clock: _k, logger: _l, port: _port, host: _host, ...rest } = options;
+  const { port, host, token, publicReads, clusterId, etcd, advertiseUrl, kubernetes, clock, logger } = options;
+  const { dataDir: _d, store: _s, token: _t, publicReads: _p, clusterId: _c, etcd: _e, advertiseUrl: _a, kubernetes: _kube, clock: _k, logger: _l, port: _port, host: _host, ...rest } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be an integer in 0..65535, got ${port}`);
   if (token !== null) validateToken(token);
   if (token === null && !isLoopbackHost(host)) throw new TypeError(`host ${host}: without a token the control plane is unauthenticated, so the coordinator listens on loopback only; set a token (--token-file or RINGLEADER_TOKEN) to listen on ${host}`);
   const resolved = resolveCoordinatorOptions(rest);
   const eo = resolveEtcdOptions(etcd);
+  const source = kubernetesSource(kubernetes, clock, logger);
   const client = etcdClient(eo);
   const store = new EtcdStateStore(client, eo.prefix);
   let coordinator: Coordinator;
@@ -139,6 +149,7 @@ async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: N
   }
   leadership = new EtcdLeadership(client, store, coordinator, eo, self, clock, logger);
   leadership.start();
+  source?.attach(coordinator);
   if (token === null) logger.warn({ host }, 'no token configured: the control plane is unauthenticated and listens on loopback only');
   let closing: Promise<void> | null = null;
   return {
@@ -148,6 +159,7 @@ async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: N
     leadership,
     close() {
       closing ??= (async () => {
+        source?.close();
         hub.close();
         await app.close();
         await leadership!.close();
@@ -155,6 +167,24 @@ async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: N
         client.close();
       })();
       return closing;
+    },
+  };
+}
+
+/**
+ * Kubernetes discovery: the EndpointSlice source gates table membership and triggers planning on changes. Built
+ * before anything listens (a bad option or kubeconfig fails the start cleanly); `attach` starts it.
+ */
+function kubernetesSource(input: StartCoordinatorOptions['kubernetes'], clock: Clock, logger: Logger): { close(): void; attach(c: Coordinator): void } | null {
+  if (input === undefined) return null;
+  let coordinator: Coordinator | null = null;
+  const source = new KubernetesMemberSource(resolveKubernetesOptions(input), clock, logger, () => coordinator?.memberSourceChanged());
+  return {
+    close: () => source.close(),
+    attach(c) {
+      coordinator = c;
+      c.setMemberGate(source);
+      source.start();
     },
   };
 }
