@@ -98,7 +98,7 @@ export class MemberSession {
       } catch (err) {
         if (!isRingleaderError(err) || !err.retryable || clock.monotonic() >= deadline || this.stopped) throw err;
         this.events.emit('error', err);
-        await this.client.sleep(Math.min(2000, 100 * 2 ** Math.min(attempt, 5)));
+        await this.client.sleep(Math.min(250, 50 * 2 ** Math.min(attempt, 5)));
       }
     }
   }

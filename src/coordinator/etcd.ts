@@ -23,6 +23,8 @@ export interface EtcdOptions {
   requestTimeoutMs: number;
   /** A follower re-reads the epoch at least this often (besides its watch, which can lag after an etcd restart). */
   followerPollMs: number;
+  /** A follower checks the leader key this often: the takeover starts within this of the key's expiry. */
+  leaderPollMs: number;
 }
 
 export const DEFAULT_ETCD_OPTIONS: Readonly<Omit<EtcdOptions, 'endpoints'>> = Object.freeze({
@@ -30,6 +32,7 @@ export const DEFAULT_ETCD_OPTIONS: Readonly<Omit<EtcdOptions, 'endpoints'>> = Ob
   leaseTtlSec: 2,
   requestTimeoutMs: 2000,
   followerPollMs: 500,
+  leaderPollMs: 100,
 });
 
 export function resolveEtcdOptions(input: Partial<EtcdOptions> & Pick<EtcdOptions, 'endpoints'>): EtcdOptions {
@@ -38,7 +41,7 @@ export function resolveEtcdOptions(input: Partial<EtcdOptions> & Pick<EtcdOption
   for (const e of o.endpoints) if (!/^https?:\/\/[^/\s]+\/?$/.test(e)) throw new TypeError(`etcd.endpoints: not an http(s)://host:port URL: ${JSON.stringify(e)}`);
   if (!/^\/[A-Za-z0-9._/-]{0,200}$/.test(o.prefix) || o.prefix.endsWith('/') && o.prefix !== '/') throw new TypeError(`etcd.prefix must look like /ringleader/<cluster>, got ${JSON.stringify(o.prefix)}`);
   if (!Number.isInteger(o.leaseTtlSec) || o.leaseTtlSec < 1 || o.leaseTtlSec > 60) throw new TypeError(`etcd.leaseTtlSec must be an integer in 1..60, got ${o.leaseTtlSec}`);
-  for (const k of ['requestTimeoutMs', 'followerPollMs'] as const) if (!Number.isInteger(o[k]) || o[k] <= 0) throw new TypeError(`etcd.${k} must be a positive integer, got ${o[k]}`);
+  for (const k of ['requestTimeoutMs', 'followerPollMs', 'leaderPollMs'] as const) if (!Number.isInteger(o[k]) || o[k] <= 0) throw new TypeError(`etcd.${k} must be a positive integer, got ${o[k]}`);
   return o;
 }
 
@@ -284,7 +287,7 @@ export class EtcdLeadership implements LeadershipView {
           this.leaderUrl = url;
           // Wait until the leader key is gone (poll: cheap, and robust to watch hiccups after an etcd restart).
           while (!this.closed && this.lease === lease) {
-            await this.sleep(this.options.followerPollMs);
+            await this.sleep(this.options.leaderPollMs);
             const cur = await this.client.get(this.leaderKey).string();
             if (cur === null) break;
             if (cur !== this.leaderUrl) {
