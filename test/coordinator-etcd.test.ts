@@ -173,6 +173,9 @@ test('etcd: a leader paused past its lease is refused and steps down; an etcd re
   const urls = coords.map((c) => c.url);
   const leader = await waitFor(() => leaderOf(coords), 'a leader');
   const other = coords.find((c) => c !== leader)!;
+  const metric = async (url: string) => /^ringleader_coordinator_leader (\d)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1];
+  assert.equal(await metric(leader.url), '1');
+  assert.equal(await metric(other.url), '0');
   const api = new CoordinatorClient({ coordinators: urls, maxAttempts: 6, backoffMinMs: 50, backoffMaxMs: 500 });
   await api.join({ name: 'p1', address: '127.0.0.1:7101' });
   await waitFor(async () => ((await health(other.url))?.members ?? 0) >= 1, 'the follower to see the member');

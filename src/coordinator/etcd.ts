@@ -1,4 +1,5 @@
 import { noop } from 'cockatiel';
+import { Counter, Gauge } from 'prom-client';
 import { Etcd3, type Lease, type Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -204,6 +205,8 @@ export class EtcdLeadership implements LeadershipView {
   private syncing: Promise<void> | null = null;
   private resync = false;
   private readonly unsubscribe: () => void;
+  private readonly etcdErrors: Counter;
+  private readonly elections: Counter;
 
   constructor(
     private readonly client: Etcd3,
@@ -215,6 +218,16 @@ export class EtcdLeadership implements LeadershipView {
     private readonly logger: Logger,
   ) {
     this.unsubscribe = coordinator.on('fenced', () => void this.stepDown('a state write was refused'));
+    const registers = [coordinator.metrics.registry];
+    const isLeader = () => this.isLeader();
+    new Gauge({
+      name: 'ringleader_coordinator_leader', help: 'etcd mode: 1 while this coordinator leads, else 0', registers,
+      collect() {
+        this.set(isLeader() ? 1 : 0);
+      },
+    });
+    this.etcdErrors = new Counter({ name: 'ringleader_coordinator_etcd_errors_total', help: 'etcd mode: failed etcd calls of the election and follower loops', registers });
+    this.elections = new Counter({ name: 'ringleader_coordinator_elections_won_total', help: 'etcd mode: times this coordinator became leader', registers });
   }
 
   get leaderKey(): string {
@@ -298,6 +311,7 @@ export class EtcdLeadership implements LeadershipView {
         }
       } catch (err) {
         if (this.closed) return;
+        this.etcdErrors.inc();
         this.logger.warn({ err: (err as Error).message }, 'etcd unavailable; retrying the election');
         if (this.isLeaderNow) await this.stepDown('etcd unavailable');
         await this.sleep(500);
@@ -338,6 +352,7 @@ export class EtcdLeadership implements LeadershipView {
     this.coordinator.lead(state);
     this.isLeaderNow = true;
     this.leaderUrl = this.selfUrl;
+    this.elections.inc();
     this.logger.warn({ epoch: this.coordinator.epoch, revision }, 'this coordinator leads');
   }
 
@@ -389,6 +404,7 @@ export class EtcdLeadership implements LeadershipView {
           const state = await this.store.load();
           if (state && !this.isLeaderNow) this.coordinator.applyStored(state);
         } catch (err) {
+          this.etcdErrors.inc();
           if (!isRingleaderError(err)) this.logger.error({ err }, 'follower sync failed');
           else this.logger.debug({ err: err.message }, 'follower sync failed');
         }
