@@ -1,7 +1,9 @@
-// `npm run bench -- <name>`: runs bench/<name>.ts (its default export `run()`), which prints a table and, last, one JSON line.
+// `npm run bench -- <name> [flags]`: runs bench/<name>.ts (its default export `run()`), which prints a table and, last,
+// one JSON line. Flags after the name are the bench's own (it reads process.argv).
+const BENCHES = ['storage', 'node', 'client', 'coordinator', 'placement', 'rebalance'];
 const name = process.argv[2];
-if (name === undefined || !/^[a-z0-9-]+$/.test(name)) {
-  console.error('usage: npm run bench -- <name>   (a file bench/<name>.ts)');
+if (name === undefined || !BENCHES.includes(name)) {
+  console.error(`usage: npm run bench -- <name> [flags]   (one of: ${BENCHES.join(', ')})`);
   process.exit(2);
 }
 const mod = (await import(`./${name}.ts`)) as { default: () => Promise<void> | void };

@@ -7,17 +7,24 @@ import { startCoordinator, type RunningCoordinator } from '../src/coordinator/in
 import { startNode, type RunningNode } from '../src/node/index.js';
 import { Ringleader } from '../src/index.js';
 import { keySlot } from '../src/hashing/slot.js';
+import { CoordinatorClient } from '../src/control/index.js';
+import { startCopyReporter, type CopyReporter } from '../src/testing/copy-reporter.js';
 
 let coord: RunningCoordinator;
 let remote: RunningNode;
 let embedded: Ringleader | null = null;
+let reporter: CopyReporter | null = null;
 
 before(async () => {
   coord = await startCoordinator({ port: 0, planDebounceMs: 20, placement: { partitionCount: 64, replicas: 1 } });
   remote = await startNode({ name: 'remote-1', coordinators: [coord.url], server: { port: 0 } });
+  // The nodes do not report their copies yet: report for them so the embedded node's learners take over their
+  // partitions (this test is about local reads, not about the data of a hand-over: keys are written afterwards).
+  reporter = startCopyReporter(new CoordinatorClient({ coordinators: [coord.url] }), () => [remote.id, ...(embedded?.embeddedNode ? [embedded.embeddedNode.id] : [])]);
 });
 
 after(async () => {
+  reporter?.stop();
   await embedded?.close();
   await remote?.close();
   await coord?.close();

@@ -40,23 +40,48 @@ test('join, heartbeat and leave produce the expected epochs and tables', async (
   await running.coordinator.flush();
   table = await client.getTable();
   assert.equal(table.epoch, 3);
+  // b starts as a learner of every partition: a keeps serving them all until b reports its copies synced.
+  for (let p = 0; p < 16; p++) {
+    assert.deepEqual(table.replicasOf(p), [a.id]);
+    assert.deepEqual(table.learnersOf(p), [b.id]);
+  }
+  const raw = (await (await fetch(`${running.url}/v1/table`)).json()) as { format: number; states: string[][]; terms: number[] };
+  assert.equal(raw.format, 2);
+  assert.deepEqual(raw.states[0], ['primary', 'learner']);
+  assert.deepEqual(raw.terms, Array.from({ length: 16 }, () => 1));
+  const all = (t: typeof table, status: 'synced' | 'serving', holder: string) =>
+    [...Array(16).keys()].filter((p) => t.stateOf(p, holder) === (status === 'synced' ? 'learner' : 'primary')).map((p) => ({ partition: p, term: t.termOf(p), offset: 0, status }));
+  assert.deepEqual(await client.reportCopies(b.id, { incarnation: b.incarnation, epoch: 3, copies: all(table, 'synced', b.id) }), { epoch: 3 });
+  await running.coordinator.flush(); // b's copies become backups, then b takes over the primaries the target gives it
+  table = await client.getTable();
+  assert.equal(table.epoch, 5);
   for (let p = 0; p < 16; p++) assert.deepEqual([...table.replicasOf(p)].sort(), [a.id, b.id].sort());
+  assert.ok(table.partitionsOf(b.id).primary.length > 0);
 
   const left = await client.leave(b.id);
   assert.equal(left.state, 'leaving');
   await running.coordinator.flush();
   table = await client.getTable();
-  assert.equal(table.epoch, 4);
+  assert.equal(table.epoch, 6);
   assert.equal(table.member(b.id)?.state, 'leaving');
-  assert.deepEqual(table.partitionsOf(b.id), { primary: [], backup: [] });
-  // b is `left` once every other live member applied the handover epoch.
-  await client.heartbeat(a.id, 4);
+  // b's backups are dropped at once (a serves everything); its primaries are handed over to a, b is handing-off.
+  const held = table.partitionsOf(b.id);
+  assert.deepEqual([held.primary, held.backup, held.learner], [[], [], []]);
+  assert.ok(held.handingOff.length > 0);
+  assert.equal(table.member(b.id)?.state, 'leaving');
+  // a serves the partitions handed over: b holds nothing and is `left` once every other live member applied that epoch.
+  await client.reportCopies(a.id, { incarnation: a.incarnation, epoch: 6, copies: all(table, 'serving', a.id) });
+  await running.coordinator.flush();
+  table = await client.getTable();
+  assert.equal(table.epoch, 7);
+  assert.deepEqual(table.partitionsOf(b.id), { primary: [], backup: [], learner: [], handingOff: [] });
+  await client.heartbeat(a.id, 7);
   await waitFor(async () => (await client.members()).members.find((m) => m.name === 'b')?.state === 'left');
   await running.coordinator.flush();
   table = await client.getTable();
   assert.equal(table.member(b.id), undefined);
   const members = await client.members();
-  assert.deepEqual(members.members.map((m) => [m.name, m.state, m.appliedEpoch]), [['a', 'active', 4], ['b', 'left', 0]]);
+  assert.deepEqual(members.members.map((m) => [m.name, m.state, m.appliedEpoch]), [['a', 'active', 7], ['b', 'left', 0]]);
 });
 
 test('locate names the primary and backups of a key, with the epoch', async (t) => {

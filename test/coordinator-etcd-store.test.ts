@@ -14,7 +14,8 @@ function member(i: number, appliedEpoch = 0): PersistedMember {
 }
 
 function state(epoch: number, members: PersistedMember[]): CoordinatorState {
-  return { format: 1, epoch, table: { epoch, partitionCount: 4, replicas: 1, members: [], partitions: [[], [], [], []] }, members, clusterId: 'c1' };
+  const table = { epoch, partitionCount: 4, replicas: 1, members: [], partitions: [[], [], [], []] };
+  return { format: 2, epoch, table, target: table, members, clusterId: 'c1' };
 }
 
 test('EtcdStateStore: keys per member and per field, CAS on the epoch, fenced on the leader key, heartbeat-only changes not written', async (t) => {
@@ -32,7 +33,7 @@ test('EtcdStateStore: keys per member and per field, CAS on the epoch, fenced on
   const members = Array.from({ length: 300 }, (_, i) => member(i + 1));
   await store.compareAndSet(null, state(1, members));
   const keys = await client.getAll().prefix('/rl/store/').keys();
-  assert.deepEqual(keys.filter((k) => k.startsWith('/rl/store/state/')).sort(), ['/rl/store/state/clusterId', '/rl/store/state/epoch', '/rl/store/state/format', '/rl/store/state/table']);
+  assert.deepEqual(keys.filter((k) => k.startsWith('/rl/store/state/')).sort(), ['/rl/store/state/clusterId', '/rl/store/state/epoch', '/rl/store/state/format', '/rl/store/state/table', '/rl/store/state/target']);
   assert.equal(keys.filter((k) => k.startsWith('/rl/store/members/')).length, 300);
   assert.deepEqual(await new EtcdStateStore(client, o.prefix).load(), state(1, members));
 

@@ -83,7 +83,7 @@ test('two clusters never mix: a heartbeat or a table from another cluster gets C
 });
 
 function state(epoch: number): CoordinatorState {
-  return { format: 1, epoch, table: null, members: [] };
+  return { format: 2, epoch, table: null, target: null, members: [] };
 }
 
 test('FileStateStore: concurrent compare-and-swap from the same epoch: exactly one wins, every round', async (t) => {

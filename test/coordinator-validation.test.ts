@@ -45,6 +45,19 @@ test('every kind of bad request gets its 4xx code and changes nothing', async (t
     ['heartbeat: stale incarnation', 'PUT', `/v1/members/${a.id}/heartbeat`, json({ appliedEpoch: 1, incarnation: 7 }), 409, 'STALE_INCARNATION'],
     ['heartbeat: unknown member', 'PUT', `/v1/members/${'0'.repeat(40)}/heartbeat`, json({ appliedEpoch: 0 }), 404, 'MEMBER_NOT_FOUND'],
     ['heartbeat: malformed id', 'PUT', '/v1/members/xyz/heartbeat', json({ appliedEpoch: 0 }), 400, 'INVALID_REQUEST'],
+    ['copies: unknown field', 'PUT', `/v1/members/${a.id}/copies`, json({ incarnation: 1, epoch: 1, copies: [], extra: 1 }), 400, 'INVALID_REQUEST'],
+    ['copies: unknown status', 'PUT', `/v1/members/${a.id}/copies`, json({ incarnation: 1, epoch: 1, copies: [{ partition: 0, term: 1, offset: 0, status: 'done' }] }), 400, 'INVALID_REQUEST'],
+    ['copies: fractional term', 'PUT', `/v1/members/${a.id}/copies`, json({ incarnation: 1, epoch: 1, copies: [{ partition: 0, term: 1.5, offset: 0, status: 'synced' }] }), 400, 'INVALID_REQUEST'],
+    ['copies: negative offset', 'PUT', `/v1/members/${a.id}/copies`, json({ incarnation: 1, epoch: 1, copies: [{ partition: 0, term: 1, offset: -1, status: 'synced' }] }), 400, 'INVALID_REQUEST'],
+    ['copies: missing incarnation', 'PUT', `/v1/members/${a.id}/copies`, json({ epoch: 1, copies: [] }), 400, 'INVALID_REQUEST'],
+    ['copies: partition out of range', 'PUT', `/v1/members/${a.id}/copies`, json({ incarnation: 1, epoch: 1, copies: [{ partition: 8, term: 1, offset: 0, status: 'synced' }] }), 400, 'INVALID_REQUEST'],
+    ['copies: a partition twice', 'PUT', `/v1/members/${a.id}/copies`, json({ incarnation: 1, epoch: 1, copies: [{ partition: 0, term: 1, offset: 0, status: 'synced' }, { partition: 0, term: 1, offset: 0, status: 'failed' }] }), 400, 'INVALID_REQUEST'],
+    ['copies: more than 16384 items', 'PUT', `/v1/members/${a.id}/copies`, json({ incarnation: 1, epoch: 1, copies: Array.from({ length: 16385 }, () => ({ partition: 0, term: 1, offset: 0, status: 'synced' })) }), 400, 'INVALID_REQUEST'],
+    ['copies: body over 2 MiB', 'PUT', `/v1/members/${a.id}/copies`, json({ incarnation: 1, epoch: 1, copies: [], pad: 'x'.repeat(2_200_000) }), 413, 'BODY_TOO_LARGE'],
+    ['copies: stale incarnation', 'PUT', `/v1/members/${a.id}/copies`, json({ incarnation: 2, epoch: 1, copies: [] }), 409, 'STALE_INCARNATION'],
+    ['copies: epoch ahead', 'PUT', `/v1/members/${a.id}/copies`, json({ incarnation: 1, epoch: 99, copies: [] }), 409, 'EPOCH_AHEAD'],
+    ['copies: unknown member', 'PUT', `/v1/members/${'0'.repeat(40)}/copies`, json({ incarnation: 1, epoch: 1, copies: [] }), 404, 'MEMBER_NOT_FOUND'],
+    ['copies: query parameter', 'PUT', `/v1/members/${a.id}/copies?x=1`, json({ incarnation: 1, epoch: 1, copies: [] }), 400, 'INVALID_REQUEST'],
     ['leave: unknown member', 'DELETE', `/v1/members/${'f'.repeat(40)}`, {}, 404, 'MEMBER_NOT_FOUND'],
     ['unknown query parameter', 'GET', '/v1/table?epoch=1', {}, 400, 'INVALID_REQUEST'],
     ['assignment: bad epoch', 'GET', `/v1/members/${a.id}/assignment?from=1e3`, {}, 400, 'INVALID_REQUEST'],
@@ -60,6 +73,11 @@ test('every kind of bad request gets its 4xx code and changes nothing', async (t
     assert.deepEqual(Object.keys(body), ['error'], `${label}: body shape`);
   }
   assert.equal(await snapshot(), before, 'no request changed the state');
+  // A well-formed report of 16384 items (the most a table can have) fits in the body limit and is answered.
+  const big = { incarnation: a.incarnation, epoch: 1, copies: Array.from({ length: 8 }, (_, p) => ({ partition: p, term: 1, offset: Number.MAX_SAFE_INTEGER, status: 'serving' as const })) };
+  assert.deepEqual(await client.reportCopies(a.id, big), { epoch: 1 });
+  const maxBody = JSON.stringify({ incarnation: 1, epoch: 1, copies: Array.from({ length: 16384 }, (_, p) => ({ partition: p, term: Number.MAX_SAFE_INTEGER, offset: Number.MAX_SAFE_INTEGER, status: 'synced' })) });
+  assert.ok(maxBody.length < 2 * 1024 * 1024, `${maxBody.length} bytes`);
 });
 
 test('a re-join with the same name and address is accepted as a new incarnation; the old one is fenced', async (t) => {

@@ -24,6 +24,7 @@ interface Flags {
   suspectAfterMs?: number;
   deadAfterMs?: number;
   planDebounceMs: number;
+  leaveTimeoutMs: number;
   logLevel?: string;
   tokenFile?: string;
   publicReads: boolean;
@@ -54,6 +55,7 @@ export function register(program: Command): void {
     .option('--suspect-after-ms <ms>', `silence before a member is suspect (default 3 heartbeats: ${d.suspectAfterMs} at the default interval)`, intOption('--suspect-after-ms', 1, 600_000))
     .option('--dead-after-ms <ms>', `silence before a suspect member is dead (default ${d.deadAfterMs} at the default interval)`, intOption('--dead-after-ms', 1, 600_000))
     .option('--plan-debounce-ms <ms>', 'quiet time that coalesces membership changes into one epoch', intOption('--plan-debounce-ms', 0, 60_000), d.planDebounceMs)
+    .option('--leave-timeout-ms <ms>', 'longest a leaving member waits for its copies to be handed over before they are dropped', intOption('--leave-timeout-ms', 1, 24 * 3_600_000), d.leaveTimeoutMs)
     .option('--token-file <file>', 'bearer token required on the control plane (default: $RINGLEADER_TOKEN; without one, loopback only)')
     .option('--public-reads', 'with a token: table, members, locate, watch and metrics need none', false)
     .option('--store <kind>', 'state store: file (with --data-dir), memory, or etcd (high availability: several coordinators, one leader)')
@@ -104,6 +106,7 @@ export function register(program: Command): void {
           deadAfterMs: flags.deadAfterMs ?? Math.round(d.deadAfterMs * scale),
           planDebounceMs: flags.planDebounceMs,
           planMaxDelayMs: Math.max(d.planMaxDelayMs, flags.planDebounceMs),
+          leaveTimeoutMs: flags.leaveTimeoutMs,
           placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
         });
       } catch (err) {

@@ -30,12 +30,17 @@ export function register(program: Command): void {
     .option('--partitions <n>', 'partition count in --standalone mode', int('partitions'), 256)
     .option('--standalone', 'own every slot without a coordinator (benchmarks, local use)', false)
     .option('--enable-flush', 'allow FLUSHALL / FLUSHDB', false)
+    .option('--drain-timeout-ms <ms>', 'on SIGTERM, keep serving up to this long while partitions are handed to other nodes (0 = leave at once)', int('drain-timeout-ms'))
+    .option('--sync-bytes-per-sec <n>', 'cap on snapshot bytes per second sent to new copies (0 = unlimited; the live stream is never throttled)', int('sync-bytes-per-sec'))
+    .option('--max-parallel-syncs <n>', 'snapshots this node sends at once', int('max-parallel-syncs'))
+    .option('--handover-timeout-ms <ms>', 'a new primary waits this long for the old one\'s end-of-term marker', int('handover-timeout-ms'))
     .option('--token-file <file>', 'bearer token presented to the coordinators (default: $RINGLEADER_TOKEN)')
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent')
     .action(async (opts: {
       tokenFile?: string;
       coordinator: string; port: number; host: string; name?: string; zone?: string; capacity: number; maxmemory: string; maxmemoryPolicy: string;
       requirepass?: string; metricsPort?: number; partitions: number; standalone: boolean; enableFlush: boolean; logLevel?: string;
+      drainTimeoutMs?: number; syncBytesPerSec?: number; maxParallelSyncs?: number; handoverTimeoutMs?: number;
     }) => {
       const logger = createLogger({ name: 'node', level: opts.logLevel, pretty: false });
       if (!EVICTION_POLICIES.includes(opts.maxmemoryPolicy as EvictionPolicy)) throw new Error(`--maxmemory-policy must be one of ${EVICTION_POLICIES.join(', ')}`);
@@ -59,6 +64,12 @@ export function register(program: Command): void {
         evictionPolicy: opts.maxmemoryPolicy as EvictionPolicy,
         metricsPort: opts.metricsPort ?? -1,
         server: { host: opts.host, port: opts.port, requirePass: opts.requirepass ?? '', enableFlush: opts.enableFlush },
+        ...(opts.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: opts.drainTimeoutMs }),
+        replication: {
+          ...(opts.syncBytesPerSec === undefined ? {} : { syncBytesPerSec: opts.syncBytesPerSec }),
+          ...(opts.maxParallelSyncs === undefined ? {} : { maxParallelSyncs: opts.maxParallelSyncs }),
+          ...(opts.handoverTimeoutMs === undefined ? {} : { handoverTimeoutMs: opts.handoverTimeoutMs }),
+        },
         logger,
       }).catch((err: Error) => {
         // Port in use, coordinator unreachable after retries, name taken...: say so and exit non-zero.

@@ -238,6 +238,8 @@ export class Ringleader {
     let asking = false;
     let retries = 0;
     let lastError: RingleaderError | null = null;
+    const started = o.clock.monotonic();
+    const outOfTime = (waitMs: number): boolean => o.clock.monotonic() - started + waitMs > o.retryBudgetMs;
     for (let attempt = 0; attempt < o.maxAttempts; attempt++) {
       if (this.closed) throw errorFrom(CLIENT_ERRORS.CLIENT_CLOSED, 'client closed');
       let failure: AttemptFailure;
@@ -268,7 +270,9 @@ export class Ringleader {
           const d = decideRetry(attempt, o.maxAttempts, failure, idempotent);
           if (d.refresh) this.refresh();
           if (!d.retry) throw err;
-          await this.sleep(retryBackoffMs(o, retries++));
+          const wait = retryBackoffMs(o, retries++);
+          if (outOfTime(wait)) throw err;
+          await this.sleep(wait);
           address = null;
           asking = false;
           continue;
@@ -284,7 +288,9 @@ export class Ringleader {
       if (!d.retry) break;
       address = d.address;
       asking = d.asking;
-      if (d.delay === 'backoff') await this.sleep(retryBackoffMs(o, retries++));
+      const wait = d.delay === 'backoff' ? retryBackoffMs(o, retries++) : 0;
+      if (outOfTime(wait)) break;
+      if (wait > 0) await this.sleep(wait);
     }
     throw lastError ?? errorFrom(CLIENT_ERRORS.RETRIES_EXHAUSTED, 'out of attempts');
   }

@@ -14,6 +14,12 @@ export interface ClientOptions {
   commandTimeoutMs: number;
   /** Attempts per command across redirects (MOVED/ASK), TRYAGAIN/CLUSTERDOWN and connection failures. 1 = no retry. */
   maxAttempts: number;
+  /**
+   * Retries of one command stop once this long has passed since it was issued (whichever of this and maxAttempts
+   * comes first). Sized to ride through a partition hand-over or a failover (tables in flux for a second or two)
+   * instead of spending every attempt in a few hundred ms.
+   */
+  retryBudgetMs: number;
   /** Backoff between retries that need one (TRYAGAIN, CLUSTERDOWN, closed connection): doubles from min to max, ±50% jitter. */
   retryBackoffMinMs: number;
   retryBackoffMaxMs: number;
@@ -36,7 +42,8 @@ export interface ClientOptions {
 
 export const DEFAULT_CLIENT_OPTIONS: Readonly<Omit<ClientOptions, 'coordinators' | 'clock' | 'random' | 'logger' | 'password' | 'coordinatorToken' | 'localStore'>> = Object.freeze({
   commandTimeoutMs: 2000,
-  maxAttempts: 5,
+  maxAttempts: 30,
+  retryBudgetMs: 5000,
   retryBackoffMinMs: 10,
   retryBackoffMaxMs: 500,
   connectTimeoutMs: 5000,
@@ -61,7 +68,7 @@ export function resolveClientOptions(input: ClientInput): ClientOptions {
     ...input,
   };
   if (!Array.isArray(o.coordinators) || o.coordinators.length === 0) throw new TypeError('coordinators must be a non-empty array of URLs');
-  for (const k of ['commandTimeoutMs', 'retryBackoffMinMs', 'retryBackoffMaxMs', 'connectTimeoutMs', 'loadLeaseMs', 'loadPollMinMs', 'loadPollMaxMs'] as const) {
+  for (const k of ['commandTimeoutMs', 'retryBudgetMs', 'retryBackoffMinMs', 'retryBackoffMaxMs', 'connectTimeoutMs', 'loadLeaseMs', 'loadPollMinMs', 'loadPollMaxMs'] as const) {
     if (typeof o[k] !== 'number' || !Number.isFinite(o[k]) || o[k] <= 0) throw new TypeError(`${k} must be a positive number of milliseconds, got ${String(o[k])}`);
   }
   for (const k of ['maxAttempts', 'connectionsPerNode'] as const) {

@@ -103,7 +103,9 @@ test('groupBySlot keeps input order within each slot and covers every index once
 
 test('client options: defaults, validation naming the option, bounded backoff', () => {
   const o = resolveClientOptions({ coordinators: ['http://127.0.0.1:8081'] });
-  assert.equal(o.maxAttempts, 5);
+  assert.equal(o.maxAttempts, 30);
+  assert.equal(o.retryBudgetMs, 5000);
+  assert.throws(() => resolveClientOptions({ coordinators: ['x'], retryBudgetMs: 0 }), /retryBudgetMs/);
   assert.throws(() => resolveClientOptions({ coordinators: [] }), /coordinators/);
   assert.throws(() => resolveClientOptions({ coordinators: ['x'], commandTimeoutMs: 0 }), /commandTimeoutMs/);
   assert.throws(() => resolveClientOptions({ coordinators: ['x'], maxAttempts: 1.5 }), /maxAttempts/);
@@ -153,4 +155,11 @@ test('getOrLoad waits for a lease held elsewhere at most 2 x loadLeaseMs, then l
   assert.deepEqual(r, { value: 'v1', source: 'loader' });
   assert.ok(clock.monotonic() - 1_700_000_000_000 >= 2000, 'waited the bound first');
   assert.deepEqual(sets, ['k']);
+});
+
+test('retry policy: a second MOVED in a row backs off (nodes disagree during a hand-over), the first goes at once', () => {
+  const moved = { kind: 'redirect' as const, redirect: { kind: 'moved' as const, slot: 1, address: '127.0.0.1:7001' } };
+  assert.equal(decideRetry(0, 30, moved, true).delay, 'none');
+  assert.equal(decideRetry(1, 30, moved, true).delay, 'backoff');
+  assert.equal(decideRetry(1, 30, moved, true).address, '127.0.0.1:7001');
 });

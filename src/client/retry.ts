@@ -30,7 +30,9 @@ export function decideRetry(attempt: number, maxAttempts: number, failure: Attem
   switch (failure.kind) {
     case 'redirect': {
       const r = failure.redirect;
-      if (r.kind === 'moved') return { ...stop, retry: !last, refresh: true, address: r.address };
+      // A second MOVED in a row means the nodes disagree about the owner (a hand-over whose table has not reached
+      // every node yet): back off instead of bouncing between them.
+      if (r.kind === 'moved') return { ...stop, retry: !last, refresh: true, address: r.address, delay: attempt === 0 ? 'none' : 'backoff' };
       if (r.kind === 'ask') return { ...stop, retry: !last, address: r.address, asking: true };
       if (r.kind === 'tryagain') return { ...stop, retry: !last, delay: 'backoff' };
       return { ...stop, retry: !last, delay: 'backoff', refresh: true };

@@ -3,9 +3,9 @@ import type { TSchema } from '@sinclair/typebox';
 import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
 import { PartitionTable } from '../partitioning/table.js';
 import {
-  HealthResponseSchema, HeartbeatResponseSchema, JoinResponseSchema, LeaveResponseSchema, LocateResponseSchema,
+  CopyReportResponseSchema, HealthResponseSchema, HeartbeatResponseSchema, JoinResponseSchema, LeaveResponseSchema, LocateResponseSchema,
   MembersResponseSchema, NodeAssignmentSchema, PROTOCOL_VERSION, RecoverResponseSchema,
-  type HealthResponse, type HeartbeatResponse, type JoinRequest, type JoinResponse, type LeaveResponse, type LocateResponse,
+  type CopyReportRequest, type CopyReportResponse, type HealthResponse, type HeartbeatResponse, type JoinRequest, type JoinResponse, type LeaveResponse, type LocateResponse,
   type MembersResponse, type NodeAssignment, type RecoverRequest, type RecoverResponse,
 } from '../protocol/control.js';
 import { COORDINATOR_ERRORS } from '../protocol/errors/index.js';
@@ -45,6 +45,15 @@ export class CoordinatorClient {
   /** POST /v1/recover: offer the table this node holds to a coordinator that is behind (it lost its state). */
   recover(request: RecoverRequest): Promise<RecoverResponse> {
     return this.request('POST', '/v1/recover', RecoverResponseSchema, request);
+  }
+
+  /**
+   * PUT /v1/members/{id}/copies: reports the state of this node's copies (synced / serving / failed per partition and
+   * term). One attempt per coordinator like a heartbeat: the node re-sends unreflected reports with each heartbeat
+   * anyway. Throws MEMBER_DEAD / STALE_INCARNATION when this incarnation is fenced.
+   */
+  reportCopies(id: string, body: CopyReportRequest): Promise<CopyReportResponse> {
+    return this.request('PUT', `/v1/members/${encodeURIComponent(id)}/copies`, CopyReportResponseSchema, body, 1);
   }
 
   /** DELETE /v1/members/{id}: graceful leave (the member goes `leaving`, then `left` once its partitions moved). */

@@ -11,5 +11,5 @@ export { SseParser, type SseEvent } from './sse.js';
 export { errorFromBody } from './errors.js';
 export type {
   JoinRequest, JoinResponse, HeartbeatResponse, LeaveResponse, MembersResponse, MemberStatus, LocateResponse,
-  NodeAssignment, AssignedPartition, MemberEvent, MemberEventType, TableEvent,
+  NodeAssignment, AssignedPartition, MemberEvent, MemberEventType, TableEvent, CopyReport, CopyReportRequest, CopyReportResponse, CopyReportStatus,
 } from '../protocol/control.js';

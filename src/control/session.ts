@@ -69,6 +69,7 @@ export class MemberSession {
     return this.info?.id ?? null;
   }
 
+  /** This process's incarnation (from the last join; a re-join raises it), to stamp copy reports with; null before joining. */
   get incarnation(): number | null {
     return this.info?.incarnation ?? null;
   }

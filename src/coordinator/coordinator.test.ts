@@ -175,7 +175,7 @@ test('FileStateStore: atomic writes, CAS on the epoch, and a file changed by ano
   try {
     const a = new FileStateStore(dir);
     assert.equal(await a.load(), null);
-    const state = (epoch: number) => ({ format: 1 as const, epoch, table: null, members: [] });
+    const state = (epoch: number) => ({ format: 2 as const, epoch, table: null, target: null, members: [] });
     await a.compareAndSet(null, state(1));
     await a.compareAndSet(1, state(2));
     await assert.rejects(a.compareAndSet(1, state(3)), { code: 'STATE_CONFLICT' });

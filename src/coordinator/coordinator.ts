@@ -6,10 +6,11 @@ import { isRingleaderError } from '../shared/errors.js';
 import { memberIdFor, type Member } from '../partitioning/member.js';
 import { planTable } from '../partitioning/planner.js';
 import { PartitionTable } from '../partitioning/table.js';
+import { advance, reportStatusIn, type AdvanceCounts, type CopyReportEntry } from '../partitioning/copy-states.js';
 import {
   PROTOCOL_VERSION,
-  type HeartbeatRequest, type HeartbeatResponse, type JoinRequest, type JoinResponse, type LeaveResponse, type MemberEvent,
-  type MemberEventType, type MemberState, type MemberStatus, type NodeAssignment, type RecoverRequest, type RecoverResponse,
+  type CopyReportRequest, type CopyReportResponse, type HeartbeatRequest, type HeartbeatResponse, type JoinRequest, type JoinResponse,
+  type LeaveResponse, type MemberEvent, type MemberEventType, type MemberState, type MemberStatus, type NodeAssignment, type RecoverRequest, type RecoverResponse,
 } from '../protocol/control.js';
 import { COORDINATOR_ERRORS, PLACEMENT_ERRORS, errorFrom } from '../protocol/errors/index.js';
 import { eventForState, nextState, type LifecycleInput } from './lifecycle.js';
@@ -23,6 +24,11 @@ interface MemberRecord extends PersistedMember {
   lastHeartbeatAt: number;
   heartbeatSeen: boolean;
   stateSince: number;
+  /**
+   * The incarnation whose copies the current table lists. A re-join (new incarnation) leaves it behind until the
+   * table no longer lists the old incarnation's copies: until then the member is not `alive` for advance().
+   */
+  copiesIncarnation: number;
 }
 
 /** One published epoch: its table and the membership events it reflects (in order). Immutable once published. */
@@ -62,6 +68,11 @@ const MAX_MEMBERS = 10_000;
  * planning into epochs, persistence through a StateStore (a table is published only after it is stored), and a
  * bounded history of epochs for watch resumption. Commands throw RingleaderErrors with catalog codes and change
  * nothing when they do.
+ *
+ * Two tables: the **target** (planTable on the previous target: where copies should be) and the **current** table
+ * (published; format 2 with copy states and terms), which advance() moves toward the target one safe step per epoch,
+ * driven by the nodes' copy reports (PUT /v1/members/{id}/copies). A new epoch is published whenever a step changes
+ * something or membership events are pending; after each publish the next step is planned if there is one to take.
  */
 export class Coordinator {
   readonly metrics: CoordinatorMetrics;
@@ -69,6 +80,9 @@ export class Coordinator {
   private readonly records = new Map<string, MemberRecord>();
   private readonly history: EpochRecord[] = [];
   private current: PartitionTable;
+  private target: PartitionTable;
+  /** Copy reports not yet reflected by the current table, by partition then member id. */
+  private readonly reports = new Map<number, Map<string, CopyReportEntry>>();
   private storedEpoch: number | null;
   private pending: PendingEvent[] = [];
   private dirty = false;
@@ -96,7 +110,7 @@ export class Coordinator {
     state: CoordinatorState | null,
   ) {
     const { options, clock } = deps;
-    this.metrics = new CoordinatorMetrics(() => this.countByState());
+    this.metrics = new CoordinatorMetrics(() => this.countByState(), () => this.current);
     this.events = new TypedEvents<CoordinatorEvents>((err) => deps.logger.error({ err }, 'coordinator listener threw'));
     this.storedEpoch = state?.epoch ?? null;
     if (deps.clusterId !== undefined && state?.clusterId !== undefined && state.clusterId !== deps.clusterId) {
@@ -108,12 +122,14 @@ export class Coordinator {
     this.current = state?.table
       ? PartitionTable.fromJSON(state.table)
       : PartitionTable.trusted({ epoch: 0, partitionCount: p.partitionCount, replicas: p.replicas, members: [], partitions: Array.from({ length: p.partitionCount }, () => []) });
+    this.target = state?.target ? PartitionTable.fromJSON(state.target) : this.current;
+    if (this.target.partitionCount !== this.current.partitionCount) throw new TypeError('the stored target and table have different partition counts');
     if (this.current.partitionCount !== p.partitionCount) {
       throw new TypeError(`partitionCount: the stored table has ${this.current.partitionCount} partitions, the options say ${p.partitionCount}; changing it would remap every key (start with an empty data dir to change it)`);
     }
     const now = clock.monotonic();
     // After a restart every member gets a full deadline from now: nodes that keep heartbeating are not disturbed.
-    for (const m of state?.members ?? []) this.records.set(m.id, { ...m, lastHeartbeatAt: now, heartbeatSeen: false, stateSince: now });
+    for (const m of state?.members ?? []) this.records.set(m.id, { ...m, lastHeartbeatAt: now, heartbeatSeen: false, stateSince: now, copiesIncarnation: m.incarnation });
     this.history.push({ epoch: this.current.epoch, table: this.current, events: [] });
     this.metrics.epoch.set(this.current.epoch);
   }
@@ -132,8 +148,14 @@ export class Coordinator {
     return this.events.on(event, fn);
   }
 
+  /** The current (published) table. */
   get table(): PartitionTable {
     return this.current;
+  }
+
+  /** The target placement the current table moves toward. */
+  get targetTable(): PartitionTable {
+    return this.target;
   }
 
   get epoch(): number {
@@ -181,6 +203,7 @@ export class Coordinator {
     if (!existing && this.countAlive() >= MAX_MEMBERS) throw errorFrom(COORDINATOR_ERRORS.TOO_MANY_MEMBERS, `the cluster already has ${MAX_MEMBERS} members`);
     const now = this.deps.clock.monotonic();
     const previous = existing?.state ?? null;
+    const incarnation = (existing?.incarnation ?? 0) + 1;
     const record: MemberRecord = {
       id,
       name: req.name,
@@ -188,17 +211,23 @@ export class Coordinator {
       zone: req.zone ?? null,
       capacity: req.capacity ?? 1,
       state: 'joining',
-      incarnation: (existing?.incarnation ?? 0) + 1,
+      incarnation,
       appliedEpoch: 0,
       includedEpoch: null,
       handoverEpoch: null,
       lastHeartbeatAt: now,
       heartbeatSeen: false,
       stateSince: now,
+      // The old incarnation's copies (if the table still lists any) are void: advance() removes them first.
+      copiesIncarnation: existing && holdsCopies(this.current, id) ? existing.copiesIncarnation : incarnation,
     };
+    if (existing) this.dropReports(id);
     this.records.set(id, record);
     this.recordTransition(record, previous, 'join', existing ? `re-join (incarnation ${record.incarnation})` : 'join');
-    return { id, incarnation: record.incarnation, epoch: this.current.epoch, heartbeatMs: this.deps.options.heartbeatMs, protocolVersion: PROTOCOL_VERSION, clusterId: this.cluster };
+    // A plan already running was computed without this join: its table may still carry the old incarnation's
+    // roles. The node ignores its roles in tables up to the epoch returned here, so count that table in.
+    const epoch = this.current.epoch + (this.planning ? 1 : 0);
+    return { id, incarnation: record.incarnation, epoch, heartbeatMs: this.deps.options.heartbeatMs, protocolVersion: PROTOCOL_VERSION, clusterId: this.cluster };
   }
 
   heartbeat(id: string, req: HeartbeatRequest): HeartbeatResponse {
@@ -212,7 +241,9 @@ export class Coordinator {
     }
     const r = this.requireMember(id);
     if (this.unknownIncarnation.has(id) && req.incarnation !== undefined) {
+      // Adopted from a node's table: the copies it lists belong to the incarnation that now heartbeats.
       r.incarnation = req.incarnation;
+      r.copiesIncarnation = req.incarnation;
       this.unknownIncarnation.delete(id);
     }
     if (r.state === 'dead' || (r.state === 'left' && req.incarnation !== undefined && req.incarnation !== r.incarnation)) {
@@ -243,6 +274,50 @@ export class Coordinator {
     if (r.state === 'dead') throw errorFrom(COORDINATOR_ERRORS.MEMBER_DEAD, `member ${r.name} is dead; nothing to leave`);
     if (r.state !== 'left' && r.state !== 'leaving') this.apply(r, 'leave', 'leave request');
     return { id, state: r.state, epoch: this.current.epoch };
+  }
+
+  /**
+   * A node's copy reports (C2). Fenced like heartbeats (MEMBER_DEAD, STALE_INCARNATION, EPOCH_AHEAD); reports for
+   * another term than the partition's current one, or about copies the table does not list, are ignored. A report the
+   * current table does not reflect yet is kept (per partition and member, the latest wins) and triggers a debounced
+   * plan; it is forgotten once a published table reflects it.
+   */
+  reportCopies(id: string, req: CopyReportRequest): CopyReportResponse {
+    this.ensureOpen();
+    const r = this.requireMember(id);
+    if (r.state === 'dead' || (r.state === 'left' && req.incarnation !== r.incarnation)) {
+      throw errorFrom(COORDINATOR_ERRORS.MEMBER_DEAD, `member ${r.name} is ${r.state} (incarnation ${r.incarnation}); join again`);
+    }
+    if (req.incarnation !== r.incarnation) {
+      throw errorFrom(COORDINATOR_ERRORS.STALE_INCARNATION, `copy report for incarnation ${req.incarnation} of ${r.name}, current is ${r.incarnation}`);
+    }
+    if (req.epoch > this.current.epoch) throw errorFrom(COORDINATOR_ERRORS.EPOCH_AHEAD, `epoch ${req.epoch} is newer than the current epoch ${this.current.epoch}`);
+    const seen = new Set<number>();
+    for (const c of req.copies) {
+      if (c.partition >= this.current.partitionCount) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, `copies: partition ${c.partition} does not exist (${this.current.partitionCount} partitions)`);
+      if (seen.has(c.partition)) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, `copies: partition ${c.partition} is listed twice`);
+      seen.add(c.partition);
+    }
+    let fresh = false;
+    let ignored = 0;
+    for (const c of req.copies) {
+      const entry: CopyReportEntry = { term: c.term, offset: c.offset, status: c.status };
+      const status = r.copiesIncarnation === r.incarnation ? reportStatusIn(this.current, c.partition, id, entry) : 'obsolete';
+      let byMember = this.reports.get(c.partition);
+      if (status !== 'pending') {
+        if (status === 'obsolete') ignored++;
+        byMember?.delete(id);
+        continue;
+      }
+      if (!byMember) this.reports.set(c.partition, (byMember = new Map()));
+      const old = byMember.get(id);
+      if (old?.status !== entry.status || old.term !== entry.term) fresh = true;
+      byMember.set(id, entry);
+    }
+    this.metrics.copyReports.inc({ result: 'used' }, req.copies.length - ignored);
+    this.metrics.copyReports.inc({ result: 'ignored' }, ignored);
+    if (fresh) this.markDirty();
+    return { epoch: this.current.epoch };
   }
 
   assignment(id: string, fromEpoch: number | undefined): NodeAssignment {
@@ -337,19 +412,22 @@ export class Coordinator {
       records.set(m.id, {
         id: m.id, name: m.name, address: m.address, zone: m.zone, capacity: m.capacity, state, incarnation: 1,
         appliedEpoch: 0, includedEpoch: table.epoch, handoverEpoch: null, lastHeartbeatAt: now, heartbeatSeen: false, stateSince: now,
+        copiesIncarnation: 1,
       });
       unknown.add(m.id);
     }
     const offerer = records.get(req.id);
     if (offerer && unknown.has(req.id)) {
       offerer.incarnation = req.incarnation;
+      offerer.copiesIncarnation = req.incarnation;
       offerer.appliedEpoch = table.epoch;
       unknown.delete(req.id);
     }
     const persisted: CoordinatorState = {
-      format: 1,
+      format: 2,
       epoch: table.epoch,
       table: table.toJSON(),
+      target: table.toJSON(),
       members: [...records.values()].map((r) => toPersisted(r, table.epoch, table)),
       clusterId: req.clusterId,
     };
@@ -371,6 +449,8 @@ export class Coordinator {
     this.clusterSettled = true;
     this.storedEpoch = table.epoch;
     this.holdPlanningUntil = now + this.deps.options.suspectAfterMs;
+    this.target = table; // the adopted placement is the target: nothing moves
+    this.reports.clear();
     this.install(table, []);
     this.deps.logger.warn({ epoch: table.epoch, members: table.members.length, from: req.id, clusterId: req.clusterId }, 'adopted the table a node holds (this coordinator had lost its state)');
     if (this.dirty) this.markDirty();
@@ -425,14 +505,22 @@ export class Coordinator {
     this.unknownIncarnation.clear();
     for (const m of state.members) {
       const old = before.get(m.id);
-      const r: MemberRecord = { ...m, lastHeartbeatAt: old?.lastHeartbeatAt ?? now, heartbeatSeen: old?.heartbeatSeen ?? false, stateSince: old && old.state === m.state ? old.stateSince : now };
+      const r: MemberRecord = {
+        ...m, lastHeartbeatAt: old?.lastHeartbeatAt ?? now, heartbeatSeen: old?.heartbeatSeen ?? false,
+        stateSince: old && old.state === m.state ? old.stateSince : now, copiesIncarnation: m.incarnation,
+      };
       this.records.set(m.id, r);
       const changed = !old || old.state !== m.state || old.incarnation !== m.incarnation;
       const type = changed ? eventForState(old && old.incarnation === m.incarnation ? old.state : null, m.state) : null;
       if (type) events.push({ type, epoch: state.epoch, member: toMember(r), incarnation: r.incarnation });
     }
     this.storedEpoch = state.epoch;
-    if (state.table && state.table.epoch > this.current.epoch) this.install(PartitionTable.fromJSON(state.table), events);
+    this.reports.clear(); // nodes re-send what the table does not reflect yet (with each heartbeat)
+    if (state.table && (force || state.table.epoch > this.current.epoch)) {
+      const table = PartitionTable.fromJSON(state.table);
+      this.target = state.target ? PartitionTable.fromJSON(state.target) : table;
+      if (table.epoch > this.current.epoch) this.install(table, events);
+    }
     return true;
   }
 
@@ -562,14 +650,18 @@ export class Coordinator {
     const clock = this.deps.clock;
     const t0 = clock.monotonic();
     const members = [...this.records.values()].filter((r) => ALIVE.has(r.state) && this.admitted(r)).sort((a, b) => (a.id < b.id ? -1 : 1));
-    const { table, shortfall } = planTable(this.current, members.map(toMember), this.deps.options.placement);
+    const { table: target, shortfall } = planTable(this.target, members.map(toMember), this.deps.options.placement);
+    const targetChanged = !sameSets(this.target, target);
+    const { table, changed, counts } = advance(this.current, target, this.reports, this.aliveCopies());
+    // Nothing to say: no copy moved, no membership event, the target is the same. No epoch for that.
+    if (!changed && events.length === 0 && !targetChanged) return;
     const epoch = table.epoch;
-    if (epoch !== this.current.epoch + 1) throw new Error(`planner returned epoch ${epoch} after ${this.current.epoch}`);
-    if (shortfall) this.deps.logger.warn({ epoch, code: shortfall.code }, shortfall.message);
+    if (shortfall && targetChanged) this.deps.logger.warn({ epoch, code: shortfall.code }, shortfall.message);
     const persisted: CoordinatorState = {
-      format: 1,
+      format: 2,
       epoch,
       table: table.toJSON(),
+      target: target.toJSON(),
       members: [...this.records.values()].map((r) => toPersisted(r, epoch, table)),
       clusterId: this.cluster,
     };
@@ -597,8 +689,12 @@ export class Coordinator {
       const p = toPersisted(r, epoch, table);
       r.includedEpoch = p.includedEpoch;
       r.handoverEpoch = p.handoverEpoch;
+      // The old incarnation's copies are gone from the table: the new incarnation may now get copies.
+      if (r.copiesIncarnation !== r.incarnation && !holdsCopies(table, r.id)) r.copiesIncarnation = r.incarnation;
     }
     this.current = table;
+    this.target = target;
+    this.forgetReflectedReports();
     const record: EpochRecord = {
       epoch,
       table,
@@ -608,10 +704,36 @@ export class Coordinator {
     if (this.history.length > this.deps.options.historyEpochs) this.history.shift();
     this.metrics.epoch.set(epoch);
     this.metrics.tableChanges.inc();
+    for (const [change, n] of Object.entries(counts) as Array<[keyof AdvanceCounts, number]>) if (n > 0) this.metrics.copyChanges.inc({ change }, n);
     this.events.emit('published', record);
     const ms = (x: number) => Math.round(x * 10) / 10;
     // Where the time from "plan" to "on every watcher's socket" goes (bench/coordinator.ts reads these fields).
-    this.deps.logger.info({ epoch, members: table.members.length, events: record.events.length, planMs: ms(t1 - t0), storeMs: ms(t2 - t1), publishMs: ms(clock.monotonic() - t2) }, 'table published');
+    this.deps.logger.info({ epoch, members: table.members.length, events: record.events.length, copies: counts, planMs: ms(t1 - t0), storeMs: ms(t2 - t1), publishMs: ms(clock.monotonic() - t2) }, 'table published');
+    // advance() takes one step per epoch: if another one is possible without new input (a failover then a
+    // re-creation, a re-joined member's copies removed then a learner), plan it now.
+    if (advance(this.current, this.target, this.reports, this.aliveCopies()).changed) this.markDirty();
+  }
+
+  /** Members whose copies in the current table are valid: alive, and the incarnation that got them. */
+  private aliveCopies(): Set<string> {
+    const alive = new Set<string>();
+    for (const r of this.records.values()) if (ALIVE.has(r.state) && r.copiesIncarnation === r.incarnation) alive.add(r.id);
+    return alive;
+  }
+
+  /** Drops the reports the current table reflects (or made obsolete), and those of members no longer alive. */
+  private forgetReflectedReports(): void {
+    for (const [p, byMember] of this.reports) {
+      for (const [id, entry] of byMember) {
+        const r = this.records.get(id);
+        if (!r || !ALIVE.has(r.state) || reportStatusIn(this.current, p, id, entry) !== 'pending') byMember.delete(id);
+      }
+      if (byMember.size === 0) this.reports.delete(p);
+    }
+  }
+
+  private dropReports(id: string): void {
+    for (const [p, byMember] of this.reports) if (byMember.delete(id) && byMember.size === 0) this.reports.delete(p);
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------------
@@ -643,14 +765,35 @@ function toMember(r: MemberRecord): Member {
   return { id: r.id, name: r.name, address: r.address, zone: r.zone, capacity: r.capacity, state: r.state };
 }
 
+/** Whether `memberId` holds a copy of any state of any partition in `table`. */
+function holdsCopies(table: PartitionTable, memberId: string): boolean {
+  const held = table.partitionsOf(memberId);
+  return held.primary.length + held.backup.length + held.learner.length + held.handingOff.length > 0;
+}
+
+/** Same members (ids and fields) and the same replica set for every partition. */
+function sameSets(a: PartitionTable, b: PartitionTable): boolean {
+  if (a.partitionCount !== b.partitionCount || a.members.length !== b.members.length) return false;
+  for (let i = 0; i < a.members.length; i++) {
+    const x = a.members[i]!;
+    const y = b.members[i]!;
+    if (x.id !== y.id || x.state !== y.state || x.address !== y.address || x.capacity !== y.capacity || x.zone !== y.zone || x.name !== y.name) return false;
+  }
+  for (let p = 0; p < a.partitionCount; p++) {
+    const x = a.replicasOf(p);
+    const y = b.replicasOf(p);
+    if (x.length !== y.length || x.some((id, i) => id !== y[i])) return false;
+  }
+  return true;
+}
+
 /** A record as stored with the table of `epoch`: joining members get their included epoch, leaving ones their handover epoch. */
 function toPersisted(r: MemberRecord, epoch: number, table: PartitionTable): PersistedMember {
   const inTable = table.member(r.id) !== undefined;
   const includedEpoch = r.includedEpoch ?? (r.state === 'joining' && inTable ? epoch : null);
   let handoverEpoch = r.handoverEpoch;
   if (r.state === 'leaving' && handoverEpoch === null) {
-    const held = table.partitionsOf(r.id);
-    if (held.primary.length === 0 && held.backup.length === 0) handoverEpoch = epoch;
+    if (!holdsCopies(table, r.id)) handoverEpoch = epoch;
   }
   return {
     id: r.id, name: r.name, address: r.address, zone: r.zone, capacity: r.capacity, state: r.state, incarnation: r.incarnation,

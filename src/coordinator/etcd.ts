@@ -2,15 +2,12 @@ import { noop } from 'cockatiel';
 import { Counter, Gauge } from 'prom-client';
 import { Etcd3, type Lease, type Watcher } from 'etcd3';
 import type { Logger } from 'pino';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import { isRingleaderError } from '../shared/errors.js';
 import { COORDINATOR_ERRORS, errorFrom } from '../protocol/errors/index.js';
 import type { Coordinator } from './coordinator.js';
 import type { LeadershipView } from './http.js';
-import { CoordinatorStateSchema, type CoordinatorState, type StateStore } from './state-store.js';
-
-const checkState = TypeCompiler.Compile(CoordinatorStateSchema);
+import { parseState, type CoordinatorState, type StateStore } from './state-store.js';
 
 /** etcd mode: where the cluster's state lives and how coordinators elect their leader. */
 export interface EtcdOptions {
@@ -129,11 +126,9 @@ export class EtcdStateStore implements StateStore {
     }
     if (out['epoch'] === undefined) return null;
     out['members'] = members;
-    if (!checkState.Check(out)) {
-      const first = checkState.Errors(out).First();
-      throw errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `etcd state under ${this.prefix} has an unexpected shape: ${first ? `${first.path} ${first.message}` : '?'}`);
-    }
-    return out as CoordinatorState;
+    const parsed = parseState(out);
+    if (parsed.state === null) throw errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `etcd state under ${this.prefix} has an unexpected shape: ${parsed.problem}`);
+    return parsed.state;
   }
 
   private encode(state: CoordinatorState): Map<string, string> {

@@ -5,7 +5,10 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
-import { CONTROL_LIMITS, HeartbeatRequestSchema, JoinRequestSchema, MemberIdSchema, PROTOCOL_VERSION, RecoverRequestSchema, type ErrorBody, type HeartbeatRequest, type JoinRequest, type RecoverRequest } from '../protocol/control.js';
+import {
+  CONTROL_LIMITS, CopyReportRequestSchema, HeartbeatRequestSchema, JoinRequestSchema, MemberIdSchema, PROTOCOL_VERSION, RecoverRequestSchema,
+  type CopyReportRequest, type ErrorBody, type HeartbeatRequest, type JoinRequest, type RecoverRequest,
+} from '../protocol/control.js';
 import { allErrors, COMMON_ERRORS, COORDINATOR_ERRORS, errorFrom } from '../protocol/errors/index.js';
 import { installAuth, type AuthOptions } from './auth.js';
 import type { Coordinator } from './coordinator.js';
@@ -14,6 +17,7 @@ import type { WatchHub } from './watch-hub.js';
 
 const checkJoin = TypeCompiler.Compile(JoinRequestSchema);
 const checkHeartbeat = TypeCompiler.Compile(HeartbeatRequestSchema);
+const checkCopyReport = TypeCompiler.Compile(CopyReportRequestSchema);
 const checkId = TypeCompiler.Compile(MemberIdSchema);
 const checkRecover = TypeCompiler.Compile(RecoverRequestSchema);
 /** A recovery offer carries a whole table (16384 partitions x 8 copies of 40-hex ids, 10,000 members). */
@@ -70,7 +74,7 @@ function epochQuery(req: FastifyRequest, name: string, allowed: readonly string[
 function fromFastify(err: { code?: string; statusCode?: number; message: string }): RingleaderError {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return errorFrom(COORDINATOR_ERRORS.BODY_TOO_LARGE, `request body larger than ${CONTROL_LIMITS.maxBodyBytes} bytes`);
+      return errorFrom(COORDINATOR_ERRORS.BODY_TOO_LARGE, `request body larger than the limit (${CONTROL_LIMITS.maxBodyBytes} bytes; ${CONTROL_LIMITS.maxReportBodyBytes} for copy reports)`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return errorFrom(COORDINATOR_ERRORS.UNSUPPORTED_MEDIA_TYPE, 'request bodies must be application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -137,6 +141,12 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
     const res = coordinator.heartbeat(id, validate<HeartbeatRequest>(checkHeartbeat, req.body, 'heartbeat'));
     coordinator.metrics.heartbeatSeconds.observe((clock.monotonic() - started) / 1000);
     return res;
+  });
+
+  app.put('/v1/members/:id/copies', { bodyLimit: CONTROL_LIMITS.maxReportBodyBytes }, async (req) => {
+    noQuery(req);
+    const id = memberId(req);
+    return coordinator.reportCopies(id, validate<CopyReportRequest>(checkCopyReport, req.body, 'copy report'));
   });
 
   app.delete('/v1/members/:id', async (req) => coordinator.leave(memberId(req)));

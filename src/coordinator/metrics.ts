@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { MEMBER_STATES, type MemberState } from '../protocol/control.js';
+import type { PartitionTable } from '../partitioning/table.js';
 
 /** A coordinator's Prometheus metrics, in its own Registry (no process-wide state: several coordinators may share a process). */
 export class CoordinatorMetrics {
@@ -15,8 +16,10 @@ export class CoordinatorMetrics {
   readonly heartbeatSeconds: Histogram;
   readonly stalls: Counter;
   readonly stateWrites: Counter<'result'>;
+  readonly copyReports: Counter<'result'>;
+  readonly copyChanges: Counter<'change'>;
 
-  constructor(countByState: () => Map<MemberState, number>) {
+  constructor(countByState: () => Map<MemberState, number>, currentTable: () => PartitionTable) {
     const registers = [this.registry];
     this.epoch = new Gauge({ name: 'ringleader_coordinator_epoch', help: 'Epoch of the current partition table', registers });
     this.members = new Gauge({
@@ -47,6 +50,29 @@ export class CoordinatorMetrics {
       registers,
     });
     this.stalls = new Counter({ name: 'ringleader_coordinator_stalls_total', help: 'Failure-detector ticks that ran late enough to push deadlines back', registers });
+    // Copy states of the current table, counted when scraped (O(partitions x copies)).
+    const copyGauge = (name: string, help: string, count: (t: PartitionTable) => number) =>
+      new Gauge({
+        name, help, registers,
+        collect() {
+          this.set(count(currentTable()));
+        },
+      });
+    copyGauge('ringleader_coordinator_learners', 'Learner copies in the current table (being built; they serve nothing)', (t) => countCopies(t, 'learner'));
+    copyGauge('ringleader_coordinator_handing_off_copies', 'Handing-off copies in the current table (former primaries waiting for the new primary to serve)', (t) => countCopies(t, 'handing-off'));
+    copyGauge('ringleader_coordinator_partitions_without_primary', 'Partitions with no primary in the current table (unavailable)', (t) => {
+      let n = 0;
+      for (let p = 0; p < t.partitionCount; p++) if (t.primaryOf(p) === undefined) n++;
+      return n;
+    });
+    this.copyReports = new Counter({ name: 'ringleader_coordinator_copy_reports_total', help: 'Copy report items received: used (kept or already reflected) or ignored (other term, unknown copy, old incarnation)', labelNames: ['result'], registers });
+    this.copyChanges = new Counter({ name: 'ringleader_coordinator_copy_changes_total', help: 'Copy-state changes published, by kind (learnersAdded, learnersSynced, handOvers, failovers, primariesLost, created, removed)', labelNames: ['change'], registers });
     this.stateWrites = new Counter({ name: 'ringleader_coordinator_state_writes_total', help: 'State store writes by result', labelNames: ['result'], registers });
   }
+}
+
+function countCopies(t: PartitionTable, state: 'learner' | 'handing-off'): number {
+  let n = 0;
+  for (let p = 0; p < t.partitionCount; p++) for (const c of t.copiesOf(p)) if (c.state === state) n++;
+  return n;
 }

@@ -26,8 +26,8 @@ export const PersistedMemberSchema = Type.Object(
 );
 export type PersistedMember = Static<typeof PersistedMemberSchema>;
 
-/** What a coordinator persists: enough to resume the same epoch and table after a restart. */
-export const CoordinatorStateSchema = Type.Object(
+/** State format 1 (before copy states): the published table only. Still read; converted on load. */
+export const CoordinatorStateV1Schema = Type.Object(
   {
     format: Type.Literal(1),
     epoch: EpochSchema,
@@ -38,8 +38,42 @@ export const CoordinatorStateSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+export type CoordinatorStateV1 = Static<typeof CoordinatorStateV1Schema>;
+
+/**
+ * What a coordinator persists (format 2): enough to resume the same epoch, the same current table (copies, states,
+ * terms: so a restart never promotes a stale copy) and the same target placement after a restart.
+ */
+export const CoordinatorStateSchema = Type.Object(
+  {
+    format: Type.Literal(2),
+    epoch: EpochSchema,
+    /** The current (published) table, format 2. */
+    table: Type.Union([TableSchema, Type.Null()]),
+    /** The target placement the current table moves toward (the planner's output; states are not used). */
+    target: Type.Union([TableSchema, Type.Null()]),
+    members: Type.Array(PersistedMemberSchema),
+    /** The cluster's id, generated at first start (absent in states written before it existed). */
+    clusterId: Type.Optional(ClusterIdSchema),
+  },
+  { additionalProperties: false },
+);
 export type CoordinatorState = Static<typeof CoordinatorStateSchema>;
-const checkState = TypeCompiler.Compile(CoordinatorStateSchema);
+const checkState = TypeCompiler.Compile(Type.Union([CoordinatorStateSchema, CoordinatorStateV1Schema]));
+
+/**
+ * Checks a stored state of any format and returns it as format 2, or null with the first problem. A format-1 state
+ * becomes: current = its table (read as format 1: primary first, backups after, term 1), target = the same sets.
+ */
+export function parseState(json: unknown): { state: CoordinatorState; problem: null } | { state: null; problem: string } {
+  if (!checkState.Check(json)) {
+    const first = checkState.Errors(json).First();
+    return { state: null, problem: first ? `${first.path} ${first.message}` : '?' };
+  }
+  const s = json as CoordinatorState | CoordinatorStateV1;
+  if (s.format === 2) return { state: s, problem: null };
+  return { state: { format: 2, epoch: s.epoch, table: s.table, target: s.table, members: s.members, ...(s.clusterId === undefined ? {} : { clusterId: s.clusterId }) }, problem: null };
+}
 
 /**
  * Where a coordinator keeps its state. Owned by the coordinator; implementations: FileStateStore (members.json),
@@ -143,11 +177,9 @@ export class FileStateStore implements StateStore {
     } catch (err) {
       throw errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `${this.path} is not valid JSON: ${(err as Error).message}`, undefined, err);
     }
-    if (!checkState.Check(json)) {
-      const first = checkState.Errors(json).First();
-      throw errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `${this.path} has an unexpected shape: ${first ? `${first.path} ${first.message}` : '?'}`);
-    }
-    return json;
+    const parsed = parseState(json);
+    if (parsed.state === null) throw errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `${this.path} has an unexpected shape: ${parsed.problem}`);
+    return parsed.state;
   }
 
   /** The stored epoch: from memory when members.json is still the file this store wrote (every write is a new inode). */

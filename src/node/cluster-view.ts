@@ -32,8 +32,15 @@ export class ClusterView {
   private current: PartitionTable | null = null;
   /** Per partition: ROLE_* of this node. Length = partitionCount. */
   roles: Uint8Array = new Uint8Array(0);
-  /** Per partition: 1 when this node is the primary (the hot-path check). */
+  /**
+   * Per partition: 1 when this node serves it (the hot-path check). From the table alone in standalone mode; in
+   * cluster mode the replicator sets it from its copies (a new primary serves only once its copy caught up).
+   */
   owned: Uint8Array = new Uint8Array(0);
+  /** Per partition: 1 while it changes hands to or from this node: requests get -TRYAGAIN instead of MOVED. */
+  pending: Uint8Array = new Uint8Array(0);
+  /** Per partition: 1 when this node holds a complete backup copy (served to READONLY connections). */
+  readable: Uint8Array = new Uint8Array(0);
   private partitionCountValue = 0;
   private rangesCache: SlotRange[] | null = null;
 
@@ -82,6 +89,8 @@ export class ClusterView {
     this.current = table;
     this.roles = roles;
     this.owned = owned;
+    if (this.pending.length !== P) this.pending = new Uint8Array(P);
+    if (this.readable.length !== P) this.readable = new Uint8Array(P);
     this.partitionCountValue = P;
     this.rangesCache = null;
     return { previousEpoch: prev?.epoch ?? 0, epoch: table.epoch, released, gainedPrimary: gained, partitionCountChanged: changed };

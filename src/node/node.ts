@@ -14,6 +14,7 @@ import { createCommandTable, type CommandRegistrar } from './commands/index.js';
 import { NodeMetrics } from './metrics.js';
 import { resolveNodeServerOptions, type NodeServerOptions } from './options.js';
 import { NodeServer } from './server.js';
+import { Replicator, registerReplicationMetrics, resolveReplicationOptions, type ReplicationOptions } from './replication/index.js';
 
 export interface NodeOptions {
   /** Member name (unique in the cluster); the node id is derived from it (40 hex, also the Redis Cluster node id). */
@@ -38,6 +39,13 @@ export interface NodeOptions {
   leaveTimeoutMs: number;
   /** Bearer token presented to the coordinators (their --token-file / RINGLEADER_TOKEN); null = none. */
   coordinatorToken: string | null;
+  /**
+   * On close(), after the leave is accepted: how long to keep serving while the coordinator hands this node's copies
+   * to others (learners elsewhere, then hand-overs). 0 = do not wait (copies this node held alone are lost).
+   */
+  drainTimeoutMs: number;
+  /** The partition replication stream (backlog, sync throttling, hand-over timeout...). */
+  replication: Partial<ReplicationOptions>;
   /** The RESP server's options (host, port, limits, password...). */
   server: Partial<NodeServerOptions>;
   /** Extra command groups (e.g. RL.* internal commands). */
@@ -59,6 +67,8 @@ export const DEFAULT_NODE_OPTIONS: Readonly<Omit<NodeOptions, 'name' | 'clock' |
   activeExpireBudgetMs: 2,
   leaveTimeoutMs: 5000,
   coordinatorToken: null,
+  drainTimeoutMs: 120_000,
+  replication: Object.freeze({}),
   server: Object.freeze({}),
   commandGroups: Object.freeze([]) as readonly CommandRegistrar[],
 });
@@ -71,6 +81,8 @@ export function resolveNodeOptions(input: Partial<NodeOptions> & Pick<NodeOption
   if (!(o.capacity > 0)) throw new TypeError(`NodeOptions.capacity must be > 0, got ${o.capacity}`);
   if (!Number.isInteger(o.metricsPort) || o.metricsPort < -1 || o.metricsPort > 65535) throw new TypeError(`NodeOptions.metricsPort must be -1 (off) or a port, got ${o.metricsPort}`);
   if (!(o.activeExpireIntervalMs > 0)) throw new TypeError(`NodeOptions.activeExpireIntervalMs must be > 0, got ${o.activeExpireIntervalMs}`);
+  if (!(o.drainTimeoutMs >= 0)) throw new TypeError(`NodeOptions.drainTimeoutMs must be >= 0, got ${o.drainTimeoutMs}`);
+  resolveReplicationOptions(o.replication);
   if (!(o.activeExpireBudgetMs > 0)) throw new TypeError(`NodeOptions.activeExpireBudgetMs must be > 0, got ${o.activeExpireBudgetMs}`);
   return o;
 }
@@ -85,6 +97,8 @@ export interface RunningNode {
   readonly metricsPort: number | null;
   readonly server: NodeServer;
   readonly view: ClusterView;
+  /** The replication stream (cluster mode), or null in standalone mode. */
+  readonly replicator: Replicator | null;
   /** Resolves with the first applied table whose epoch is >= minEpoch. */
   waitForTable(minEpoch?: number): Promise<PartitionTable>;
   /** Graceful stop: leave the cluster (cluster mode, bounded by leaveTimeoutMs), close clients and listeners. */
@@ -100,6 +114,24 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
   const port = await server.listen();
   const address = `${serverOptions.host.includes(':') ? `[${serverOptions.host}]` : serverOptions.host}:${port}`;
   const waiters: Array<{ epoch: number; resolve: (t: PartitionTable) => void }> = [];
+  /** Waits for a table that satisfies a condition (the drain on close). */
+  const conditions: Array<{ test: (t: PartitionTable) => boolean; resolve: () => void }> = [];
+  let session: MemberSession | null = null;
+  let watch: TableWatch | null = null;
+  const client = o.standalone ? null : new CoordinatorClient({ coordinators: [...o.coordinators], clock: o.clock, logger: log, token: o.coordinatorToken });
+  const replicator = client === null ? null : new Replicator({
+    view,
+    clock: o.clock,
+    logger: log,
+    password: serverOptions.requirePass,
+    options: resolveReplicationOptions(o.replication),
+    sendReports: async (copies) => {
+      const incarnation = session?.incarnation;
+      if (incarnation === null || incarnation === undefined) return;
+      await client.reportCopies(view.selfId, { incarnation, epoch: view.epoch, copies });
+    },
+  });
+  server.replication = replicator;
 
   const applyTable = (table: PartitionTable): void => {
     const change = view.apply(table);
@@ -107,21 +139,26 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     if (server.store === null || change.partitionCountChanged) {
       if (server.store !== null) log.warn({ from: server.store.options.partitionCount, to: table.partitionCount }, 'partition count changed; starting with an empty store');
       server.store = new Store({ partitionCount: table.partitionCount, maxMemoryBytes: o.maxMemoryBytes, evictionPolicy: o.evictionPolicy }, o.clock);
-    } else {
-      for (const p of change.released) server.store.dropPartition(p);
     }
-    log.info({ epoch: table.epoch, primary: view.owned.reduce((a, b) => a + b, 0), released: change.released.length }, 'table applied');
+    if (replicator !== null) {
+      replicator.attachStore(server.store);
+      replicator.applyTable(table);
+      const mine = table.partitionsOf(view.selfId);
+      log.info({ epoch: table.epoch, serving: view.owned.reduce((a, b) => a + b, 0), primary: mine.primary.length, backup: mine.backup.length, learner: mine.learner.length, handingOff: mine.handingOff.length, modes: replicator.modeCounts() }, 'table applied');
+    } else {
+      log.info({ epoch: table.epoch, primary: view.owned.reduce((a, b) => a + b, 0) }, 'table applied');
+    }
     for (let i = waiters.length - 1; i >= 0; i--) {
       if (table.epoch >= waiters[i]!.epoch) waiters.splice(i, 1)[0]!.resolve(table);
     }
+    for (let i = conditions.length - 1; i >= 0; i--) {
+      if (conditions[i]!.test(table)) conditions.splice(i, 1)[0]!.resolve();
+    }
   };
 
-  let session: MemberSession | null = null;
-  let watch: TableWatch | null = null;
-  if (o.standalone) {
+  if (o.standalone || client === null) {
     applyTable(standaloneTable(o.name, address, o.standalonePartitions));
   } else {
-    const client = new CoordinatorClient({ coordinators: [...o.coordinators], clock: o.clock, logger: log, token: o.coordinatorToken });
     session = new MemberSession(client, {
       member: { name: o.name, address, capacity: o.capacity, ...(o.zone === null ? {} : { zone: o.zone }) },
       appliedEpoch: () => view.epoch,
@@ -129,8 +166,12 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     });
     session.on('joined', (info, rejoin) => {
       view.selfId = info.id;
+      // Tables up to the join's epoch describe our previous incarnation (a restart faster than the dead deadline):
+      // the coordinator removes those roles in the next epoch; until then this empty process must not serve them.
+      replicator?.joinedAt(info.epoch);
       if (rejoin && server.store !== null) {
         // Declared dead and re-joined: every partition we held is fenced; follow the new tables from empty.
+        replicator?.reset();
         const n = server.store.flushAll();
         log.warn({ dropped: n }, 're-joined after being declared dead; dropped local data');
       }
@@ -155,7 +196,9 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
   let metricsHttp: Server | null = null;
   let metricsPort: number | null = null;
   if (o.metricsPort >= 0) {
-    const m = await new NodeMetrics(server).listen(serverOptions.host, o.metricsPort);
+    const metrics = new NodeMetrics(server);
+    if (replicator !== null) registerReplicationMetrics(metrics.registry, replicator, () => server.stats.tryAgain);
+    const m = await metrics.listen(serverOptions.host, o.metricsPort);
     metricsHttp = m.server;
     metricsPort = m.port;
   }
@@ -165,12 +208,32 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     closed ??= (async () => {
       if (session !== null) {
         const s = session;
-        await Promise.race([
-          s.leave().catch((err: Error) => log.warn({ err: err.message }, 'leave failed')),
-          new Promise<void>((resolve) => o.clock.setTimeout(resolve, o.leaveTimeoutMs)),
+        const left = await Promise.race([
+          s.leave().then(() => true, (err: Error) => {
+            log.warn({ err: err.message }, 'leave failed');
+            return false;
+          }),
+          new Promise<boolean>((resolve) => o.clock.setTimeout(() => resolve(false), o.leaveTimeoutMs)),
         ]);
+        if (left && o.drainTimeoutMs > 0) {
+          // Keep serving and streaming while the coordinator moves our copies: learners elsewhere catch up from us,
+          // then our primaries are handed over. Done when the table lists no copy of ours.
+          const holdsNothing = (t: PartitionTable): boolean => {
+            const h = t.partitionsOf(view.selfId);
+            return h.primary.length + h.backup.length + h.learner.length + h.handingOff.length === 0;
+          };
+          const t0 = o.clock.monotonic();
+          log.info({ drainTimeoutMs: o.drainTimeoutMs }, 'leaving: handing partitions over');
+          const drained = view.table !== null && holdsNothing(view.table) ? true : await Promise.race([
+            new Promise<boolean>((resolve) => conditions.push({ test: holdsNothing, resolve: () => resolve(true) })),
+            new Promise<boolean>((resolve) => o.clock.setTimeout(() => resolve(false), o.drainTimeoutMs)),
+          ]);
+          if (drained) log.info({ ms: Math.round(o.clock.monotonic() - t0) }, 'leaving: every partition handed over');
+          else log.warn({ drainTimeoutMs: o.drainTimeoutMs }, 'leaving: drain timed out; copies held only here are lost');
+        }
         s.stop();
       }
+      replicator?.close();
       watch?.close();
       expiry.cancel();
       await server.close();
@@ -193,6 +256,7 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     metricsPort,
     server,
     view,
+    replicator,
     waitForTable(minEpoch = 0) {
       const t = view.table;
       if (t !== null && t.epoch >= minEpoch) return Promise.resolve(t);

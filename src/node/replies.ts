@@ -25,6 +25,7 @@ export const ERR_NOAUTH = errorText(NODE_ERRORS.NOAUTH, 'Authentication required
 export const ERR_WRONGPASS = errorText(NODE_ERRORS.WRONGPASS, 'invalid username-password pair or user is disabled.');
 export const ERR_CLUSTERDOWN = errorText(NODE_ERRORS.CLUSTERDOWN, 'The cluster is down');
 export const ERR_CLUSTERDOWN_UNBOUND = errorText(NODE_ERRORS.CLUSTERDOWN, 'Hash slot not served');
+export const ERR_TRYAGAIN_HANDOVER = errorText(NODE_ERRORS.TRYAGAIN, 'Partition changing hands, try again');
 export const ERR_CROSSSLOT = errorText(NODE_ERRORS.CROSSSLOT, "Keys in request don't hash to the same slot");
 export const ERR_FLUSH_DISABLED = errorText(NODE_ERRORS.FLUSH_DISABLED, 'FLUSHALL and FLUSHDB are disabled on this node (start it with --enable-flush)');
 

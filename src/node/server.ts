@@ -13,10 +13,10 @@ import { ReplyWriter, RespProtocolError, UNAUTHENTICATED_LIMITS, type RequestDec
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { ClusterView } from './cluster-view.js';
-import { CMD_NO_AUTH, type CommandContext, type CommandTable, type ServerStats } from './commands/index.js';
+import { CMD_NO_AUTH, CMD_READONLY, type CommandContext, type CommandSpec, type ReplicationHandler, type CommandTable, type ServerStats } from './commands/index.js';
 import { Connection } from './connection.js';
 import type { NodeServerOptions } from './options.js';
-import { ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
+import { ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, ERR_TRYAGAIN_HANDOVER, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
 import { slotOfArg } from './slots.js';
 
 const ERR_MAX_CLIENTS = Buffer.from('-ERR max number of clients reached\r\n', 'latin1');
@@ -25,8 +25,10 @@ export class NodeServer implements CommandContext {
   store: Store | null = null;
   readonly stats: ServerStats = {
     connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0, protocolErrors: 0, outputLimitDisconnects: 0,
-    moved: 0, crossSlot: 0, clusterDown: 0, netInputBytes: 0, netOutputBytes: 0,
+    moved: 0, crossSlot: 0, clusterDown: 0, netInputBytes: 0, netOutputBytes: 0, tryAgain: 0, backupReads: 0,
   };
+  /** The replication stream (cluster mode), for the RL.* commands; null in standalone mode. */
+  replication: ReplicationHandler | null = null;
   readonly startedAt: number;
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
@@ -191,6 +193,16 @@ export class NodeServer implements CommandContext {
       }
       partition = view.partitionOfSlot(slot);
       if (view.owned[partition] !== 1) {
+        if (view.pending[partition] === 1) {
+          // The partition is changing hands (this node is about to serve it, or just stopped): a redirect now would
+          // bounce the client between the two nodes; ask it to retry shortly instead.
+          this.stats.tryAgain++;
+          return w.error(ERR_TRYAGAIN_HANDOVER);
+        }
+        if (conn.readonly && (spec.flags & CMD_READONLY) !== 0 && view.readable[partition] === 1) {
+          this.stats.backupReads++;
+          return this.run(spec, conn, req, w, partition);
+        }
         const moved = view.movedReply(slot);
         if (moved === null) {
           this.stats.clusterDown++;
@@ -201,6 +213,10 @@ export class NodeServer implements CommandContext {
         return w.error(moved);
       }
     }
+    this.run(spec, conn, req, w, partition);
+  }
+
+  private run(spec: CommandSpec, conn: Connection, req: RequestDecoder, w: ReplyWriter, partition: number): void {
     try {
       spec.handler(this, conn, req, w, partition);
     } catch (err) {

@@ -15,6 +15,9 @@ export const CONTROL_LIMITS = Object.freeze({
   maxZoneLength: 64,
   maxBodyBytes: 64 * 1024,
   maxCapacity: 1000,
+  /** Copy reports list one item per partition: up to 16384 items of ~90 bytes, so they get their own body limit. */
+  maxReportCopies: 16384,
+  maxReportBodyBytes: 2 * 1024 * 1024,
 });
 
 /** Member lifecycle (append-only). joining -> active -> suspect -> dead; leaving -> left. */
@@ -43,14 +46,35 @@ export const MemberSchema = Type.Object(
 );
 export type MemberJson = Static<typeof MemberSchema>;
 
-/** The partition table's JSON form: a public contract. `partitions[i]` is partition i's replica set, primary first. */
+/**
+ * Copy states of a partition copy (append-only; table format 2). `primary` serves reads and writes and numbers the
+ * mutations; `backup` is in sync (reads after READONLY); `learner` is being built and serves nothing; `handing-off`
+ * is a former primary that stopped serving and is dropped once the new primary serves.
+ */
+export const COPY_STATES = ['primary', 'backup', 'learner', 'handing-off'] as const;
+export type CopyState = (typeof COPY_STATES)[number];
+
+/** Most copies one partition may list in a table (serving copies plus learners and handing-off copies). */
+export const MAX_COPIES_PER_PARTITION = 16;
+/** The table format this code writes. Format 1 (no `format`, `states`, `terms`) is still read. */
+export const TABLE_FORMAT = 2;
+
+/**
+ * The partition table's JSON form: a public contract. `partitions[i]` lists every copy of partition i, primary first;
+ * `states[i]` is parallel to it (primary, then backups, then learners, then handing-off copies) and `terms[i]` is the
+ * term of partition i (+1 on every change of its primary). Format 1 tables have none of the three fields: every listed
+ * copy is then `primary` at index 0 and `backup` otherwise, and the term is 1 when the partition has a copy, else 0.
+ */
 export const TableSchema = Type.Object(
   {
+    format: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'table format; absent = 1' })),
     epoch: EpochSchema,
     partitionCount: Type.Integer({ minimum: 1, maximum: 16384 }),
     replicas: Type.Integer({ minimum: 1, maximum: 8 }),
     members: Type.Array(MemberSchema, { maxItems: 10000 }),
-    partitions: Type.Array(Type.Array(MemberIdSchema, { maxItems: 8 }), { maxItems: 16384 }),
+    partitions: Type.Array(Type.Array(MemberIdSchema, { maxItems: MAX_COPIES_PER_PARTITION }), { maxItems: 16384 }),
+    states: Type.Optional(Type.Array(Type.Array(Type.Union(COPY_STATES.map((s) => Type.Literal(s))), { maxItems: MAX_COPIES_PER_PARTITION }), { maxItems: 16384, description: 'format 2: the state of each copy, parallel to partitions' })),
+    terms: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), { maxItems: 16384, description: 'format 2: the term of each partition' })),
   },
   { additionalProperties: false, $id: 'Table' },
 );
@@ -81,7 +105,7 @@ export const JoinResponseSchema = Type.Object(
   {
     id: MemberIdSchema,
     incarnation: IncarnationSchema,
-    epoch: Type.Integer({ minimum: 0, description: 'the current table epoch; the member appears in a table with a higher epoch shortly' }),
+    epoch: Type.Integer({ minimum: 0, description: 'the last epoch whose table predates this join (the current one, or the one being published): the member appears in a later table, and roles listed for it in tables up to this epoch belonged to its previous incarnation' }),
     heartbeatMs: Type.Integer({ minimum: 1, description: 'send a heartbeat at this interval' }),
     protocolVersion: Type.Integer({ minimum: 1 }),
     clusterId: Type.Optional(ClusterIdSchema),
@@ -269,9 +293,10 @@ export type RecoverResponse = Static<typeof RecoverResponseSchema>;
 /**
  * SSE `event: table-delta` (with `id: <epoch>`), sent instead of `table` to watchers that asked for deltas
  * (`/v1/watch?delta=1`) and hold table `fromEpoch`: the members that changed or appeared (`upsertMembers`), the ids
- * that are gone (`removeMembers`), and the replica sets that changed (`[partition, ids]`). Applying it to table
- * `fromEpoch` gives table `epoch` exactly (members in id order, which is the planner's order). With 1000 members a
- * full table is ~170 KB; a delta for one join is ~1-10 KB, which is what lets 1000 watchers follow a 1000-member cluster.
+ * that are gone (`removeMembers`), and the partitions whose copies, states or term changed (`[partition, ids]`, with
+ * `states[i]` and `terms[i]` parallel to `partitions[i]`). Applying it to table `fromEpoch` gives table `epoch` exactly
+ * (members in id order, which is the planner's order). With 1000 members a full table is ~170 KB; a delta for one
+ * join is ~1-10 KB, which is what lets 1000 watchers follow a 1000-member cluster.
  */
 export const TableDeltaEventSchema = Type.Object(
   {
@@ -282,11 +307,26 @@ export const TableDeltaEventSchema = Type.Object(
     replicas: Type.Integer({ minimum: 1, maximum: 8 }),
     upsertMembers: Type.Array(MemberSchema, { maxItems: 10000 }),
     removeMembers: Type.Array(MemberIdSchema, { maxItems: 10000 }),
-    partitions: Type.Array(Type.Tuple([Type.Integer({ minimum: 0, maximum: 16383 }), Type.Array(MemberIdSchema, { maxItems: 8 })]), { maxItems: 16384 }),
+    partitions: Type.Array(Type.Tuple([Type.Integer({ minimum: 0, maximum: 16383 }), Type.Array(MemberIdSchema, { maxItems: MAX_COPIES_PER_PARTITION })]), { maxItems: 16384 }),
+    states: Type.Optional(Type.Array(Type.Array(Type.Union(COPY_STATES.map((s) => Type.Literal(s))), { maxItems: MAX_COPIES_PER_PARTITION }), { maxItems: 16384, description: 'parallel to partitions (absent: format-1 states)' })),
+    terms: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), { maxItems: 16384, description: 'parallel to partitions (absent: format-1 terms)' })),
   },
   { additionalProperties: false, $id: 'TableDeltaEvent' },
 );
 export type TableDeltaEvent = Static<typeof TableDeltaEventSchema>;
+
+/** The states a format-1 replica set stands for: `primary` first, `backup` after. */
+export function v1States(set: readonly string[]): CopyState[] {
+  return set.map((_, i) => (i === 0 ? 'primary' : 'backup'));
+}
+
+/** The term a format-1 replica set stands for: 1 with a primary, else 0. */
+export function v1Term(set: readonly string[]): number {
+  return set.length > 0 ? 1 : 0;
+}
+
+const stateAt = (t: TableJson, p: number): readonly CopyState[] => t.states?.[p] ?? v1States(t.partitions[p] ?? []);
+const termAt = (t: TableJson, p: number): number => t.terms?.[p] ?? v1Term(t.partitions[p] ?? []);
 
 const sameMember = (a: MemberJson, b: MemberJson) =>
   a.name === b.name && a.address === b.address && a.zone === b.zone && a.capacity === b.capacity && a.state === b.state;
@@ -303,38 +343,96 @@ export function tableDelta(prev: TableJson, next: TableJson): TableDeltaEvent | 
   });
   const removeMembers = prev.members.filter((m) => !after.has(m.id)).map((m) => m.id);
   const partitions: Array<[number, string[]]> = [];
+  const states: CopyState[][] = [];
+  const terms: number[] = [];
   next.partitions.forEach((set, p) => {
     const old = prev.partitions[p] ?? [];
-    if (old.length !== set.length || old.some((id, i) => id !== set[i])) partitions.push([p, [...set]]);
+    const oldStates = stateAt(prev, p);
+    const newStates = stateAt(next, p);
+    const same = old.length === set.length && old.every((id, i) => id === set[i] && oldStates[i] === newStates[i]) && termAt(prev, p) === termAt(next, p);
+    if (same) return;
+    partitions.push([p, [...set]]);
+    states.push([...newStates]);
+    terms.push(termAt(next, p));
   });
-  return { protocolVersion: PROTOCOL_VERSION, fromEpoch: prev.epoch, epoch: next.epoch, partitionCount: next.partitionCount, replicas: next.replicas, upsertMembers, removeMembers, partitions };
+  return { protocolVersion: PROTOCOL_VERSION, fromEpoch: prev.epoch, epoch: next.epoch, partitionCount: next.partitionCount, replicas: next.replicas, upsertMembers, removeMembers, partitions, states, terms };
 }
 
-/** Applies a delta to the table it was computed from. Throws RangeError when `prev` is not table `fromEpoch`. Pure. */
+/** Applies a delta to the table it was computed from; the result is a format-2 table. Throws RangeError when `prev` is not table `fromEpoch`. Pure. */
 export function applyTableDelta(prev: TableJson, delta: TableDeltaEvent): TableJson {
   if (prev.epoch !== delta.fromEpoch) throw new RangeError(`delta from epoch ${delta.fromEpoch} applied to table ${prev.epoch}`);
   if (prev.partitionCount !== delta.partitionCount) throw new RangeError('delta changes the partition count');
+  if (delta.states !== undefined && delta.states.length !== delta.partitions.length) throw new RangeError('delta states are not parallel to its partitions');
+  if (delta.terms !== undefined && delta.terms.length !== delta.partitions.length) throw new RangeError('delta terms are not parallel to its partitions');
   const members = new Map(prev.members.map((m) => [m.id, m]));
   for (const id of delta.removeMembers) members.delete(id);
   for (const m of delta.upsertMembers) members.set(m.id, { ...m });
   const partitions = prev.partitions.map((s) => [...s]);
-  for (const [p, set] of delta.partitions) {
+  const states = prev.partitions.map((_, p) => [...stateAt(prev, p)]);
+  const terms = prev.partitions.map((_, p) => termAt(prev, p));
+  delta.partitions.forEach(([p, set], i) => {
     if (p >= partitions.length) throw new RangeError(`delta names partition ${p} of ${partitions.length}`);
     partitions[p] = [...set];
-  }
+    states[p] = [...(delta.states?.[i] ?? v1States(set))];
+    terms[p] = delta.terms?.[i] ?? v1Term(set);
+  });
   return {
+    format: TABLE_FORMAT,
     epoch: delta.epoch,
     partitionCount: delta.partitionCount,
     replicas: delta.replicas,
     members: [...members.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     partitions,
+    states,
+    terms,
   };
 }
+
+/** Status of a node's copy of a partition in a copy report (append-only). */
+export const COPY_REPORT_STATUSES = ['synced', 'serving', 'failed'] as const;
+export type CopyReportStatus = (typeof COPY_REPORT_STATUSES)[number];
+
+/**
+ * One partition in a copy report. `synced`: this node's copy of `partition` is complete and follows the primary of
+ * `term` (a learner that finished its snapshot, or resumed). `serving`: this node is primary of `partition` at `term`
+ * and serves it (a hand-over finished). `failed`: this node could not keep its copy (e.g. out of memory) and holds
+ * nothing usable. `offset` is the copy's position in the partition's stream of `term`.
+ */
+export const CopyReportSchema = Type.Object(
+  {
+    partition: Type.Integer({ minimum: 0, maximum: 16383 }),
+    term: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    offset: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    status: Type.Union(COPY_REPORT_STATUSES.map((s) => Type.Literal(s))),
+  },
+  { additionalProperties: false, $id: 'CopyReport' },
+);
+export type CopyReport = Static<typeof CopyReportSchema>;
+
+/**
+ * `PUT /v1/members/{id}/copies`: a node reports the state of its copies. `incarnation` fences reports of an older
+ * process; `epoch` is the last table epoch the node applied. A partition may appear at most once.
+ */
+export const CopyReportRequestSchema = Type.Object(
+  {
+    incarnation: IncarnationSchema,
+    epoch: EpochSchema,
+    copies: Type.Array(CopyReportSchema, { maxItems: CONTROL_LIMITS.maxReportCopies }),
+  },
+  { additionalProperties: false, $id: 'CopyReportRequest' },
+);
+export type CopyReportRequest = Static<typeof CopyReportRequestSchema>;
+
+export const CopyReportResponseSchema = Type.Object(
+  { epoch: EpochSchema },
+  { additionalProperties: false, $id: 'CopyReportResponse' },
+);
+export type CopyReportResponse = Static<typeof CopyReportResponseSchema>;
 
 /** Every control schema, in the order docs/PROTOCOL.md shows them (generated by `npm run docs`). */
 export const CONTROL_SCHEMAS = [
   MemberSchema, TableSchema, JoinRequestSchema, JoinResponseSchema, HeartbeatRequestSchema, HeartbeatResponseSchema,
   LeaveResponseSchema, MemberStatusSchema, MembersResponseSchema, LocateResponseSchema, NodeAssignmentSchema,
-  MemberEventSchema, TableEventSchema, TableDeltaEventSchema, ErrorBodySchema, HealthResponseSchema,
-  RecoverRequestSchema, RecoverResponseSchema,
+  MemberEventSchema, TableEventSchema, TableDeltaEventSchema, CopyReportSchema, CopyReportRequestSchema, CopyReportResponseSchema,
+  ErrorBodySchema, HealthResponseSchema, RecoverRequestSchema, RecoverResponseSchema,
 ] as const;

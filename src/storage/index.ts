@@ -16,6 +16,9 @@
  * - The node drives active expiry: `activeExpireCycle(budgetMs)` on a timer (e.g. every 100 ms with 1-2 ms).
  * - maxMemoryBytes bounds the accounted bytes; to bound the process too, start it with
  *   `--max-old-space-size=${recommendedHeapLimitMb(maxMemoryBytes)}` (see memory.ts).
+ * - Copies (replicas of partitions whose primary is elsewhere): `setPartitionRole(p, 'copy')`, then write p only
+ *   with `applyReplicated(p, op)` (ReplicatedOp, made from the primary's `onWrite` events). `snapshotReader(p)`
+ *   reads a partition in batches to build a copy; `digest(p)` compares a copy with its primary. See store.ts.
  */
 export { Store } from './store.js';
 export {
@@ -25,8 +28,9 @@ export {
 export {
   ENTRY_OVERHEAD_BYTES, BUFFER_OVERHEAD_BYTES, entryCost, recommendedHeapLimitMb, valueByteLength, valueToBuffer,
 } from './memory.js';
+export { DEFAULT_SNAPSHOT_READER_OPTIONS, MAX_SNAPSHOT_BATCH_ENTRIES, resolveSnapshotReaderOptions } from './copies.js';
 export { addInt64, formatFloat, parseFloatStrict, parseInt64 } from './numbers.js';
 export type {
-  ExpireCondition, ExportedEntry, GetExOptions, PartitionStats, ScanResult, SetOptions, StoreStats, StoreValue,
-  WriteEvent, WriteKind, WriteListener,
+  ExpireCondition, ExportedEntry, GetExOptions, PartitionDigest, PartitionRole, PartitionStats, ReplicatedOp, ScanResult,
+  SetOptions, SnapshotReader, SnapshotReaderOptions, StoreStats, StoreValue, WriteEvent, WriteKind, WriteListener,
 } from './types.js';

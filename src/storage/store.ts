@@ -6,13 +6,14 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { errorFrom, NODE_ERRORS } from '../protocol/errors/index.js';
 import { entryCost } from './memory.js';
 import { appendCost, appendValue, overwriteValue, ownValue, plainCost } from './values.js';
+import { checkReplicatedOp, mapDigest, MapSnapshotReader, resolveSnapshotReaderOptions } from './copies.js';
 import { addInt64, formatFloat, INT64_MAX, INT64_MIN, parseFloatStrict, parseInt64 } from './numbers.js';
 import { CLOCK_MAX_SECOND_CHANCES, Entry, linkBefore, PARTITION_MASK, REFERENCED, unlink } from './entry.js';
 import { resolveStoreOptions, type StoreOptions } from './options.js';
 import { ScanCursors } from './scan.js';
 import type {
-  ExpireCondition, ExportedEntry, GetExOptions, PartitionStats, ScanResult, SetOptions, StoreStats, StoreValue,
-  WriteEvent, WriteKind, WriteListener,
+  ExpireCondition, ExportedEntry, GetExOptions, PartitionDigest, PartitionRole, PartitionStats, ReplicatedOp, ScanResult,
+  SetOptions, SnapshotReader, SnapshotReaderOptions, StoreStats, StoreValue, WriteEvent, WriteKind, WriteListener,
 } from './types.js';
 
 /** Active expiry examines at least this many volatile keys per cycle (cheap: ~20 µs) before applying the 10%-stale rule. */
@@ -21,6 +22,10 @@ const ACTIVE_EXPIRE_MIN_CHECKS = 1000;
 const ACTIVE_EXPIRE_BATCH = 20;
 
 const OOM_MESSAGE = "command not allowed when used memory > 'maxmemory'.";
+
+/** Values of `Store.roles` (PartitionRole as one byte). */
+const PRIMARY = 0;
+const COPY = 1;
 
 export class Store {
   readonly options: Readonly<StoreOptions>;
@@ -51,6 +56,14 @@ export class Store {
     this.snapshotValid = false;
   };
   private readonly cursors = new ScanCursors();
+  /**
+   * Role of each partition, PRIMARY or COPY: a byte array so the write guard and the lazy-expiry branch cost one load.
+   * Entries of a COPY partition are kept out of the CLOCK list and the volatile array (see setPartitionRole), so
+   * eviction and active expiry never see them and need no check.
+   */
+  private readonly roles: Uint8Array;
+  /** Accounted bytes of COPY partitions: the part of usedBytes that eviction cannot free. */
+  private copyBytes = 0;
 
   constructor(options: Partial<StoreOptions> = {}, clock: Clock = systemClock) {
     this.options = Object.freeze(resolveStoreOptions(options));
@@ -62,6 +75,7 @@ export class Store {
     this.maxMemory = this.options.maxMemoryBytes;
     this.rng = this.options.randomSeed || 1;
     this.snapshotTime = this.options.timeSnapshot === 'task';
+    this.roles = new Uint8Array(this.options.partitionCount);
   }
 
   // ---------------------------------------------------------------- reads
@@ -153,6 +167,7 @@ export class Store {
    * `options` may be omitted on the hot path (no allocation).
    */
   set(partition: number, key: string, value: StoreValue, options?: SetOptions): boolean {
+    if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     const e = this.lookup(partition, key);
     if (options !== undefined) {
       if (options.nx === true && e !== undefined) return false;
@@ -167,6 +182,7 @@ export class Store {
    * the write happen. Counts a hit or miss.
    */
   setGet(partition: number, key: string, value: StoreValue, options?: SetOptions): StoreValue | undefined {
+    if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     const e = this.lookup(partition, key);
     const old = e === undefined ? undefined : e.value;
     if (e === undefined) this.misses++;
@@ -181,6 +197,7 @@ export class Store {
 
   /** DEL / UNLINK for one key: true when it existed. */
   del(partition: number, key: string): boolean {
+    if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     const e = this.lookup(partition, key);
     if (e === undefined) return false;
     this.remove(e, 'del');
@@ -189,6 +206,7 @@ export class Store {
 
   /** GETDEL: the value (undefined when missing), and the key is gone. Counts a hit or miss. */
   getDel(partition: number, key: string): StoreValue | undefined {
+    if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     const e = this.lookup(partition, key);
     if (e === undefined) {
       this.misses++;
@@ -204,6 +222,7 @@ export class Store {
    * the key after reading it) or PERSIST. Counts a hit or miss.
    */
   getEx(partition: number, key: string, options?: GetExOptions): StoreValue | undefined {
+    if (options !== undefined && this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     const e = this.lookup(partition, key);
     if (e === undefined) {
       this.misses++;
@@ -228,6 +247,7 @@ export class Store {
    * condition failed. Never needs memory.
    */
   expire(partition: number, key: string, expiresAt: number, condition?: ExpireCondition): boolean {
+    if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     const e = this.lookup(partition, key);
     if (e === undefined) return false;
     const cur = e.expiresAt;
@@ -244,6 +264,7 @@ export class Store {
 
   /** PERSIST: removes the TTL; true when there was one. */
   persist(partition: number, key: string): boolean {
+    if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     const e = this.lookup(partition, key);
     if (e === undefined || e.expiresAt === 0) return false;
     this.changeTtl(e, 0);
@@ -256,6 +277,7 @@ export class Store {
    * Throws NOT_INTEGER when the value is not an int64, INCR_OVERFLOW when the result leaves int64, OOM.
    */
   incrBy(partition: number, key: string, delta: number | bigint): number | bigint {
+    if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     if (typeof delta === 'number' ? !Number.isSafeInteger(delta) : delta < INT64_MIN || delta > INT64_MAX) {
       throw errorFrom(NODE_ERRORS.NOT_INTEGER, 'value is not an integer or out of range');
     }
@@ -278,6 +300,7 @@ export class Store {
    * printed as Redis does. Throws NOT_FLOAT (value not a float), FLOAT_NAN_OR_INFINITY, OOM.
    */
   incrByFloat(partition: number, key: string, delta: number): string {
+    if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     const e = this.lookup(partition, key);
     let cur = 0;
     if (e !== undefined) {
@@ -295,6 +318,7 @@ export class Store {
 
   /** APPEND: appends to the value (creating the key when missing, TTL kept); returns the new length. Throws VALUE_TOO_LARGE, OOM. */
   append(partition: number, key: string, value: StoreValue): number {
+    if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     const e = this.lookup(partition, key);
     if (e === undefined) {
       this.write(partition, key, undefined, value, undefined);
@@ -316,6 +340,7 @@ export class Store {
    * above maxValueBytes), OOM.
    */
   setRange(partition: number, key: string, offset: number, value: StoreValue): number {
+    if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     if (offset < 0) throw errorFrom(NODE_ERRORS.OFFSET_OUT_OF_RANGE, 'offset is out of range');
     const e = this.lookup(partition, key);
     const oldLength = e === undefined ? 0 : e.value.length;
@@ -388,6 +413,7 @@ export class Store {
    * written. Evicts by policy when needed; throws OOM (entries before the failing one stay written).
    */
   importEntries(partition: number, entries: Iterable<ExportedEntry>): number {
+    if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     let n = 0;
     const now = this.now();
     for (const x of entries) {
@@ -399,7 +425,7 @@ export class Store {
     return n;
   }
 
-  /** Removes every key of one partition (one `drop` event); returns how many there were. */
+  /** Removes every key of one partition (one `drop` event; its role stays); returns how many there were. */
   dropPartition(partition: number): number {
     const map = this.maps[partition]!;
     const n = map.size;
@@ -409,6 +435,7 @@ export class Store {
       if (e.vidx >= 0) this.removeVolatile(e);
     }
     map.clear();
+    if (this.roles[partition] === COPY) this.copyBytes -= this.partitionBytes[partition]!;
     this.usedBytes -= this.partitionBytes[partition]!;
     this.partitionBytes[partition] = 0;
     this.keyCount -= n;
@@ -421,6 +448,127 @@ export class Store {
     let n = 0;
     for (let p = 0; p < this.maps.length; p++) n += this.dropPartition(p);
     return n;
+  }
+
+  // ---------------------------------------------------------------- copies (replicas of another node's partitions)
+
+  /**
+   * Sets a partition's role (default 'primary'); O(keys of the partition), meant for role changes, not per command.
+   * - 'copy': the partition becomes a replica written only by `applyReplicated`. Its entries leave the CLOCK list
+   *   and the volatile array, so eviction and active expiry never touch them; a read of a key whose TTL passed
+   *   answers as if it were missing but deletes nothing and emits nothing (the primary sends the delete); the write
+   *   methods (set, del, expire, incrBy, importEntries, ...) throw a TypeError.
+   * - 'primary': entries rejoin the CLOCK list (as most recent) and the volatile array; keys whose TTL passed while
+   *   the partition was a copy then expire as usual, lazily or actively, with `expired` events.
+   * The partition's data is kept either way; `dropPartition` empties it and keeps the role.
+   */
+  setPartitionRole(partition: number, role: PartitionRole): void {
+    this.checkPartition('setPartitionRole', partition);
+    if (role !== 'primary' && role !== 'copy') throw new TypeError(`setPartitionRole: role must be 'primary' or 'copy', got ${String(role)}`);
+    const code = role === 'copy' ? COPY : PRIMARY;
+    if (this.roles[partition] === code) return;
+    this.roles[partition] = code;
+    const map = this.maps[partition]!;
+    if (code === COPY) {
+      for (const e of map.values()) {
+        if (this.useLru) unlink(e);
+        if (e.vidx >= 0) this.removeVolatile(e);
+      }
+      this.copyBytes += this.partitionBytes[partition]!;
+    } else {
+      for (const e of map.values()) {
+        if (this.useLru) linkBefore(e, this.lru);
+        if (e.expiresAt !== 0) this.addVolatile(e);
+      }
+      this.copyBytes -= this.partitionBytes[partition]!;
+    }
+  }
+
+  /** The partition's role (see setPartitionRole). */
+  partitionRole(partition: number): PartitionRole {
+    this.checkPartition('partitionRole', partition);
+    return this.roles[partition] === COPY ? 'copy' : 'primary';
+  }
+
+  /**
+   * Applies one replicated mutation to a copy partition (see ReplicatedOp): `set` replaces the whole key with its
+   * TTL (a past expiresAt is kept, never deleted here), `del` removes it, `expire` sets its TTL (0 = persist);
+   * `del`/`expire` of a missing key are no-ops. The result never depends on the clock, and no write event is
+   * emitted. Memory is accounted as for any write; above maxMemoryBytes the store evicts keys of PRIMARY partitions
+   * by its policy (with their usual `evicted`/`expired` events) and returns false, leaving the copy unchanged, when
+   * that cannot make room (the value is over maxValueBytes, the copies alone would pass the budget, or nothing
+   * more can be evicted; counted in `oomRejections`). The caller then reports the copy failed. Returns true when
+   * applied. Throws a TypeError (changing nothing) for a malformed op, a bad partition index, or a primary partition.
+   */
+  applyReplicated(partition: number, op: ReplicatedOp): boolean {
+    this.checkPartition('applyReplicated', partition);
+    checkReplicatedOp(op);
+    if (this.roles[partition] !== COPY) {
+      throw new TypeError(`applyReplicated: partition ${partition} is a primary; setPartitionRole(${partition}, 'copy') first`);
+    }
+    const map = this.maps[partition]!;
+    const key = op.key;
+    const e = map.get(key);
+    if (op.kind === 'del') {
+      if (e !== undefined) this.copyBytes -= this.detach(e);
+      return true;
+    }
+    if (op.kind === 'expire') {
+      // Copy entries are in no volatile array: the TTL is only a field here.
+      if (e !== undefined) e.expiresAt = op.expiresAt;
+      return true;
+    }
+    const value = op.value;
+    if (value.length > this.options.maxValueBytes) {
+      this.oomRejections++;
+      return false;
+    }
+    const cost = plainCost(key, value.length);
+    const delta = e === undefined ? cost : cost - entryCost(key, e.value);
+    if (!this.makeRoomForCopy(delta)) {
+      this.oomRejections++;
+      return false;
+    }
+    const v = ownValue(value);
+    if (e === undefined) {
+      map.set(key, new Entry(key, v, partition, op.expiresAt));
+      this.keyCount++;
+    } else {
+      e.value = v;
+      e.expiresAt = op.expiresAt;
+    }
+    this.usedBytes += delta;
+    this.partitionBytes[partition]! += delta;
+    this.copyBytes += delta;
+    return true;
+  }
+
+  /**
+   * Reads a partition in batches for building a copy elsewhere. Each `next()` synchronously pulls up to
+   * `maxEntries` entries (and at most `maxBytes` of value bytes, but always at least one entry) from one live
+   * iterator over the partition's Map, and returns them as they are at that moment: whole keys, TTL as absolute ms
+   * (0 = none); null when the iterator is exhausted (and on every later call). Between calls the partition may
+   * change: keys inserted later are still visited (a deleted and re-inserted key counts as inserted), deleted
+   * keys not yet visited are skipped, updated keys keep their position (so a key is visited once unless deleted and
+   * re-inserted). On a primary partition keys whose TTL already passed are skipped (the primary's expiry will send
+   * their delete); on a copy everything is returned. Hence the recipe for an exact copy: apply the write stream
+   * from the moment the reader is created and, in the same order, each batch as `set` ops when it is read.
+   */
+  snapshotReader(partition: number, options?: Partial<SnapshotReaderOptions>): SnapshotReader {
+    this.checkPartition('snapshotReader', partition);
+    const o = resolveSnapshotReaderOptions(options);
+    return new MapSnapshotReader(this.maps[partition]!, o, () => (this.roles[partition] === PRIMARY ? this.now() : 0));
+  }
+
+  /**
+   * A digest of a partition's content, to check that a copy equals its primary: its key count and the sum mod 2^64
+   * of XXH64(key, value bytes, expiresAt) over every entry, including keys expired but not yet removed (so both
+   * sides compare equal after the same stream). Order-independent; a value held as a string or a Buffer of the
+   * same bytes gives the same digest. O(keys + bytes) of the partition.
+   */
+  digest(partition: number): PartitionDigest {
+    this.checkPartition('digest', partition);
+    return mapDigest(this.maps[partition]!);
   }
 
   // ---------------------------------------------------------------- expiry, observers, stats
@@ -515,6 +663,7 @@ export class Store {
     const e = this.maps[partition]!.get(key);
     if (e === undefined) return undefined;
     if (e.expiresAt !== 0 && e.expiresAt < this.now()) {
+      if (this.roles[partition] !== PRIMARY) return undefined; // a copy hides the key; its primary sends the delete
       this.remove(e, 'expired');
       this.expiredKeys++;
       return undefined;
@@ -594,6 +743,32 @@ export class Store {
     }
   }
 
+  /**
+   * Makes room for `delta` more bytes of a copy entry by evicting keys of primary partitions (copy entries are in no
+   * eviction structure); false when it cannot, having evicted nothing if even evicting every primary key would not do.
+   */
+  private makeRoomForCopy(delta: number): boolean {
+    const max = this.maxMemory;
+    if (max === 0 || delta <= 0 || this.usedBytes + delta <= max) return true;
+    if (this.copyBytes + delta > max || this.options.evictionPolicy === 'noeviction') return false;
+    while (this.usedBytes + delta > max) {
+      if (!this.evictOne(undefined)) return false;
+    }
+    return true;
+  }
+
+  /** The write methods' guard: a copy partition is written by applyReplicated only. */
+  private notPrimary(partition: number): never {
+    this.checkPartition('write', partition);
+    throw new TypeError(`partition ${partition} is a copy: it is written only through applyReplicated`);
+  }
+
+  private checkPartition(method: string, partition: number): void {
+    if (!Number.isInteger(partition) || partition < 0 || partition >= this.maps.length) {
+      throw new TypeError(`${method}: partition must be an integer in [0, ${this.maps.length}), got ${String(partition)}`);
+    }
+  }
+
   private oom(): never {
     this.oomRejections++;
     throw errorFrom(NODE_ERRORS.OOM, OOM_MESSAGE);
@@ -648,6 +823,12 @@ export class Store {
   }
 
   private remove(e: Entry, kind: WriteKind): void {
+    this.detach(e);
+    if (this.listeners.length !== 0) this.emit(e.meta & PARTITION_MASK, kind, e.key, undefined, 0);
+  }
+
+  /** Takes an entry out of every structure and the accounting, silently; returns its accounted cost. */
+  private detach(e: Entry): number {
     const p = e.meta & PARTITION_MASK;
     this.maps[p]!.delete(e.key);
     if (this.useLru) unlink(e);
@@ -656,7 +837,7 @@ export class Store {
     this.usedBytes -= cost;
     this.partitionBytes[p]! -= cost;
     this.keyCount--;
-    if (this.listeners.length !== 0) this.emit(p, kind, e.key, undefined, 0);
+    return cost;
   }
 
   /** Sets a TTL (0 = persist) and tells listeners. */

@@ -100,3 +100,45 @@ export interface StoreStats {
   /** Exceptions thrown by write listeners (a listener bug). */
   readonly listenerErrors: number;
 }
+
+/**
+ * What the store does with a partition: `primary` (default) serves commands, expires and evicts its keys, and reports
+ * every write to `onWrite`; `copy` holds a replica built only by `applyReplicated`, so it is never touched by active
+ * expiry or eviction, hides (but keeps) keys whose TTL passed, and refuses the write methods (TypeError).
+ */
+export type PartitionRole = 'primary' | 'copy';
+
+/**
+ * One mutation of a copy partition, as the primary's write events become on the wire (`set` → set, `del`, `expired`,
+ * `evicted` → del, `expire` → expire; `drop` is local). Times are absolute ms, 0 = no TTL.
+ * - `set`: the key now holds exactly `value` and `expiresAt` (replaces the whole key, TTL included). A past
+ *   `expiresAt` is stored as is: the copy never deletes on its own, the primary sends the delete.
+ * - `del`: the key is gone (a missing key is a no-op).
+ * - `expire`: the key's TTL becomes `expiresAt` (0 = persist); a missing key is a no-op.
+ */
+export type ReplicatedOp =
+  | { readonly kind: 'set'; readonly key: string; readonly value: StoreValue; readonly expiresAt: number }
+  | { readonly kind: 'del'; readonly key: string }
+  | { readonly kind: 'expire'; readonly key: string; readonly expiresAt: number };
+
+/** Batch bounds of `snapshotReader`; see DEFAULT_SNAPSHOT_READER_OPTIONS. */
+export interface SnapshotReaderOptions {
+  /** Most entries per batch, 1..1,000,000. */
+  maxEntries: number;
+  /** Most value bytes per batch, ≥ 1; a batch holds at least one entry, so one larger value makes a batch alone. */
+  maxBytes: number;
+}
+
+/** Reads one partition's entries in batches; see `Store.snapshotReader`. */
+export interface SnapshotReader {
+  /** The next batch (never empty), read synchronously from the partition as it is now; null when done (and after). */
+  next(): ExportedEntry[] | null;
+}
+
+/** A partition's content digest: see `Store.digest`. */
+export interface PartitionDigest {
+  /** Keys held, including expired ones not yet removed. */
+  readonly keys: number;
+  /** 16 lowercase hex chars: the sum mod 2^64 of every entry's XXH64 over (key, value, expiresAt). */
+  readonly digest: string;
+}

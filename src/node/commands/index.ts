@@ -9,6 +9,7 @@ import { registerKeyCommands } from './keys.js';
 import { registerServerCommands } from './server.js';
 import { registerStringCommands } from './strings.js';
 import { registerLoadLockCommands } from './loadlock.js';
+import { registerReplicationCommands } from './replication.js';
 
 export type CommandRegistrar = (table: CommandTable) => void;
 
@@ -19,6 +20,7 @@ export const BUILTIN_COMMAND_GROUPS: readonly CommandRegistrar[] = Object.freeze
   registerStringCommands,
   registerKeyCommands,
   registerLoadLockCommands,
+  registerReplicationCommands,
 ]);
 
 /** A fresh table with the built-in commands plus `extra` groups. */

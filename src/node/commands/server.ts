@@ -112,7 +112,7 @@ function infoSection(ctx: CommandContext, section: string): string {
       break;
     }
     case 'replication':
-      lines.push('# Replication', 'role:master', 'connected_slaves:0');
+      lines.push('# Replication', ...(ctx.replication?.infoLines() ?? ['role:master', 'connected_slaves:0']));
       break;
     case 'cpu': {
       const u = process.cpuUsage();

@@ -3,6 +3,7 @@
  * (no per-command closures on the hot path) into one CommandTable; the server looks a command up, checks auth,
  * arity and key ownership once, then calls the handler with the partition of its first key.
  */
+import type { Socket } from 'node:net';
 import type { Store } from '../../storage/index.js';
 import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
 import type { ClusterView } from '../cluster-view.js';
@@ -36,6 +37,21 @@ export interface CommandContext {
   readonly startedAt: number;
   /** The whole command table (COMMAND). */
   readonly commands: CommandTable;
+  /** The partition replication stream (RL.* commands); null in standalone mode. */
+  readonly replication: ReplicationHandler | null;
+}
+
+/** What the RL.* commands call: implemented by the node's replicator (src/node/replication). */
+export interface ReplicationHandler {
+  replConn(socket: Socket, followerId: string): void;
+  /** Returns an error text, or null when the stream answers on the connection. */
+  follow(socket: Socket, partition: number, term: number, offset: number, complete: boolean): string | null;
+  unfollow(socket: Socket, partition: number): void;
+  ack(socket: Socket, pairs: ReadonlyArray<readonly [number, number]>): void;
+  handoff(partition: number, term: number): void;
+  /** INFO replication lines (`key:value`). */
+  infoLines(): string[];
+  digest(partition: number): { term: number; offset: number; mode: string; complete: boolean; keys: number; digest: string } | null;
 }
 
 export interface ServerStats {
@@ -49,6 +65,10 @@ export interface ServerStats {
   clusterDown: number;
   netInputBytes: number;
   netOutputBytes: number;
+  /** -TRYAGAIN replies for partitions changing hands. */
+  tryAgain: number;
+  /** Reads served from a backup copy to a READONLY connection. */
+  backupReads: number;
 }
 
 /**

@@ -1,0 +1,227 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManualClock } from '../testing/manual-clock.js';
+import { silentLogger } from '../shared/logger.js';
+import { memberIdFor } from '../partitioning/member.js';
+import type { CopyReport, JoinResponse, MemberState } from '../protocol/control.js';
+import { Coordinator, type EpochRecord } from './coordinator.js';
+import { resolveCoordinatorOptions, type CoordinatorOptionsInput } from './options.js';
+import { FileStateStore, InMemoryStateStore, type StateStore } from './state-store.js';
+
+const P = 8;
+
+async function open(options: CoordinatorOptionsInput = {}, store: StateStore = new InMemoryStateStore(), clock = new ManualClock()) {
+  const c = await Coordinator.open({ options: resolveCoordinatorOptions({ placement: { partitionCount: P, replicas: 2 }, ...options }), store, clock, logger: silentLogger() });
+  const published: EpochRecord[] = [];
+  c.on('published', (r) => published.push(r));
+  return { c, store, clock, published };
+}
+
+const stateOf = (c: Coordinator, name: string): MemberState | undefined => c.members().find((m) => m.name === name)?.state;
+
+/** What a healthy node reports: `synced` for each learner copy it holds, `serving` for each primary, at the current terms. */
+function healthyReport(c: Coordinator, id: string): CopyReport[] {
+  const t = c.table;
+  const out: CopyReport[] = [];
+  for (let p = 0; p < t.partitionCount; p++) {
+    const s = t.stateOf(p, id);
+    if (s === 'learner') out.push({ partition: p, term: t.termOf(p), offset: 0, status: 'synced' });
+    if (s === 'primary') out.push({ partition: p, term: t.termOf(p), offset: 0, status: 'serving' });
+  }
+  return out;
+}
+
+/** Every node reports, heartbeats and time passes, until `done` or `rounds` run out. */
+async function converge(c: Coordinator, clock: ManualClock, nodes: JoinResponse[], done: () => boolean, rounds = 40): Promise<void> {
+  for (let i = 0; i < rounds && !done(); i++) {
+    for (const n of nodes) {
+      const s = c.members().find((m) => m.id === n.id)?.state;
+      if (s === 'left' || s === 'dead') continue;
+      c.reportCopies(n.id, { incarnation: n.incarnation, epoch: c.epoch, copies: healthyReport(c, n.id) });
+      c.heartbeat(n.id, { appliedEpoch: c.epoch, incarnation: n.incarnation });
+    }
+    clock.advance(100);
+    await c.flush();
+  }
+}
+
+test('a new cluster: every partition gets an empty primary at once; other copies are learners until they report synced', async () => {
+  const { c, clock, published } = await open();
+  const a = c.join({ name: 'a', address: '127.0.0.1:7001' });
+  const b = c.join({ name: 'b', address: '127.0.0.1:7002' });
+  clock.advance(50);
+  await c.flush();
+  assert.equal(c.epoch, 1);
+  for (let p = 0; p < P; p++) {
+    assert.equal(c.table.replicasOf(p).length, 1, 'learners do not serve');
+    assert.equal(c.table.learnersOf(p).length, 1);
+    assert.equal(c.table.termOf(p), 1);
+  }
+  // A report for an old term changes nothing; a synced report makes the learner a backup.
+  const learnerOfA = [...Array(P).keys()].filter((p) => c.table.stateOf(p, a.id) === 'learner');
+  assert.ok(learnerOfA.length > 0);
+  c.reportCopies(a.id, { incarnation: a.incarnation, epoch: 1, copies: learnerOfA.map((p) => ({ partition: p, term: 0, offset: 0, status: 'synced' as const })) });
+  clock.advance(50);
+  await c.flush();
+  assert.equal(c.epoch, 1, 'old-term reports are ignored');
+  c.reportCopies(a.id, { incarnation: a.incarnation, epoch: 1, copies: learnerOfA.map((p) => ({ partition: p, term: 1, offset: 10, status: 'synced' as const })) });
+  clock.advance(50);
+  await c.flush();
+  assert.equal(c.epoch, 2);
+  for (const p of learnerOfA) assert.equal(c.table.stateOf(p, a.id), 'backup');
+  // The same report again is reflected: no new epoch.
+  c.reportCopies(a.id, { incarnation: a.incarnation, epoch: 2, copies: learnerOfA.map((p) => ({ partition: p, term: 1, offset: 10, status: 'synced' as const })) });
+  clock.advance(50);
+  await c.flush();
+  assert.equal(c.epoch, 2);
+  assert.equal(published.length, 2);
+  void b;
+  await c.close();
+});
+
+test('copy reports are fenced like heartbeats and refuse garbage partitions', async () => {
+  const { c, clock } = await open();
+  const a = c.join({ name: 'a', address: '127.0.0.1:7001' });
+  clock.advance(50);
+  await c.flush();
+  const body = (copies: CopyReport[], incarnation = a.incarnation, epoch = 1) => ({ incarnation, epoch, copies });
+  assert.throws(() => c.reportCopies(a.id, body([], 2)), { code: 'STALE_INCARNATION' });
+  assert.throws(() => c.reportCopies(a.id, body([], 1, 9)), { code: 'EPOCH_AHEAD' });
+  assert.throws(() => c.reportCopies(a.id, body([{ partition: P, term: 1, offset: 0, status: 'synced' }])), { code: 'INVALID_REQUEST' });
+  assert.throws(() => c.reportCopies(a.id, body([{ partition: 1, term: 1, offset: 0, status: 'synced' }, { partition: 1, term: 1, offset: 0, status: 'failed' }])), /listed twice/);
+  assert.throws(() => c.reportCopies(memberIdFor('nobody'), body([])), { code: 'MEMBER_NOT_FOUND' });
+  assert.deepEqual(c.reportCopies(a.id, body([{ partition: 1, term: 7, offset: 0, status: 'serving' }])), { epoch: 1 });
+  clock.advance(10_000); // silent: dead
+  assert.equal(stateOf(c, 'a'), 'dead');
+  assert.throws(() => c.reportCopies(a.id, body([])), { code: 'MEMBER_DEAD' });
+  await c.close();
+});
+
+test('a graceful leave waits until every copy of the member was handed over, then the member is left', async () => {
+  const { c, clock } = await open({ leaveTimeoutMs: 60_000 });
+  const nodes = ['a', 'b', 'c'].map((n, i) => c.join({ name: n, address: `127.0.0.1:${7001 + i}` }));
+  await converge(c, clock, nodes, () => c.table.members.every((m) => c.table.partitionsOf(m.id).learner.length === 0) && c.epoch > 1);
+  const leaver = nodes[2]!;
+  const held = c.table.partitionsOf(leaver.id);
+  assert.ok(held.primary.length > 0, 'c is primary of something');
+  c.leave(leaver.id);
+  // Nodes that do not report: nothing can be handed over, c stays leaving and keeps its primaries.
+  for (let i = 0; i < 20; i++) {
+    clock.advance(100);
+    for (const n of nodes) c.heartbeat(n.id, { appliedEpoch: c.epoch, incarnation: n.incarnation });
+    await c.flush();
+  }
+  assert.equal(stateOf(c, 'c'), 'leaving');
+  assert.ok(c.table.partitionsOf(leaver.id).primary.length > 0);
+  await converge(c, clock, nodes, () => stateOf(c, 'c') === 'left');
+  assert.equal(stateOf(c, 'c'), 'left');
+  for (let p = 0; p < P; p++) {
+    assert.equal(c.table.stateOf(p, leaver.id), null);
+    assert.equal(c.table.replicasOf(p).length, 2, `partition ${p} keeps two serving copies`);
+    assert.ok(c.table.termOf(p) >= 1);
+  }
+  await c.close();
+});
+
+test('a member that re-joins as a new incarnation loses its copies first (its primaries fail over), then gets learners', async () => {
+  const { c, clock } = await open();
+  const nodes = ['a', 'b'].map((n, i) => c.join({ name: n, address: `127.0.0.1:${7001 + i}` }));
+  await converge(c, clock, nodes, () => c.table.members.every((m) => c.table.partitionsOf(m.id).learner.length === 0) && c.epoch > 1);
+  const a = nodes[0]!;
+  const primaries = c.table.partitionsOf(a.id).primary;
+  const terms = primaries.map((p) => c.table.termOf(p));
+  assert.ok(primaries.length > 0);
+  const seen: EpochRecord[] = [];
+  c.on('published', (r) => seen.push(r));
+  const again = c.join({ name: 'a', address: '127.0.0.1:7001' });
+  assert.equal(again.incarnation, a.incarnation + 1);
+  clock.advance(50);
+  await c.flush();
+  const first = seen[0]!.table;
+  for (let p = 0; p < P; p++) assert.equal(first.stateOf(p, a.id), null, `partition ${p}: the old incarnation's copy is gone in the first epoch`);
+  primaries.forEach((p, i) => {
+    assert.equal(first.primaryOf(p), nodes[1]!.id);
+    assert.ok(first.termOf(p) > terms[i]!);
+  });
+  const last = seen.at(-1)!.table;
+  assert.ok(seen.length >= 2);
+  for (let p = 0; p < P; p++) assert.equal(last.stateOf(p, a.id), 'learner');
+  // A report from the old incarnation is refused.
+  assert.throws(() => c.reportCopies(a.id, { incarnation: a.incarnation, epoch: c.epoch, copies: [] }), { code: 'STALE_INCARNATION' });
+  await c.close();
+});
+
+test('a state file written in format 1 (before copy states) loads: current = its table read as format 1, target = the same sets', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rl-v1-'));
+  try {
+    const a = memberIdFor('a');
+    const b = memberIdFor('b');
+    const members = [
+      { id: a, name: 'a', address: '127.0.0.1:7001', zone: null, capacity: 1, state: 'active' },
+      { id: b, name: 'b', address: '127.0.0.1:7002', zone: null, capacity: 1, state: 'active' },
+    ].sort((x, y) => (x.id < y.id ? -1 : 1));
+    const partitions = Array.from({ length: P }, (_, p) => (p % 2 === 0 ? [a, b] : [b, a]));
+    const persisted = members.map((m) => ({ ...m, incarnation: 1, appliedEpoch: 4, includedEpoch: 1, handoverEpoch: null }));
+    writeFileSync(join(dir, 'members.json'), JSON.stringify({ format: 1, epoch: 4, table: { epoch: 4, partitionCount: P, replicas: 2, members, partitions }, members: persisted }) + '\n');
+    const store = new FileStateStore(dir);
+    const { c, clock } = await open({}, store);
+    assert.equal(c.epoch, 4);
+    for (let p = 0; p < P; p++) {
+      assert.deepEqual(c.table.replicasOf(p), partitions[p]);
+      assert.deepEqual(c.table.copiesOf(p).map((x) => x.state), ['primary', 'backup']);
+      assert.equal(c.table.termOf(p), 1);
+      assert.deepEqual(c.targetTable.replicasOf(p), partitions[p]);
+    }
+    // Members keep heartbeating: the next plan changes nothing about the copies, and the file is written in format 2.
+    for (const m of members) c.heartbeat(m.id, { appliedEpoch: 4, incarnation: 1 });
+    c.join({ name: 'c', address: '127.0.0.1:7003' });
+    clock.advance(50);
+    await c.flush();
+    const stored = (await store.load())!;
+    assert.equal(stored.format, 2);
+    assert.equal(stored.table?.format, 2);
+    assert.ok(stored.target !== null);
+    await c.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a coordinator restart mid-migration resumes the same copy states and terms (nothing is promoted by the restart)', async () => {
+  const store = new InMemoryStateStore();
+  const { c, clock } = await open({}, store);
+  const nodes = ['a', 'b'].map((n, i) => c.join({ name: n, address: `127.0.0.1:${7001 + i}` }));
+  await converge(c, clock, nodes, () => c.epoch >= 2, 3);
+  const third = c.join({ name: 'c', address: '127.0.0.1:7003' });
+  clock.advance(50);
+  await c.flush();
+  assert.ok(c.table.partitionsOf(third.id).learner.length > 0);
+  const before = JSON.stringify(c.table.toJSON());
+  const target = JSON.stringify(c.targetTable.toJSON());
+  await c.close();
+  const { c: c2, clock: clock2 } = await open({}, store);
+  assert.equal(JSON.stringify(c2.table.toJSON()), before);
+  assert.equal(JSON.stringify(c2.targetTable.toJSON()), target);
+  for (const n of [...nodes, third]) c2.heartbeat(n.id, { appliedEpoch: c2.epoch, incarnation: n.incarnation });
+  clock2.advance(50);
+  await c2.flush();
+  for (let p = 0; p < P; p++) assert.equal(c2.table.stateOf(p, third.id) === 'learner' || c2.table.stateOf(p, third.id) === null, true);
+  await c2.close();
+});
+
+test('metrics count learners, handing-off copies and partitions without a primary', async () => {
+  const { c, clock } = await open();
+  c.join({ name: 'a', address: '127.0.0.1:7001' });
+  c.join({ name: 'b', address: '127.0.0.1:7002' });
+  clock.advance(50);
+  await c.flush();
+  const text = await c.metrics.registry.metrics();
+  assert.match(text, new RegExp(`ringleader_coordinator_learners ${P}\\n`));
+  assert.match(text, /ringleader_coordinator_handing_off_copies 0\n/);
+  assert.match(text, /ringleader_coordinator_partitions_without_primary 0\n/);
+  assert.match(text, /ringleader_coordinator_copy_changes_total\{change="created"\} 8/);
+  await c.close();
+});

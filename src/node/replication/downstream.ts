@@ -1,0 +1,162 @@
+/**
+ * The primary's side of the stream: one `Downstream` per follower connection (a node that sent `RL.REPLCONN`), the
+ * partitions it follows, and the snapshot jobs that build learners. Frames are written straight to the follower's
+ * socket, in the order the store's writes happen, so a snapshot batch and the stream entries around it keep their
+ * order on the wire (the sync-up contract in docs/ARCHITECTURE.md).
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from '../../shared/logger.js';
+import type { Store } from '../../storage/index.js';
+import { encodeSnap, encodeSnapEnd } from './frames.js';
+import type { ReplicationOptions } from './options.js';
+import type { ReplicationStats } from './stats.js';
+
+export class Downstream {
+  /** Partitions this follower receives the live stream of. */
+  readonly partitions = new Set<number>();
+  /** Snapshot jobs in progress or queued, by partition. */
+  readonly snapshots = new Map<number, SnapshotJob>();
+  /** The offset the follower last acknowledged per partition (RL.ACK), for lag. */
+  readonly acked = new Map<number, number>();
+  closed = false;
+
+  constructor(
+    readonly followerId: string,
+    readonly socket: Socket,
+    private readonly maxBufferBytes: number,
+    private readonly stats: ReplicationStats,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Writes a frame; disconnects a follower that does not read (it resumes or re-syncs when it comes back). */
+  write(frame: Buffer): void {
+    if (this.closed) return;
+    this.stats.streamBytesSent += frame.length;
+    this.socket.write(frame);
+    if (this.socket.writableLength > this.maxBufferBytes) {
+      this.logger.warn({ follower: this.followerId, pending: this.socket.writableLength }, 'follower too slow: replication buffer limit exceeded; disconnecting');
+      this.stats.slowFollowerDisconnects++;
+      this.socket.destroy();
+    }
+  }
+}
+
+/** One learner being built: a live iterator over the partition, read and sent in throttled batches. */
+export class SnapshotJob {
+  cancelled = false;
+  started = false;
+  keysSent = 0;
+  bytesSent = 0;
+  private readonly reader: { next(): Array<{ key: string; value: string | Buffer; expiresAt: number }> | null };
+
+  constructor(
+    readonly partition: number,
+    readonly down: Downstream,
+    store: Store,
+    o: ReplicationOptions,
+  ) {
+    this.reader = store.snapshotReader(partition, { maxEntries: o.syncBatchEntries, maxBytes: o.syncBatchBytes });
+  }
+
+  /**
+   * Reads the next batch and enqueues it in one synchronous step (no stream entry can come in between), or the end
+   * marker. Returns the bytes written, or -1 when the snapshot is complete.
+   */
+  step(stats: ReplicationStats): number {
+    const batch = this.reader.next();
+    if (batch === null) {
+      this.down.write(encodeSnapEnd(this.partition));
+      return -1;
+    }
+    const frame = encodeSnap(this.partition, batch);
+    this.down.write(frame);
+    this.keysSent += batch.length;
+    this.bytesSent += frame.length;
+    stats.syncKeysSent += batch.length;
+    stats.syncBytesSent += frame.length;
+    return frame.length;
+  }
+}
+
+/**
+ * Runs snapshot jobs, at most `maxParallelSyncs` at once, a batch per turn of the event loop (client commands run in
+ * between), pausing while a follower's socket is above the high-water mark, and within `syncBytesPerSec`.
+ */
+export class SnapshotScheduler {
+  private readonly queue: SnapshotJob[] = [];
+  private running = 0;
+  private tokens = 0;
+  private lastRefill = 0;
+
+  constructor(
+    private readonly o: ReplicationOptions,
+    private readonly stats: ReplicationStats,
+    private readonly monotonic: () => number,
+    private readonly onDone: (job: SnapshotJob) => void,
+  ) {}
+
+  get active(): number {
+    return this.running;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  add(job: SnapshotJob): void {
+    this.queue.push(job);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running < this.o.maxParallelSyncs && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      if (job.cancelled || job.down.closed) continue;
+      this.running++;
+      job.started = true;
+      this.stats.syncsStarted++;
+      this.run(job);
+    }
+  }
+
+  private finish(job: SnapshotJob, completed: boolean): void {
+    this.running--;
+    if (completed) this.stats.syncsCompleted++;
+    this.onDone(job);
+    this.pump();
+  }
+
+  private run(job: SnapshotJob): void {
+    // setImmediate, not a Clock timer: this only yields the event loop between batches; no time logic depends on it.
+    const loop = (): void => {
+      if (job.cancelled || job.down.closed) return this.finish(job, false);
+      const sock = job.down.socket;
+      if (sock.writableLength > this.o.syncHighWaterBytes) {
+        // Resume on whichever comes first; the other listener is removed so the loop never runs twice.
+        const resume = (): void => {
+          sock.off('drain', resume);
+          sock.off('close', resume);
+          loop();
+        };
+        sock.on('drain', resume);
+        sock.on('close', resume);
+        return;
+      }
+      if (this.o.syncBytesPerSec > 0) {
+        const now = this.monotonic();
+        this.tokens = Math.min(this.o.syncBytesPerSec, this.tokens + ((now - this.lastRefill) * this.o.syncBytesPerSec) / 1000);
+        this.lastRefill = now;
+        if (this.tokens <= 0) {
+          const waitMs = Math.ceil((-this.tokens * 1000) / this.o.syncBytesPerSec) + 1;
+          setTimeout(loop, waitMs).unref?.();
+          return;
+        }
+      }
+      const n = job.step(this.stats);
+      if (n < 0) return this.finish(job, true);
+      this.tokens -= n;
+      setImmediate(loop);
+    };
+    setImmediate(loop);
+  }
+}

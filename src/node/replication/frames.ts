@@ -1,0 +1,154 @@
+/**
+ * The replication stream's frames: what a primary writes to a follower's connection after `RL.REPLCONN`. Each frame
+ * is a RESP array of bulk strings (so the follower reads them with the ordinary reply decoder), the first element
+ * the frame kind. Pure: encoding and range-checked decoding, no sockets.
+ *
+ *   OP p term offset S key value expiresAt   a mutation: whole value, absolute expiry ms (0 = none)
+ *   OP p term offset D key                   a delete (command, expiry or eviction on the primary)
+ *   OP p term offset E key expiresAt         a TTL change (0 = persist)
+ *   SNAPBEGIN p term offset                  full sync starts: drop the local copy; stream entries continue from offset+1
+ *   SNAP p k1 v1 e1 k2 v2 e2 ...             a batch of whole keys of the snapshot
+ *   SNAPEND p                                the snapshot is complete
+ *   RESUME p term offset                     partial resync: entries continue from offset+1
+ *   TERMEND p term offset                    the primary of `term` stopped at `offset` (hand-over marker)
+ *   NOTPRIMARY p term                        the sender does not serve p (yet): follow again later
+ */
+import { encodeCommand } from '../../protocol/resp/command-encoder.js';
+import type { ReplicatedOp } from '../../storage/index.js';
+
+export interface OpFrame {
+  readonly kind: 'OP';
+  readonly partition: number;
+  readonly term: number;
+  readonly offset: number;
+  readonly op: ReplicatedOp;
+}
+export interface SnapBeginFrame { readonly kind: 'SNAPBEGIN'; readonly partition: number; readonly term: number; readonly offset: number }
+export interface SnapFrame { readonly kind: 'SNAP'; readonly partition: number; readonly entries: Array<{ key: string; value: Buffer; expiresAt: number }> }
+export interface SnapEndFrame { readonly kind: 'SNAPEND'; readonly partition: number }
+export interface ResumeFrame { readonly kind: 'RESUME'; readonly partition: number; readonly term: number; readonly offset: number }
+export interface TermEndFrame { readonly kind: 'TERMEND'; readonly partition: number; readonly term: number; readonly offset: number }
+export interface NotPrimaryFrame { readonly kind: 'NOTPRIMARY'; readonly partition: number; readonly term: number }
+
+export type Frame = OpFrame | SnapBeginFrame | SnapFrame | SnapEndFrame | ResumeFrame | TermEndFrame | NotPrimaryFrame;
+
+/** Raised on a frame that does not parse: the link is closed and re-established (the stream cannot be trusted). */
+export class FrameError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FrameError';
+  }
+}
+
+const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
+/** Largest expiry accepted (ms since the epoch): Redis's limit is around 2^63 ms; ours is what a double holds exactly. */
+const MAX_EXPIRES_AT = Number.MAX_SAFE_INTEGER;
+
+function keyBuf(key: string): Buffer {
+  return Buffer.from(key, 'latin1');
+}
+
+function valueBuf(value: string | Buffer): Buffer {
+  return typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
+}
+
+export function encodeOp(partition: number, term: number, offset: number, op: ReplicatedOp): Buffer {
+  switch (op.kind) {
+    case 'set':
+      return encodeCommand(['OP', partition, term, offset, 'S', keyBuf(op.key), valueBuf(op.value), op.expiresAt]);
+    case 'del':
+      return encodeCommand(['OP', partition, term, offset, 'D', keyBuf(op.key)]);
+    case 'expire':
+      return encodeCommand(['OP', partition, term, offset, 'E', keyBuf(op.key), op.expiresAt]);
+    default:
+      throw new TypeError(`unknown replicated op ${(op as { kind: unknown }).kind as string}`);
+  }
+}
+
+export function encodeSnapBegin(partition: number, term: number, offset: number): Buffer {
+  return encodeCommand(['SNAPBEGIN', partition, term, offset]);
+}
+
+export function encodeSnap(partition: number, entries: ReadonlyArray<{ key: string; value: string | Buffer; expiresAt: number }>): Buffer {
+  const args: Array<string | Buffer | number> = ['SNAP', partition];
+  for (const e of entries) args.push(keyBuf(e.key), valueBuf(e.value), e.expiresAt);
+  return encodeCommand(args);
+}
+
+export function encodeSnapEnd(partition: number): Buffer {
+  return encodeCommand(['SNAPEND', partition]);
+}
+
+export function encodeResume(partition: number, term: number, offset: number): Buffer {
+  return encodeCommand(['RESUME', partition, term, offset]);
+}
+
+export function encodeTermEnd(partition: number, term: number, offset: number): Buffer {
+  return encodeCommand(['TERMEND', partition, term, offset]);
+}
+
+export function encodeNotPrimary(partition: number, term: number): Buffer {
+  return encodeCommand(['NOTPRIMARY', partition, term]);
+}
+
+function int(b: unknown, what: string, max: number): number {
+  if (!Buffer.isBuffer(b) || b.length === 0 || b.length > 16) throw new FrameError(`bad ${what}`);
+  const s = b.toString('latin1');
+  if (!/^(0|[1-9][0-9]*)$/.test(s)) throw new FrameError(`bad ${what}: ${JSON.stringify(s.slice(0, 20))}`);
+  const n = Number(s);
+  if (n > max) throw new FrameError(`${what} out of range: ${s}`);
+  return n;
+}
+
+function str(b: unknown, what: string): string {
+  if (!Buffer.isBuffer(b)) throw new FrameError(`bad ${what}`);
+  return b.toString('latin1');
+}
+
+function buf(b: unknown, what: string): Buffer {
+  if (!Buffer.isBuffer(b)) throw new FrameError(`bad ${what}`);
+  return b;
+}
+
+/**
+ * Decodes one frame from a decoded RESP reply (an array of Buffers). `partitionCount` bounds partition numbers.
+ * Throws FrameError on anything else: unknown kinds, wrong arity, non-numeric or out-of-range numbers.
+ */
+export function decodeFrame(reply: unknown, partitionCount: number): Frame {
+  if (!Array.isArray(reply) || reply.length < 2) throw new FrameError('a frame is an array of at least 2 bulk strings');
+  const kind = str(reply[0], 'frame kind');
+  const partition = int(reply[1], 'partition', Math.max(0, partitionCount - 1));
+  const n = reply.length;
+  switch (kind) {
+    case 'OP': {
+      if (n < 6) throw new FrameError('OP: wrong number of elements');
+      const term = int(reply[2], 'term', MAX_OFFSET);
+      const offset = int(reply[3], 'offset', MAX_OFFSET);
+      const op = str(reply[4], 'op');
+      const key = str(reply[5], 'key');
+      if (op === 'S' && n === 8) return { kind, partition, term, offset, op: { kind: 'set', key, value: buf(reply[6], 'value'), expiresAt: int(reply[7], 'expiresAt', MAX_EXPIRES_AT) } };
+      if (op === 'D' && n === 6) return { kind, partition, term, offset, op: { kind: 'del', key } };
+      if (op === 'E' && n === 7) return { kind, partition, term, offset, op: { kind: 'expire', key, expiresAt: int(reply[6], 'expiresAt', MAX_EXPIRES_AT) } };
+      throw new FrameError(`OP: bad op ${JSON.stringify(op.slice(0, 8))} with ${n} elements`);
+    }
+    case 'SNAPBEGIN':
+    case 'RESUME':
+    case 'TERMEND':
+      if (n !== 4) throw new FrameError(`${kind}: wrong number of elements`);
+      return { kind, partition, term: int(reply[2], 'term', MAX_OFFSET), offset: int(reply[3], 'offset', MAX_OFFSET) };
+    case 'SNAP': {
+      if ((n - 2) % 3 !== 0) throw new FrameError('SNAP: entries come in triples');
+      const entries: Array<{ key: string; value: Buffer; expiresAt: number }> = [];
+      for (let i = 2; i < n; i += 3) entries.push({ key: str(reply[i], 'key'), value: buf(reply[i + 1], 'value'), expiresAt: int(reply[i + 2], 'expiresAt', MAX_EXPIRES_AT) });
+      return { kind, partition, entries };
+    }
+    case 'SNAPEND':
+      if (n !== 2) throw new FrameError('SNAPEND: wrong number of elements');
+      return { kind, partition };
+    case 'NOTPRIMARY':
+      if (n !== 3) throw new FrameError('NOTPRIMARY: wrong number of elements');
+      return { kind, partition, term: int(reply[2], 'term', MAX_OFFSET) };
+    default:
+      throw new FrameError(`unknown frame kind ${JSON.stringify(kind.slice(0, 16))}`);
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The follower's side of the stream: one connection to one primary node, carrying every partition this node follows
+ * from it. It authenticates (when the node has a password), sends `RL.REPLCONN <our id>`, then one `RL.FOLLOW` per
+ * partition, and hands each decoded frame to the replicator. A broken link reconnects with backoff and follows its
+ * partitions again from where each copy stands (resume by term and offset).
+ */
+import { connect, type Socket } from 'node:net';
+import { encodeCommand } from '../../protocol/resp/command-encoder.js';
+import { ReplyDecoder, RespError, type RespReply } from '../../protocol/resp/reply-decoder.js';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
+import { decodeFrame, FrameError, type Frame } from './frames.js';
+
+export interface LinkHandler {
+  /** Frames in the order the primary sent them. May throw FrameError: the link is then reset. */
+  onFrame(link: Link, frame: Frame): void;
+  /** The link (re)connected: follow every partition it carries again. */
+  onConnected(link: Link): void;
+  /** The link broke; copies following through it stay as they are until it reconnects. */
+  onDisconnected(link: Link): void;
+}
+
+export class Link {
+  /** Partitions followed through this link. */
+  readonly partitions = new Set<number>();
+  /** Offsets last acknowledged to the primary, per partition. */
+  readonly acked = new Map<number, number>();
+  private socket: Socket | null = null;
+  private ready = false;
+  private closed = false;
+  private retryTimer: TimerHandle | null = null;
+  private failures = 0;
+  private awaitingAuth = false;
+
+  constructor(
+    readonly address: string,
+    private readonly selfId: string,
+    private readonly password: string,
+    private readonly partitionCount: number,
+    private readonly handler: LinkHandler,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly reconnectDelayMs: number,
+  ) {
+    this.open();
+  }
+
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  /** Sends a command on the link if it is ready (otherwise onConnected will re-send what matters). */
+  send(args: ReadonlyArray<string | number | Buffer>): void {
+    if (this.ready && this.socket !== null) this.socket.write(encodeCommand(args));
+  }
+
+  /** Drops the connection and connects again (after a stream inconsistency). */
+  reset(reason: string): void {
+    this.logger.warn({ primary: this.address, reason }, 'replication link reset');
+    this.socket?.destroy();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.retryTimer?.cancel();
+    this.socket?.destroy();
+    this.socket = null;
+  }
+
+  private open(): void {
+    if (this.closed) return;
+    const i = this.address.lastIndexOf(':');
+    const host = this.address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+    const port = Number(this.address.slice(i + 1));
+    const socket = connect({ host, port, noDelay: true });
+    this.socket = socket;
+    this.ready = false;
+    const decoder = new ReplyDecoder((reply) => this.onReply(reply));
+    socket.on('connect', () => {
+      if (this.password !== '') {
+        this.awaitingAuth = true;
+        socket.write(encodeCommand(['AUTH', this.password]));
+      } else {
+        this.handshake();
+      }
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.socket !== socket) return;
+      try {
+        decoder.push(chunk);
+      } catch (err) {
+        this.logger.warn({ primary: this.address, err: (err as Error).message }, 'replication stream does not parse; reconnecting');
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      const wasReady = this.ready;
+      this.ready = false;
+      this.socket = null;
+      if (wasReady) this.handler.onDisconnected(this);
+      if (this.closed) return;
+      this.failures = wasReady ? 1 : this.failures + 1;
+      const delay = this.reconnectDelayMs * Math.min(20, 2 ** Math.min(5, this.failures - 1));
+      this.retryTimer = this.clock.setTimeout(() => this.open(), delay);
+    });
+  }
+
+  /** Acknowledges the offsets of copies that moved since the last acknowledgement (RL.ACK p o [p o ...]). */
+  ack(offsetOf: (p: number) => number | null): void {
+    if (!this.ready) return;
+    const args: Array<string | number> = ['RL.ACK'];
+    for (const p of this.partitions) {
+      const o = offsetOf(p);
+      if (o === null || this.acked.get(p) === o) continue;
+      this.acked.set(p, o);
+      args.push(p, o);
+    }
+    if (args.length > 1) this.send(args);
+  }
+
+  private handshake(): void {
+    this.acked.clear();
+    this.socket!.write(encodeCommand(['RL.REPLCONN', this.selfId, this.partitionCount]));
+    this.ready = true;
+    this.handler.onConnected(this);
+  }
+
+  private onReply(reply: RespReply): void {
+    const socket = this.socket;
+    if (socket === null) return;
+    if (this.awaitingAuth) {
+      this.awaitingAuth = false;
+      if (reply instanceof RespError) {
+        this.logger.error({ primary: this.address, err: reply.message }, 'replication link: AUTH refused (do all nodes share one --requirepass?)');
+        socket.destroy();
+        return;
+      }
+      this.handshake();
+      return;
+    }
+    if (reply instanceof RespError) {
+      this.logger.warn({ primary: this.address, err: reply.message }, 'replication link: error from the primary; reconnecting');
+      socket.destroy();
+      return;
+    }
+    try {
+      this.handler.onFrame(this, decodeFrame(reply, this.partitionCount));
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      this.logger.warn({ primary: this.address, err: err.message }, 'bad replication frame; reconnecting');
+      socket.destroy();
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/** Options of the partition replication stream (one set per node). */
+export interface ReplicationOptions {
+  /** Bytes of encoded stream entries kept per partition for partial resync (PSYNC-like); 0 = always full sync. */
+  backlogBytesPerPartition: number;
+  /** Snapshots this node sends at once (as a primary); further learners wait their turn. */
+  maxParallelSyncs: number;
+  /** One snapshot batch: at most this many keys... */
+  syncBatchEntries: number;
+  /** ...and about this many value bytes (at least one key). */
+  syncBatchBytes: number;
+  /** Cap on snapshot bytes per second over all syncs of this node; 0 = unlimited. Only snapshots are throttled, never the live stream. */
+  syncBytesPerSec: number;
+  /** A snapshot pauses while the follower's socket has more than this many unsent bytes. */
+  syncHighWaterBytes: number;
+  /** A follower whose unsent stream passes this is disconnected (it resumes or re-syncs when it reconnects). */
+  maxFollowerBufferBytes: number;
+  /** A new primary waits this long for the old primary's end-of-term marker, then serves with what it has. */
+  handoverTimeoutMs: number;
+  /** Reconnect delay of a broken link to a primary (doubles up to 20×). */
+  reconnectDelayMs: number;
+  /** Copy reports are batched this long before being sent to the coordinator. */
+  reportDelayMs: number;
+  /** Reports the table does not reflect yet are re-sent at this interval. */
+  reportRetryMs: number;
+  /** Followers acknowledge their applied offsets at this interval (lag metrics). */
+  ackIntervalMs: number;
+}
+
+export const DEFAULT_REPLICATION_OPTIONS: Readonly<ReplicationOptions> = Object.freeze({
+  backlogBytesPerPartition: 1024 * 1024,
+  maxParallelSyncs: 8,
+  syncBatchEntries: 1000,
+  syncBatchBytes: 256 * 1024,
+  syncBytesPerSec: 0,
+  syncHighWaterBytes: 4 * 1024 * 1024,
+  maxFollowerBufferBytes: 256 * 1024 * 1024,
+  handoverTimeoutMs: 3000,
+  reconnectDelayMs: 100,
+  reportDelayMs: 10,
+  reportRetryMs: 1000,
+  ackIntervalMs: 200,
+});
+
+export function resolveReplicationOptions(input: Partial<ReplicationOptions> = {}): ReplicationOptions {
+  const o: ReplicationOptions = { ...DEFAULT_REPLICATION_OPTIONS, ...input };
+  const nonNegative: Array<keyof ReplicationOptions> = ['backlogBytesPerPartition', 'syncBytesPerSec'];
+  const positive: Array<keyof ReplicationOptions> = [
+    'maxParallelSyncs', 'syncBatchEntries', 'syncBatchBytes', 'syncHighWaterBytes', 'maxFollowerBufferBytes', 'handoverTimeoutMs',
+    'reconnectDelayMs', 'reportDelayMs', 'reportRetryMs', 'ackIntervalMs',
+  ];
+  for (const k of nonNegative) if (!Number.isFinite(o[k]) || o[k] < 0) throw new TypeError(`ReplicationOptions.${k} must be a number >= 0, got ${o[k]}`);
+  for (const k of positive) if (!Number.isFinite(o[k]) || o[k] <= 0) throw new TypeError(`ReplicationOptions.${k} must be a number > 0, got ${o[k]}`);
+  return o;
+}

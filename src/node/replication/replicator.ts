@@ -1,0 +1,735 @@
+/**
+ * The node's partition data plane: for every partition, what this node's copy is doing (serving as primary,
+ * promoting, following a primary, stopped after a hand-over, or nothing), driven by the copy states of the latest
+ * table (format 2) and by the frames of the replication stream. One transition function per table state
+ * (`asPrimary`, `asFollower`, `asStopped`, `asNone`), applied to every partition on each new table.
+ *
+ * Invariants kept here (docs/ARCHITECTURE.md, "Partition data plane"):
+ * - Only a primary numbers mutations: every write event of a serving partition gets the next offset of its term
+ *   and goes, in order, to every follower of that partition and into its backlog.
+ * - A copy applies the stream through `Store.applyReplicated` (no clock, no eviction of copies), checks that each
+ *   entry follows the previous one (offset + 1, term never older), and re-syncs in full on any gap.
+ * - A new primary serves only once it has everything the old one acknowledged: on a hand-over it answers
+ *   -TRYAGAIN until the old primary's end-of-term marker arrives (bounded by handoverTimeoutMs).
+ * - A node drops a partition's data only when the table no longer lists it as a copy of any state.
+ */
+import type { Socket } from 'node:net';
+import type { CopyReport } from '../../protocol/control.js';
+import type { PartitionTable } from '../../partitioning/index.js';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Store, WriteEvent, ReplicatedOp } from '../../storage/index.js';
+import type { ClusterView } from '../cluster-view.js';
+import { Backlog } from './backlog.js';
+import { Downstream, SnapshotJob, SnapshotScheduler } from './downstream.js';
+import { encodeNotPrimary, encodeOp, encodeResume, encodeSnapBegin, encodeTermEnd, type Frame } from './frames.js';
+import { Link, type LinkHandler } from './link.js';
+import type { ReplicationOptions } from './options.js';
+import { newReplicationStats, type ReplicationStats } from './stats.js';
+
+/** What this node's copy of one partition is doing. */
+export type CopyMode = 'primary' | 'promoting' | 'follower' | 'stopped';
+
+interface Part {
+  readonly partition: number;
+  mode: CopyMode;
+  /** The latest term whose primary's log has this copy as a prefix (the serving term for a primary). */
+  term: number;
+  /** Offset of the last entry applied (or produced). */
+  offset: number;
+  /** The copy holds everything up to `offset` (false while a snapshot is being received). */
+  complete: boolean;
+  backlog: Backlog;
+  /** The term before the current serving term and the offset it ended at (resume of followers of the old primary). */
+  prevTerm: number;
+  prevTermEnd: number;
+  /** As primary: followers receiving the stream. */
+  readonly followers: Set<Downstream>;
+  /** As follower: the link to the primary, and the table term it follows. */
+  link: Link | null;
+  tableTerm: number;
+  /** The old primary's end-of-term marker, when received. */
+  termEnded: { term: number; offset: number } | null;
+  promoteTimer: TimerHandle | null;
+  promoteStartedAt: number;
+  /** Copy given up (out of memory): not followed again until the table changes the term. */
+  failed: boolean;
+  retryTimer: TimerHandle | null;
+}
+
+export interface ReplicatorDeps {
+  readonly view: ClusterView;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The node's password (AUTH on links to other nodes); '' = none. */
+  readonly password: string;
+  readonly options: ReplicationOptions;
+  /** Sends copy reports to the coordinator (PUT /v1/members/{id}/copies). */
+  readonly sendReports: (copies: CopyReport[]) => Promise<void>;
+}
+
+/** The digest of one partition's copy with the (term, offset) it was taken at (RL.DIGEST). */
+export interface PartitionDigest {
+  readonly term: number;
+  readonly offset: number;
+  readonly mode: CopyMode | 'none';
+  readonly complete: boolean;
+  readonly keys: number;
+  readonly digest: string;
+}
+
+export class Replicator implements LinkHandler {
+  readonly stats: ReplicationStats = newReplicationStats();
+  private store: Store | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private parts: Array<Part | null> = [];
+  private readonly links = new Map<string, Link>();
+  private readonly downstreams = new Map<Socket, Downstream>();
+  private readonly scheduler: SnapshotScheduler;
+  private readonly reports = new Map<number, CopyReport>();
+  private reportTimer: TimerHandle | null = null;
+  private readonly retryReports: TimerHandle;
+  private readonly ackTimer: TimerHandle;
+  private table: PartitionTable | null = null;
+  private idByAddress = new Map<string, string>();
+  /** Tables up to this epoch predate this incarnation (see joinedAt). */
+  private staleThrough = 0;
+  private closed = false;
+
+  constructor(private readonly deps: ReplicatorDeps) {
+    this.scheduler = new SnapshotScheduler(deps.options, this.stats, () => deps.clock.monotonic(), (job) => {
+      if (job.down.snapshots.get(job.partition) === job) job.down.snapshots.delete(job.partition);
+    });
+    this.retryReports = deps.clock.setInterval(() => {
+      if (this.reports.size > 0) this.flushReports();
+    }, deps.options.reportRetryMs);
+    this.ackTimer = deps.clock.setInterval(() => {
+      for (const link of this.links.values()) {
+        link.ack((p) => {
+          const part = this.parts[p];
+          return part && part.link === link && part.complete ? part.offset : null;
+        });
+      }
+    }, deps.options.ackIntervalMs);
+  }
+
+  private get selfId(): string {
+    return this.deps.view.selfId;
+  }
+
+  /** Uses `store` from now on (a new store after a partition-count change starts every copy from nothing). */
+  attachStore(store: Store): void {
+    if (this.store === store) return;
+    this.reset();
+    this.unsubscribe?.();
+    this.store = store;
+    this.parts = new Array<Part | null>(store.options.partitionCount).fill(null);
+    this.unsubscribe = store.onWrite((ev) => this.onStoreWrite(ev));
+  }
+
+  /** Forgets every copy (re-joined after being declared dead: the coordinator has handed our roles to others). */
+  reset(): void {
+    for (let p = 0; p < this.parts.length; p++) if (this.parts[p]) this.asNone(p);
+    this.reports.clear();
+    this.refreshServing();
+  }
+
+  /**
+   * This incarnation joined when the coordinator's epoch was `epoch`: roles in tables up to that epoch belonged to a
+   * previous incarnation of this member (its data is gone with that process) and are ignored.
+   */
+  joinedAt(epoch: number): void {
+    this.staleThrough = Math.max(this.staleThrough, epoch);
+  }
+
+  /** Copies of each mode, for INFO and /metrics. */
+  modeCounts(): Record<CopyMode, number> {
+    const out: Record<CopyMode, number> = { primary: 0, promoting: 0, follower: 0, stopped: 0 };
+    for (const part of this.parts) if (part) out[part.mode]++;
+    return out;
+  }
+
+  /** Followers connected to this node, and links to primaries. */
+  get connectedFollowers(): number {
+    return this.downstreams.size;
+  }
+
+  get linkCount(): number {
+    return this.links.size;
+  }
+
+  /** Per partition: a copy of this node that is still being built (snapshot not complete). */
+  syncingCount(): number {
+    let n = 0;
+    for (const part of this.parts) if (part && part.mode === 'follower' && !part.complete) n++;
+    return n;
+  }
+
+  /** Snapshots being sent / waiting to be sent. */
+  get snapshotsActive(): number {
+    return this.scheduler.active + this.scheduler.queued;
+  }
+
+  /** Stream offset of each partition this node holds (lag is the primary's minus a follower's). */
+  offsets(): Array<{ partition: number; mode: CopyMode; term: number; offset: number; complete: boolean }> {
+    const out = [];
+    for (const part of this.parts) if (part) out.push({ partition: part.partition, mode: part.mode, term: part.term, offset: part.offset, complete: part.complete });
+    return out;
+  }
+
+  /** Largest (primary offset - acknowledged offset) over the followers of partitions this node serves. */
+  maxLagEntries(): number {
+    let max = 0;
+    for (const d of this.downstreams.values()) {
+      for (const [p, o] of d.acked) {
+        const part = this.parts[p];
+        if (part && part.mode === 'primary' && part.offset - o > max) max = part.offset - o;
+      }
+    }
+    return max;
+  }
+
+  /** INFO replication: Redis's fields where they mean the same, then ours. */
+  infoLines(): string[] {
+    const m = this.modeCounts();
+    let offset = 0;
+    for (const part of this.parts) if (part) offset += part.offset;
+    const s = this.stats;
+    return [
+      `role:${m.primary > 0 || m.follower === 0 ? 'master' : 'slave'}`,
+      `connected_slaves:${this.downstreams.size}`,
+      `master_repl_offset:${offset}`,
+      `rl_partitions_primary:${m.primary}`, `rl_partitions_promoting:${m.promoting}`, `rl_partitions_following:${m.follower}`, `rl_partitions_stopped:${m.stopped}`,
+      `rl_copies_syncing:${this.syncingCount()}`, `rl_links:${this.links.size}`, `rl_syncs_in_progress:${this.snapshotsActive}`,
+      `rl_full_syncs:${s.fullSyncsServed}`, `rl_partial_syncs:${s.partialSyncsServed}`, `rl_sync_keys_sent:${s.syncKeysSent}`, `rl_sync_keys_received:${s.syncKeysReceived}`,
+      `rl_handovers_in:${s.handoversIn}`, `rl_handovers_out:${s.handoversOut}`, `rl_handover_timeouts:${s.handoverTimeouts}`, `rl_longest_handover_pause_ms:${s.longestHandoverPauseMs}`,
+      `rl_repl_lag_entries_max:${this.maxLagEntries()}`, `rl_repl_pending_bytes:${this.pendingBytes()}`,
+    ];
+  }
+
+  /** Bytes written to follower sockets and not yet sent. */
+  pendingBytes(): number {
+    let n = 0;
+    for (const d of this.downstreams.values()) n += d.socket.writableLength;
+    return n;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.retryReports.cancel();
+    this.ackTimer.cancel();
+    this.reportTimer?.cancel();
+    for (const l of this.links.values()) l.close();
+    this.links.clear();
+    for (const d of this.downstreams.values()) {
+      d.closed = true;
+      d.socket.destroy();
+    }
+    for (const part of this.parts) {
+      part?.promoteTimer?.cancel();
+      part?.retryTimer?.cancel();
+    }
+    this.unsubscribe?.();
+  }
+
+  // ---- the table drives the copies --------------------------------------------------------------------------
+
+  /** Brings every partition's copy in line with the table's copy states. Call after ClusterView.apply(table). */
+  applyTable(table: PartitionTable): void {
+    if (this.closed || this.store === null) return;
+    this.table = table;
+    this.idByAddress = new Map(table.members.map((m) => [m.address, m.id]));
+    const me = this.selfId;
+    const stale = table.epoch <= this.staleThrough;
+    for (let p = 0; p < table.partitionCount; p++) {
+      switch (stale ? null : table.stateOf(p, me)) {
+        case 'primary':
+          this.asPrimary(p, table);
+          break;
+        case 'backup':
+        case 'learner':
+          this.asFollower(p, table);
+          break;
+        case 'handing-off':
+          this.asStopped(p);
+          break;
+        default:
+          if (this.parts[p]) this.asNone(p);
+      }
+    }
+    for (const [addr, link] of this.links) {
+      if (link.partitions.size === 0) {
+        link.close();
+        this.links.delete(addr);
+      }
+    }
+    this.refreshServing();
+    this.dropReflectedReports(table);
+  }
+
+  /** Recomputes the ownership guard's arrays from the copies: serve, answer TRYAGAIN, or allow READONLY reads. */
+  private refreshServing(): void {
+    const view = this.deps.view;
+    const t = this.table;
+    if (t === null) return;
+    const n = t.partitionCount;
+    if (view.owned.length !== n) return;
+    const pending = view.pending.length === n ? view.pending : (view.pending = new Uint8Array(n));
+    const readable = view.readable.length === n ? view.readable : (view.readable = new Uint8Array(n));
+    const me = this.selfId;
+    for (let p = 0; p < n; p++) {
+      const part = this.parts[p];
+      const mode = part?.mode;
+      view.owned[p] = mode === 'primary' ? 1 : 0;
+      // The table names us primary but we do not serve (yet): promoting, stopped by RL.HANDOFF before the table
+      // caught up, or a table from before this incarnation. A MOVED would point at ourselves.
+      // Also when the primary we follow told us its term ended but our table still names it: the newer table (with
+      // a new primary, likely us) is on its way, and a MOVED back to the old primary would only bounce.
+      pending[p] = (mode !== 'primary' && t.primaryOf(p) === me) || (mode === 'follower' && part!.termEnded !== null) ? 1 : 0;
+      readable[p] = mode === 'follower' && part!.complete ? 1 : 0;
+    }
+  }
+
+  private part(p: number): Part {
+    let part = this.parts[p];
+    if (!part) {
+      part = {
+        partition: p, mode: 'follower', term: 0, offset: 0, complete: false, backlog: new Backlog(this.deps.options.backlogBytesPerPartition, 0),
+        prevTerm: 0, prevTermEnd: 0, followers: new Set(), link: null, tableTerm: 0, termEnded: null, promoteTimer: null, promoteStartedAt: 0,
+        failed: false, retryTimer: null,
+      };
+      this.parts[p] = part;
+    }
+    return part;
+  }
+
+  private asPrimary(p: number, table: PartitionTable): void {
+    const term = table.termOf(p);
+    const existed = this.parts[p] !== null;
+    const part = this.part(p);
+    if (part.mode === 'primary') {
+      if (part.term < term) this.startTerm(part, term);
+      return;
+    }
+    const source = part.link;
+    const sourceId = source === null ? undefined : this.idByAddress.get(source.address);
+    const sourceState = sourceId === undefined ? null : table.stateOf(p, sourceId);
+    if (part.mode === 'promoting' && part.tableTerm === term) {
+      // Still waiting for the old primary's marker; if the table no longer lists it (it died), stop waiting.
+      if (sourceState === null) this.promote(part, 'failover');
+      return;
+    }
+    part.tableTerm = term;
+    if (!existed) {
+      // A partition with no previous holder (a new cluster, or every copy lost): start it empty.
+      part.complete = true;
+      return this.promote(part, 'new');
+    }
+    if (part.termEnded !== null && part.termEnded.offset === part.offset && part.termEnded.term < term) return this.promote(part, 'handover');
+    if (part.mode === 'follower' && part.complete && source !== null && (sourceState === 'backup' || sourceState === 'handing-off')) {
+      // Hand-over: the old primary is alive and still holds a copy. Wait for its end-of-term marker, and ask for it
+      // now in case it has not seen this table yet.
+      part.mode = 'promoting';
+      part.promoteStartedAt = this.deps.clock.monotonic();
+      source.send(['RL.HANDOFF', p, term]);
+      part.promoteTimer?.cancel();
+      part.promoteTimer = this.deps.clock.setTimeout(() => {
+        part.promoteTimer = null;
+        if (part.mode !== 'promoting') return;
+        this.stats.handoverTimeouts++;
+        this.deps.logger.warn({ partition: p, term, offset: part.offset, from: source.address }, 'hand-over: no end-of-term marker in time; serving with what this copy has');
+        this.promote(part, 'timeout');
+        this.refreshServing();
+      }, this.deps.options.handoverTimeoutMs);
+      return;
+    }
+    if (!part.complete) this.deps.logger.warn({ partition: p, term }, 'made primary with an incomplete copy (the coordinator should never do this)');
+    this.promote(part, 'failover');
+  }
+
+  /** Starts serving p at the table's term from this copy's offset. */
+  private promote(part: Part, how: 'new' | 'handover' | 'timeout' | 'failover'): void {
+    const p = part.partition;
+    part.promoteTimer?.cancel();
+    part.promoteTimer = null;
+    this.unlink(part);
+    if (part.mode === 'promoting' || how === 'handover') {
+      const pause = this.deps.clock.monotonic() - part.promoteStartedAt;
+      if (part.promoteStartedAt > 0 && pause > this.stats.longestHandoverPauseMs) this.stats.longestHandoverPauseMs = Math.round(pause);
+    }
+    if (how === 'handover') this.stats.handoversIn++;
+    else if (how === 'failover') this.stats.promotionsWithoutHandover++;
+    this.startTerm(part, part.tableTerm);
+    part.mode = 'primary';
+    part.termEnded = null;
+    part.failed = false;
+    this.store!.setPartitionRole(p, 'primary');
+    this.deps.logger.info({ partition: p, term: part.term, offset: part.offset, how }, 'serving partition');
+    this.report({ partition: p, term: part.term, offset: part.offset, status: 'serving' });
+  }
+
+  private startTerm(part: Part, term: number): void {
+    part.prevTerm = part.term;
+    part.prevTermEnd = part.offset;
+    part.term = term;
+  }
+
+  private asFollower(p: number, table: PartitionTable): void {
+    const part = this.part(p);
+    const term = table.termOf(p);
+    if (part.mode === 'primary') this.stopPrimary(part);
+    if (part.mode === 'promoting') {
+      part.promoteTimer?.cancel();
+      part.promoteTimer = null;
+    }
+    part.mode = 'follower';
+    if (this.store!.partitionRole(p) !== 'copy') this.store!.setPartitionRole(p, 'copy');
+    const primaryId = table.primaryOf(p);
+    const primary = primaryId === undefined ? undefined : table.member(primaryId);
+    if (primary === undefined) {
+      // No primary (unavailable): keep the copy, follow nobody until one is named.
+      this.unlink(part);
+      part.tableTerm = term;
+      return;
+    }
+    if (part.failed && part.tableTerm === term) return;
+    if (part.link !== null && part.link.address === primary.address && part.tableTerm === term) return;
+    part.failed = false;
+    part.tableTerm = term;
+    part.termEnded = null;
+    this.unlink(part);
+    let link = this.links.get(primary.address);
+    if (link === undefined) {
+      link = new Link(primary.address, this.selfId, this.deps.password, table.partitionCount, this, this.deps.clock, this.deps.logger, this.deps.options.reconnectDelayMs);
+      this.links.set(primary.address, link);
+    }
+    link.partitions.add(p);
+    part.link = link;
+    this.sendFollow(link, part);
+  }
+
+  private asStopped(p: number): void {
+    const part = this.part(p);
+    if (part.mode === 'primary') this.stopPrimary(part);
+    part.promoteTimer?.cancel();
+    part.promoteTimer = null;
+    this.unlink(part);
+    part.mode = 'stopped';
+    this.store!.setPartitionRole(p, 'copy');
+  }
+
+  private asNone(p: number): void {
+    const part = this.parts[p];
+    if (!part) return;
+    if (part.mode === 'primary') this.stopPrimary(part);
+    part.promoteTimer?.cancel();
+    part.retryTimer?.cancel();
+    this.unlink(part);
+    for (const d of part.followers) this.unsubscribeDown(d, p);
+    this.parts[p] = null;
+    this.store?.dropPartition(p);
+    this.store?.setPartitionRole(p, 'copy');
+  }
+
+  /** The old primary's half of a hand-over: stop at a known offset and tell every follower where the term ended. */
+  private stopPrimary(part: Part): void {
+    const p = part.partition;
+    part.mode = 'stopped';
+    this.store!.setPartitionRole(p, 'copy');
+    const frame = encodeTermEnd(p, part.term, part.offset);
+    for (const d of part.followers) {
+      d.write(frame);
+      const job = d.snapshots.get(p);
+      if (job) job.cancelled = true;
+      d.snapshots.delete(p);
+      d.partitions.delete(p);
+    }
+    part.followers.clear();
+    this.stats.handoversOut++;
+    this.deps.logger.info({ partition: p, term: part.term, offset: part.offset }, 'stopped serving partition (hand-over)');
+  }
+
+  private unlink(part: Part): void {
+    const link = part.link;
+    if (link === null) return;
+    part.retryTimer?.cancel();
+    part.retryTimer = null;
+    link.partitions.delete(part.partition);
+    link.send(['RL.UNFOLLOW', part.partition]);
+    part.link = null;
+  }
+
+  private sendFollow(link: Link, part: Part): void {
+    link.send(['RL.FOLLOW', part.partition, part.term, part.offset, part.complete ? 1 : 0, part.tableTerm]);
+  }
+
+  // ---- follower side: frames from a primary -----------------------------------------------------------------
+
+  onConnected(link: Link): void {
+    for (const p of link.partitions) {
+      const part = this.parts[p];
+      if (part && part.link === link) this.sendFollow(link, part);
+    }
+  }
+
+  onDisconnected(): void {
+    // Copies keep what they have and resume (term, offset) when the link is back.
+  }
+
+  onFrame(link: Link, f: Frame): void {
+    const part = this.parts[f.partition];
+    if (!part || part.link !== link || (part.mode !== 'follower' && part.mode !== 'promoting') || this.store === null) return;
+    const store = this.store;
+    const p = f.partition;
+    switch (f.kind) {
+      case 'OP': {
+        if (f.offset !== part.offset + 1 || f.term < part.term) {
+          this.resync(part, `entry (${f.term}, ${f.offset}) does not follow (${part.term}, ${part.offset})`);
+          return;
+        }
+        if (!store.applyReplicated(p, f.op)) return this.failCopy(part);
+        part.offset = f.offset;
+        part.term = f.term;
+        part.backlog.append(f.offset, encodeOp(p, f.term, f.offset, f.op));
+        this.stats.entriesApplied++;
+        return;
+      }
+      case 'SNAPBEGIN':
+        store.dropPartition(p);
+        part.term = f.term;
+        part.offset = f.offset;
+        part.complete = false;
+        part.termEnded = null;
+        part.backlog.reset(f.offset);
+        return;
+      case 'SNAP':
+        for (const e of f.entries) {
+          if (!store.applyReplicated(p, { kind: 'set', key: e.key, value: e.value, expiresAt: e.expiresAt })) return this.failCopy(part);
+          this.stats.syncBytesReceived += e.key.length + e.value.length;
+        }
+        this.stats.syncKeysReceived += f.entries.length;
+        return;
+      case 'SNAPEND':
+        part.complete = true;
+        this.deps.logger.info({ partition: p, term: part.term, offset: part.offset, keys: store.partitionSize(p) }, 'copy synced');
+        this.synced(part);
+        return;
+      case 'RESUME':
+        if (f.offset !== part.offset || !part.complete) {
+          this.resync(part, `resume at ${f.offset} but the copy is at ${part.offset}`);
+          return;
+        }
+        part.term = Math.max(part.term, f.term);
+        this.synced(part);
+        return;
+      case 'TERMEND':
+        if (!part.complete || f.offset !== part.offset) {
+          this.deps.logger.warn({ partition: p, term: f.term, markerOffset: f.offset, offset: part.offset, complete: part.complete }, 'end-of-term marker does not match this copy');
+          return;
+        }
+        part.term = Math.max(part.term, f.term);
+        part.termEnded = { term: f.term, offset: f.offset };
+        if (part.mode === 'promoting') this.promote(part, 'handover');
+        this.refreshServing();
+        return;
+      case 'NOTPRIMARY':
+        // The node we follow does not serve p yet (a hand-over in progress) or any more: ask again shortly; the
+        // next table re-points us if the primary moved.
+        part.retryTimer?.cancel();
+        part.retryTimer = this.deps.clock.setTimeout(() => {
+          part.retryTimer = null;
+          if (part.link === link && part.mode === 'follower') this.sendFollow(link, part);
+        }, 50);
+        return;
+    }
+  }
+
+  private synced(part: Part): void {
+    this.report({ partition: part.partition, term: part.tableTerm, offset: part.offset, status: 'synced' });
+    this.refreshServing();
+  }
+
+  private resync(part: Part, why: string): void {
+    this.stats.resyncs++;
+    this.deps.logger.warn({ partition: part.partition, why }, 'replication stream inconsistency; full re-sync');
+    part.complete = false;
+    part.term = 0;
+    part.offset = 0;
+    part.backlog.reset(0);
+    if (part.link !== null) this.sendFollow(part.link, part);
+    this.refreshServing();
+  }
+
+  private failCopy(part: Part): void {
+    this.stats.copiesFailed++;
+    this.deps.logger.error({ partition: part.partition, used: this.store?.memoryUsed }, 'cannot hold this copy (out of memory); giving it up');
+    this.unlink(part);
+    this.store?.dropPartition(part.partition);
+    part.complete = false;
+    part.failed = true;
+    part.term = 0;
+    part.offset = 0;
+    part.backlog.reset(0);
+    this.report({ partition: part.partition, term: part.tableTerm, offset: 0, status: 'failed' });
+    this.refreshServing();
+  }
+
+  // ---- primary side: the stream and RL.* requests from followers --------------------------------------------
+
+  /** Store write listener: numbers each mutation of a serving partition and sends it to its followers. */
+  private onStoreWrite(ev: WriteEvent): void {
+    const part = this.parts[ev.partition];
+    if (!part || part.mode !== 'primary') return;
+    let op: ReplicatedOp;
+    switch (ev.kind) {
+      case 'set':
+        op = { kind: 'set', key: ev.key, value: ev.value!, expiresAt: ev.expiresAt };
+        break;
+      case 'del':
+      case 'expired':
+      case 'evicted':
+        op = { kind: 'del', key: ev.key };
+        break;
+      case 'expire':
+        op = { kind: 'expire', key: ev.key, expiresAt: ev.expiresAt };
+        break;
+      default:
+        return; // 'drop' is local (FLUSHALL is refused in cluster mode unless enabled; see OPERATIONS.md)
+    }
+    const offset = ++part.offset;
+    const frame = encodeOp(ev.partition, part.term, offset, op);
+    part.backlog.append(offset, frame);
+    this.stats.entriesProduced++;
+    for (const d of part.followers) d.write(frame);
+  }
+
+  /** RL.REPLCONN: the connection becomes a replication stream to `followerId`. */
+  replConn(socket: Socket, followerId: string): void {
+    if (this.downstreams.has(socket)) return;
+    const d = new Downstream(followerId, socket, this.deps.options.maxFollowerBufferBytes, this.stats, this.deps.logger);
+    this.downstreams.set(socket, d);
+    socket.on('close', () => {
+      d.closed = true;
+      this.downstreams.delete(socket);
+      for (const p of d.partitions) this.parts[p]?.followers.delete(d);
+      for (const job of d.snapshots.values()) job.cancelled = true;
+      d.snapshots.clear();
+    });
+  }
+
+  /** RL.FOLLOW: stream p to this follower, resuming from (term, offset) when possible, else with a snapshot first. */
+  follow(socket: Socket, p: number, term: number, offset: number, complete: boolean): string | null {
+    const d = this.downstreams.get(socket);
+    if (d === undefined) return 'RL.FOLLOW before RL.REPLCONN';
+    if (this.store === null || p >= this.parts.length) return `partition ${p} out of range`;
+    this.unsubscribeDown(d, p);
+    const part = this.parts[p];
+    if (!part || (part.mode !== 'primary' && part.mode !== 'stopped')) {
+      d.write(encodeNotPrimary(p, part?.term ?? 0));
+      return null;
+    }
+    const resumable = complete && this.canResume(part, term, offset);
+    if (part.mode === 'stopped') {
+      // An old primary that already stopped still hands its last entries and the end-of-term marker to a copy that
+      // can resume (the new primary, when its link broke around the hand-over); others go to the new primary.
+      if (!resumable) {
+        d.write(encodeNotPrimary(p, part.term));
+        return null;
+      }
+      d.write(encodeResume(p, part.term, offset));
+      for (const f of part.backlog.framesAfter(offset)) d.write(f);
+      d.write(encodeTermEnd(p, part.term, part.offset));
+      this.stats.partialSyncsServed++;
+      return null;
+    }
+    if (resumable) {
+      d.write(encodeResume(p, part.term, offset));
+      for (const f of part.backlog.framesAfter(offset)) d.write(f);
+      this.stats.partialSyncsServed++;
+    } else {
+      d.write(encodeSnapBegin(p, part.term, part.offset));
+      const job = new SnapshotJob(p, d, this.store, this.deps.options);
+      d.snapshots.set(p, job);
+      this.scheduler.add(job);
+      this.stats.fullSyncsServed++;
+    }
+    d.partitions.add(p);
+    part.followers.add(d);
+    return null;
+  }
+
+  /** RL.UNFOLLOW. */
+  unfollow(socket: Socket, p: number): void {
+    const d = this.downstreams.get(socket);
+    if (d !== undefined) this.unsubscribeDown(d, p);
+  }
+
+  /** RL.ACK p o [p o ...]: a follower's applied offsets. */
+  ack(socket: Socket, pairs: ReadonlyArray<readonly [number, number]>): void {
+    const d = this.downstreams.get(socket);
+    if (d === undefined) return;
+    for (const [p, o] of pairs) if (d.partitions.has(p)) d.acked.set(p, o);
+  }
+
+  /** RL.HANDOFF p term: the new primary of p (term) asks us, its old primary, to stop now. */
+  handoff(p: number, term: number): void {
+    const part = this.parts[p];
+    if (!part || part.mode !== 'primary' || part.term >= term) return;
+    this.stopPrimary(part);
+    this.deps.view.owned[p] = 0;
+    if (this.deps.view.pending.length > p) this.deps.view.pending[p] = 1;
+  }
+
+  /** RL.DIGEST p. */
+  digest(p: number): PartitionDigest | null {
+    if (this.store === null || p >= this.parts.length) return null;
+    const part = this.parts[p];
+    const d = this.store.digest(p);
+    return { term: part?.term ?? 0, offset: part?.offset ?? 0, mode: part?.mode ?? 'none', complete: part?.complete ?? false, keys: d.keys, digest: d.digest };
+  }
+
+  private canResume(part: Part, term: number, offset: number): boolean {
+    if (offset > part.offset || !part.backlog.canResumeFrom(offset)) return false;
+    return term === part.term || (term === part.prevTerm && offset <= part.prevTermEnd);
+  }
+
+  private unsubscribeDown(d: Downstream, p: number): void {
+    d.partitions.delete(p);
+    d.acked.delete(p);
+    const job = d.snapshots.get(p);
+    if (job) job.cancelled = true;
+    d.snapshots.delete(p);
+    this.parts[p]?.followers.delete(d);
+  }
+
+  // ---- reports to the coordinator ---------------------------------------------------------------------------
+
+  private report(r: CopyReport): void {
+    this.reports.set(r.partition, r);
+    if (this.reportTimer !== null) return;
+    this.reportTimer = this.deps.clock.setTimeout(() => {
+      this.reportTimer = null;
+      this.flushReports();
+    }, this.deps.options.reportDelayMs);
+  }
+
+  private flushReports(): void {
+    if (this.closed || this.reports.size === 0) return;
+    const copies = [...this.reports.values()];
+    this.deps.sendReports(copies).catch((err: Error) => this.deps.logger.debug({ err: err.message }, 'copy report failed; will retry'));
+  }
+
+  /** Reports the table now reflects (or that an older term made moot) are not sent again. */
+  private dropReflectedReports(table: PartitionTable): void {
+    const me = this.selfId;
+    for (const [p, r] of this.reports) {
+      const state = table.stateOf(p, me);
+      const term = table.termOf(p);
+      let done = term > r.term;
+      if (r.status === 'synced') done ||= state === 'backup' || state === 'primary';
+      else if (r.status === 'serving') done ||= state === 'primary' && !table.copiesOf(p).some((c) => c.state === 'handing-off');
+      else done ||= state === null;
+      if (done) this.reports.delete(p);
+    }
+  }
+}

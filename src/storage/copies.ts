@@ -1,0 +1,145 @@
+/**
+ * Helpers of the store's copy support (C4): replicated-op validation, the snapshot reader and the partition
+ * digest. Internal to src/storage; the Store methods that use them document the contracts.
+ */
+import { xxhash64 } from '../hashing/index.js';
+import type { Entry } from './entry.js';
+import type { ExportedEntry, PartitionDigest, ReplicatedOp, SnapshotReader, SnapshotReaderOptions } from './types.js';
+
+export const DEFAULT_SNAPSHOT_READER_OPTIONS: Readonly<SnapshotReaderOptions> = Object.freeze({
+  maxEntries: 1000,
+  maxBytes: 1024 * 1024,
+});
+
+/** The most entries one snapshot batch may ask for. */
+export const MAX_SNAPSHOT_BATCH_ENTRIES = 1_000_000;
+
+/** Merges over the defaults and validates; throws a TypeError naming the bad option. */
+export function resolveSnapshotReaderOptions(options: Partial<SnapshotReaderOptions> = {}): SnapshotReaderOptions {
+  const o: SnapshotReaderOptions = { ...DEFAULT_SNAPSHOT_READER_OPTIONS, ...options };
+  if (!Number.isSafeInteger(o.maxEntries) || o.maxEntries < 1 || o.maxEntries > MAX_SNAPSHOT_BATCH_ENTRIES) {
+    throw new TypeError(`SnapshotReaderOptions.maxEntries must be an integer in [1, ${MAX_SNAPSHOT_BATCH_ENTRIES}], got ${String(o.maxEntries)}`);
+  }
+  if (!Number.isSafeInteger(o.maxBytes) || o.maxBytes < 1) {
+    throw new TypeError(`SnapshotReaderOptions.maxBytes must be a positive safe integer, got ${String(o.maxBytes)}`);
+  }
+  return o;
+}
+
+/** Any char above one byte (a latin1 binary string has none). */
+const NOT_LATIN1 = /[\u0100-\uffff]/;
+
+function badOp(what: string): never {
+  throw new TypeError(`invalid replicated op: ${what}`);
+}
+
+function checkTime(v: unknown): void {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    badOp(`expiresAt must be a non-negative safe integer (absolute ms, 0 = none), got ${String(v)}`);
+  }
+}
+
+/** Throws a TypeError saying what is wrong unless `op` is a well-formed ReplicatedOp. */
+export function checkReplicatedOp(op: unknown): asserts op is ReplicatedOp {
+  if (typeof op !== 'object' || op === null) badOp(`expected an object, got ${op === null ? 'null' : typeof op}`);
+  const o = op as { kind?: unknown; key?: unknown; value?: unknown; expiresAt?: unknown };
+  if (o.kind !== 'set' && o.kind !== 'del' && o.kind !== 'expire') badOp(`kind must be 'set', 'del' or 'expire', got ${String(o.kind)}`);
+  if (typeof o.key !== 'string') badOp(`key must be a latin1 string, got ${typeof o.key}`);
+  if (NOT_LATIN1.test(o.key)) badOp('key must be a latin1 string (one char per byte)');
+  if (o.kind === 'del') return;
+  checkTime(o.expiresAt);
+  if (o.kind === 'set' && typeof o.value !== 'string' && !Buffer.isBuffer(o.value)) {
+    badOp(`value of a set must be a string or a Buffer, got ${typeof o.value}`);
+  }
+}
+
+/**
+ * A reader over a live `Map.values()` iterator (see Store.snapshotReader). `cutoff()` is read once per batch:
+ * entries with 0 < expiresAt < cutoff are skipped (a primary passes its clock, a copy 0 = keep everything).
+ * An entry pulled from the iterator that did not fit the previous batch is kept as `pending` and re-checked
+ * (still the map's entry for its key) before it is returned, so every returned entry is the key's state at the
+ * moment of the `next()` call that returns it.
+ */
+export class MapSnapshotReader implements SnapshotReader {
+  private readonly iterator: Iterator<Entry>;
+  private pending: Entry | undefined;
+  private done = false;
+
+  constructor(
+    private readonly map: Map<string, Entry>,
+    private readonly options: SnapshotReaderOptions,
+    private readonly cutoff: () => number,
+  ) {
+    this.iterator = map.values();
+  }
+
+  next(): ExportedEntry[] | null {
+    if (this.done) return null;
+    const { maxEntries, maxBytes } = this.options;
+    const cutoff = this.cutoff();
+    const batch: ExportedEntry[] = [];
+    let bytes = 0;
+    while (batch.length < maxEntries) {
+      let e = this.pending;
+      this.pending = undefined;
+      if (e === undefined) {
+        const r = this.iterator.next();
+        if (r.done === true) {
+          this.done = true;
+          break;
+        }
+        e = r.value;
+      } else if (this.map.get(e.key) !== e) {
+        continue; // deleted since the last batch (a re-inserted key is a new Entry the iterator reaches later)
+      }
+      if (e.expiresAt !== 0 && e.expiresAt < cutoff) continue;
+      const size = e.value.length;
+      if (batch.length > 0 && bytes + size > maxBytes) {
+        this.pending = e;
+        break;
+      }
+      bytes += size;
+      batch.push({ key: e.key, value: e.value, expiresAt: e.expiresAt });
+    }
+    if (batch.length === 0) {
+      this.done = true;
+      return null;
+    }
+    return batch;
+  }
+}
+
+/**
+ * Hashes entries: h1 = XXH64(u32 key length ‖ key ‖ u32 low ‖ u32 high of expiresAt), then XXH64(value bytes, seed
+ * h1). A string value and a Buffer of the same bytes hash the same; a Buffer value is hashed in place. Keeps one
+ * growing scratch buffer (for the key and string values) per instance.
+ */
+export class EntryHasher {
+  private scratch = Buffer.allocUnsafe(256);
+
+  hash(key: string, value: string | Uint8Array, expiresAt: number): bigint {
+    const head = this.buffer(key.length + 12);
+    head.writeUInt32LE(key.length, 0);
+    head.write(key, 4, key.length, 'latin1');
+    head.writeUInt32LE(expiresAt % 0x100000000, 4 + key.length);
+    head.writeUInt32LE(Math.floor(expiresAt / 0x100000000), 8 + key.length);
+    const h1 = xxhash64(head.subarray(0, key.length + 12));
+    if (typeof value !== 'string') return xxhash64(value, h1);
+    const v = this.buffer(value.length);
+    v.write(value, 0, value.length, 'latin1');
+    return xxhash64(v.subarray(0, value.length), h1);
+  }
+
+  private buffer(size: number): Buffer {
+    if (this.scratch.length < size) this.scratch = Buffer.allocUnsafe(size);
+    return this.scratch;
+  }
+}
+
+/** The digest of a partition's Map: every entry, expired or not, summed mod 2^64 (order-independent). */
+export function mapDigest(map: Map<string, Entry>): PartitionDigest {
+  const hasher = new EntryHasher();
+  let sum = 0n;
+  for (const e of map.values()) sum = BigInt.asUintN(64, sum + hasher.hash(e.key, e.value, e.expiresAt));
+  return { keys: map.size, digest: sum.toString(16).padStart(16, '0') };
+}

@@ -1,0 +1,283 @@
+// The node side of the partition data plane over real sockets, with hand-made tables (no coordinator): three
+// in-process nodes (RESP server + store + replicator), tables published by the test, writes from real ioredis
+// connections, and copies compared by RL.DIGEST. The coordinator's part (choosing the states) is tested in
+// src/partitioning (advance) and end to end in test/dataplane-*.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { ClusterView, NodeServer, createCommandTable, resolveNodeServerOptions } from '../src/node/index.js';
+import { Replicator, resolveReplicationOptions } from '../src/node/replication/index.js';
+import { PartitionTable, memberIdFor } from '../src/partitioning/index.js';
+import { Store } from '../src/storage/index.js';
+import { systemClock } from '../src/shared/clock.js';
+import { createLogger, silentLogger } from '../src/shared/logger.js';
+import type { CopyReport, CopyState } from '../src/protocol/control.js';
+
+const P = 8;
+
+interface TestNode {
+  name: string;
+  id: string;
+  address: string;
+  server: NodeServer;
+  view: ClusterView;
+  replicator: Replicator;
+  reports: CopyReport[];
+  redis: Redis;
+  apply(t: PartitionTable): void;
+  close(): Promise<void>;
+}
+
+async function startTestNode(name: string, replication = {}): Promise<TestNode> {
+  const id = memberIdFor(name);
+  const view = new ClusterView(id);
+  const server = new NodeServer(resolveNodeServerOptions({ port: 0, crossSlotCheck: true }), view, createCommandTable(), systemClock, silentLogger());
+  const port = await server.listen();
+  const reports: CopyReport[] = [];
+  const replicator = new Replicator({
+    view, clock: systemClock, logger: process.env.RL_DEBUG ? createLogger({ name, level: 'debug' }) : silentLogger(), password: '',
+    options: resolveReplicationOptions({ handoverTimeoutMs: 5000, ...replication }),
+    sendReports: async (copies) => {
+      reports.push(...copies);
+    },
+  });
+  server.replication = replicator;
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: true });
+  await redis.connect();
+  return {
+    name, id, address: `127.0.0.1:${port}`, server, view, replicator, reports, redis,
+    apply(t) {
+      if (view.apply(t) === null) return;
+      server.store ??= new Store({ partitionCount: t.partitionCount });
+      replicator.attachStore(server.store);
+      replicator.applyTable(t);
+    },
+    async close() {
+      redis.disconnect();
+      replicator.close();
+      await server.close();
+    },
+  };
+}
+
+/** A format-2 table: `layout[p]` = [[node, state], ...] (primary first), `terms[p]`. */
+function table(epoch: number, nodes: TestNode[], layout: Array<Array<[TestNode, CopyState]>>, terms: number[]): PartitionTable {
+  return PartitionTable.fromJSON({
+    format: 2,
+    epoch,
+    partitionCount: P,
+    replicas: 3,
+    members: nodes.map((n) => ({ id: n.id, name: n.name, address: n.address, zone: null, capacity: 1, state: 'active' })),
+    partitions: layout.map((copies) => copies.map(([n]) => n.id)),
+    states: layout.map((copies) => copies.map(([, s]) => s)),
+    terms,
+  });
+}
+
+const all = <T>(f: (p: number) => T): T[] => Array.from({ length: P }, (_, p) => f(p));
+
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function digest(n: TestNode, p: number): Promise<[number, number, string, number, number, string]> {
+  return (await n.redis.call('RL.DIGEST', p)) as [number, number, string, number, number, string];
+}
+
+/** Keys spread over every partition, with the partition of each. */
+function keysFor(t: PartitionTable, count: number): Array<{ key: string; p: number }> {
+  return Array.from({ length: count }, (_, i) => ({ key: `k:${i}`, p: t.partitionOfKey(`k:${i}`) }));
+}
+
+test('learners are built from snapshot + stream while writes continue, and a hand-over loses no acknowledged write', async (t) => {
+  const [a, b, c] = await Promise.all([startTestNode('a'), startTestNode('b'), startTestNode('c')]);
+  t.after(() => Promise.all([a, b, c].map((n) => n.close())));
+  const nodes = [a, b, c];
+
+  // Epoch 1: a is primary of everything, b backs it up (a fresh cluster: empty partitions).
+  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
+  for (const n of nodes) n.apply(t1);
+  const keys = keysFor(t1, 3000);
+  const model = new Map<string, string>();
+  for (const { key } of keys) {
+    await a.redis.set(key, `v0:${key}`);
+    model.set(key, `v0:${key}`);
+  }
+  await a.redis.set('ttl:1', 'v', 'PX', 600_000);
+  await waitFor('b caught up', async () => (await Promise.all(all((p) => digest(b, p)))).every((d, p) => d[1] === a.replicator.offsets().find((o) => o.partition === p)?.offset));
+
+  // Epoch 2: c becomes a learner of every partition while a writer keeps going.
+  let writing = true;
+  let n = 0;
+  let redirected = 0;
+  let retried = 0;
+  /** Sends to a, follows MOVED to c, waits on TRYAGAIN: only acknowledged writes enter the model. */
+  const write = async (args: [string, ...string[]]): Promise<void> => {
+    let target = a;
+    for (;;) {
+      try {
+        await target.redis.call(...args);
+        return;
+      } catch (err) {
+        const m = String((err as Error).message);
+        if (m.startsWith('MOVED')) {
+          redirected++;
+          target = c;
+        } else if (m.startsWith('TRYAGAIN')) {
+          retried++;
+          await new Promise((r) => setTimeout(r, 5));
+        } else {
+          throw err;
+        }
+      }
+    }
+  };
+  const writer = (async () => {
+    while (writing) {
+      const { key } = keys[n++ % keys.length]!;
+      const value = `w${n}:${key}`;
+      await write(['SET', key, value]);
+      model.set(key, value);
+      if (n % 7 === 0) {
+        await write(['DEL', key]);
+        model.delete(key);
+      }
+    }
+  })();
+  const t2 = table(2, nodes, all(() => [[a, 'primary'], [b, 'backup'], [c, 'learner']]), all(() => 1));
+  for (const n of nodes) n.apply(t2);
+  await waitFor('c synced every partition', () => new Set(c.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+
+  // Epoch 3: c is a backup; the primary of every partition moves from a to c (term 2), a stays a backup.
+  const t3 = table(3, nodes, all(() => [[c, 'primary'], [b, 'backup'], [a, 'backup']]), all(() => 2));
+  for (const n of [c, b, a]) n.apply(t3); // the new primary sees the table first: it must wait for a's marker
+  await waitFor('writes after the switch', () => redirected > 20); // the writer runs across the switch
+  writing = false;
+  await writer;
+  t.diagnostic(`writes ${n}, redirected ${redirected}, TRYAGAIN ${retried}`);
+  await waitFor('c serves every partition', () => c.view.owned.every((o) => o === 1));
+  await waitFor('c reported serving every partition', () => new Set(c.reports.filter((r) => r.status === 'serving' && r.term === 2).map((r) => r.partition)).size === P);
+  assert.ok(a.view.owned.every((o) => o === 0), 'a serves nothing any more');
+
+  // Every acknowledged write is on the new primary, and b and a follow it to the same digest.
+  for (const { key } of keys) assert.equal(await c.redis.get(key), model.get(key) ?? null, key);
+  const ttl = await c.redis.pttl('ttl:1');
+  assert.ok(ttl > 500_000 && ttl <= 600_000, `the TTL travelled as an absolute time (pttl ${ttl})`);
+  await c.redis.set('after', 'x');
+  await waitFor('copies equal the primary', async () => {
+    for (let p = 0; p < P; p++) {
+      const [dc, db, da] = await Promise.all([digest(c, p), digest(b, p), digest(a, p)]);
+      if (dc[1] !== db[1] || dc[1] !== da[1] || dc[5] !== db[5] || dc[5] !== da[5]) return false;
+    }
+    return true;
+  });
+  assert.equal(c.replicator.stats.handoversIn, P);
+  assert.equal(c.replicator.stats.handoverTimeouts, 0);
+  assert.ok(a.replicator.stats.partialSyncsServed + c.replicator.stats.partialSyncsServed > 0, 'the old primary resumed from the new one');
+});
+
+test('a request for a partition changing hands gets TRYAGAIN, never a stale answer or a redirect loop', async (t) => {
+  const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b', { handoverTimeoutMs: 60_000 })]);
+  t.after(() => Promise.all([a, b].map((n) => n.close())));
+  const nodes = [a, b];
+  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
+  a.apply(t1);
+  b.apply(t1);
+  await a.redis.set('k:1', 'one');
+  await waitFor('b synced', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+  // Only b sees the hand-over table, and a's link is cut first: b must not serve (it cannot know it has everything).
+  const p = t1.partitionOfKey('k:1');
+  b.replicator['links'].forEach((l) => l.close());
+  const t2 = table(2, nodes, all(() => [[b, 'primary'], [a, 'backup']]), all(() => 2));
+  b.apply(t2);
+  await assert.rejects(b.redis.get('k:1'), /TRYAGAIN/);
+  assert.equal(b.view.owned[p], 0);
+  assert.equal(b.server.stats.tryAgain, 1);
+});
+
+test('the stale-copy scenario: a demoted copy follows the new primary, so it never serves old values', async (t) => {
+  const [a, x] = await Promise.all([startTestNode('a'), startTestNode('x')]);
+  t.after(() => Promise.all([a, x].map((n) => n.close())));
+  const nodes = [a, x];
+  const t1 = table(1, nodes, all(() => [[a, 'primary']]), all(() => 1));
+  a.apply(t1);
+  x.apply(t1);
+  for (let i = 0; i < 200; i++) await a.redis.set(`k:${i}`, 'old');
+  // x joins as a learner, becomes backup, takes the primary role; a stays a backup.
+  a.apply(table(2, nodes, all(() => [[a, 'primary'], [x, 'learner']]), all(() => 1)));
+  x.apply(table(2, nodes, all(() => [[a, 'primary'], [x, 'learner']]), all(() => 1)));
+  await waitFor('x synced', () => new Set(x.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+  const t3 = table(3, nodes, all(() => [[x, 'primary'], [a, 'backup']]), all(() => 2));
+  a.apply(t3);
+  x.apply(t3);
+  await waitFor('x serves', () => x.view.owned.every((o) => o === 1));
+  for (let i = 0; i < 200; i++) {
+    if (i % 2 === 0) await x.redis.set(`k:${i}`, 'new');
+    else await x.redis.del(`k:${i}`);
+  }
+  // x leaves: the primary role goes back to a (term 3) through a hand-over; a must have followed x's writes.
+  const t4 = table(4, nodes, all(() => [[a, 'primary'], [x, 'handing-off']]), all(() => 3));
+  x.apply(t4);
+  a.apply(t4);
+  await waitFor('a serves again', () => a.view.owned.every((o) => o === 1));
+  for (let i = 0; i < 200; i++) assert.equal(await a.redis.get(`k:${i}`), i % 2 === 0 ? 'new' : null, `k:${i}`);
+  const t5 = table(5, nodes, all(() => [[a, 'primary']]), all(() => 3));
+  x.apply(t5);
+  a.apply(t5);
+  assert.equal(x.server.store!.dbsize(), 0, 'x dropped every partition it no longer holds');
+});
+
+test('property: any interleaving of writes with a learner sync gives a copy equal to the primary', async () => {
+  const fc = (await import('fast-check')).default;
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), k: fc.nat(59), v: fc.string({ maxLength: 12 }), ttl: fc.option(fc.integer({ min: 60_000, max: 600_000 }), { nil: undefined }) }),
+    fc.record({ kind: fc.constant('del' as const), k: fc.nat(59) }),
+    fc.record({ kind: fc.constant('expire' as const), k: fc.nat(59), ttl: fc.integer({ min: 60_000, max: 600_000 }) }),
+    fc.record({ kind: fc.constant('persist' as const), k: fc.nat(59) }),
+    fc.record({ kind: fc.constant('append' as const), k: fc.nat(59), v: fc.string({ maxLength: 5 }) }),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { maxLength: 60 }), fc.array(op, { maxLength: 120 }), fc.integer({ min: 1, max: 8 }), async (before, during, batch) => {
+      const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b', { syncBatchEntries: batch })]);
+      try {
+        const run = async (o: (typeof before)[number]): Promise<void> => {
+          const key = `{k${o.k % 7}}:${o.k}`; // a few partitions, several keys each
+          if (o.kind === 'set') await (o.ttl === undefined ? a.redis.set(key, o.v) : a.redis.set(key, o.v, 'PX', o.ttl));
+          else if (o.kind === 'del') await a.redis.del(key);
+          else if (o.kind === 'expire') await a.redis.pexpire(key, o.ttl);
+          else if (o.kind === 'persist') await a.redis.persist(key);
+          else await a.redis.append(key, o.v);
+        };
+        const t1 = table(1, [a, b], all(() => [[a, 'primary']]), all(() => 1));
+        a.apply(t1);
+        b.apply(t1);
+        for (const o of before) await run(o);
+        const t2 = table(2, [a, b], all(() => [[a, 'primary'], [b, 'learner']]), all(() => 1));
+        a.apply(t2);
+        b.apply(t2);
+        // Writes race the snapshot batches (pipelined without waiting, so they interleave with the sync's turns).
+        await Promise.all(during.map((o) => run(o)));
+        await waitFor('b synced', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+        await waitFor('b caught up', async () => {
+          for (let p = 0; p < P; p++) {
+            const [da, db] = await Promise.all([digest(a, p), digest(b, p)]);
+            if (da[1] !== db[1]) return false;
+          }
+          return true;
+        });
+        for (let p = 0; p < P; p++) {
+          const [da, db] = await Promise.all([digest(a, p), digest(b, p)]);
+          assert.equal(db[5], da[5], `partition ${p}: copy digest at offset ${db[1]}`);
+          assert.equal(db[4], da[4]);
+        }
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    }),
+    { numRuns: 25 },
+  );
+});
