@@ -32,6 +32,11 @@ test('a coordinator restarted without a data dir adopts the nodes\' table: nothi
   t.after(() => Promise.all(nodes.map((n) => n.close())));
   for (let i = 0; i < 3; i++) nodes.push(await startNode({ name: `rec-${i}`, coordinators: [coord.url], server: { port: 0 }, leaveTimeoutMs: 200 }));
   await waitFor(() => coord.coordinator.members().every((m) => m.state === 'active') && coord.coordinator.members().length === 3, 'three active members');
+  // One node restarted once: its incarnation is 2, which the recovered coordinator must learn from its messages.
+  const port2 = nodes[2]!.port;
+  await nodes[2]!.close();
+  nodes[2] = await startNode({ name: 'rec-2', coordinators: [coord.url], server: { port: port2 }, leaveTimeoutMs: 200 });
+  await waitFor(() => coord.coordinator.members().every((m) => m.state === 'active') && coord.coordinator.members().find((m) => m.name === 'rec-2')?.incarnation === 2, 'rec-2 back as incarnation 2');
   await coord.coordinator.flush();
   const epoch = coord.coordinator.epoch;
   await waitFor(() => nodes.every((n) => n.view.epoch === epoch), 'nodes on the last epoch');
@@ -56,6 +61,7 @@ test('a coordinator restarted without a data dir adopts the nodes\' table: nothi
   assert.deepEqual(after.partitions, before.partitions, 'no partition moved');
   assert.deepEqual(after.members.map((m) => m.id), before.members.map((m) => m.id));
   assert.ok(coord.coordinator.members().every((m) => m.state === 'active'), JSON.stringify(coord.coordinator.members()));
+  assert.equal(coord.coordinator.members().find((m) => m.name === 'rec-2')!.incarnation, 2, 'the incarnation is learnt, not reset');
   assert.ok(keysBefore.reduce((a, b) => a + b, 0) >= 200, 'the nodes hold every key');
   assert.deepEqual(nodes.map((n) => n.server.store!.dbsize()), keysBefore, 'no node flushed its data');
   for (let i = 0; i < 200; i++) assert.equal(await client.get(`k${i}`), `v${i}`);

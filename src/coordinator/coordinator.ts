@@ -284,7 +284,15 @@ export class Coordinator {
    */
   reportCopies(id: string, req: CopyReportRequest): CopyReportResponse {
     this.ensureOpen();
+    if (!this.records.has(id) && req.epoch > this.current.epoch) {
+      throw errorFrom(COORDINATOR_ERRORS.EPOCH_AHEAD, `epoch ${req.epoch} is newer than the current epoch ${this.current.epoch} and member ${id} is unknown (this coordinator lost its state)`);
+    }
     const r = this.requireMember(id);
+    if (this.unknownIncarnation.has(id)) {
+      r.incarnation = req.incarnation; // adopted from a node's table: learnt from its first message
+      r.copiesIncarnation = req.incarnation;
+      this.unknownIncarnation.delete(id);
+    }
     if (r.state === 'dead' || (r.state === 'left' && req.incarnation !== r.incarnation)) {
       throw errorFrom(COORDINATOR_ERRORS.MEMBER_DEAD, `member ${r.name} is ${r.state} (incarnation ${r.incarnation}); join again`);
     }
