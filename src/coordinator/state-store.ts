@@ -160,6 +160,13 @@ export class FileStateStore implements StateStore {
       const m = /^members\.json\.tmp-(\d+)-\d+$/.exec(f);
       if (m && (Number(m[1]) === process.pid || !processAlive(Number(m[1])))) await unlink(join(this.dataDir, f)).catch(() => {});
     }
+    // A claim whose writer died mid-write (same host, pid gone) would only be taken over at the next write: drop it now.
+    for (const f of leftovers) {
+      if (!/^members\.json\.cas-(\d+|none)$/.test(f)) continue;
+      const held = await readFile(join(this.dataDir, f), 'utf8').catch(() => '');
+      const [pid, host] = held.split(' ');
+      if (host === hostname() && Number(pid) !== process.pid && !processAlive(Number(pid))) await unlink(join(this.dataDir, f)).catch(() => {});
+    }
     return this.read();
   }
 
