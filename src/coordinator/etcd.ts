@@ -287,7 +287,12 @@ export class EtcdLeadership implements LeadershipView {
         if (this.closed) return;
         if (res.succeeded) {
           await this.becomeLeader(String(res.header.revision));
-          while (!this.closed && this.isLeaderNow && this.lease === lease) await this.sleep(this.options.followerPollMs);
+          while (!this.closed && this.isLeaderNow && this.lease === lease) {
+            await this.sleep(this.options.leaderPollMs);
+            // Not renewed within the TTL (etcd unreachable, or this process was paused): it may already lead
+            // elsewhere. Step down at once, before the failure detector blames members whose heartbeats we refuse.
+            if (this.isLeaderNow && !this.isLeader()) await this.stepDown('lease not renewed within its TTL');
+          }
         } else {
           const kv = res.responses[0]?.response_range?.kvs?.[0];
           const url = kv ? kv.value.toString() : null;
