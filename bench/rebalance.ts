@@ -198,10 +198,23 @@ interface ChangeResult {
   optimal: number;
   during: WindowStats;
   missing: number;
+  /** Longest time a node kept a partition unserved during a hand-over (node metric, max over nodes, since start). */
+  nodePauseMs: number | null;
+}
+
+/** Max over running nodes of ringleader_node_longest_handover_pause_ms, or null without the metric. */
+async function nodePauseMs(cluster: LocalCluster): Promise<number | null> {
+  let max: number | null = null;
+  for (const n of cluster.running) {
+    const text = await cluster.metrics(n.name).catch(() => '');
+    const m = /^ringleader_node_longest_handover_pause_ms\s+([\d.e+]+)$/m.exec(text);
+    if (m) max = Math.max(max ?? 0, Number(m[1]));
+  }
+  return max;
 }
 
 export default async function run(): Promise<void> {
-  const cluster = await LocalCluster.start({ nodes: 3, replicas: REPLICAS, partitions: PARTITIONS, metrics: true, heartbeatMs: 200, nodeLogLevel: 'warn' });
+  const cluster = await LocalCluster.start({ nodes: 3, replicas: REPLICAS, partitions: PARTITIONS, metrics: true, nodeLogLevel: 'warn' });
   const client = await Ringleader.connect({ coordinators: [cluster.coordinatorUrl], connectTimeoutMs: 20_000, commandTimeoutMs: 5000 });
   try {
     const keys = Array.from({ length: KEYS }, (_, i) => `rb:${i}`);
@@ -267,7 +280,7 @@ export default async function run(): Promise<void> {
       const sample = Array.from({ length: Math.min(20_000, KEYS) }, () => keys[Math.floor(Math.random() * keys.length)]!);
       const vals = await client.mget(sample).catch(() => sample.map(() => null));
       const missing = vals.filter((v) => v === null).length;
-      return { phase, seconds, mb, mbSource, moved: moved.length, optimal: optimalOf(before), during, missing };
+      return { phase, seconds, mb, mbSource, moved: moved.length, optimal: optimalOf(before), during, missing, nodePauseMs: await nodePauseMs(cluster) };
     };
 
     // The join: the clock starts when node-4 listens (it has joined the coordinator by then) and stops when the table
@@ -280,9 +293,9 @@ export default async function run(): Promise<void> {
     await load.stop();
 
     const rows = [
-      ['phase', 'seconds', 'MB moved', 'MB/s', 'MB source', 'copies moved', 'optimal', 'ratio', 'ops/s', 'p50 ms', 'p99 ms', 'max write gap ms', 'pause ms', 'errors', 'behind', 'missing (sample 20k)'],
-      ['steady', (steady.ms / 1000).toFixed(1), '', '', '', '', '', '', steady.opsPerSec.toFixed(0), steady.p50Ms.toFixed(2), steady.p99Ms.toFixed(2), steady.maxWriteGapMs.toFixed(1), '', String(steady.errors), String(steady.behind), ''],
-      ...[join, leave].map((r) => [r.phase, r.seconds.toFixed(2), r.mb.toFixed(1), (r.mb / r.seconds).toFixed(1), r.mbSource, String(r.moved), r.optimal.toFixed(1), (r.moved / r.optimal).toFixed(3), r.during.opsPerSec.toFixed(0), r.during.p50Ms.toFixed(2), r.during.p99Ms.toFixed(2), r.during.maxWriteGapMs.toFixed(1), Math.max(0, r.during.maxWriteGapMs - nominalGapMs).toFixed(1), String(r.during.errors), String(r.during.behind), String(r.missing)]),
+      ['phase', 'seconds', 'MB moved', 'MB/s', 'MB source', 'copies moved', 'optimal', 'ratio', 'ops/s', 'p50 ms', 'p99 ms', 'max write gap ms', 'pause ms', 'node pause ms', 'errors', 'behind', 'missing (sample 20k)'],
+      ['steady', (steady.ms / 1000).toFixed(1), '', '', '', '', '', '', steady.opsPerSec.toFixed(0), steady.p50Ms.toFixed(2), steady.p99Ms.toFixed(2), steady.maxWriteGapMs.toFixed(1), '', '', String(steady.errors), String(steady.behind), ''],
+      ...[join, leave].map((r) => [r.phase, r.seconds.toFixed(2), r.mb.toFixed(1), (r.mb / r.seconds).toFixed(1), r.mbSource, String(r.moved), r.optimal.toFixed(1), (r.moved / r.optimal).toFixed(3), r.during.opsPerSec.toFixed(0), r.during.p50Ms.toFixed(2), r.during.p99Ms.toFixed(2), r.during.maxWriteGapMs.toFixed(1), Math.max(0, r.during.maxWriteGapMs - nominalGapMs).toFixed(1), r.nodePauseMs === null ? '-' : String(r.nodePauseMs), String(r.during.errors), String(r.during.behind), String(r.missing)]),
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '));
@@ -292,7 +305,7 @@ export default async function run(): Promise<void> {
     for (const r of [join, leave]) {
       console.log(JSON.stringify({
         bench: 'rebalance', keys: KEYS, valueBytes: VALUE_BYTES, seconds: round(r.seconds), mbPerSec: round(r.mb / r.seconds), copiesMovedOverOptimal: round(r.moved / r.optimal, 3),
-        clientP99SteadyMs: round(steady.p99Ms), clientP99DuringMs: round(r.during.p99Ms), longestHandoverPauseMs: round(Math.max(0, r.during.maxWriteGapMs - nominalGapMs), 1), errors: r.during.errors, phase: r.phase,
+        clientP99SteadyMs: round(steady.p99Ms), clientP99DuringMs: round(r.during.p99Ms), longestHandoverPauseMs: round(Math.max(0, r.during.maxWriteGapMs - nominalGapMs), 1), errors: r.during.errors, phase: r.phase, nodeHandoverPauseMs: r.nodePauseMs,
       }));
     }
   } finally {

@@ -1,6 +1,7 @@
 /**
  * Storage engine micro-benchmark: GET/SET ops/s and bytes per key for 1M keys of 16 bytes with 100-byte values, the
- * Store against a plain Map baseline in the same run, plus steady-state eviction and the active-expiry pause.
+ * Store against a plain Map baseline in the same run, plus steady-state eviction, the active-expiry pause and the
+ * copy path (applyReplicated, snapshotReader, digest, role switches).
  * `npm run bench -- storage` (env BENCH_KEYS to change the key count). Prints a table, then one JSON line.
  */
 import { spawnSync } from 'node:child_process';
@@ -264,6 +265,35 @@ export default function run(): void {
     }
     store.flushAll();
   }
+  // Copies: applyReplicated SETs (half with a TTL) into copy partitions, a full snapshot read, digests, role switches.
+  let applyOps = 0;
+  let snapshotOps = 0;
+  let digestOps = 0;
+  let roleSwitchMs = 0;
+  {
+    const store = new Store({ partitionCount: PARTITIONS });
+    for (let p = 0; p < PARTITIONS; p++) store.setPartitionRole(p, 'copy');
+    const far = Date.now() + 3_600_000;
+    applyOps = opsPerSec(N, () => {
+      for (let i = 0; i < N; i++) store.applyReplicated(i & (PARTITIONS - 1), { kind: 'set', key: keys[i]!, value: value(i), expiresAt: (i & 1) === 0 ? 0 : far });
+    });
+    let read = 0;
+    snapshotOps = opsPerSec(N, () => {
+      for (let p = 0; p < PARTITIONS; p++) {
+        const reader = store.snapshotReader(p, { maxEntries: 1000, maxBytes: 1024 * 1024 });
+        for (let b = reader.next(); b !== null; b = reader.next()) read += b.length;
+      }
+    });
+    if (read !== N) throw new Error(`snapshot read ${read} of ${N} entries`);
+    digestOps = opsPerSec(N, () => {
+      for (let p = 0; p < PARTITIONS; p++) sink += store.digest(p).keys;
+    });
+    const t0 = performance.now();
+    for (let p = 0; p < PARTITIONS; p++) store.setPartitionRole(p, 'primary');
+    for (let p = 0; p < PARTITIONS; p++) store.setPartitionRole(p, 'copy');
+    roleSwitchMs = (performance.now() - t0) / 2;
+    store.flushAll();
+  }
   pauses.sort((a, b) => a - b);
   const p99PauseMs = pauses[Math.floor(pauses.length * 0.99)] ?? 0;
 
@@ -280,6 +310,7 @@ export default function run(): void {
   console.log(`accounted bytes/key (entryCost): ${accounted.toFixed(1)}`);
   console.log(`SET with eviction at the limit: ${fmt(evictOps)} ops/s`);
   console.log(`active expiry of ${fmt(N / 10)} keys among ${fmt(N)}: ${cycles} cycles of 1 ms budget, p99 ${p99PauseMs.toFixed(2)} ms, longest ${maxPauseMs.toFixed(2)} ms (includes any GC that fell inside)`);
+  console.log(`copies: applyReplicated set ${fmt(applyOps)} ops/s, snapshotReader ${fmt(snapshotOps)} entries/s, digest ${fmt(digestOps)} keys/s, role switch of all ${fmt(N)} keys ${roleSwitchMs.toFixed(0)} ms`);
   console.log(`eviction quality (Zipf 1, 200k keys, room for 20k, ${fmt(quality.requests)} read-through requests): hit ratio CLOCK ${(quality.clock * 100).toFixed(2)}% vs exact LRU ${(quality.exactLru * 100).toFixed(2)}%`);
   console.log(`memory bound under churn: maxmemory ${churnMax}, 4× that written as random SETs (evicting), accounted usedBytes ≤ maxmemory`);
   console.log('| V8 heap limit | accounted MB | peak heapUsed MB | peak RSS MB | time ms |');
@@ -292,6 +323,7 @@ export default function run(): void {
     rows: rows.map((r) => ({ name: r.name, setOps: Math.round(r.setOps), getOps: Math.round(r.getOps), bytesPerKey: Math.round(r.bytesPerKey) })),
     storeVsMapSet: +(store.setOps / map.setOps).toFixed(2), storeVsMapGet: +(store.getOps / map.getOps).toFixed(2),
     keyStringBytes: Math.round(keyBytes), accountedBytesPerKey: Math.round(accounted), evictingSetOps: Math.round(evictOps), activeExpireP99PauseMs: +p99PauseMs.toFixed(2), activeExpireMaxPauseMs: +maxPauseMs.toFixed(2),
+    applyReplicatedOps: Math.round(applyOps), snapshotEntriesPerSec: Math.round(snapshotOps), digestKeysPerSec: Math.round(digestOps), roleSwitchMs: Math.round(roleSwitchMs),
     hitRatioClock: +quality.clock.toFixed(4), hitRatioExactLru: +quality.exactLru.toFixed(4),
     churn: churns.map((c) => ({ heap: c.heapFlag, usedMb: +c.usedMb.toFixed(1), peakHeapMb: Math.round(c.peakHeapMb), peakRssMb: Math.round(c.peakRssMb) })),
     sink: sink > 0,

@@ -31,7 +31,7 @@ interface TestNode {
 async function startTestNode(name: string, replication = {}): Promise<TestNode> {
   const id = memberIdFor(name);
   const view = new ClusterView(id);
-  const server = new NodeServer(resolveNodeServerOptions({ port: 0, crossSlotCheck: true }), view, createCommandTable(), systemClock, silentLogger());
+  const server = new NodeServer(resolveNodeServerOptions({ port: 0, crossSlotCheck: true, enableFlush: true }), view, createCommandTable(), systemClock, silentLogger());
   const port = await server.listen();
   const reports: CopyReport[] = [];
   const replicator = new Replicator({
@@ -168,6 +168,9 @@ test('learners are built from snapshot + stream while writes continue, and a han
   const ttl = await c.redis.pttl('ttl:1');
   assert.ok(ttl > 500_000 && ttl <= 600_000, `the TTL travelled as an absolute time (pttl ${ttl})`);
   await c.redis.set('after', 'x');
+  // FLUSHALL on the primary empties the partitions it serves and travels in the stream like any write.
+  await c.redis.flushall();
+  await c.redis.set('after-flush', 'y');
   await waitFor('copies equal the primary', async () => {
     for (let p = 0; p < P; p++) {
       const [dc, db, da] = await Promise.all([digest(c, p), digest(b, p), digest(a, p)]);
@@ -175,6 +178,8 @@ test('learners are built from snapshot + stream while writes continue, and a han
     }
     return true;
   });
+  const total = async (n: TestNode) => (await Promise.all(all((p) => digest(n, p)))).reduce((s, d) => s + d[4], 0);
+  assert.deepEqual([await total(c), await total(b), await total(a)], [1, 1, 1], 'only the key written after FLUSHALL is left, everywhere');
   assert.equal(c.replicator.stats.handoversIn, P);
   assert.equal(c.replicator.stats.handoverTimeouts, 0);
   assert.ok(a.replicator.stats.partialSyncsServed + c.replicator.stats.partialSyncsServed > 0, 'the old primary resumed from the new one');
@@ -280,4 +285,23 @@ test('property: any interleaving of writes with a learner sync gives a copy equa
     }),
     { numRuns: 25 },
   );
+});
+
+test('regression: an old primary stopped by RL.HANDOFF does not serve again when an older-term table reaches it', async (t) => {
+  // Seen in the rebalance bench: the new primary asked the old one to stop, then the old one applied an epoch that
+  // still named it primary at the old term and served again, forking the term's log after its end-of-term marker.
+  const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b', { handoverTimeoutMs: 60_000 })]);
+  t.after(() => Promise.all([a, b].map((n) => n.close())));
+  const nodes = [a, b];
+  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
+  a.apply(t1);
+  b.apply(t1);
+  await a.redis.set('k:1', 'one');
+  await waitFor('b synced', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+  b.apply(table(3, nodes, all(() => [[b, 'primary'], [a, 'backup']]), all(() => 2))); // b asks a to stop
+  await waitFor('b serves', () => b.view.owned.every((o) => o === 1));
+  a.apply(table(2, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1))); // an older epoch reaches a late
+  await assert.rejects(a.redis.set('k:1', 'fork'), /TRYAGAIN/);
+  assert.ok(a.view.owned.every((o) => o === 0), 'a serves nothing');
+  assert.equal(await b.redis.get('k:1'), 'one');
 });

@@ -219,6 +219,28 @@ test('applyReplicated under noeviction, and a value over maxValueBytes, return f
   assert.equal(store.exists(0, key(0)), true);
 });
 
+test('the bytes of copies are tracked through drops and role switches (what applyReplicated may not evict)', () => {
+  const { store } = setup({ maxMemoryBytes: COST * 4 });
+  const fill = (p: number) => {
+    for (let i = 0; i < 4; i++) assert.equal(store.applyReplicated(p, { kind: 'set', key: key(i), value: VALUE, expiresAt: 0 }), true);
+    assert.equal(store.applyReplicated(p, { kind: 'set', key: key(9), value: VALUE, expiresAt: 0 }), false, 'full of copies');
+  };
+  store.setPartitionRole(1, 'copy');
+  fill(1);
+  assert.equal(store.dropPartition(1), 4);
+  fill(1);
+  store.setPartitionRole(1, 'primary'); // its keys are evictable now
+  store.setPartitionRole(2, 'copy');
+  for (let i = 0; i < 4; i++) assert.equal(store.applyReplicated(2, { kind: 'set', key: key(i), value: VALUE, expiresAt: 0 }), true);
+  assert.equal(store.partitionSize(1), 0, 'the old copy, now primary, was evicted to make room');
+  store.setPartitionRole(2, 'primary');
+  store.setPartitionRole(2, 'copy');
+  assert.equal(store.applyReplicated(2, { kind: 'set', key: key(9), value: VALUE, expiresAt: 0 }), false);
+  for (let i = 0; i < 4; i++) store.applyReplicated(2, { kind: 'del', key: key(i) });
+  assert.equal(store.memoryUsed, 0);
+  fill(2);
+});
+
 // ---------------------------------------------------------------- applyReplicated
 
 /** A clock that fails the test if it is read. */

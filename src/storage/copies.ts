@@ -110,29 +110,25 @@ export class MapSnapshotReader implements SnapshotReader {
 }
 
 /**
- * Hashes entries: h1 = XXH64(u32 key length ‖ key ‖ u32 low ‖ u32 high of expiresAt), then XXH64(value bytes, seed
- * h1). A string value and a Buffer of the same bytes hash the same; a Buffer value is hashed in place. Keeps one
- * growing scratch buffer (for the key and string values) per instance.
+ * Hashes entries: XXH64(u32 key length ‖ key ‖ u32 low ‖ u32 high of expiresAt ‖ value bytes), little-endian. A
+ * string value and a Buffer of the same bytes hash the same. Keeps one growing scratch buffer per instance. Speed is
+ * the hashing module's XXH64 (~2.5 µs per 130-byte entry here, bench/storage.ts): fine for a check, not a hot path.
  */
 export class EntryHasher {
   private scratch = Buffer.allocUnsafe(256);
 
   hash(key: string, value: string | Uint8Array, expiresAt: number): bigint {
-    const head = this.buffer(key.length + 12);
-    head.writeUInt32LE(key.length, 0);
-    head.write(key, 4, key.length, 'latin1');
-    head.writeUInt32LE(expiresAt % 0x100000000, 4 + key.length);
-    head.writeUInt32LE(Math.floor(expiresAt / 0x100000000), 8 + key.length);
-    const h1 = xxhash64(head.subarray(0, key.length + 12));
-    if (typeof value !== 'string') return xxhash64(value, h1);
-    const v = this.buffer(value.length);
-    v.write(value, 0, value.length, 'latin1');
-    return xxhash64(v.subarray(0, value.length), h1);
-  }
-
-  private buffer(size: number): Buffer {
+    const k = key.length;
+    const size = k + 12 + value.length;
     if (this.scratch.length < size) this.scratch = Buffer.allocUnsafe(size);
-    return this.scratch;
+    const b = this.scratch;
+    b.writeUInt32LE(k, 0);
+    b.write(key, 4, k, 'latin1');
+    b.writeUInt32LE(expiresAt % 0x100000000, 4 + k);
+    b.writeUInt32LE(Math.floor(expiresAt / 0x100000000), 8 + k);
+    if (typeof value === 'string') b.write(value, 12 + k, value.length, 'latin1');
+    else b.set(value, 12 + k);
+    return xxhash64(b.subarray(0, size));
   }
 }
 

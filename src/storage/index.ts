@@ -11,6 +11,7 @@
  * - Failures throw a RingleaderError whose `code` is in NODE_ERRORS (NOT_INTEGER, INCR_OVERFLOW, NOT_FLOAT,
  *   FLOAT_NAN_OR_INFINITY, VALUE_TOO_LARGE, OFFSET_OUT_OF_RANGE, OOM) and whose message is Redis's text after the
  *   prefix: reply `-${NODE_ERRORS[code].resp} ${message}`.
+ *   Misuse throws a TypeError instead: a write method on a copy partition, a bad partition index or op on the copy API.
  * - Expiry time is read once per task by default (`timeSnapshot: 'task'`): tests that advance a ManualClock and call
  *   the store in the same synchronous stretch pass `timeSnapshot: 'call'`.
  * - The node drives active expiry: `activeExpireCycle(budgetMs)` on a timer (e.g. every 100 ms with 1-2 ms).

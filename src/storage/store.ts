@@ -562,7 +562,7 @@ export class Store {
 
   /**
    * A digest of a partition's content, to check that a copy equals its primary: its key count and the sum mod 2^64
-   * of XXH64(key, value bytes, expiresAt) over every entry, including keys expired but not yet removed (so both
+   * of XXH64(key, expiresAt, value bytes) over every entry, including keys expired but not yet removed (so both
    * sides compare equal after the same stream). Order-independent; a value held as a string or a Buffer of the
    * same bytes gives the same digest. O(keys + bytes) of the partition.
    */

@@ -83,7 +83,7 @@ export interface PartitionStats {
 
 export interface StoreStats {
   readonly keys: number;
-  /** Keys with a TTL. */
+  /** Keys with a TTL in primary partitions (the ones active expiry examines; copies' keys are not counted). */
   readonly volatileKeys: number;
   /** Accounted bytes of all entries (see memory.ts); never above maxMemoryBytes when that is set. */
   readonly usedBytes: number;
@@ -95,7 +95,7 @@ export interface StoreStats {
   readonly evictions: number;
   /** Keys removed because their TTL passed (lazy + active). */
   readonly expiredKeys: number;
-  /** Writes refused with OOM. */
+  /** Writes refused with OOM, and replicated writes refused for memory (applyReplicated returned false). */
   readonly oomRejections: number;
   /** Exceptions thrown by write listeners (a listener bug). */
   readonly listenerErrors: number;
@@ -139,6 +139,6 @@ export interface SnapshotReader {
 export interface PartitionDigest {
   /** Keys held, including expired ones not yet removed. */
   readonly keys: number;
-  /** 16 lowercase hex chars: the sum mod 2^64 of every entry's XXH64 over (key, value, expiresAt). */
+  /** 16 lowercase hex chars: the sum mod 2^64 of every entry's XXH64 over (key, expiresAt, value bytes). */
   readonly digest: string;
 }

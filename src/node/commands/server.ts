@@ -203,7 +203,14 @@ function flushall(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: R
     if (mode !== 'sync' && mode !== 'async') return w.error(ERR_SYNTAX);
   }
   if (!ctx.options.enableFlush) return w.error(ERR_FLUSH_DISABLED);
-  ctx.store?.flushAll();
+  const store = ctx.store;
+  if (store !== null && ctx.replication === null) store.flushAll();
+  else if (store !== null) {
+    // Cluster mode: this node's FLUSHALL empties the partitions it serves (as a Redis Cluster master flushes its
+    // slots); each drop is streamed to their copies. Copies it holds for other primaries are theirs to flush.
+    const owned = ctx.view.owned;
+    for (let p = 0; p < owned.length; p++) if (owned[p] === 1) store.dropPartition(p);
+  }
   w.raw(REPLY_OK);
 }
 

@@ -6,6 +6,7 @@
  *   OP p term offset S key value expiresAt   a mutation: whole value, absolute expiry ms (0 = none)
  *   OP p term offset D key                   a delete (command, expiry or eviction on the primary)
  *   OP p term offset E key expiresAt         a TTL change (0 = persist)
+ *   OP p term offset F                       the partition was emptied (FLUSHALL on the primary)
  *   SNAPBEGIN p term offset                  full sync starts: drop the local copy; stream entries continue from offset+1
  *   SNAP p k1 v1 e1 k2 v2 e2 ...             a batch of whole keys of the snapshot
  *   SNAPEND p                                the snapshot is complete
@@ -16,12 +17,15 @@
 import { encodeCommand } from '../../protocol/resp/command-encoder.js';
 import type { ReplicatedOp } from '../../storage/index.js';
 
+/** A stream entry's mutation: a store op, or `flush` (the whole partition emptied). */
+export type StreamOp = ReplicatedOp | { readonly kind: 'flush' };
+
 export interface OpFrame {
   readonly kind: 'OP';
   readonly partition: number;
   readonly term: number;
   readonly offset: number;
-  readonly op: ReplicatedOp;
+  readonly op: StreamOp;
 }
 export interface SnapBeginFrame { readonly kind: 'SNAPBEGIN'; readonly partition: number; readonly term: number; readonly offset: number }
 export interface SnapFrame { readonly kind: 'SNAP'; readonly partition: number; readonly entries: Array<{ key: string; value: Buffer; expiresAt: number }> }
@@ -52,8 +56,10 @@ function valueBuf(value: string | Buffer): Buffer {
   return typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
 }
 
-export function encodeOp(partition: number, term: number, offset: number, op: ReplicatedOp): Buffer {
+export function encodeOp(partition: number, term: number, offset: number, op: StreamOp): Buffer {
   switch (op.kind) {
+    case 'flush':
+      return encodeCommand(['OP', partition, term, offset, 'F']);
     case 'set':
       return encodeCommand(['OP', partition, term, offset, 'S', keyBuf(op.key), valueBuf(op.value), op.expiresAt]);
     case 'del':
@@ -121,10 +127,12 @@ export function decodeFrame(reply: unknown, partitionCount: number): Frame {
   const n = reply.length;
   switch (kind) {
     case 'OP': {
-      if (n < 6) throw new FrameError('OP: wrong number of elements');
+      if (n < 5) throw new FrameError('OP: wrong number of elements');
       const term = int(reply[2], 'term', MAX_OFFSET);
       const offset = int(reply[3], 'offset', MAX_OFFSET);
       const op = str(reply[4], 'op');
+      if (op === 'F' && n === 5) return { kind, partition, term, offset, op: { kind: 'flush' } };
+      if (n < 6) throw new FrameError('OP: wrong number of elements');
       const key = str(reply[5], 'key');
       if (op === 'S' && n === 8) return { kind, partition, term, offset, op: { kind: 'set', key, value: buf(reply[6], 'value'), expiresAt: int(reply[7], 'expiresAt', MAX_EXPIRES_AT) } };
       if (op === 'D' && n === 6) return { kind, partition, term, offset, op: { kind: 'del', key } };

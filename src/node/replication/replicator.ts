@@ -18,11 +18,11 @@ import type { CopyReport } from '../../protocol/control.js';
 import type { PartitionTable } from '../../partitioning/index.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
-import type { Store, WriteEvent, ReplicatedOp } from '../../storage/index.js';
+import type { Store, WriteEvent } from '../../storage/index.js';
 import type { ClusterView } from '../cluster-view.js';
 import { Backlog } from './backlog.js';
 import { Downstream, SnapshotJob, SnapshotScheduler } from './downstream.js';
-import { encodeNotPrimary, encodeOp, encodeResume, encodeSnapBegin, encodeTermEnd, type Frame } from './frames.js';
+import { encodeNotPrimary, encodeOp, encodeResume, encodeSnapBegin, encodeTermEnd, type Frame, type StreamOp } from './frames.js';
 import { Link, type LinkHandler } from './link.js';
 import type { ReplicationOptions } from './options.js';
 import { newReplicationStats, type ReplicationStats } from './stats.js';
@@ -54,6 +54,11 @@ interface Part {
   promoteStartedAt: number;
   /** Copy given up (out of memory): not followed again until the table changes the term. */
   failed: boolean;
+  /**
+   * RL.FOLLOW sent, its answer (SNAPBEGIN / RESUME / NOTPRIMARY) not received yet: stream frames of an earlier
+   * subscription on the same link may still be in flight and are ignored until then.
+   */
+  awaiting: boolean;
   retryTimer: TimerHandle | null;
 }
 
@@ -296,7 +301,7 @@ export class Replicator implements LinkHandler {
       part = {
         partition: p, mode: 'follower', term: 0, offset: 0, complete: false, backlog: new Backlog(this.deps.options.backlogBytesPerPartition, 0),
         prevTerm: 0, prevTermEnd: 0, followers: new Set(), link: null, tableTerm: 0, termEnded: null, promoteTimer: null, promoteStartedAt: 0,
-        failed: false, retryTimer: null,
+        failed: false, retryTimer: null, awaiting: false,
       };
       this.parts[p] = part;
     }
@@ -314,6 +319,11 @@ export class Replicator implements LinkHandler {
     const source = part.link;
     const sourceId = source === null ? undefined : this.idByAddress.get(source.address);
     const sourceState = sourceId === undefined ? null : table.stateOf(p, sourceId);
+    if (part.mode === 'stopped' && term <= part.term) {
+      // Stopped by RL.HANDOFF for a newer term; this table is older than the one our successor acted on. Serving
+      // again here would fork the term's log (entries after the end-of-term marker): wait for the newer table.
+      return;
+    }
     if (part.mode === 'promoting' && part.tableTerm === term) {
       // Still waiting for the old primary's marker; if the table no longer lists it (it died), stop waiting.
       if (sourceState === null) this.promote(part, 'failover');
@@ -330,7 +340,7 @@ export class Replicator implements LinkHandler {
       // Hand-over: the old primary is alive and still holds a copy. Wait for its end-of-term marker, and ask for it
       // now in case it has not seen this table yet.
       part.mode = 'promoting';
-      part.promoteStartedAt = this.deps.clock.monotonic();
+      if (part.promoteStartedAt === 0) part.promoteStartedAt = this.deps.clock.monotonic();
       source.send(['RL.HANDOFF', p, term]);
       part.promoteTimer?.cancel();
       part.promoteTimer = this.deps.clock.setTimeout(() => {
@@ -353,10 +363,11 @@ export class Replicator implements LinkHandler {
     part.promoteTimer?.cancel();
     part.promoteTimer = null;
     this.unlink(part);
-    if (part.mode === 'promoting' || how === 'handover') {
+    if (part.promoteStartedAt > 0 && (part.mode === 'promoting' || how === 'handover')) {
       const pause = this.deps.clock.monotonic() - part.promoteStartedAt;
-      if (part.promoteStartedAt > 0 && pause > this.stats.longestHandoverPauseMs) this.stats.longestHandoverPauseMs = Math.round(pause);
+      if (pause > this.stats.longestHandoverPauseMs) this.stats.longestHandoverPauseMs = Math.round(pause);
     }
+    part.promoteStartedAt = 0;
     if (how === 'handover') this.stats.handoversIn++;
     else if (how === 'failover') this.stats.promotionsWithoutHandover++;
     this.startTerm(part, part.tableTerm);
@@ -397,6 +408,7 @@ export class Replicator implements LinkHandler {
     part.failed = false;
     part.tableTerm = term;
     part.termEnded = null;
+    part.promoteStartedAt = 0;
     this.unlink(part);
     let link = this.links.get(primary.address);
     if (link === undefined) {
@@ -460,6 +472,7 @@ export class Replicator implements LinkHandler {
   }
 
   private sendFollow(link: Link, part: Part): void {
+    part.awaiting = true;
     link.send(['RL.FOLLOW', part.partition, part.term, part.offset, part.complete ? 1 : 0, part.tableTerm]);
   }
 
@@ -481,13 +494,18 @@ export class Replicator implements LinkHandler {
     if (!part || part.link !== link || (part.mode !== 'follower' && part.mode !== 'promoting') || this.store === null) return;
     const store = this.store;
     const p = f.partition;
+    if (part.awaiting) {
+      if (f.kind !== 'SNAPBEGIN' && f.kind !== 'RESUME' && f.kind !== 'NOTPRIMARY') return;
+      part.awaiting = false;
+    }
     switch (f.kind) {
       case 'OP': {
         if (f.offset !== part.offset + 1 || f.term < part.term) {
           this.resync(part, `entry (${f.term}, ${f.offset}) does not follow (${part.term}, ${part.offset})`);
           return;
         }
-        if (!store.applyReplicated(p, f.op)) return this.failCopy(part);
+        if (f.op.kind === 'flush') store.dropPartition(p);
+        else if (!store.applyReplicated(p, f.op)) return this.failCopy(part);
         part.offset = f.offset;
         part.term = f.term;
         part.backlog.append(f.offset, encodeOp(p, f.term, f.offset, f.op));
@@ -529,6 +547,8 @@ export class Replicator implements LinkHandler {
         }
         part.term = Math.max(part.term, f.term);
         part.termEnded = { term: f.term, offset: f.offset };
+        // The partition is unserved from here (the old primary stopped) until we serve it.
+        if (part.promoteStartedAt === 0) part.promoteStartedAt = this.deps.clock.monotonic();
         if (part.mode === 'promoting') this.promote(part, 'handover');
         this.refreshServing();
         return;
@@ -580,7 +600,7 @@ export class Replicator implements LinkHandler {
   private onStoreWrite(ev: WriteEvent): void {
     const part = this.parts[ev.partition];
     if (!part || part.mode !== 'primary') return;
-    let op: ReplicatedOp;
+    let op: StreamOp;
     switch (ev.kind) {
       case 'set':
         op = { kind: 'set', key: ev.key, value: ev.value!, expiresAt: ev.expiresAt };
@@ -593,8 +613,11 @@ export class Replicator implements LinkHandler {
       case 'expire':
         op = { kind: 'expire', key: ev.key, expiresAt: ev.expiresAt };
         break;
+      case 'drop':
+        op = { kind: 'flush' }; // FLUSHALL of a served partition (dropping a partition we no longer hold never gets here)
+        break;
       default:
-        return; // 'drop' is local (FLUSHALL is refused in cluster mode unless enabled; see OPERATIONS.md)
+        return;
     }
     const offset = ++part.offset;
     const frame = encodeOp(ev.partition, part.term, offset, op);
