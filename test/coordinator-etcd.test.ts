@@ -158,6 +158,12 @@ test('etcd: three coordinators, one leader; followers serve reads and redirect w
   assert.ok(takeoverMs < 3000 + 1500, `a new leader published ${takeoverMs} ms after kill -9 (lease 2 s)`);
   assert.notEqual(newLeader.url, leader.url);
   for (let i = 1; i < epochs.length; i++) assert.ok(epochs[i]! > epochs[i - 1]!, `epochs strictly increase: ${epochs.join(',')}`);
+  // Every coordinator ends on the same epoch with the same table: one history, not two.
+  const tables = await waitFor(async () => {
+    const ts = await Promise.all(followers.map(async (f) => (await fetch(`${f.url}/v1/table`)).text()));
+    return ts.every((x) => x === ts[0]) ? ts : null;
+  }, 'the surviving coordinators to agree on the table', 5000);
+  assert.ok((JSON.parse(tables[0]!) as { epoch: number }).epoch >= Math.max(...epochs));
   serving = false;
   await loop;
   assert.deepEqual(failures, [], 'every client operation succeeded during the takeover');
