@@ -154,8 +154,8 @@ test('etcd: three coordinators, one leader; followers serve reads and redirect w
   await waitFor(async () => Math.max(...epochs) > before && nodes.every((n) => n.view.table?.members.some((m) => m.name === 'ha-late')), 'the new leader to publish the join', 10_000);
   const takeoverMs = Date.now() - killedAt;
   console.log(`# takeover: a new leader published ${takeoverMs} ms after kill -9`);
-  // The goal is 3 s (measured ~2.2 s idle); the bound leaves room for a loaded machine.
-  assert.ok(takeoverMs < 3000 + 1500, `a new leader published ${takeoverMs} ms after kill -9 (lease 2 s)`);
+  // The goal is 3 s (bench/ha.ts: p99 2.3 s over 20 trials); the bound here leaves room for a loaded test machine.
+  assert.ok(takeoverMs < 6000, `a new leader published ${takeoverMs} ms after kill -9 (lease 2 s)`);
   assert.notEqual(newLeader.url, leader.url);
   for (let i = 1; i < epochs.length; i++) assert.ok(epochs[i]! > epochs[i - 1]!, `epochs strictly increase: ${epochs.join(',')}`);
   // Every coordinator ends on the same epoch with the same table: one history, not two.
