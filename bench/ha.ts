@@ -9,6 +9,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
+import { createInterface } from 'node:readline';
 import { freePort, startEtcd, type TestEtcd } from '../src/testing/index.js';
 
 const WATCHERS = Number(process.env['BENCH_WATCHERS'] ?? 1000);
@@ -26,11 +27,17 @@ process.once('exit', () => {
   for (const p of procs) p.kill('SIGKILL');
 });
 
+/** `table published` log lines of the coordinators (planMs, storeMs = the fsync or the etcd transaction, publishMs). */
+const published: Array<{ planMs: number; storeMs: number; publishMs: number }> = [];
+
 /** A coordinator process (the CLI); resolves with its URL once listening. */
 async function coordinator(args: string[]): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', String(port), '--heartbeat-ms', '5000', '--plan-debounce-ms', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', String(port), '--heartbeat-ms', '5000', '--plan-debounce-ms', '0', '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   procs.push(child);
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (line.includes('"table published"')) published.push(JSON.parse(line) as { planMs: number; storeMs: number; publishMs: number });
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error('coordinator exited');
@@ -61,43 +68,51 @@ async function join(url: string): Promise<number> {
 }
 
 /** W watchers on `watchUrl` in a helper process; C joins sent to `joinUrl`; latency join-sent -> last watcher. */
-async function notify(joinUrl: string, watchUrl: string): Promise<number[]> {
+async function notify(joinUrl: string, watchUrl: string): Promise<{ last: number[]; first: number[] }> {
   const helper = fork(new URL('./coordinator-watchers.ts', import.meta.url), { execArgv: ['--import', 'tsx'], env: { ...process.env, WATCH_URL: watchUrl, WATCH_COUNT: String(WATCHERS) } });
   procs.push(helper);
-  const seen = new Map<number, number>();
-  helper.on('message', (m: { epoch: number; last: number }) => seen.set(m.epoch, m.last));
+  const seen = new Map<number, { first: number; last: number }>();
+  helper.on('message', (m: { epoch: number; first: number; last: number }) => seen.set(m.epoch, m));
   const h0 = await health(watchUrl);
   // wait until every watcher holds the current table (the helper reports each epoch once all streams have it)
   await sleep(3000);
   let epoch = h0!.epoch;
   const lat: number[] = [];
+  const firsts: number[] = [];
   for (let i = 0; i < CHANGES; i++) {
     const t0 = now();
     if ((await join(joinUrl)) !== 200) throw new Error('join refused');
     const deadline = Date.now() + 10_000;
     let got: number | undefined;
+    let first = Infinity;
     while (got === undefined && Date.now() < deadline) {
       for (const [e, at] of seen) {
         if (e <= epoch) continue;
-        got = Math.max(got ?? 0, at);
+        got = Math.max(got ?? 0, at.last);
+        first = Math.min(first, at.first);
         epoch = Math.max(epoch, e);
       }
       if (got === undefined) await sleep(2);
     }
     if (got === undefined) throw new Error('watchers did not get the change');
     lat.push(got - t0);
+    firsts.push(first - t0);
     seen.clear();
     await sleep(200);
   }
   helper.kill('SIGKILL');
-  return lat;
+  return { last: lat, first: firsts };
 }
 
 export default async function run(): Promise<void> {
   // --- file mode
   const dir = mkdtempSync(joinPath(tmpdir(), 'rl-bench-ha-'));
   const file = await coordinator(['--data-dir', dir]);
-  const fileLat = await notify(file.url, file.url);
+  published.length = 0;
+  const fileN = await notify(file.url, file.url);
+  const fileLat = fileN.last;
+  const fileStore = published.map((p) => p.storeMs);
+  const filePublish = published.map((p) => p.publishMs);
   file.child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 
@@ -116,7 +131,10 @@ export default async function run(): Promise<void> {
   };
   let leader = await leaderOf();
   const follower = coords.find((c) => c !== leader)!;
-  const etcdLat = await notify(leader.url, follower.url);
+  published.length = 0;
+  const etcdN = await notify(leader.url, follower.url);
+  const etcdLat = etcdN.last;
+  const etcdStore = published.map((p) => p.storeMs);
 
   // --- takeover
   const takeover: number[] = [];
@@ -155,6 +173,11 @@ export default async function run(): Promise<void> {
   console.log('|---|---|---|---|');
   console.log(`| change -> last watcher, file mode (fsync) | ${r(pct(fileLat, 50))} | ${r(pct(fileLat, 99))} | ${r(Math.max(...fileLat))} |`);
   console.log(`| change -> last watcher, etcd mode (leader -> etcd -> follower) | ${r(pct(etcdLat, 50))} | ${r(pct(etcdLat, 99))} | ${r(Math.max(...etcdLat))} |`);
+  console.log(`| change -> first watcher, file mode | ${r(pct(fileN.first, 50))} | ${r(pct(fileN.first, 99))} | ${r(Math.max(...fileN.first))} |`);
+  console.log(`| change -> first watcher, etcd mode | ${r(pct(etcdN.first, 50))} | ${r(pct(etcdN.first, 99))} | ${r(Math.max(...etcdN.first))} |`);
+  console.log(`| of which: members.json write + fsync (file) | ${r(pct(fileStore, 50))} | ${r(pct(fileStore, 99))} | ${r(Math.max(...fileStore))} |`);
+  console.log(`| of which: writing the event to ${WATCHERS} sockets (file) | ${r(pct(filePublish, 50))} | ${r(pct(filePublish, 99))} | ${r(Math.max(...filePublish))} |`);
+  console.log(`| of which: etcd transaction (leader) | ${r(pct(etcdStore, 50))} | ${r(pct(etcdStore, 99))} | ${r(Math.max(...etcdStore))} |`);
   console.log(`| kill -9 leader -> a change accepted by the new leader | ${r(pct(takeover, 50))} | ${r(pct(takeover, 99))} | ${r(Math.max(...takeover))} |`);
   console.log(JSON.stringify({
     bench: 'ha', trials: TRIALS, takeoverP50Ms: r(pct(takeover, 50)), takeoverP99Ms: r(pct(takeover, 99)),
