@@ -380,8 +380,9 @@ export class EtcdLeadership implements LeadershipView {
       const w = await this.client.watch().key(this.store.epochKey).create();
       if (this.closed) return void w.cancel();
       this.watcher = w;
-      w.on('put', () => {
-        if (!this.isLeaderNow) void this.sync();
+      w.on('put', (kv) => {
+        // The event carries the new epoch: load at once, without reading it again.
+        if (!this.isLeaderNow) void this.sync(Number(kv.value.toString()));
       });
       w.on('error', () => {});
     } catch (err) {
@@ -390,16 +391,18 @@ export class EtcdLeadership implements LeadershipView {
   }
 
   /** Follower: installs the stored state when its epoch moved. Serialized; a request during a sync runs once more after it. */
-  private sync(): Promise<void> {
+  private sync(knownEpoch?: number): Promise<void> {
     if (this.syncing) {
       this.resync = true;
       return this.syncing;
     }
     this.syncing = (async () => {
+      let hint = knownEpoch;
       do {
         this.resync = false;
         try {
-          const epoch = await this.store.storedEpoch();
+          const epoch = hint !== undefined && Number.isSafeInteger(hint) ? hint : await this.store.storedEpoch();
+          hint = undefined;
           if (epoch === null || epoch <= this.coordinator.epoch || this.isLeaderNow) continue;
           const state = await this.store.load();
           if (state && !this.isLeaderNow) this.coordinator.applyStored(state);
