@@ -8,7 +8,7 @@ const layers = {
   hashing: ['shared'],
   partitioning: ['shared', 'hashing', 'protocol'],
   storage: ['shared', 'protocol', 'hashing', 'partitioning'],
-  coordinator: ['shared', 'protocol', 'hashing', 'partitioning'],
+  coordinator: ['shared', 'protocol', 'hashing', 'partitioning', 'dashboard'],
   control: ['shared', 'protocol', 'hashing', 'partitioning'],
   node: ['shared', 'protocol', 'hashing', 'partitioning', 'storage', 'control'],
   client: ['shared', 'protocol', 'hashing', 'partitioning', 'control'],

@@ -9,6 +9,7 @@ export const SYSTEM_DEPS = {
   'redis-server': 'redis-server',
   etcd: 'etcd-server',
   etcdctl: 'etcd-client',
+  chromium: 'chromium', // the dashboard's browser test (playwright-core drives /usr/bin/chromium)
 };
 
 function has(bin) {

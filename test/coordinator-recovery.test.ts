@@ -78,7 +78,7 @@ test('two clusters never mix: a heartbeat or a table from another cluster gets C
   const api = new CoordinatorClient({ coordinators: [a.url], maxAttempts: 1 });
   const joined = await api.join({ name: 'x', address: '127.0.0.1:7001' });
   assert.equal(joined.clusterId, 'cluster-a');
-  await assert.rejects(api.heartbeat(joined.id, 0, joined.incarnation, 'cluster-b'), (e: { code?: string }) => e.code === 'CLUSTER_MISMATCH');
+  await assert.rejects(api.heartbeat(joined.id, 0, joined.incarnation, undefined, 'cluster-b'), (e: { code?: string }) => e.code === 'CLUSTER_MISMATCH');
   const table = { ...a.coordinator.table.toJSON(), epoch: 50 };
   await assert.rejects(api.recover({ clusterId: 'cluster-b', id: joined.id, incarnation: 1, table }), (e: { code?: string }) => e.code === 'CLUSTER_MISMATCH');
   assert.ok(a.coordinator.epoch < 50, 'nothing adopted');

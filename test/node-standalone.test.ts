@@ -223,9 +223,16 @@ test('--metrics-port serves Prometheus metrics read from the node\'s counters', 
     c.disconnect();
     const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(body, /^ringleader_node_keys 1$/m);
-    assert.match(body, /^ringleader_node_hits_total 1$/m);
-    assert.match(body, /^ringleader_node_misses_total 1$/m);
-    assert.match(body, /^ringleader_node_owned_partitions 256$/m);
+    assert.match(body, /^ringleader_node_keyspace_hits_total 1$/m);
+    assert.match(body, /^ringleader_node_keyspace_misses_total 1$/m);
+    assert.match(body, /^ringleader_node_primary_partitions 256$/m);
+    assert.match(body, /^# TYPE ringleader_node_keyspace_hits_total counter$/m);
+    // Per-command latency: one SET and two GETs, every observation in the +Inf bucket and the count.
+    assert.match(body, /^# TYPE ringleader_node_command_duration_seconds histogram$/m);
+    assert.match(body, /^ringleader_node_command_duration_seconds_bucket\{le="\+Inf",command="get"\} 2$/m);
+    assert.match(body, /^ringleader_node_command_duration_seconds_count\{command="set"\} 1$/m);
+    const buckets = [...body.matchAll(/^ringleader_node_command_duration_seconds_bucket\{le="([^"]+)",command="get"\} (\d+)$/gm)].map((m) => Number(m[2]));
+    assert.ok(buckets.length > 5 && buckets.every((v, i) => i === 0 || v >= buckets[i - 1]!), `cumulative buckets: ${buckets.join(',')}`);
   } finally {
     m.proc.kill();
   }

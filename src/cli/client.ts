@@ -5,17 +5,17 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Command } from 'commander';
 import { Ringleader, type LoadResult } from '../client/index.js';
 import { createLogger } from '../shared/logger.js';
-import { intOption, readToken } from './options.js';
+import { coordinatorsOption, DEFAULT_COORDINATOR_URL, intOption, logLevelOption, readToken } from './options.js';
 
 interface Flags {
+  tokenFile?: string;
   port: number;
   httpPort?: number;
   host: string;
-  coordinator: string[];
+  coordinator?: string[];
   dbDelayMs: number;
   ttlMs: number;
   logLevel?: string;
-  tokenFile?: string;
 }
 
 /** The slow "customer database" of the seed: every load takes `delayMs` and is counted per key. */
@@ -46,19 +46,20 @@ export function register(program: Command): void {
     .option('--port <n>', 'service number N: listens on 9000+N (the seed: --port 1 -> 9001)', intOption('--port', 0, 999), 1)
     .option('--http-port <port>', 'exact HTTP port instead of 9000+N (0 = any free port)', intOption('--http-port', 0, 65535))
     .option('--host <host>', 'interface to bind', '127.0.0.1')
-    .option('--coordinator <url...>', 'coordinator URL(s)', ['http://127.0.0.1:8081'])
+    .option('--coordinator <url>', `coordinator URL; comma-separated or repeated for several (default ${DEFAULT_COORDINATOR_URL})`, coordinatorsOption)
     .option('--db-delay-ms <ms>', 'latency of the simulated customer database', intOption('--db-delay-ms', 0, 60_000), 300)
     .option('--ttl-ms <ms>', 'TTL of cached customers', intOption('--ttl-ms', 1, 86_400_000), 60_000)
     .option('--token-file <file>', 'bearer token presented to the coordinators (default: $RINGLEADER_TOKEN)')
-    .option('--log-level <level>', 'pino level (info, debug, warn...)')
+    .option('--log-level <level>', 'trace | debug | info | warn | error | fatal | silent', logLevelOption)
     .action(async (flags: Flags) => {
+      const token = readToken(flags.tokenFile);
       const logger = createLogger({ name: 'client-service', level: flags.logLevel });
       let cache: Ringleader;
       try {
-        const token = readToken(flags.tokenFile);
-        cache = await Ringleader.connect({ coordinators: flags.coordinator, logger, connectTimeoutMs: 15_000, ...(token === null ? {} : { coordinatorToken: token }) });
+        cache = await Ringleader.connect({ coordinators: flags.coordinator ?? [DEFAULT_COORDINATOR_URL], logger, connectTimeoutMs: 15_000, ...(token === null ? {} : { coordinatorToken: token }) });
       } catch (err) {
         logger.fatal({ err }, `client service could not get a table: ${(err as Error).message}`);
+        console.error(`ringleader client: no partition table: ${(err as Error).message}`);
         process.exitCode = 1;
         return;
       }

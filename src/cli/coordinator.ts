@@ -1,16 +1,14 @@
 // `ringleader coordinator`: flags -> options -> startCoordinator. No logic here.
-import { InvalidArgumentError, type Command } from 'commander';
-import { startCoordinator, DEFAULT_COORDINATOR_OPTIONS } from '../coordinator/index.js';
+import type { Command } from 'commander';
+import { startCoordinator, resolveCoordinatorOptions, DEFAULT_COORDINATOR_OPTIONS, type StartCoordinatorOptions } from '../coordinator/index.js';
 import { createLogger } from '../shared/logger.js';
-import { intOption, readToken } from './options.js';
+import { asUsageError, intOption, logLevelOption, numberOption, readToken, UsageError } from './options.js';
 
-function num(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
-    return n;
-  };
-}
+/** Option names in resolver errors -> the flags that set them. */
+const FLAG_OF: Record<string, string> = {
+  heartbeatMs: '--heartbeat-ms', leaveTimeoutMs: '--leave-timeout-ms', suspectAfterMs: '--suspect-after-ms', deadAfterMs: '--dead-after-ms', planDebounceMs: '--plan-debounce-ms',
+  partitionCount: '--partitions', replicas: '--replicas', virtualNodes: '--vnodes', loadFactor: '--load-factor',
+};
 
 interface Flags {
   port: number;
@@ -39,6 +37,26 @@ interface Flags {
   k8sNamespace?: string;
 }
 
+/** The HA, discovery and auth flags -> startCoordinator options; a contradiction is a UsageError. */
+function haOptions(flags: Flags): Partial<StartCoordinatorOptions> & { kind: string } {
+  const kind = flags.store ?? (flags.etcd !== undefined ? 'etcd' : flags.dataDir !== undefined ? 'file' : 'memory');
+  if (!['file', 'memory', 'etcd'].includes(kind)) throw new UsageError(`--store must be file, memory or etcd, got ${JSON.stringify(kind)}`);
+  if (kind === 'etcd' && flags.etcd === undefined) throw new UsageError('--store etcd needs --etcd URL[,URL...]');
+  if (kind === 'etcd' && flags.dataDir !== undefined) throw new UsageError('--data-dir and --store etcd exclude each other');
+  if (kind === 'file' && flags.dataDir === undefined) throw new UsageError('--store file needs --data-dir');
+  if (flags.membersFrom !== 'registration' && flags.membersFrom !== 'kubernetes') throw new UsageError(`--members-from must be registration or kubernetes, got ${JSON.stringify(flags.membersFrom)}`);
+  if (flags.membersFrom === 'kubernetes' && flags.k8sService === undefined) throw new UsageError('--members-from kubernetes needs --k8s-service NAME');
+  return {
+    kind,
+    token: readToken(flags.tokenFile),
+    publicReads: flags.publicReads,
+    ...(flags.clusterId === undefined ? {} : { clusterId: flags.clusterId }),
+    ...(kind === 'etcd' ? { etcd: { endpoints: flags.etcd!.split(',').map((u) => u.trim()).filter(Boolean), prefix: flags.etcdPrefix, leaseTtlSec: flags.etcdLeaseTtl } } : {}),
+    ...(flags.advertiseUrl === undefined ? {} : { advertiseUrl: flags.advertiseUrl }),
+    ...(flags.membersFrom === 'kubernetes' ? { kubernetes: { service: flags.k8sService!, ...(flags.k8sNamespace === undefined ? {} : { namespace: flags.k8sNamespace }) } } : {}),
+  };
+}
+
 export function register(program: Command): void {
   const d = DEFAULT_COORDINATOR_OPTIONS;
   program
@@ -50,16 +68,16 @@ export function register(program: Command): void {
     .option('--partitions <n>', 'number of partitions (1..16384)', intOption('--partitions', 1, 16384), d.placement.partitionCount)
     .option('--replicas <r>', 'copies per partition, primary included (1..8)', intOption('--replicas', 1, 8), d.placement.replicas)
     .option('--vnodes <v>', 'virtual nodes per member on the hash ring', intOption('--vnodes', 1, 10000), d.placement.virtualNodes)
-    .option('--load-factor <f>', 'bounded-load cap factor (> 1)', num('--load-factor'), d.placement.loadFactor)
+    .option('--load-factor <f>', 'bounded-load cap factor, in (1, 100]', numberOption('--load-factor', 1, 100, true), d.placement.loadFactor)
     .option('--heartbeat-ms <ms>', 'heartbeat interval told to members', intOption('--heartbeat-ms', 10, 60_000), d.heartbeatMs)
-    .option('--suspect-after-ms <ms>', `silence before a member is suspect (default 3 heartbeats: ${d.suspectAfterMs} at the default interval)`, intOption('--suspect-after-ms', 1, 600_000))
-    .option('--dead-after-ms <ms>', `silence before a suspect member is dead (default ${d.deadAfterMs} at the default interval)`, intOption('--dead-after-ms', 1, 600_000))
+    .option('--suspect-after-ms <ms>', `silence before a member is suspect (default ${d.suspectAfterMs / d.heartbeatMs} heartbeat intervals: ${d.suspectAfterMs} ms at ${d.heartbeatMs} ms)`, intOption('--suspect-after-ms', 1, 600_000))
+    .option('--dead-after-ms <ms>', `silence before a suspect member is dead (default ${d.deadAfterMs / d.heartbeatMs} heartbeat intervals: ${d.deadAfterMs} ms at ${d.heartbeatMs} ms)`, intOption('--dead-after-ms', 1, 600_000))
     .option('--plan-debounce-ms <ms>', 'quiet time that coalesces membership changes into one epoch', intOption('--plan-debounce-ms', 0, 60_000), d.planDebounceMs)
     .option('--leave-timeout-ms <ms>', 'longest a leaving member waits for its copies to be handed over before they are dropped', intOption('--leave-timeout-ms', 1, 24 * 3_600_000), d.leaveTimeoutMs)
     .option('--token-file <file>', 'bearer token required on the control plane (default: $RINGLEADER_TOKEN; without one, loopback only)')
     .option('--public-reads', 'with a token: table, members, locate, watch and metrics need none', false)
     .option('--store <kind>', 'state store: file (with --data-dir), memory, or etcd (high availability: several coordinators, one leader)')
-    .option('--etcd <urls>', 'etcd client URLs, comma-separated (with --store etcd)')
+    .option('--etcd <urls>', 'etcd client URLs, comma-separated (implies --store etcd)')
     .option('--etcd-prefix <prefix>', 'etcd key prefix of this cluster', '/ringleader/default')
     .option('--etcd-lease-ttl <s>', 'leader lease TTL in seconds: a crashed leader is replaced after about this long', intOption('--etcd-lease-ttl', 1, 60), 2)
     .option('--advertise-url <url>', 'the URL nodes, clients and other coordinators reach this one at (etcd mode; default http://host:port)')
@@ -67,54 +85,42 @@ export function register(program: Command): void {
     .option('--k8s-service <name>', 'the node Service whose EndpointSlices are watched (with --members-from kubernetes)')
     .option('--k8s-namespace <ns>', 'its namespace (default: this pod\'s namespace, else default)')
     .option('--cluster-id <id>', 'fixed cluster id (default: the stored one, else generated at first start)')
-    .option('--log-level <level>', 'pino level (info, debug, warn...)')
+    .option('--log-level <level>', 'trace | debug | info | warn | error | fatal | silent', logLevelOption)
     .action(async (flags: Flags) => {
-      const logger = createLogger({ name: 'coordinator', level: flags.logLevel });
-      let token: string | null;
-      const kind = flags.store ?? (flags.etcd !== undefined ? 'etcd' : flags.dataDir !== undefined ? 'file' : 'memory');
-      try {
-        if (!['file', 'memory', 'etcd'].includes(kind)) throw new Error(`--store must be file, memory or etcd, got ${kind}`);
-        if (kind === 'etcd' && flags.etcd === undefined) throw new Error('--store etcd needs --etcd URL[,URL...]');
-        if (kind === 'etcd' && flags.dataDir !== undefined) throw new Error('--data-dir and --store etcd exclude each other');
-        if (kind === 'file' && flags.dataDir === undefined) throw new Error('--store file needs --data-dir');
-        if (flags.membersFrom !== 'registration' && flags.membersFrom !== 'kubernetes') throw new Error(`--members-from must be registration or kubernetes, got ${flags.membersFrom}`);
-        if (flags.membersFrom === 'kubernetes' && flags.k8sService === undefined) throw new Error('--members-from kubernetes needs --k8s-service NAME');
-        token = readToken(flags.tokenFile);
-      } catch (err) {
-        logger.fatal(`coordinator failed to start: ${(err as Error).message}`);
-        process.exitCode = 1;
-        return;
-      }
+      const { kind, ...ha } = haOptions(flags);
       // Detection deadlines scale with the heartbeat interval unless given explicitly.
       const scale = flags.heartbeatMs / d.heartbeatMs;
+      const options: StartCoordinatorOptions = {
+        port: flags.port,
+        host: flags.host,
+        dataDir: flags.dataDir,
+        heartbeatMs: flags.heartbeatMs,
+        suspectAfterMs: flags.suspectAfterMs ?? Math.round(d.suspectAfterMs * scale),
+        deadAfterMs: flags.deadAfterMs ?? Math.round(d.deadAfterMs * scale),
+        planDebounceMs: flags.planDebounceMs,
+        planMaxDelayMs: Math.max(d.planMaxDelayMs, flags.planDebounceMs),
+        leaveTimeoutMs: flags.leaveTimeoutMs,
+        placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
+      };
+      // Flags that contradict each other (--suspect-after-ms below --heartbeat-ms...) are usage errors: one line, exit 2.
+      try {
+        const { port: _p, host: _h, dataDir: _d, ...rest } = options;
+        resolveCoordinatorOptions(rest);
+      } catch (err) {
+        throw asUsageError(err, FLAG_OF);
+      }
+      const logger = createLogger({ name: 'coordinator', level: flags.logLevel });
       let running;
       try {
-        running = await startCoordinator({
-          port: flags.port,
-          host: flags.host,
-          ...(kind === 'etcd'
-            ? { etcd: { endpoints: flags.etcd!.split(',').map((u) => u.trim()).filter(Boolean), prefix: flags.etcdPrefix, leaseTtlSec: flags.etcdLeaseTtl } }
-            : { dataDir: kind === 'file' ? flags.dataDir : undefined }),
-          ...(flags.advertiseUrl === undefined ? {} : { advertiseUrl: flags.advertiseUrl }),
-          ...(flags.membersFrom === 'kubernetes' ? { kubernetes: { service: flags.k8sService!, ...(flags.k8sNamespace === undefined ? {} : { namespace: flags.k8sNamespace }) } } : {}),
-          token,
-          publicReads: flags.publicReads,
-          ...(flags.clusterId === undefined ? {} : { clusterId: flags.clusterId }),
-          logger,
-          heartbeatMs: flags.heartbeatMs,
-          suspectAfterMs: flags.suspectAfterMs ?? Math.round(d.suspectAfterMs * scale),
-          deadAfterMs: flags.deadAfterMs ?? Math.round(d.deadAfterMs * scale),
-          planDebounceMs: flags.planDebounceMs,
-          planMaxDelayMs: Math.max(d.planMaxDelayMs, flags.planDebounceMs),
-          leaveTimeoutMs: flags.leaveTimeoutMs,
-          placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
-        });
+        running = await startCoordinator({ ...options, ...(kind === 'etcd' ? { dataDir: undefined } : {}), ...ha, logger });
       } catch (err) {
         logger.fatal({ err }, `coordinator failed to start: ${(err as Error).message}`);
+        console.error(`ringleader coordinator: ${(err as Error).message}`);
         process.exitCode = 1;
         return;
       }
-      logger.info({ listening: running.url, epoch: running.coordinator.epoch, store: kind, dataDir: flags.dataDir ?? null, auth: token === null ? 'none (loopback only)' : flags.publicReads ? 'token for changes' : 'token' }, `coordinator listening on ${running.url}`);
+      const auth = ha.token === null || ha.token === undefined ? 'none (loopback only)' : flags.publicReads ? 'token for changes' : 'token';
+      logger.info({ listening: running.url, epoch: running.coordinator.epoch, store: kind, dataDir: flags.dataDir ?? null, auth }, `coordinator listening on ${running.url} (dashboard: ${running.url}/)`);
       const stop = (signal: string) => {
         logger.info({ signal }, 'coordinator stopping');
         void running.close().then(() => process.exit(0));

@@ -1,13 +1,17 @@
 // `ringleader demo` (= `npm start`): the seed demo on loopback. Starts a coordinator (state in <data-dir>/members.json),
 // N real node processes, and the test client service, then every --churn-ms alternately removes and adds a node and
-// prints one readable line per epoch. Ctrl-C stops every child (SIGTERM, then SIGKILL after a grace period): no orphans.
+// prints one readable line per epoch that moved partitions. Ctrl-C or SIGTERM stops the nodes and the client first (they
+// leave gracefully), then the coordinator; stragglers get SIGKILL, so nothing is left within ~2 s. Children run in their
+// own process group (a Ctrl-C in the terminal reaches only the demo, which stops them in order) and exit by themselves
+// if the demo dies (their stdin, a pipe from the demo, closes). A new run starts from an empty cluster.
 // Composition only: processes, flags and printing.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Ringleader, locateKey, type MembershipChange, type TopologyChange } from '../client/index.js';
 import { intOption } from './options.js';
+import { STOP_WITH_PARENT_ENV } from './parent.js';
 
 interface Flags {
   nodes: number;
@@ -55,38 +59,42 @@ async function runDemo(flags: Flags): Promise<void> {
   const self = [...process.execArgv, process.argv[1]!];
   const coordinatorUrl = `http://127.0.0.1:${flags.coordinatorPort}`;
   const children = new Set<Child>();
+  const churnStopped = new Set<ChildProcess>();
   let stopping = false;
   let churnTimer: NodeJS.Timeout | null = null;
   let watcher: Ringleader | null = null;
 
   const start = (name: string, args: string[]): Child => {
     const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-    const proc = spawn(process.execPath, [...self, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const proc = spawn(process.execPath, [...self, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, FORCE_COLOR: '0', [STOP_WITH_PARENT_ENV]: '1' } });
     proc.stdout!.pipe(log);
     proc.stderr!.pipe(log);
     const child: Child = { name, proc, exited: new Promise((r) => proc.once('exit', () => r())) };
     children.add(child);
     void child.exited.then(() => {
       children.delete(child);
-      if (!stopping && name !== 'coordinator' && !name.startsWith('node-')) console.log(`[${time()}] ${name} exited (code ${proc.exitCode ?? proc.signalCode}); see ${join(logDir, name + '.log')}`);
+      // A node the churn stopped exits as asked; anything else exiting on its own is worth a line (port in use...).
+      if (!stopping && name !== 'coordinator' && !churnStopped.has(proc)) console.log(`[${time()}] ${name} exited (code ${proc.exitCode ?? proc.signalCode}); see ${join(logDir, name + '.log')}`);
     });
     return child;
   };
 
-  const stopAll = async (): Promise<void> => {
-    if (stopping) return;
+  let stopped: Promise<void> | null = null;
+  // Every caller (signals, parent gone, a failed start) waits for the same ordered stop.
+  const stopAll = (): Promise<void> => (stopped ??= stopInOrder());
+  const stopInOrder = async (): Promise<void> => {
     stopping = true;
     if (churnTimer) clearInterval(churnTimer);
     watcher?.close();
     console.log(`\n[${time()}] stopping ${children.size} processes...`);
-    const list = [...children];
-    // Nodes and the client first (nodes leave gracefully), the coordinator last.
-    const nonCoord = list.filter((c) => c.name !== 'coordinator');
+    // Nodes and the client first (nodes leave gracefully while the coordinator still answers), the coordinator last.
+    // The whole sequence is bounded: ~1.3 s for the nodes, ~0.5 s for the coordinator, then SIGKILL.
+    const nonCoord = [...children].filter((c) => c.name !== 'coordinator');
     for (const c of nonCoord) c.proc.kill('SIGTERM');
-    await Promise.race([Promise.all(nonCoord.map((c) => c.exited)), sleep(5000)]);
+    await Promise.race([Promise.all(nonCoord.map((c) => c.exited)), sleep(1300)]);
     for (const c of [...children]) if (c.name !== 'coordinator') c.proc.kill('SIGKILL');
     for (const c of [...children]) c.proc.kill('SIGTERM');
-    await Promise.race([Promise.all([...children].map((c) => c.exited)), sleep(3000)]);
+    await Promise.race([Promise.all([...children].map((c) => c.exited)), sleep(500)]);
     for (const c of [...children]) c.proc.kill('SIGKILL');
     await Promise.all([...children].map((c) => c.exited));
     console.log(`[${time()}] all stopped`);
@@ -95,9 +103,21 @@ async function runDemo(flags: Flags): Promise<void> {
   process.on('exit', () => {
     for (const c of children) c.proc.kill('SIGKILL');
   });
+  // `on`, not `once`: under `npm start` a Ctrl-C reaches the demo twice (from the terminal and relayed by tsx), and a
+  // second signal must not kill the demo with its default action halfway through the ordered stop.
   const onSignal = () => void stopAll().then(() => process.exit(0));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  // If whatever started the demo goes away without a signal reaching us (npm or a shell killed hard), stop as well.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) onSignal();
+  }, 500).unref();
+
+  // A new run starts from an empty cluster: members of an earlier run (stopped hard) would otherwise show up as ghosts.
+  const stateFile = join(dataDir, 'members.json');
+  if (existsSync(stateFile)) renameSync(stateFile, `${stateFile}.previous`);
 
   console.log(`[${time()}] starting coordinator on ${coordinatorUrl} (state: ${join(dataDir, 'members.json')})`);
   const coordinator = start('coordinator', ['coordinator', '--port', String(flags.coordinatorPort), '--data-dir', dataDir, '--partitions', String(flags.partitions), '--replicas', String(flags.replicas)]);
@@ -114,10 +134,26 @@ async function runDemo(flags: Flags): Promise<void> {
   // A watcher for the live epoch lines (the same client library applications use).
   watcher = await Ringleader.connect({ coordinators: [coordinatorUrl] });
   let pending: MembershipChange[] = [];
+  let lastServing = -1;
+  let migratingSince: number | null = null;
   watcher.on('membership', (m) => pending.push(m));
   watcher.on('topology', (t) => {
-    printEpoch(t, pending);
+    // A join (or leave) takes two epochs: one that moves partitions and one that only records the member as active (or
+    // left). Print the epochs that moved something or changed who serves; the bookkeeping ones stay quiet.
+    const serving = t.table.members.filter((m) => m.state !== 'left' && m.state !== 'dead' && m.state !== 'leaving').length;
+    if (t.movedPartitions > 0 || serving !== lastServing) printEpoch(t, pending);
+    lastServing = serving;
     pending = [];
+    // Migrations: copies being built from their primary's stream (learners) start and finish here.
+    let learners = 0;
+    for (let p = 0; p < t.table.partitionCount; p++) learners += t.table.learnersOf(p).length;
+    if (learners > 0 && migratingSince === null) {
+      migratingSince = Date.now();
+      console.log(`[${time()}] migration: building ${learners} partition copies from their primaries' streams`);
+    } else if (learners === 0 && migratingSince !== null) {
+      console.log(`[${time()}] migration done in ${((Date.now() - migratingSince) / 1000).toFixed(1)} s: every copy in sync (epoch ${t.epoch})`);
+      migratingSince = null;
+    }
   });
 
   let nextIndex = 1;
@@ -139,14 +175,15 @@ async function runDemo(flags: Flags): Promise<void> {
   console.log(`[${time()}] starting the client service on http://127.0.0.1:${flags.clientPort}`);
   start('client', ['client', '--http-port', String(flags.clientPort), '--coordinator', coordinatorUrl]);
   if (await waitHttp(`http://127.0.0.1:${flags.clientPort}/healthz`, 120_000, () => stopping)) {
-    console.log(`[${time()}] ready. try:  curl http://127.0.0.1:${flags.clientPort}/customer/1232`);
+    console.log(`[${time()}] ready. try:  curl http://127.0.0.1:${flags.clientPort}/customer/1232   dashboard: ${coordinatorUrl}/`);
   } else if (!stopping) {
     console.log(`[${time()}] the client service is not answering yet; see ${join(logDir, 'client.log')}`);
   }
   // Churn starts once the initial nodes are members (on a busy machine node processes take a while to boot).
   const activeNames = (): Set<string> => new Set((watcher?.table?.members ?? []).filter((m) => m.state === 'active').map((m) => m.name));
   const bootDeadline = Date.now() + 120_000;
-  while (!stopping && activeNames().size < flags.nodes && Date.now() < bootDeadline) await sleep(200);
+  // (Nodes that exited, e.g. on a port in use, are no longer in `nodes`: do not wait for them.)
+  while (!stopping && activeNames().size < Math.min(flags.nodes, nodes.length) && Date.now() < bootDeadline) await sleep(200);
   if (stopping) return;
 
   if (flags.churn) {
@@ -161,6 +198,7 @@ async function runDemo(flags: Flags): Promise<void> {
         const victim = candidates[Math.floor(Math.random() * candidates.length)]!;
         console.log(`[${time()}] churn: stopping ${victim.name}`);
         nodes.splice(nodes.indexOf(victim), 1);
+        churnStopped.add(victim.proc);
         victim.proc.kill('SIGTERM');
       } else {
         const c = addNode();
@@ -172,9 +210,13 @@ async function runDemo(flags: Flags): Promise<void> {
 }
 
 function printEpoch(t: TopologyChange, changes: MembershipChange[]): void {
-  const members = t.table.members.filter((m) => m.state !== 'left' && m.state !== 'dead');
+  const members = t.table.members.filter((m) => m.state !== 'left' && m.state !== 'dead' && m.state !== 'leaving');
   const counts = members.map((m) => `${m.name}:${t.table.partitionsOf(m.id).primary.length}`);
-  const what = changes.map((c) => `${c.member.name} ${c.type.replace('member-', '')}`).join(', ');
+  // Primaries that moved with no membership change are hand-overs to copies that finished syncing.
+  // `active`/`left` are bookkeeping (the join or leave was printed when it happened); name them only with others.
+  const told = changes.map((c) => `${c.member.name} ${c.type.replace('member-', '')}`);
+  const news = told.filter((e) => !/ (active|left)$/.test(e));
+  const what = news.length > 0 ? told.join(', ') : t.movedPartitions > 0 ? 'hand-overs to synced copies' : '';
   const sample = locateKey(t.table, 'customer:1232');
   console.log(
     `[${time()}] epoch ${t.epoch}  members ${members.length}  moved ${t.movedPartitions}/${t.table.partitionCount} primaries${what ? `  (${what})` : ''}  customer:1232 -> ${sample.primary?.name ?? 'nobody'}\n           primaries per member: ${counts.join(' ')}`,

@@ -100,6 +100,10 @@ export class Ringleader {
     const timeout = new Promise<never>((_, reject) => {
       timer = o.clock.setTimeout(() => reject(errorFrom(CLIENT_ERRORS.NO_TABLE, `no partition table from ${o.coordinators.join(', ')} within ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs);
     });
+    // The clock's timers are unref'd (a client must not keep a process alive), so while someone awaits this promise a
+    // ref'd timer holds the event loop open: otherwise a script whose only work is `await connect()` would exit
+    // (code 13, unsettled top-level await) instead of seeing NO_TABLE.
+    const hold = setTimeout(() => undefined, o.connectTimeoutMs + 1000);
     // The watch may be slow to deliver (reconnect backoff): also ask directly.
     this.refresh();
     try {
@@ -108,6 +112,7 @@ export class Ringleader {
       this.close();
       throw err;
     } finally {
+      clearTimeout(hold);
       (timer as { cancel(): void } | null)?.cancel();
     }
   }
@@ -307,9 +312,19 @@ export class Ringleader {
     return this.refreshing;
   }
 
-  /** @internal Sleeps on the injected clock. */
+  /**
+   * @internal Sleeps on the injected clock. Only awaited operations sleep (retry backoff, load polls), so the sleep
+   * holds the process open meanwhile: the clock's timers are unref'd (an idle client must not keep a process alive),
+   * and a script whose last work is `await cache.get()` during a retry would otherwise exit with code 13.
+   */
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.options.clock.setTimeout(resolve, ms));
+    const hold = setTimeout(() => undefined, ms + 1000);
+    return new Promise((resolve) =>
+      this.options.clock.setTimeout(() => {
+        clearTimeout(hold);
+        resolve();
+      }, ms),
+    );
   }
 
   private adopt(table: PartitionTable): void {

@@ -6,7 +6,7 @@ import {
   CopyReportResponseSchema, HealthResponseSchema, HeartbeatResponseSchema, JoinResponseSchema, LeaveResponseSchema, LocateResponseSchema,
   MembersResponseSchema, NodeAssignmentSchema, PROTOCOL_VERSION, RecoverResponseSchema,
   type CopyReportRequest, type CopyReportResponse, type HealthResponse, type HeartbeatResponse, type JoinRequest, type JoinResponse, type LeaveResponse, type LocateResponse,
-  type MembersResponse, type NodeAssignment, type RecoverRequest, type RecoverResponse,
+  type MembersResponse, type NodeAssignment, type NodeStats, type RecoverRequest, type RecoverResponse,
 } from '../protocol/control.js';
 import { COORDINATOR_ERRORS } from '../protocol/errors/index.js';
 import { errorFromBody, unavailable } from './errors.js';
@@ -36,8 +36,8 @@ export class CoordinatorClient {
   }
 
   /** PUT /v1/members/{id}/heartbeat. Throws MEMBER_DEAD / MEMBER_NOT_FOUND when the node must join again. */
-  heartbeat(id: string, appliedEpoch: number, incarnation?: number, clusterId?: string): Promise<HeartbeatResponse> {
-    const body = { appliedEpoch, ...(incarnation === undefined ? {} : { incarnation }), ...(clusterId === undefined ? {} : { clusterId }) };
+  heartbeat(id: string, appliedEpoch: number, incarnation?: number, stats?: NodeStats, clusterId?: string): Promise<HeartbeatResponse> {
+    const body = { appliedEpoch, ...(incarnation === undefined ? {} : { incarnation }), ...(stats === undefined ? {} : { stats }), ...(clusterId === undefined ? {} : { clusterId }) };
     // Two attempts: a follower's NOT_LEADER names the leader, and the second attempt goes straight there.
     return this.request('PUT', `/v1/members/${encodeURIComponent(id)}/heartbeat`, HeartbeatResponseSchema, body, Math.min(2, this.options.maxAttempts + 1));
   }

@@ -1,7 +1,7 @@
 import { TypedEvents } from '../shared/events.js';
 import type { TimerHandle } from '../shared/clock.js';
 import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
-import type { HeartbeatResponse, JoinRequest, JoinResponse, MemberState, TableJson } from '../protocol/control.js';
+import type { HeartbeatResponse, JoinRequest, JoinResponse, MemberState, NodeStats, TableJson } from '../protocol/control.js';
 import { COORDINATOR_ERRORS } from '../protocol/errors/index.js';
 import type { CoordinatorClient } from './client.js';
 
@@ -17,6 +17,8 @@ export interface MemberSessionOptions {
   table?: () => TableJson | null;
   /** How long start() keeps retrying a join that fails retryably (no coordinator, NOT_LEADER, election in progress). */
   startTimeoutMs?: number;
+  /** Statistics sent with each heartbeat (optional). */
+  stats?: () => NodeStats;
 }
 
 /**
@@ -141,7 +143,7 @@ export class MemberSession {
     if (this.stopped || !this.info) return;
     const started = this.client.options.clock.monotonic();
     try {
-      const res = await this.client.heartbeat(this.info.id, this.options.appliedEpoch(), this.info.incarnation, this.cluster);
+      const res = await this.client.heartbeat(this.info.id, this.options.appliedEpoch(), this.info.incarnation, this.options.stats?.(), this.cluster);
       if (res.clusterId !== undefined) this.cluster = res.clusterId;
       this.events.emit('heartbeat', res);
       this.setState(res.state);

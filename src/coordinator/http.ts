@@ -12,6 +12,9 @@ import {
 import { allErrors, COMMON_ERRORS, COORDINATOR_ERRORS, errorFrom } from '../protocol/errors/index.js';
 import { installAuth, type AuthOptions } from './auth.js';
 import type { Coordinator } from './coordinator.js';
+import { dashboardPage } from '../dashboard/index.js';
+import { StatsBoard } from './stats.js';
+import { registerTableMetrics } from './table-metrics.js';
 import { locate } from './views.js';
 import type { WatchHub } from './watch-hub.js';
 
@@ -111,6 +114,9 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
     return503OnClosing: true,
   });
 
+  const stats = new StatsBoard(clock);
+  registerTableMetrics(coordinator.metrics.registry, () => coordinator.table, () => coordinator.members(), stats);
+
   app.setErrorHandler((error, _req, reply) => {
     if (isRingleaderError(error)) return send(reply, error);
     const mapped = fromFastify(error as { code?: string; statusCode?: number; message: string });
@@ -138,7 +144,9 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
   app.put('/v1/members/:id/heartbeat', async (req) => {
     const started = clock.monotonic();
     const id = memberId(req);
-    const res = coordinator.heartbeat(id, validate<HeartbeatRequest>(checkHeartbeat, req.body, 'heartbeat'));
+    const body = validate<HeartbeatRequest>(checkHeartbeat, req.body, 'heartbeat');
+    const res = coordinator.heartbeat(id, body);
+    stats.record(id, body.stats);
     coordinator.metrics.heartbeatSeconds.observe((clock.monotonic() - started) / 1000);
     return res;
   });
@@ -191,13 +199,26 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
     return coordinator.recover(validate<RecoverRequest>(checkRecover, req.body, 'recover request'));
   });
 
+  // `members` counts members that are part of the cluster (not those that left or died and are not yet forgotten).
   app.get('/healthz', async () => ({
-    status: 'ok' as const, epoch: coordinator.epoch, members: coordinator.members().length, protocolVersion: PROTOCOL_VERSION,
+    status: 'ok' as const,
+    epoch: coordinator.epoch,
+    members: coordinator.members().filter((m) => m.state !== 'left' && m.state !== 'dead').length,
+    protocolVersion: PROTOCOL_VERSION,
     clusterId: coordinator.clusterId,
     role: leadership ? (leadership.isLeader() ? ('leader' as const) : ('follower' as const)) : coordinator.role,
     leader: leadership ? leadership.leader() : null,
     ...(extras.storeKind === undefined ? {} : { store: extras.storeKind }),
   }));
+
+  // Per-member statistics from heartbeats (memory, keys, ops/s): what the dashboard polls beside the watch stream.
+  app.get('/v1/stats', async (req) => {
+    noQuery(req);
+    return { epoch: coordinator.epoch, members: stats.view(coordinator.members()) };
+  });
+
+  // The dashboard: one self-contained page (inline CSS and JS, no request leaves the coordinator).
+  app.get('/', async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').send(dashboardPage()));
 
   app.get('/metrics', async (_req, reply) => {
     const text = await coordinator.metrics.registry.metrics();

@@ -59,3 +59,11 @@ test('a standalone table owns every slot', () => {
   assert.ok(v.owned.every((x) => x === 1));
   assert.equal(v.ranges().length, 1);
 });
+
+test('CLUSTER NODES merges adjacent ranges of one primary that differ only in backups', () => {
+  const v = new ClusterView(A);
+  v.apply(table(6, [[A, B], [A, C], [B, A], [A, B]]));
+  const lines = v.nodesText().split('\n');
+  assert.equal(lines[0], `${A} 127.0.0.1:7001@17001 myself,master - 0 0 6 connected 0-8191 12288-16383`);
+  assert.equal(lines[1], `${B} 127.0.0.1:7002@17002 master - 0 0 6 connected 8192-12287`);
+});

@@ -145,13 +145,18 @@ export class ClusterView {
   nodesText(): string {
     const t = this.current;
     if (t === null) return '';
-    const slotsOf = new Map<string, string[]>();
+    // Adjacent ranges with the same primary (they differ only in backups) are one range here, as in Redis.
+    const rangesOf = new Map<string, Array<[number, number]>>();
     for (const r of this.ranges()) {
       const primary = r.members[0]!.id;
-      const list = slotsOf.get(primary) ?? [];
-      list.push(r.first === r.last ? String(r.first) : `${r.first}-${r.last}`);
-      slotsOf.set(primary, list);
+      const list = rangesOf.get(primary) ?? [];
+      const last = list[list.length - 1];
+      if (last !== undefined && last[1] + 1 === r.first) last[1] = r.last;
+      else list.push([r.first, r.last]);
+      rangesOf.set(primary, list);
     }
+    const slotsOf = new Map<string, string[]>();
+    for (const [id, list] of rangesOf) slotsOf.set(id, list.map(([a, b]) => (a === b ? String(a) : `${a}-${b}`)));
     let out = '';
     for (const m of t.members) {
       const { host, port } = splitAddress(m.address);

@@ -14,6 +14,7 @@ import { createCommandTable, type CommandRegistrar } from './commands/index.js';
 import { NodeMetrics } from './metrics.js';
 import { resolveNodeServerOptions, type NodeServerOptions } from './options.js';
 import { NodeServer } from './server.js';
+import type { NodeStats } from '../protocol/control.js';
 import { Replicator, registerReplicationMetrics, resolveReplicationOptions, type ReplicationOptions } from './replication/index.js';
 
 export interface NodeOptions {
@@ -156,6 +157,23 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     }
   };
 
+  // /metrics binds before the node joins: a port clash must fail the start, not leave a joined member behind.
+  let metricsHttp: Server | null = null;
+  let metricsPort: number | null = null;
+  if (o.metricsPort >= 0) {
+    const metrics = new NodeMetrics(server);
+    if (replicator !== null) registerReplicationMetrics(metrics.registry, replicator, () => server.stats.tryAgain);
+    try {
+      const m = await metrics.listen(serverOptions.host, o.metricsPort);
+      metricsHttp = m.server;
+      metricsPort = m.port;
+    } catch (err) {
+      replicator?.close();
+      await server.close();
+      throw err;
+    }
+  }
+
   if (o.standalone || client === null) {
     applyTable(standaloneTable(o.name, address, o.standalonePartitions));
   } else {
@@ -163,6 +181,7 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
       member: { name: o.name, address, capacity: o.capacity, ...(o.zone === null ? {} : { zone: o.zone }) },
       appliedEpoch: () => view.epoch,
       table: () => view.table?.toJSON() ?? null,
+      stats: heartbeatStats(server, o.clock),
     });
     session.on('joined', (info, rejoin) => {
       view.selfId = info.id;
@@ -181,7 +200,9 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     try {
       await session.start();
     } catch (err) {
+      replicator?.close();
       await server.close();
+      metricsHttp?.close();
       throw err;
     }
     watch = client.watch();
@@ -193,15 +214,6 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     server.store?.activeExpireCycle(o.activeExpireBudgetMs);
   }, o.activeExpireIntervalMs);
 
-  let metricsHttp: Server | null = null;
-  let metricsPort: number | null = null;
-  if (o.metricsPort >= 0) {
-    const metrics = new NodeMetrics(server);
-    if (replicator !== null) registerReplicationMetrics(metrics.registry, replicator, () => server.stats.tryAgain);
-    const m = await metrics.listen(serverOptions.host, o.metricsPort);
-    metricsHttp = m.server;
-    metricsPort = m.port;
-  }
 
   let closed: Promise<void> | null = null;
   const close = (): Promise<void> => {
@@ -263,5 +275,20 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
       return new Promise((resolve) => waiters.push({ epoch: minEpoch, resolve }));
     },
     close,
+  };
+}
+
+/** The statistics a node reports with each heartbeat; ops/s is measured between two consecutive heartbeats. */
+function heartbeatStats(server: NodeServer, clock: Clock): () => NodeStats {
+  let lastAt = clock.monotonic();
+  let lastCommands = server.stats.commandsProcessed;
+  return () => {
+    const now = clock.monotonic();
+    const commands = server.stats.commandsProcessed;
+    const opsPerSec = now > lastAt ? Math.round(((commands - lastCommands) * 1000) / (now - lastAt)) : 0;
+    lastAt = now;
+    lastCommands = commands;
+    const st = server.store?.stats();
+    return { usedBytes: st?.usedBytes ?? 0, maxMemoryBytes: st?.maxMemoryBytes ?? 0, keys: st?.keys ?? 0, opsPerSec: Math.min(opsPerSec, 1e9), connectedClients: server.connectionCount };
   };
 }

@@ -8,6 +8,7 @@
  * read, so batches never interleave.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { CommandStats } from './command-stats.js';
 import type { Store } from '../storage/index.js';
 import { ReplyWriter, RespProtocolError, UNAUTHENTICATED_LIMITS, type RequestDecoder } from '../protocol/resp/index.js';
 import type { Clock } from '../shared/clock.js';
@@ -23,6 +24,8 @@ const ERR_MAX_CLIENTS = Buffer.from('-ERR max number of clients reached\r\n', 'l
 
 export class NodeServer implements CommandContext {
   store: Store | null = null;
+  /** Calls and latency per command (the ringleader_node_command_duration_seconds histogram). */
+  readonly commandStats = new CommandStats();
   readonly stats: ServerStats = {
     connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0, protocolErrors: 0, outputLimitDisconnects: 0,
     moved: 0, crossSlot: 0, clusterDown: 0, netInputBytes: 0, netOutputBytes: 0, tryAgain: 0, backupReads: 0,
@@ -217,12 +220,14 @@ export class NodeServer implements CommandContext {
   }
 
   private run(spec: CommandSpec, conn: Connection, req: RequestDecoder, w: ReplyWriter, partition: number): void {
+    const started = performance.now();
     try {
       spec.handler(this, conn, req, w, partition);
     } catch (err) {
       w.error(errorReplyOf(err));
       if (!(err instanceof Error && 'code' in err)) this.logger.error({ err, command: spec.name }, 'command failed');
     }
+    this.commandStats.record(spec.name, performance.now() - started);
     if (spec.name !== 'asking') conn.asking = false;
   }
 }

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { xxhash64 } from '../hashing/xxhash64.js';
 import { isRingleaderError } from '../shared/errors.js';
 import { memberIdFor, type Member } from './member.js';
+import { primaryBandWidth } from './balanced.js';
 import { diffTables } from './diff.js';
 import { planTable, resolvePlannerOptions, type PlacementStrategy, type PlannerOptions } from './planner.js';
 import { PartitionTable } from './table.js';
@@ -30,8 +31,13 @@ function loads(t: PartitionTable): { primary: Map<string, number>; backup: Map<s
 /** Data transfers of a change: moves whose source is not the receiver itself. */
 const transfers = (a: PartitionTable, b: PartitionTable) => diffTables(a, b).moves.filter((m) => m.from !== m.to).length;
 
-/** Checks every invariant the planner promises for `members` and returns the table. */
-function checkInvariants(t: PartitionTable, members: readonly Member[], o: Partial<PlannerOptions>): void {
+/**
+ * Checks every invariant the planner promises for `members`. With `previous` (the table `t` was planned from, same
+ * partition count, balanced strategy), primaries may sit in the band floor - w .. ceil + w of their share (w =
+ * primaryBandWidth) instead of exactly on floor/ceil, a member new to the table on floor/ceil, and copies stay on
+ * floor/ceil where backups were checked.
+ */
+function checkInvariants(t: PartitionTable, members: readonly Member[], o: Partial<PlannerOptions>, previous: PartitionTable | null = null): void {
   const opts = resolvePlannerOptions(o);
   const placeable = members.filter((m) => m.state === 'joining' || m.state === 'active' || m.state === 'suspect');
   const ids = new Set(placeable.map((m) => m.id));
@@ -46,12 +52,15 @@ function checkInvariants(t: PartitionTable, members: readonly Member[], o: Parti
     for (const id of set) assert.ok(ids.has(id), `partition ${p}: ${id} is placeable`);
   }
   const { primary, backup } = loads(t);
+  const changed = previous !== null && opts.strategy === 'balanced' && previous.partitionCount === opts.partitionCount && previous.members.some((m) => ids.has(m.id) && previous.partitionsOf(m.id).backup.length + previous.partitionsOf(m.id).primary.length > 0);
   for (const m of placeable) {
     const share = (opts.partitionCount * m.capacity) / W;
     const got = primary.get(m.id) ?? 0;
-    assert.ok(got <= Math.ceil(share * opts.loadFactor - 1e-9), `${m.name}: ${got} primaries within the cap`);
+    if (opts.strategy === 'consistent') assert.ok(got <= Math.ceil(share * opts.loadFactor - 1e-9), `${m.name}: ${got} primaries within the cap`);
     if (opts.strategy === 'balanced') {
-      assert.ok(got >= Math.floor(share + 1e-9) && got <= Math.ceil(share - 1e-9), `${m.name}: ${got} primaries within floor/ceil of ${share}`);
+      const held = changed ? previous.partitionsOf(m.id) : null;
+      const w = changed && held!.primary.length + held!.backup.length > 0 ? primaryBandWidth(opts.partitionCount, placeable.length, share) : 0;
+      assert.ok(got >= Math.floor(share + 1e-9) - w && got <= Math.ceil(share - 1e-9) + w, `${m.name}: ${got} primaries within floor/ceil of ${share} (band ${w})`);
     }
   }
   // Backups balanced like primaries and zone-spread, for the balanced strategy with equal capacities and equal-size
@@ -62,10 +71,13 @@ function checkInvariants(t: PartitionTable, members: readonly Member[], o: Parti
     // With fewer than 8 partitions per member the holder graph is sparse and the planner may trade a primary
     // rounding instead of moving data: backups may then be one off.
     const share = (opts.partitionCount * (copies - 1)) / placeable.length;
+    const copyShare = (opts.partitionCount * copies) / placeable.length;
     const slack = opts.partitionCount < 8 * placeable.length ? 1 : 0;
     for (const m of placeable) {
       const got = backup.get(m.id) ?? 0;
-      assert.ok(got >= Math.floor(share + 1e-9) - slack && got <= Math.ceil(share - 1e-9) + slack, `${m.name}: ${got} backups within floor/ceil of ${share}`);
+      if (!changed) assert.ok(got >= Math.floor(share + 1e-9) - slack && got <= Math.ceil(share - 1e-9) + slack, `${m.name}: ${got} backups within floor/ceil of ${share}`);
+      const all = got + (primary.get(m.id) ?? 0);
+      assert.ok(all >= Math.floor(copyShare + 1e-9) - slack && all <= Math.ceil(copyShare - 1e-9) + slack, `${m.name}: ${all} copies within floor/ceil of ${copyShare}`);
     }
     {
       for (let p = 0; p < t.partitionCount; p++) {
@@ -125,7 +137,7 @@ test('property: every invariant holds on first placement and after a random chan
       if (change === 'leave' && n > 1) next = members.filter((_, i) => i !== pick % n);
       if (change === 'suspect') next = members.map((m, i) => (i === pick % n ? { ...m, state: 'suspect' } : m));
       const second = planTable(first.table, next, o);
-      checkInvariants(second.table, next, o);
+      checkInvariants(second.table, next, o, first.table);
       assert.equal(second.table.epoch, first.table.epoch + 1);
     }),
     { numRuns: 150 },
@@ -143,7 +155,7 @@ test('property: weighted members get floor/ceil of their weighted share of prima
       const first = planTable(null, members, o).table;
       checkInvariants(first, members, o);
       const next = pick % 2 === 0 ? [...members, member(caps.length, { capacity: caps[pick % caps.length]! })] : members.filter((_, i) => i !== pick % caps.length);
-      if (next.length > 0) checkInvariants(planTable(first, next, o).table, next, o);
+      if (next.length > 0) checkInvariants(planTable(first, next, o).table, next, o, first);
     }),
     { numRuns: 100 },
   );
@@ -153,11 +165,11 @@ test('changing the replica count keeps every copy that still fits', () => {
   const members = cluster(6);
   const two = planTable(null, members, { partitionCount: 120, replicas: 2 }).table;
   const three = planTable(two, members, { partitionCount: 120, replicas: 3 });
-  checkInvariants(three.table, members, { partitionCount: 120, replicas: 3 });
+  checkInvariants(three.table, members, { partitionCount: 120, replicas: 3 }, two);
   for (let p = 0; p < 120; p++) for (const id of two.replicasOf(p)) assert.ok(three.table.replicasOf(p).includes(id), `partition ${p} keeps ${id}`);
   assert.equal(transfers(two, three.table), 120, 'one new copy per partition');
   const one = planTable(three.table, members, { partitionCount: 120, replicas: 1 }).table;
-  checkInvariants(one, members, { partitionCount: 120, replicas: 1 });
+  checkInvariants(one, members, { partitionCount: 120, replicas: 1 }, three.table);
   assert.equal(transfers(three.table, one), 0, 'dropping backups moves nothing');
 });
 
@@ -200,13 +212,78 @@ test('property (balanced): a single join or leave transfers at most 1.05x the op
   );
 });
 
+/** Partitions whose primary differs between `a` and `b`. */
+function primariesChanged(a: PartitionTable, b: PartitionTable): number {
+  let n = 0;
+  for (let p = 0; p < a.partitionCount; p++) if (a.primaryOf(p) !== b.primaryOf(p)) n++;
+  return n;
+}
+
+/** Checks the cost goals of one join, one graceful leave and one failure from `base` (issue 8, part 7). */
+function checkChangeCosts(base: PartitionTable, members: readonly Member[], joiner: Member, gone: Member, o: Partial<PlannerOptions>, checkTransfers = true): void {
+  const { partitionCount, replicas } = resolvePlannerOptions(o);
+  const zones = new Set(members.map((m) => m.zone)).size > 1;
+  // Join: copies transferred within 5% of the joiner's share; primaries changed at most its (ceil) share of them.
+  const joined = planTable(base, [...members, joiner], o).table;
+  const n = members.length + 1;
+  if (checkTransfers) assert.ok(transfers(base, joined) <= 1.05 * ((partitionCount * Math.min(replicas, n)) / n), `join transferred ${transfers(base, joined)}`);
+  // With zones the joiner's zone gains copies the other zones give up; when those zones have too few backups in
+  // partitions the joiner can enter without doubling its zone, a primary copy is dropped instead (one hand-over
+  // each): seen with 3 members in 3 zones. So a little slack there.
+  const joinSlack = zones ? Math.ceil(0.05 * (partitionCount / n)) : 0;
+  assert.ok(primariesChanged(base, joined) <= Math.ceil(partitionCount / n) + joinSlack, `join changed ${primariesChanged(base, joined)} primaries, share ${partitionCount / n}`);
+  // Leave and failure: the planner sees the same thing (the member is no longer placeable). Copies transferred
+  // within 5% of the departed member's copies; primaries changed = its primaries plus at most 10%.
+  const held = base.partitionsOf(gone.id);
+  for (const state of ['leaving', 'dead'] as const) {
+    const next = members.map((m) => (m === gone ? { ...m, state } : m));
+    const after = planTable(base, next, o).table;
+    checkInvariants(after, next, o, base);
+    const copies = held.primary.length + held.backup.length;
+    if (checkTransfers) assert.ok(transfers(base, after) <= 1.05 * copies, `${state}: transferred ${transfers(base, after)}, optimum ${copies}`);
+    // A partition of the departed member handed to a member without the data costs one more change: its surviving
+    // backup takes over first, then hands over once the new copy is in sync.
+    let events = primariesChanged(base, after);
+    for (const p of held.primary) {
+      const survivors = base.replicasOf(p).filter((id) => id !== gone.id);
+      if (survivors.length > 0 && !survivors.includes(after.primaryOf(p)!)) events++;
+    }
+    const d = held.primary.length;
+    assert.ok(events <= d + Math.floor(0.1 * d), `${state}: ${events} primary changes, optimum ${d}`);
+  }
+}
+
+test('property (balanced): a join, a leave and a failure cost at most the goals in transfers and primary changes', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 2, max: 40 }), fc.integer({ min: 16, max: 1024 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom(0, 3), fc.nat(), (n, partitionCount, replicas, zones, pick) => {
+      fc.pre(n > replicas && partitionCount >= 8 * n);
+      const zoneOf = (i: number) => ({ zone: zones === 0 ? null : `z${i % zones}` });
+      const members = cluster(n, zoneOf);
+      const o = { partitionCount, replicas };
+      const base = planTable(null, members, o).table;
+      // With zones every change shifts zone quotas; keeping spread and exact copy counts may then cost extra
+      // transfers: many when a zone is down to one or two members (zone quotas jump), a few (more than 5%) below
+      // ~32 partitions per member (docs/ARCHITECTURE.md, placement).
+      checkChangeCosts(base, members, member(n, zoneOf(n)), members[pick % n]!, o, zones === 0 || (partitionCount >= 32 * n && n % zones === 0));
+    }),
+    { numRuns: 80 },
+  );
+});
+
+test('N=16, P=271, R=2 (the shape measured from outside in issue 8): every join, leave and failure meets the goals', () => {
+  const members = cluster(16);
+  const o = { partitionCount: 271, replicas: 2 };
+  const base = planTable(null, members, o).table;
+  for (let i = 0; i < 16; i++) checkChangeCosts(base, members, member(100 + i), members[i]!, o);
+});
+
 test('at scale (balanced, 1000 members, 16384 partitions, 2 replicas): one join and one leave move the optimum', () => {
   const members = cluster(1000);
   const o = { partitionCount: 16384, replicas: 2 };
   const base = planTable(null, members, o).table;
   checkInvariants(base, members, o);
   const joined = planTable(base, [...members, member(1000)], o).table;
-  checkInvariants(joined, [...members, member(1000)], o);
+  checkInvariants(joined, [...members, member(1000)], o, base);
   assert.ok(transfers(base, joined) <= 1.05 * ((16384 * 2) / 1001));
   const held = base.partitionsOf(members[500]!.id);
   const left = planTable(base, members.filter((_, i) => i !== 500), o).table;

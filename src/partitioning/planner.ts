@@ -76,20 +76,26 @@ export function planTable(previous: PartitionTable | null, members: readonly Mem
   const index = new Map(placeable.map((m, i) => [m.id, i]));
 
   let sets: number[][] | null = null;
+  // The previous primary of each partition when it is still placeable, else -1 (it failed or is leaving).
+  let previousPrimary: Int32Array | null = null;
   if (o.strategy === 'balanced' && previous !== null && previous.partitionCount === P) {
     sets = [];
+    previousPrimary = new Int32Array(P).fill(-1);
     let survivors = 0;
     for (let p = 0; p < P; p++) {
       const set: number[] = [];
-      for (const id of previous.replicasOf(p)) {
+      const replicas = previous.replicasOf(p);
+      for (const id of replicas) {
         const i = index.get(id);
         if (i !== undefined && !set.includes(i)) set.push(i);
       }
+      const first = replicas.length > 0 ? index.get(replicas[0]!) : undefined;
+      if (first !== undefined) previousPrimary[p] = first;
       survivors += set.length;
       sets.push(set);
     }
     // Nobody left from the previous table: start from the ring as for a first placement.
-    if (survivors === 0) sets = null;
+    if (survivors === 0) sets = previousPrimary = null;
   }
   sets ??= boundedLoadPlacement(placeable, { partitionCount: P, replicas: copies, virtualNodes: o.virtualNodes, loadFactor: o.loadFactor, hash: o.hash }).sets;
 
@@ -102,7 +108,7 @@ export function planTable(previous: PartitionTable | null, members: readonly Mem
       if (z === undefined) zoneIds.set(key, (z = zoneIds.size));
       return z;
     });
-    const result = balance({ ids: placeable.map((m) => m.id), zone, weight: placeable.map((m) => m.capacity), copies, sets });
+    const result = balance({ ids: placeable.map((m) => m.id), zone, weight: placeable.map((m) => m.capacity), copies, sets, previousPrimary });
     sets = result.sets;
     missing += result.missing;
   }

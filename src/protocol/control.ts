@@ -115,11 +115,28 @@ export const JoinResponseSchema = Type.Object(
 export type JoinResponse = Static<typeof JoinResponseSchema>;
 
 /** `PUT /v1/members/{id}/heartbeat`: liveness plus the last table epoch the node has applied. */
+/** A few statistics a node reports with each heartbeat (optional; shown by the dashboard and `ringleader status`). */
+export const NodeStatsSchema = Type.Object(
+  {
+    /** Accounted bytes of keys and values. */
+    usedBytes: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    /** The node's memory limit (0 = none). */
+    maxMemoryBytes: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    keys: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    /** Commands per second since the previous heartbeat. */
+    opsPerSec: Type.Number({ minimum: 0, maximum: 1e9 }),
+    connectedClients: Type.Integer({ minimum: 0, maximum: 1e7 }),
+  },
+  { additionalProperties: false, $id: 'NodeStats' },
+);
+export type NodeStats = Static<typeof NodeStatsSchema>;
+
 export const HeartbeatRequestSchema = Type.Object(
   {
     appliedEpoch: EpochSchema,
     incarnation: Type.Optional(IncarnationSchema),
     clusterId: Type.Optional(ClusterIdSchema),
+    stats: Type.Optional(NodeStatsSchema),
   },
   { additionalProperties: false, $id: 'HeartbeatRequest' },
 );
