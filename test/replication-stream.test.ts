@@ -305,3 +305,46 @@ test('regression: an old primary stopped by RL.HANDOFF does not serve again when
   assert.ok(a.view.owned.every((o) => o === 0), 'a serves nothing');
   assert.equal(await b.redis.get('k:1'), 'one');
 });
+
+test('a follower whose link breaks resumes from its offset (partial resync), without a new snapshot', async (t) => {
+  const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b')]);
+  t.after(() => Promise.all([a, b].map((n) => n.close())));
+  const nodes = [a, b];
+  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
+  a.apply(t1);
+  b.apply(t1);
+  await waitFor('b synced', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+  for (let i = 0; i < 300; i++) await a.redis.set(`k:${i}`, `v${i}`);
+  const fullBefore = a.replicator.stats.fullSyncsServed;
+  // Cut every follower connection on the primary's side: b reconnects and follows again from where it stood.
+  for (const d of a.replicator['downstreams'].values()) d.socket.destroy();
+  for (let i = 0; i < 300; i++) await a.redis.set(`k:${i}`, `w${i}`); // written while b may be away
+  await waitFor('b resumed every partition', () => a.replicator.stats.partialSyncsServed >= P);
+  await waitFor('b caught up', async () => {
+    for (let p = 0; p < P; p++) {
+      const [da, db] = await Promise.all([digest(a, p), digest(b, p)]);
+      if (da[1] !== db[1] || da[5] !== db[5]) return false;
+    }
+    return true;
+  });
+  assert.equal(a.replicator.stats.fullSyncsServed, fullBefore, 'no snapshot was needed');
+});
+
+test('the old primary answers TRYAGAIN, not MOVED, until the new primary confirms it serves (no MOVED ping-pong while tables disagree)', async (t) => {
+  const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b')]);
+  t.after(() => Promise.all([a, b].map((n) => n.close())));
+  const nodes = [a, b];
+  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
+  a.apply(t1);
+  b.apply(t1);
+  await a.redis.set('k:1', 'one');
+  await waitFor('b synced', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+  const t2 = table(2, nodes, all(() => [[b, 'primary'], [a, 'handing-off']]), all(() => 2));
+  a.apply(t2); // only the old primary has the new table (e.g. the coordinator died while publishing it)
+  await assert.rejects(a.redis.get('k:1'), /TRYAGAIN/, 'a does not redirect to b before b serves');
+  await waitFor('b knows a stopped', async () => /TRYAGAIN/.test(String(await b.redis.get('k:1').catch((e: Error) => e.message))));
+  b.apply(t2);
+  await waitFor('b serves', () => b.view.owned.every((o) => o === 1));
+  await waitFor('a redirects to b', async () => /MOVED/.test(String(await a.redis.get('k:1').catch((e: Error) => e.message))));
+  assert.equal(await b.redis.get('k:1'), 'one');
+});

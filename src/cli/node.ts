@@ -29,6 +29,7 @@ interface Flags {
   partitions: number;
   standalone: boolean;
   enableFlush: boolean;
+  enableDebugCommand: boolean;
   drainTimeoutMs?: number;
   syncBytesPerSec?: number;
   maxParallelSyncs?: number;
@@ -54,6 +55,7 @@ export function register(program: Command): void {
     .option('--partitions <n>', 'partition count in --standalone mode', intOption('--partitions', 1, 16384), 256)
     .option('--standalone', 'own every slot without a coordinator (benchmarks, local use)', false)
     .option('--enable-flush', 'allow FLUSHALL / FLUSHDB', false)
+    .option('--enable-debug-command', 'allow DEBUG (SLEEP, SET-ACTIVE-EXPIRE, PROTOCOL): tests and diagnostics only', false)
     .option('--drain-timeout-ms <ms>', 'on SIGTERM, keep serving up to this long while partitions are handed to other nodes (0 = leave at once; default 120000)', intOption('--drain-timeout-ms', 0, 24 * 3_600_000))
     .option('--sync-bytes-per-sec <n>', 'cap on snapshot bytes per second sent to new copies (0 = unlimited; the live stream is never throttled)', intOption('--sync-bytes-per-sec', 0, Number.MAX_SAFE_INTEGER))
     .option('--max-parallel-syncs <n>', 'snapshots this node sends at once (default 8)', intOption('--max-parallel-syncs', 1, 1024))
@@ -76,7 +78,7 @@ export function register(program: Command): void {
         maxMemoryBytes,
         evictionPolicy: opts.maxmemoryPolicy,
         metricsPort,
-        server: { host: opts.host, port: opts.port, requirePass: opts.requirepass ?? '', enableFlush: opts.enableFlush },
+        server: { host: opts.host, port: opts.port, requirePass: opts.requirepass ?? '', enableFlush: opts.enableFlush, enableDebug: opts.enableDebugCommand },
         ...(opts.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: opts.drainTimeoutMs }),
         replication: {
           ...(opts.syncBytesPerSec === undefined ? {} : { syncBytesPerSec: opts.syncBytesPerSec }),

@@ -1,6 +1,13 @@
 import type { Socket } from 'node:net';
 import { RequestDecoder, type RequestDecoderLimits } from '../protocol/resp/index.js';
 
+/** One WATCHed key of a connection and the partition's term when it was watched (see transactions.ts). */
+export interface WatchedKey {
+  readonly partition: number;
+  readonly key: string;
+  readonly term: number;
+}
+
 /** One client connection's state: its decoder and what HELLO / AUTH / CLIENT / READONLY / ASKING set. */
 export class Connection {
   readonly decoder: RequestDecoder;
@@ -18,7 +25,22 @@ export class Connection {
   closing = false;
   readonly createdAt: number;
   lastCommandAt: number;
-  lastCommand = '';
+  /** Name of the last command run (`client|list` for subcommands), for CLIENT LIST's `cmd=`. */
+  lastCommand = 'NULL';
+  /** CLIENT REPLY OFF: no replies until CLIENT REPLY ON. */
+  replyOff = false;
+  /** CLIENT REPLY SKIP: the next command's reply is dropped (`replySkipNext` turns into `replySkip` after SKIP itself). */
+  replySkipNext = false;
+  replySkip = false;
+  /** MULTI: the queued commands as RESP bytes (null = not in a transaction), their total size, and whether a queued
+   * command was refused (EXEC then answers EXECABORT). `multiSlot`: the slot of the transaction's keys (cluster). */
+  multi: Buffer[] | null = null;
+  multiBytes = 0;
+  multiDirty = false;
+  multiSlot = -1;
+  /** WATCHed keys (null = none) and whether one was written since (see transactions.ts). */
+  watched: WatchedKey[] | null = null;
+  watchDirty = false;
 
   constructor(
     readonly id: number,
@@ -35,5 +57,10 @@ export class Connection {
 
   get address(): string {
     return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
+  }
+
+  /** host:port of our side of the connection (CLIENT LIST `laddr`). */
+  get localAddress(): string {
+    return `${this.socket.localAddress ?? '?'}:${this.socket.localPort ?? 0}`;
   }
 }

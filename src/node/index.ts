@@ -9,4 +9,5 @@ export { resolveNodeServerOptions, DEFAULT_NODE_SERVER_OPTIONS, type NodeServerO
 export { ClusterView, standaloneTable, splitAddress, type SlotRange, type TableChange } from './cluster-view.js';
 export { createCommandTable, CommandTable, cmd, type CommandRegistrar, type CommandSpec, type CommandHandler, type CommandContext } from './commands/index.js';
 export { Connection } from './connection.js';
+export { commandDocs, commandInfo, type MetaNode } from './commands/command-docs.js';
 export { NodeMetrics } from './metrics.js';

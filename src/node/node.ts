@@ -111,7 +111,7 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
   const log = o.logger;
   const serverOptions = resolveNodeServerOptions({ crossSlotCheck: !o.standalone, ...o.server });
   const view = new ClusterView(memberIdFor(o.name));
-  const server = new NodeServer(serverOptions, view, createCommandTable(o.commandGroups), o.clock, log);
+  const server = new NodeServer(serverOptions, view, createCommandTable(o.commandGroups), o.clock, log, { maxMemoryBytes: o.maxMemoryBytes, evictionPolicy: o.evictionPolicy });
   const port = await server.listen();
   const address = `${serverOptions.host.includes(':') ? `[${serverOptions.host}]` : serverOptions.host}:${port}`;
   const waiters: Array<{ epoch: number; resolve: (t: PartitionTable) => void }> = [];
@@ -139,7 +139,8 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     if (change === null) return;
     if (server.store === null || change.partitionCountChanged) {
       if (server.store !== null) log.warn({ from: server.store.options.partitionCount, to: table.partitionCount }, 'partition count changed; starting with an empty store');
-      server.store = new Store({ partitionCount: table.partitionCount, maxMemoryBytes: o.maxMemoryBytes, evictionPolicy: o.evictionPolicy }, o.clock);
+      // CONFIG SET may have changed the memory settings since start: server.memory holds the current ones.
+      server.store = new Store({ partitionCount: table.partitionCount, ...server.memory }, o.clock);
     }
     if (replicator !== null) {
       replicator.attachStore(server.store);
@@ -211,7 +212,7 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
   }
 
   const expiry: TimerHandle = o.clock.setInterval(() => {
-    server.store?.activeExpireCycle(o.activeExpireBudgetMs);
+    if (server.activeExpire) server.store?.activeExpireCycle(o.activeExpireBudgetMs);
   }, o.activeExpireIntervalMs);
 
 

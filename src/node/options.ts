@@ -28,6 +28,8 @@ export interface NodeServerOptions {
   maxOutputBufferBytes: number;
   /** FLUSHALL/FLUSHDB are refused unless true (a cache cluster is flushed by accident more often than on purpose). */
   enableFlush: boolean;
+  /** DEBUG (SLEEP, SET-ACTIVE-EXPIRE, PROTOCOL...) is refused unless true, as Redis 7's enable-debug-command. */
+  enableDebug: boolean;
   /** Reject keys in different slots in one command with CROSSSLOT (cluster mode); standalone allows them, like Redis. */
   crossSlotCheck: boolean;
   /** Name and version shown by HELLO / INFO. */
@@ -45,6 +47,7 @@ export const DEFAULT_NODE_SERVER_OPTIONS: Readonly<NodeServerOptions> = Object.f
   maxQueryBufferBytes: DEFAULT_REQUEST_DECODER_LIMITS.maxQueryBufferBytes,
   maxOutputBufferBytes: 64 * 1024 * 1024,
   enableFlush: false,
+  enableDebug: false,
   crossSlotCheck: true,
   version: '7.2.0-ringleader',
 });

@@ -37,9 +37,11 @@ export function errInvalidExpire(name: string): string {
   return errorText(NODE_ERRORS.INVALID_EXPIRE, `invalid expire time in '${name}' command`);
 }
 
+/** Redis 7.0's text: each argument quoted and followed by a space, until the list reaches 128 characters. */
 export function errUnknownCommand(name: string, args: string[]): string {
-  const shown = args.slice(0, 5).map((a) => `'${a.length > 128 ? a.slice(0, 128) : a}'`).join(' ');
-  return errorText(NODE_ERRORS.UNKNOWN_COMMAND, `unknown command '${name.length > 128 ? name.slice(0, 128) : name}', with args beginning with: ${shown}`);
+  let shown = '';
+  for (let i = 0; i < args.length && shown.length < 128; i++) shown += `'${args[i]!.slice(0, 128 - shown.length)}' `;
+  return errorText(NODE_ERRORS.UNKNOWN_COMMAND, `unknown command '${name.slice(0, 128)}', with args beginning with: ${shown}`);
 }
 
 export function errUnknownSubcommand(sub: string, name: string): string {

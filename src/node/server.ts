@@ -10,17 +10,23 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { CommandStats } from './command-stats.js';
 import type { Store } from '../storage/index.js';
-import { ReplyWriter, RespProtocolError, UNAUTHENTICATED_LIMITS, type RequestDecoder } from '../protocol/resp/index.js';
+import { ReplyWriter, RequestDecoder, RespProtocolError, UNAUTHENTICATED_LIMITS } from '../protocol/resp/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { ClusterView } from './cluster-view.js';
-import { CMD_NO_AUTH, CMD_READONLY, type CommandContext, type CommandSpec, type ReplicationHandler, type CommandTable, type ServerStats } from './commands/index.js';
+import { CMD_NO_AUTH, CMD_READONLY, type CommandContext, type CommandSpec, type CommandStat, type CommandTable, type MemorySettings, type ReplicationHandler, type ServerStats } from './commands/index.js';
 import { Connection } from './connection.js';
+import { MULTI_IMMEDIATE, WatchRegistry, encodeQueued } from './transactions.js';
+import { commandInfo } from './commands/command-docs.js';
 import type { NodeServerOptions } from './options.js';
-import { ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, ERR_TRYAGAIN_HANDOVER, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
+import { NODE_ERRORS } from '../protocol/errors/index.js';
+import { errorText, ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, ERR_TRYAGAIN_HANDOVER, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
 import { slotOfArg } from './slots.js';
 
 const ERR_MAX_CLIENTS = Buffer.from('-ERR max number of clients reached\r\n', 'latin1');
+const REPLY_QUEUED = Buffer.from('+QUEUED\r\n', 'latin1');
+const ERR_EXECABORT = errorText(NODE_ERRORS.EXECABORT, 'Transaction discarded because of previous errors.');
+const ERR_MULTI_TOO_BIG = errorText(NODE_ERRORS.NOT_SUPPORTED, 'transaction too big: the queued commands exceed client-query-buffer-limit');
 
 export class NodeServer implements CommandContext {
   store: Store | null = null;
@@ -28,14 +34,28 @@ export class NodeServer implements CommandContext {
   readonly commandStats = new CommandStats();
   readonly stats: ServerStats = {
     connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0, protocolErrors: 0, outputLimitDisconnects: 0,
-    moved: 0, crossSlot: 0, clusterDown: 0, netInputBytes: 0, netOutputBytes: 0, tryAgain: 0, backupReads: 0,
+    moved: 0, crossSlot: 0, clusterDown: 0, netInputBytes: 0, netOutputBytes: 0, tryAgain: 0, backupReads: 0, errorReplies: 0,
   };
+  /** INFO commandstats: calls, time, rejected and failed calls per command or `container|sub`. */
+  readonly commandCounters = new Map<string, CommandStat>();
+  readonly errorStats = new Map<string, number>();
+  activeExpire = true;
+  readonly memory: MemorySettings;
   /** The replication stream (cluster mode), for the RL.* commands; null in standalone mode. */
   replication: ReplicationHandler | null = null;
   readonly startedAt: number;
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private readonly writer = new ReplyWriter();
+  private readonly watches = new WatchRegistry();
+  /** INFO commandstats entries of plain (non-container) commands, by spec. */
+  private statBySpec = new WeakMap<CommandSpec, CommandStat>();
+  /** How long the last handler ran (ms), measured by `run`. */
+  private lastRunMs = 0;
+  /** `container|sub` -> Redis's arity of that subcommand, for the implemented subcommands Redis has. */
+  private readonly subcommandArity = new Map<string, number>();
+  /** Where suppressed replies go (CLIENT REPLY OFF/SKIP); emptied after each command. */
+  private readonly sink = new ReplyWriter();
   private nextClientId = 1;
   private boundPort = 0;
 
@@ -45,7 +65,16 @@ export class NodeServer implements CommandContext {
     readonly commands: CommandTable,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    memory: MemorySettings = { maxMemoryBytes: 0, evictionPolicy: 'allkeys-lru' },
   ) {
+    this.memory = { ...memory };
+    for (const spec of commands.all()) {
+      if (spec.subcommands === undefined) continue;
+      const info = commandInfo(spec);
+      const subs = Array.isArray(info) ? info[9] : undefined;
+      const entries = Array.isArray(subs) ? subs : typeof subs === 'object' && subs !== null && '~' in subs ? subs['~'] : [];
+      for (const e of entries) if (Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number') this.subcommandArity.set(e[0], e[1]);
+    }
     this.startedAt = clock.now();
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
@@ -60,6 +89,24 @@ export class NodeServer implements CommandContext {
 
   now(): number {
     return this.clock.now();
+  }
+
+  clients(): Iterable<Connection> {
+    return this.connections;
+  }
+
+  random(): number {
+    return Math.random();
+  }
+
+  /** CONFIG RESETSTAT: zeroes the counters INFO shows (not the gauges). */
+  resetStats(): void {
+    const s = this.stats;
+    s.connectionsReceived = s.commandsProcessed = s.rejectedConnections = s.protocolErrors = s.outputLimitDisconnects = 0;
+    s.moved = s.crossSlot = s.clusterDown = s.netInputBytes = s.netOutputBytes = s.errorReplies = s.tryAgain = s.backupReads = 0;
+    this.commandCounters.clear();
+    this.statBySpec = new WeakMap();
+    this.errorStats.clear();
   }
 
   /** Listens on options.host:options.port (0 = any free port); resolves with the bound port. */
@@ -103,7 +150,10 @@ export class NodeServer implements CommandContext {
     this.connections.add(conn);
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.connections.delete(conn));
+    socket.on('close', () => {
+      this.connections.delete(conn);
+      this.watches.unwatchAll(conn);
+    });
   }
 
   private onData(conn: Connection, chunk: Buffer): void {
@@ -143,7 +193,8 @@ export class NodeServer implements CommandContext {
       socket.uncork();
     }
     if (conn.closing) {
-      socket.end();
+      // Close both ways once the reply is flushed, as Redis does (a half-open socket would keep swallowing input).
+      socket.end(() => socket.destroy());
       return;
     }
     const limit = this.options.maxOutputBufferBytes;
@@ -156,43 +207,147 @@ export class NodeServer implements CommandContext {
     }
   }
 
-  private execute(conn: Connection, req: RequestDecoder, argc: number, w: ReplyWriter): void {
+  private execute(conn: Connection, req: RequestDecoder, argc: number, out: ReplyWriter, inExec = false): void {
     this.stats.commandsProcessed++;
-    const name = req.str(0);
-    const spec = this.commands.get(name);
+    // CLIENT REPLY OFF/SKIP: the command runs, its replies (errors included) go to a writer that is discarded.
+    // Not inside EXEC: its array announced one reply per queued command.
+    let w = out;
+    if (!inExec && (conn.replyOff || conn.replySkip) && !repliesBackOn(conn, req, argc)) {
+      w = this.sink;
+      w.resp3 = out.resp3;
+    }
+    const errorsBefore = w.errors;
+    const spec = this.commands.get(req.str(0));
+    let stat: CommandStat | undefined;
+    if (spec !== undefined) {
+      if (spec.subcommands === undefined) {
+        // Plain commands: the stat object is cached per spec (a WeakMap hit, cheaper than hashing the name).
+        stat = this.statBySpec.get(spec);
+        if (stat === undefined) {
+          stat = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+          this.statBySpec.set(spec, stat);
+          this.commandCounters.set(spec.name, stat);
+        }
+        conn.lastCommand = spec.name;
+      } else {
+        const statName = argc > 1 ? `${spec.name}|${req.str(1).toLowerCase()}` : spec.name;
+        stat = this.commandCounters.get(statName);
+        if (stat === undefined && spec.subcommands.includes(statName.slice(spec.name.length + 1))) {
+          stat = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+          this.commandCounters.set(statName, stat);
+        }
+        conn.lastCommand = statName;
+      }
+    }
+    const queue = conn.multi !== null && !inExec && (spec === undefined || !MULTI_IMMEDIATE.has(spec.name));
+    let ran: boolean;
+    if (spec !== undefined && spec.name === 'exec' && argc !== 1 && conn.authenticated) {
+      // Redis answers a refused EXEC with EXECABORT and the reason, and drops the transaction.
+      this.discardTransaction(conn);
+      this.watches.unwatchAll(conn);
+      w.error(errorText(NODE_ERRORS.EXECABORT, `Transaction discarded because of: ${errWrongArity('exec').slice(4)}`));
+      ran = false;
+    } else {
+      ran = this.dispatch(conn, spec, req, argc, w, queue);
+    }
+    // A command refused before running while in MULTI (unknown, arity, MOVED...; queued or not) makes EXEC answer
+    // EXECABORT; errors of commands that ran (MULTI nested, WATCH inside MULTI) do not.
+    if (conn.multi !== null && !inExec && !ran && w.errors !== errorsBefore) conn.multiDirty = true;
+    if (stat !== undefined) {
+      if (ran) {
+        stat.calls++;
+        stat.usec += this.lastRunMs * 1000;
+        if (w.errors !== errorsBefore) stat.failed++;
+      } else if (w.errors !== errorsBefore) stat.rejected++;
+    }
+    if (w.errors !== errorsBefore) {
+      this.stats.errorReplies += w.errors - errorsBefore;
+      const msg = w.lastError;
+      const sp = msg.indexOf(' ');
+      const prefix = sp < 0 ? msg : msg.slice(0, sp);
+      this.errorStats.set(prefix, (this.errorStats.get(prefix) ?? 0) + w.errors - errorsBefore);
+    }
+    if (w === this.sink) {
+      this.sink.discard();
+      out.resp3 = conn.resp === 3; // HELLO/RESET under CLIENT REPLY OFF/SKIP switched the protocol on the sink only
+    }
+    // SKIP drops the reply of the command after CLIENT REPLY SKIP itself.
+    if (conn.replySkip) conn.replySkip = false;
+    if (conn.replySkipNext) {
+      conn.replySkipNext = false;
+      conn.replySkip = true;
+    }
+  }
+
+  /**
+   * Checks auth, arity and key ownership, then runs the handler (or, with `queue`, queues the command of a MULTI
+   * and answers QUEUED); true when the handler ran.
+   */
+  private dispatch(conn: Connection, spec: CommandSpec | undefined, req: RequestDecoder, argc: number, w: ReplyWriter, queue = false): boolean {
     if (spec === undefined) {
+      const name = req.str(0);
       const lower = name.toLowerCase();
       if (lower === 'post' || lower === 'host:') {
         // An HTTP request on the RESP port (a browser, or a cross-protocol attack): close without a reply, as Redis.
         this.logger.warn({ client: conn.address }, 'HTTP request on the RESP port; closing');
         conn.closing = true;
         conn.socket.destroy();
-        return;
+        return false;
       }
-      if (!conn.authenticated) return w.error(ERR_NOAUTH);
+      if (!conn.authenticated) {
+        w.error(ERR_NOAUTH);
+        return false;
+      }
       const args: string[] = [];
-      for (let i = 1; i < argc && i < 6; i++) args.push(req.str(i));
-      return w.error(errUnknownCommand(name, args));
+      let shown = 0;
+      for (let i = 1; i < argc && shown < 128; i++) {
+        args.push(req.argLength(i) > 128 ? req.str(i).slice(0, 128) : req.str(i));
+        shown += Math.min(req.argLength(i), 128) + 3;
+      }
+      w.error(errUnknownCommand(name, args));
+      return false;
     }
-    if (!conn.authenticated && (spec.flags & CMD_NO_AUTH) === 0) return w.error(ERR_NOAUTH);
+    if (!conn.authenticated && (spec.flags & CMD_NO_AUTH) === 0) {
+      w.error(ERR_NOAUTH);
+      return false;
+    }
     const arity = spec.arity;
-    if (arity > 0 ? argc !== arity : argc < -arity) return w.error(errWrongArity(spec.name));
+    if (arity > 0 ? argc !== arity : argc < -arity) {
+      w.error(errWrongArity(spec.name));
+      return false;
+    }
+    if (spec.subcommands !== undefined) {
+      // Containers (CLIENT, CONFIG...): Redis checks a known subcommand's arity before running it (a rejected call).
+      const full = `${spec.name}|${req.str(1).toLowerCase()}`;
+      const subArity = this.subcommandArity.get(full);
+      if (subArity !== undefined && (subArity > 0 ? argc !== subArity : argc < -subArity)) {
+        w.error(errWrongArity(full));
+        return false;
+      }
+    }
     let partition = -1;
     if (spec.firstKey > 0 && argc > spec.firstKey) {
       const view = this.view;
       if (!view.ready) {
         this.stats.clusterDown++;
-        return w.error(ERR_CLUSTERDOWN);
+        w.error(ERR_CLUSTERDOWN);
+        return false;
       }
       const slot = slotOfArg(req, spec.firstKey);
       if (spec.lastKey !== spec.firstKey && this.options.crossSlotCheck) {
-        const last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey;
+        const last = spec.lastKey < 0 ? argc + spec.lastKey : Math.min(spec.lastKey, argc - 1);
         for (let i = spec.firstKey + spec.step; i <= last; i += spec.step) {
           if (slotOfArg(req, i) !== slot) {
             this.stats.crossSlot++;
-            return w.error(ERR_CROSSSLOT);
+            w.error(ERR_CROSSSLOT);
+            return false;
           }
         }
+      }
+      if (queue && this.options.crossSlotCheck && !conn.multiDirty && !conn.watchDirty) {
+        // Redis Cluster: every key of a transaction in one slot, checked at EXEC (-2 = two slots seen).
+        if (conn.multiSlot === -1) conn.multiSlot = slot;
+        else if (conn.multiSlot !== slot) conn.multiSlot = -2;
       }
       partition = view.partitionOfSlot(slot);
       if (view.owned[partition] !== 1) {
@@ -200,26 +355,108 @@ export class NodeServer implements CommandContext {
           // The partition is changing hands (this node is about to serve it, or just stopped): a redirect now would
           // bounce the client between the two nodes; ask it to retry shortly instead.
           this.stats.tryAgain++;
-          return w.error(ERR_TRYAGAIN_HANDOVER);
+          w.error(ERR_TRYAGAIN_HANDOVER);
+          return false;
         }
         if (conn.readonly && (spec.flags & CMD_READONLY) !== 0 && view.readable[partition] === 1) {
           this.stats.backupReads++;
           return this.run(spec, conn, req, w, partition);
         }
         const moved = view.movedReply(slot);
+        conn.asking = false;
         if (moved === null) {
           this.stats.clusterDown++;
-          return w.error(ERR_CLUSTERDOWN_UNBOUND);
+          w.error(ERR_CLUSTERDOWN_UNBOUND);
+        } else {
+          this.stats.moved++;
+          w.error(moved);
         }
-        this.stats.moved++;
-        conn.asking = false;
-        return w.error(moved);
+        return false;
       }
     }
-    this.run(spec, conn, req, w, partition);
+    if (queue) {
+      // Once the transaction is doomed (a refused command, or a WATCHed key written), Redis answers QUEUED but keeps
+      // nothing: EXEC will not run it, and the commands no longer count in EXEC's slot check.
+      if (conn.multiDirty || conn.watchDirty) {
+        w.raw(REPLY_QUEUED);
+        return false;
+      }
+      const bytes = encodeQueued(req, argc);
+      if (conn.multiBytes + bytes.length > this.options.maxQueryBufferBytes) {
+        w.error(ERR_MULTI_TOO_BIG);
+        return false;
+      }
+      conn.multi!.push(bytes);
+      conn.multiBytes += bytes.length;
+      w.raw(REPLY_QUEUED);
+      return false;
+    }
+    return this.run(spec, conn, req, w, partition);
   }
 
-  private run(spec: CommandSpec, conn: Connection, req: RequestDecoder, w: ReplyWriter, partition: number): void {
+  /** Ends MULTI without running anything (the WATCHed keys stay until EXEC/DISCARD/UNWATCH decide). */
+  private discardTransaction(conn: Connection): void {
+    conn.multi = null;
+    conn.multiBytes = 0;
+    conn.multiDirty = false;
+    conn.multiSlot = -1;
+  }
+
+  /** WATCH key: see transactions.ts. */
+  watchKey(conn: Connection, partition: number, key: string): void {
+    if (this.store !== null) this.watches.watch(this.store, this.view, conn, partition, key);
+  }
+
+  unwatchAll(conn: Connection): void {
+    this.watches.unwatchAll(conn);
+  }
+
+  /**
+   * EXEC of a connection in MULTI: EXECABORT when a queued command was refused; in cluster mode MOVED/TRYAGAIN
+   * (and the transaction discarded) when its slot is no longer served here, as Redis Cluster; a null array when a
+   * WATCHed key was touched; else every queued command through the normal path, replies in one array.
+   */
+  execTransaction(conn: Connection, w: ReplyWriter): void {
+    const queued = conn.multi ?? [];
+    const dirty = conn.multiDirty;
+    const slot = conn.multiSlot;
+    this.discardTransaction(conn);
+    // Redis Cluster checks the transaction's keys as EXEC's own, before anything else.
+    if (slot === -2) {
+      this.stats.crossSlot++;
+      this.watches.unwatchAll(conn);
+      return w.error(ERR_CROSSSLOT);
+    }
+    if (slot >= 0) {
+      const view = this.view;
+      const p = view.partitionOfSlot(slot);
+      if (view.owned[p] !== 1) {
+        this.watches.unwatchAll(conn);
+        if (view.pending[p] === 1) return w.error(ERR_TRYAGAIN_HANDOVER);
+        return w.error(view.movedReply(slot) ?? ERR_CLUSTERDOWN_UNBOUND);
+      }
+    }
+    if (dirty) {
+      this.watches.unwatchAll(conn);
+      return w.error(ERR_EXECABORT);
+    }
+    const touched = this.watches.touched(conn, this.store, this.view);
+    this.watches.unwatchAll(conn);
+    if (touched) return w.nilArray();
+    w.array(queued.length);
+    for (const bytes of queued) {
+      const d = new RequestDecoder();
+      d.feed(bytes);
+      const argc = d.next();
+      this.execute(conn, d, argc, w, true);
+    }
+  }
+
+  /**
+   * Runs the handler (errors it throws become error replies) and times it (the latency histogram, and INFO
+   * commandstats through `lastRunMs`); always true (the handler ran).
+   */
+  private run(spec: CommandSpec, conn: Connection, req: RequestDecoder, w: ReplyWriter, partition: number): boolean {
     const started = performance.now();
     try {
       spec.handler(this, conn, req, w, partition);
@@ -227,7 +464,19 @@ export class NodeServer implements CommandContext {
       w.error(errorReplyOf(err));
       if (!(err instanceof Error && 'code' in err)) this.logger.error({ err, command: spec.name }, 'command failed');
     }
-    this.commandStats.record(spec.name, performance.now() - started);
+    const ms = performance.now() - started;
+    this.lastRunMs = ms;
+    this.commandStats.record(spec.name, ms);
     if (spec.name !== 'asking') conn.asking = false;
+    return true;
   }
+}
+
+/**
+ * Commands answered although replies are suppressed, because they turn them back on first: CLIENT REPLY ON (OFF
+ * and SKIP) and RESET (OFF only: Redis's RESET leaves a pending SKIP in force).
+ */
+function repliesBackOn(conn: Connection, req: RequestDecoder, argc: number): boolean {
+  if (argc === 1) return !conn.replySkip && req.str(0).toLowerCase() === 'reset';
+  return argc === 3 && req.str(0).toLowerCase() === 'client' && req.str(1).toLowerCase() === 'reply' && req.str(2).toLowerCase() === 'on';
 }

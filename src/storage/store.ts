@@ -9,7 +9,7 @@ import { appendCost, appendValue, overwriteValue, ownValue, plainCost } from './
 import { checkReplicatedOp, mapDigest, MapSnapshotReader, resolveSnapshotReaderOptions } from './copies.js';
 import { addInt64, formatFloat, INT64_MAX, INT64_MIN, parseFloatStrict, parseInt64 } from './numbers.js';
 import { CLOCK_MAX_SECOND_CHANCES, Entry, linkBefore, PARTITION_MASK, REFERENCED, unlink } from './entry.js';
-import { resolveStoreOptions, type StoreOptions } from './options.js';
+import { resolveStoreOptions, type EvictionPolicy, type StoreOptions } from './options.js';
 import { ScanCursors } from './scan.js';
 import type {
   ExpireCondition, ExportedEntry, GetExOptions, PartitionDigest, PartitionRole, PartitionStats, ReplicatedOp, ScanResult,
@@ -28,16 +28,16 @@ const PRIMARY = 0;
 const COPY = 1;
 
 export class Store {
-  readonly options: Readonly<StoreOptions>;
+  options: Readonly<StoreOptions>;
   private readonly clock: Clock;
   private readonly maps: Map<string, Entry>[];
   private readonly partitionBytes: Float64Array;
   /** Sentinel of the CLOCK list (allkeys-lru only): `lru.next` is where the eviction hand looks, new entries go before the sentinel. */
   private readonly lru: Entry;
-  private readonly useLru: boolean;
+  private useLru: boolean;
   private readonly volatile: Entry[] = [];
   private volatileCursor = 0;
-  private readonly maxMemory: number;
+  private maxMemory: number;
   private usedBytes = 0;
   private keyCount = 0;
   private hits = 0;
@@ -608,6 +608,32 @@ export class Store {
       if (this.clock.monotonic() >= deadline) break;
     }
     return removed;
+  }
+
+  /**
+   * CONFIG SET maxmemory / maxmemory-policy at run time: takes the new limit and policy (validated like the
+   * options), links or unlinks every entry of the primary partitions in the CLOCK list when allkeys-lru starts or
+   * stops, and evicts by the new policy down to the new limit (keys it cannot evict stay; writes then fail with
+   * OOM). Returns the keys evicted.
+   */
+  setMemoryLimit(maxMemoryBytes: number, evictionPolicy: EvictionPolicy): number {
+    const next = resolveStoreOptions({ ...this.options, maxMemoryBytes, evictionPolicy });
+    const lru = evictionPolicy === 'allkeys-lru';
+    if (lru !== this.useLru) {
+      for (let p = 0; p < this.maps.length; p++) {
+        if (this.roles[p] === COPY) continue; // copy entries stay out of the CLOCK list (setPartitionRole)
+        for (const e of this.maps[p]!.values()) {
+          if (lru) linkBefore(e, this.lru);
+          else unlink(e);
+        }
+      }
+      this.useLru = lru;
+    }
+    this.options = Object.freeze(next);
+    this.maxMemory = maxMemoryBytes;
+    let evicted = 0;
+    while (maxMemoryBytes > 0 && this.usedBytes > maxMemoryBytes && this.evictOne(undefined)) evicted++;
+    return evicted;
   }
 
   /** Registers a write listener (see WriteListener's contract); returns the function that removes it. */

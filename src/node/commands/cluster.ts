@@ -4,9 +4,10 @@ import { SLOT_COUNT } from '../../hashing/index.js';
 import type { Member } from '../../partitioning/index.js';
 import type { Connection } from '../connection.js';
 import { splitAddress, type SlotRange } from '../cluster-view.js';
-import { ERR_CLUSTERDOWN, ERR_NOT_INTEGER, errNotSupported, errUnknownSubcommand, errWrongArity, errorText } from '../replies.js';
+import { ERR_CLUSTERDOWN, ERR_NOT_INTEGER, errNotSupported, errUnknownSubcommand, errorText } from '../replies.js';
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
 import { slotOfArg, slotOfRange } from '../slots.js';
+import { numArg } from './strings.js';
 import { CMD_ADMIN, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
 
 function nodeTriple(w: ReplyWriter, m: Member): void {
@@ -101,11 +102,6 @@ function keysInSlot(ctx: CommandContext, slot: number, limit: number): string[] 
   return out;
 }
 
-function slotArg(req: RequestDecoder, i: number): number | undefined {
-  const s = req.int(i);
-  return Number.isInteger(s) && s >= 0 && s < SLOT_COUNT ? s : undefined;
-}
-
 function cluster(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter): void {
   const sub = req.str(1).toLowerCase();
   const needsTable = sub === 'slots' || sub === 'shards' || sub === 'nodes';
@@ -122,20 +118,18 @@ function cluster(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Re
     case 'myid':
       return w.bulk(ctx.view.selfId);
     case 'keyslot':
-      if (req.argc !== 3) return w.error(errWrongArity('cluster|keyslot'));
       return w.integer(slotOfArg(req, 2));
     case 'countkeysinslot': {
-      if (req.argc !== 3) return w.error(errWrongArity('cluster|countkeysinslot'));
-      const slot = slotArg(req, 2);
-      if (slot === undefined) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'Invalid slot'));
+      const slot = numArg(req, 2);
+      if (slot === undefined) return w.error(ERR_NOT_INTEGER);
+      if (slot < 0 || slot >= SLOT_COUNT) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'Invalid slot'));
       return w.integer(keysInSlot(ctx, slot, Infinity).length);
     }
     case 'getkeysinslot': {
-      if (req.argc !== 4) return w.error(errWrongArity('cluster|getkeysinslot'));
-      const slot = slotArg(req, 2);
-      if (slot === undefined) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'Invalid slot'));
-      const count = req.int(3);
-      if (Number.isNaN(count) || count < 0) return w.error(count < 0 ? errorText(NODE_ERRORS.SYNTAX_ERROR, 'Invalid number of keys') : ERR_NOT_INTEGER);
+      const slot = numArg(req, 2);
+      const count = numArg(req, 3);
+      if (slot === undefined || count === undefined) return w.error(ERR_NOT_INTEGER);
+      if (slot < 0 || slot >= SLOT_COUNT || count < 0) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'Invalid slot or number of keys'));
       const keys = keysInSlot(ctx, slot, count);
       w.array(keys.length);
       for (const k of keys) w.bulk(k);
@@ -159,5 +153,8 @@ function cluster(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Re
 }
 
 export function registerClusterCommands(t: CommandTable): void {
-  t.add(cmd('cluster', -2, CMD_ADMIN, NO_KEYS, cluster, 'Cluster topology from the coordinator\'s table'));
+  t.add(cmd('cluster', -2, CMD_ADMIN, NO_KEYS, cluster, 'Cluster topology from the coordinator\'s table', {
+    subcommands: ['countkeysinslot', 'getkeysinslot', 'help', 'info', 'keyslot', 'myid', 'nodes', 'shards', 'slots'], support: 'partial',
+    note: 'read-only subcommands; the coordinator owns the topology, so ADDSLOTS, SETSLOT, MEET, FAILOVER and the like are refused; every member shows as master',
+  }));
 }

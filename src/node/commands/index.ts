@@ -9,6 +9,11 @@ import { registerKeyCommands } from './keys.js';
 import { registerServerCommands } from './server.js';
 import { registerStringCommands } from './strings.js';
 import { registerLoadLockCommands } from './loadlock.js';
+import { registerKeyspaceCommands } from './keyspace.js';
+import { registerBitCommands } from './bits.js';
+import { registerLcsCommands } from './lcs.js';
+import { registerDebugCommands } from './debug.js';
+import { registerTransactionCommands } from './transactions.js';
 import { registerReplicationCommands } from './replication.js';
 
 export type CommandRegistrar = (table: CommandTable) => void;
@@ -19,6 +24,11 @@ export const BUILTIN_COMMAND_GROUPS: readonly CommandRegistrar[] = Object.freeze
   registerClusterCommands,
   registerStringCommands,
   registerKeyCommands,
+  registerKeyspaceCommands,
+  registerBitCommands,
+  registerLcsCommands,
+  registerDebugCommands,
+  registerTransactionCommands,
   registerLoadLockCommands,
   registerReplicationCommands,
 ]);

@@ -1,12 +1,11 @@
 /** Generic key commands: DEL, EXISTS, TOUCH, TTLs, TYPE, SCAN. */
 import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
 import { REPLY_ONE, REPLY_ZERO } from '../../protocol/resp/index.js';
-import type { ExpireCondition } from '../../storage/index.js';
 import type { Connection } from '../connection.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, errInvalidExpire, errorText } from '../replies.js';
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
 import { globMatcher } from '../glob.js';
-import { partitionOfArg, numArg } from './strings.js';
+import { expiryMs, intArg, numArg, partitionOfArg } from './strings.js';
 import { CMD_FAST, CMD_READONLY, CMD_WRITE, KEY1, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
 
 function del(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
@@ -30,21 +29,43 @@ function touch(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Repl
   w.integer(n);
 }
 
-/** EXPIRE family: `scale` ms per unit, `absolute` for the *AT forms. */
-function expireGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: number, scale: number, absolute: boolean, name: string): void {
-  const n = numArg(req, 2);
-  if (n === undefined) return w.error(ERR_NOT_INTEGER);
-  let condition: ExpireCondition | undefined;
+const EXPIRE_NX = 1;
+const EXPIRE_XX = 2;
+const EXPIRE_GT = 4;
+const EXPIRE_LT = 8;
+const EXPIRE_FLAGS: Readonly<Record<string, number>> = { nx: EXPIRE_NX, xx: EXPIRE_XX, gt: EXPIRE_GT, lt: EXPIRE_LT };
+const ERR_EXPIRE_NX = errorText(NODE_ERRORS.SYNTAX_ERROR, 'NX and XX, GT or LT options at the same time are not compatible');
+const ERR_EXPIRE_GT_LT = errorText(NODE_ERRORS.SYNTAX_ERROR, 'GT and LT options at the same time are not compatible');
+
+/**
+ * EXPIRE family, as Redis 7.0's expireGenericCommand: flags first (NX alone; XX may go with GT or LT), then the
+ * number; `scale` ms per unit, `absolute` for the *AT forms. A time ≤ now deletes the key. GT treats "no TTL" as
+ * infinite (always fails), LT as infinite (always passes).
+ */
+function expireGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: number, scale: 1 | 1000, absolute: boolean, name: string): void {
+  let flags = 0;
   for (let i = 3; i < req.argc; i++) {
-    const o = req.str(i).toLowerCase();
-    if ((o === 'nx' || o === 'xx' || o === 'gt' || o === 'lt') && (condition === undefined || condition === o)) condition = o;
-    else if (condition !== undefined && (o === 'nx' || o === 'xx' || o === 'gt' || o === 'lt')) {
-      return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'NX and XX, GT or LT options at the same time are not compatible'));
-    } else return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, `Unsupported option ${req.str(i)}`));
+    const f = EXPIRE_FLAGS[req.str(i).toLowerCase()];
+    if (f === undefined) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, `Unsupported option ${req.str(i)}`));
+    flags |= f;
   }
-  const at = absolute ? n * scale : ctx.now() + n * scale;
-  if (!Number.isSafeInteger(at)) return w.error(errInvalidExpire(name));
-  w.raw(ctx.store!.expire(p, req.str(1), at, condition) ? REPLY_ONE : REPLY_ZERO);
+  if ((flags & EXPIRE_NX) !== 0 && (flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT)) !== 0) return w.error(ERR_EXPIRE_NX);
+  if ((flags & EXPIRE_GT) !== 0 && (flags & EXPIRE_LT) !== 0) return w.error(ERR_EXPIRE_GT_LT);
+  const n = intArg(req, 2);
+  if (n === undefined) return w.error(ERR_NOT_INTEGER);
+  const at = expiryMs(n, scale, absolute ? 0 : ctx.now());
+  if (at === undefined) return w.error(errInvalidExpire(name));
+  const store = ctx.store!;
+  const key = req.str(1);
+  if (flags !== 0) {
+    const cur = store.expireTime(p, key);
+    if (cur === -2) return w.raw(REPLY_ZERO);
+    if ((flags & EXPIRE_NX) !== 0 && cur !== -1) return w.raw(REPLY_ZERO);
+    if ((flags & EXPIRE_XX) !== 0 && cur === -1) return w.raw(REPLY_ZERO);
+    if ((flags & EXPIRE_GT) !== 0 && (cur === -1 || at <= cur)) return w.raw(REPLY_ZERO);
+    if ((flags & EXPIRE_LT) !== 0 && cur !== -1 && at >= cur) return w.raw(REPLY_ZERO);
+  }
+  w.raw(store.expire(p, key, at) ? REPLY_ONE : REPLY_ZERO);
 }
 
 function expire(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
@@ -87,11 +108,26 @@ function type(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Reply
 }
 
 const MAX_SCAN_COUNT = 100_000;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/**
+ * A SCAN cursor read as Redis reads it (strtoul: optional sign, digits, at most 2^64 - 1, a '-' wraps modulo
+ * 2^64); undefined when Redis says "invalid cursor". Our cursors stay below 2^53: a larger one was never handed
+ * out and maps to -1 (the scan then answers cursor 0 and no keys).
+ */
+function scanCursorArg(s: string): number | undefined {
+  if (!/^[+-]?\d+$/.test(s)) return undefined;
+  const neg = s.startsWith('-');
+  const digits = BigInt(s.replace(/^[+-]/, ''));
+  if (digits > UINT64_MAX) return undefined;
+  const n = neg && digits !== 0n ? 2n ** 64n - digits : digits;
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : -1;
+}
 
 /** SCAN cursor [MATCH pattern] [COUNT n] [TYPE t]: over the partitions this node serves as primary. */
 function scan(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter): void {
-  const cursor = numArg(req, 1);
-  if (cursor === undefined || cursor < 0 || !Number.isSafeInteger(cursor)) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'invalid cursor'));
+  const cursor = scanCursorArg(req.str(1));
+  if (cursor === undefined) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'invalid cursor'));
   let count = 10;
   let match: ((key: string) => boolean) | undefined;
   let typeFilter: string | undefined;
@@ -112,7 +148,7 @@ function scan(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Reply
   }
   const store = ctx.store;
   w.array(2);
-  if (store === null || (typeFilter !== undefined && typeFilter !== 'string')) {
+  if (store === null || cursor < 0 || (typeFilter !== undefined && typeFilter !== 'string')) {
     w.bulk('0');
     w.array(0);
     return;
@@ -132,12 +168,12 @@ export function registerKeyCommands(t: CommandTable): void {
   t.add(cmd('expire', -3, CMD_WRITE | CMD_FAST, KEY1, expire, 'Set a TTL in seconds (NX/XX/GT/LT)'));
   t.add(cmd('pexpire', -3, CMD_WRITE | CMD_FAST, KEY1, pexpire, 'Set a TTL in milliseconds'));
   t.add(cmd('expireat', -3, CMD_WRITE | CMD_FAST, KEY1, expireat, 'Set an absolute expiry (Unix seconds)'));
-  t.add(cmd('pexpireat', -3, CMD_WRITE | CMD_FAST, KEY1, pexpireat, 'Set an absolute expiry (Unix ms)'));
+  t.add(cmd('pexpireat', -3, CMD_WRITE | CMD_FAST, KEY1, pexpireat, 'Set an absolute expiry (Unix ms)', { support: 'partial', note: 'times past 2^53 ms are kept as doubles (PEXPIRETIME shows them rounded)' }));
   t.add(cmd('persist', 2, CMD_WRITE | CMD_FAST, KEY1, persist, 'Remove a TTL'));
   t.add(cmd('ttl', 2, CMD_READONLY | CMD_FAST, KEY1, ttl, 'Remaining TTL in seconds (-1 none, -2 missing)'));
   t.add(cmd('pttl', 2, CMD_READONLY | CMD_FAST, KEY1, pttl, 'Remaining TTL in milliseconds'));
   t.add(cmd('expiretime', 2, CMD_READONLY | CMD_FAST, KEY1, expiretime, 'Absolute expiry in Unix seconds'));
   t.add(cmd('pexpiretime', 2, CMD_READONLY | CMD_FAST, KEY1, pexpiretime, 'Absolute expiry in Unix ms'));
   t.add(cmd('type', 2, CMD_READONLY | CMD_FAST, KEY1, type, 'The type of a key (string or none)'));
-  t.add(cmd('scan', -2, CMD_READONLY, NO_KEYS, scan, 'Iterate the keys this node serves'));
+  t.add(cmd('scan', -2, CMD_READONLY, NO_KEYS, scan, 'Iterate the keys this node serves', { support: 'partial', note: 'cursors are the node\'s own (position x 16384 + partition); TYPE matches string only' }));
 }

@@ -1,7 +1,8 @@
 /** String commands: GET, SET and friends, counters, ranges, multi-key MGET/MSET. */
 import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
 import { REPLY_OK, REPLY_ONE, REPLY_ZERO } from '../../protocol/resp/index.js';
-import { parseFloatStrict, parseInt64, type SetOptions, type Store } from '../../storage/index.js';
+import { parseInt64, type SetOptions, type Store } from '../../storage/index.js';
+import { addLongDouble, formatLongDouble, MAX_LONG_DOUBLE_CHARS, parseLongDouble, type LongDouble } from '../long-double.js';
 import type { Connection } from '../connection.js';
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, errInvalidExpire, errWrongArity, errorText } from '../replies.js';
@@ -25,7 +26,9 @@ export function valueArg(req: RequestDecoder, i: number): string | Buffer {
 /** Parses an int64 argument; undefined when invalid. Numbers beyond 2^53 come back as bigint. */
 export function intArg(req: RequestDecoder, i: number): number | bigint | undefined {
   const n = req.int(i);
-  if (!Number.isNaN(n)) return n;
+  // req.int reads up to 18 digits into a double (past 2^53 its last digits are rounded, so re-parse exactly) and
+  // takes "01" and "-0", which Redis refuses: only the canonical spelling of a safe integer is taken as it is.
+  if (Number.isSafeInteger(n) && (n > -10 && n < 10 ? req.argLength(i) === (n < 0 ? 2 : 1) : String(n).length === req.argLength(i))) return n;
   return req.argLength(i) <= 20 ? parseInt64(req.str(i)) : undefined;
 }
 
@@ -36,24 +39,36 @@ export function numArg(req: RequestDecoder, i: number): number | undefined {
 }
 
 const ERR_DECR_OVERFLOW = errorText(NODE_ERRORS.INCR_OVERFLOW, 'decrement would overflow');
-const MAX_EXPIRE_MS = 2 ** 53 - 1;
+const INT64_MAX = 2n ** 63n - 1n;
+/** LLONG_MAX / 1000 and LLONG_MIN / 1000 in C (truncating): the largest seconds that still convert to ms. */
+const MAX_SECONDS = INT64_MAX / 1000n;
 
 /**
- * An absolute expiry from EX/PX/EXAT/PXAT and its argument, or a string error reply. Redis rejects ≤ 0 and overflow
- * with "invalid expire time".
+ * `base + n × scale` as an int64 the way Redis computes expiry times, or undefined on overflow. Returned as a JS
+ * number: times past 2^53 ms (year 287,000) keep their magnitude but not their last digits.
+ */
+export function expiryMs(n: number | bigint, scale: 1 | 1000, base: number): number | undefined {
+  if (typeof n === 'number' && Number.isSafeInteger(n * scale + base)) return n * scale + base;
+  let ms = BigInt(n);
+  if (scale === 1000) {
+    if (ms > MAX_SECONDS || ms < -MAX_SECONDS) return undefined;
+    ms *= 1000n;
+  }
+  if (ms > INT64_MAX - BigInt(base)) return undefined;
+  return Number(ms + BigInt(base));
+}
+
+/**
+ * An absolute expiry from EX/PX/EXAT/PXAT and its argument, or a string error reply. Redis 7.0 rejects ≤ 0 and
+ * int64 overflow with "invalid expire time"; anything else up to 2^63 - 1 ms is accepted.
  */
 export function expiryArg(ctx: CommandContext, unit: string, req: RequestDecoder, i: number, name: string): number | string {
-  const n = numArg(req, i);
+  const n = intArg(req, i);
   if (n === undefined) return ERR_NOT_INTEGER;
   if (n <= 0) return errInvalidExpire(name);
-  let at: number;
-  switch (unit) {
-    case 'ex': at = ctx.now() + n * 1000; break;
-    case 'px': at = ctx.now() + n; break;
-    case 'exat': at = n * 1000; break;
-    default: at = n; break;
-  }
-  if (!Number.isSafeInteger(at) || at > MAX_EXPIRE_MS) return errInvalidExpire(name);
+  const relative = unit === 'ex' || unit === 'px';
+  const at = expiryMs(n, unit === 'ex' || unit === 'exat' ? 1000 : 1, relative ? ctx.now() : 0);
+  if (at === undefined) return errInvalidExpire(name);
   return at;
 }
 
@@ -136,7 +151,8 @@ function getex(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Repl
   if (opt === 'persist' && argc === 3) return reply(w, ctx.store!.getEx(p, req.str(1), { persist: true }));
   if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && argc === 4) {
     const at = expiryArg(ctx, opt, req, 3, 'getex');
-    if (typeof at === 'string') return w.error(at);
+    // Redis looks the key up before it validates the time: a missing key answers nil.
+    if (typeof at === 'string') return ctx.store!.exists(p, req.str(1)) ? w.error(at) : w.nil();
     return reply(w, ctx.store!.getEx(p, req.str(1), { expiresAt: at }));
   }
   w.error(ERR_SYNTAX);
@@ -170,10 +186,27 @@ function decrby(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Rep
   incrByReply(ctx, req, w, p, -d);
 }
 
+const KEEP_TTL: SetOptions = Object.freeze({ keepTtl: true });
+const LD_ZERO: LongDouble = Object.freeze({ neg: false, mant: 0n, exp: 0 });
+const ERR_NAN_OR_INFINITY = errorText(NODE_ERRORS.FLOAT_NAN_OR_INFINITY, 'increment would produce NaN or Infinity');
+
+/**
+ * INCRBYFLOAT in Redis's arithmetic (80-bit long double, see long-double.ts), so results print as Redis prints them.
+ * The new value is written with `set` keeping the TTL: one ordinary store write.
+ */
 function incrbyfloat(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
-  const d = req.argLength(2) <= 5000 ? parseFloatStrict(req.str(2)) : undefined;
-  if (d === undefined || !Number.isFinite(d)) return w.error(ERR_NOT_FLOAT);
-  w.bulk(ctx.store!.incrByFloat(p, req.str(1), d));
+  const store = ctx.store!;
+  const key = req.str(1);
+  const cur = store.get(p, key);
+  const x = cur === undefined ? LD_ZERO : cur.length < MAX_LONG_DOUBLE_CHARS ? parseLongDouble(typeof cur === 'string' ? cur : cur.toString('latin1')) : undefined;
+  if (x === undefined) return w.error(ERR_NOT_FLOAT);
+  const d = req.argLength(2) < MAX_LONG_DOUBLE_CHARS ? parseLongDouble(req.str(2)) : undefined;
+  if (d === undefined) return w.error(ERR_NOT_FLOAT);
+  const sum = addLongDouble(x, d);
+  if (typeof sum === 'string') return w.error(ERR_NAN_OR_INFINITY);
+  const text = formatLongDouble(sum);
+  store.set(p, key, text, KEEP_TTL);
+  w.bulk(text);
 }
 
 function append(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
@@ -239,7 +272,7 @@ export function registerStringCommands(t: CommandTable): void {
   t.add(cmd('decr', 2, W | CMD_FAST, KEY1, decr, 'Decrement an integer by one'));
   t.add(cmd('incrby', 3, W | CMD_FAST, KEY1, incrby, 'Increment an integer'));
   t.add(cmd('decrby', 3, W | CMD_FAST, KEY1, decrby, 'Decrement an integer'));
-  t.add(cmd('incrbyfloat', 3, W | CMD_FAST, KEY1, incrbyfloat, 'Increment a float'));
+  t.add(cmd('incrbyfloat', 3, W | CMD_FAST, KEY1, incrbyfloat, 'Increment a float (80-bit long double arithmetic, as Redis on x86-64)'));
   t.add(cmd('append', 3, W | CMD_FAST, KEY1, append, 'Append to a value'));
   t.add(cmd('strlen', 2, R, KEY1, strlen, 'Length of a value'));
   t.add(cmd('getrange', 4, CMD_READONLY, KEY1, getrange, 'A substring of a value'));

@@ -4,7 +4,7 @@
  * arity and key ownership once, then calls the handler with the partition of its first key.
  */
 import type { Socket } from 'node:net';
-import type { Store } from '../../storage/index.js';
+import type { EvictionPolicy, Store } from '../../storage/index.js';
 import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
 import type { ClusterView } from '../cluster-view.js';
 import type { Connection } from '../connection.js';
@@ -37,8 +37,38 @@ export interface CommandContext {
   readonly startedAt: number;
   /** The whole command table (COMMAND). */
   readonly commands: CommandTable;
+  /** Every open client connection (CLIENT LIST). */
+  clients(): Iterable<Connection>;
+  /** A uniform random number in [0, 1) (RANDOMKEY). */
+  random(): number;
+  /** Active expiry on or off (DEBUG SET-ACTIVE-EXPIRE); the node's expiry timer reads it. */
+  activeExpire: boolean;
+  /** Per command (`name` or `container|sub`): calls, time, rejected and failed calls (INFO commandstats). */
+  readonly commandCounters: Map<string, CommandStat>;
+  /** Error replies by prefix (`ERR`, `MOVED`...), INFO errorstats. */
+  readonly errorStats: Map<string, number>;
+  /** CONFIG RESETSTAT: zeroes the counters. */
+  resetStats(): void;
+  /** The memory limit and policy the store uses now and that a store created later gets (CONFIG SET). */
+  readonly memory: MemorySettings;
+  /** WATCH one key (in `partition`), UNWATCH all, and EXEC of a connection in MULTI (src/node/transactions.ts). */
+  watchKey(conn: Connection, partition: number, key: string): void;
+  unwatchAll(conn: Connection): void;
+  execTransaction(conn: Connection, w: ReplyWriter): void;
   /** The partition replication stream (RL.* commands); null in standalone mode. */
   readonly replication: ReplicationHandler | null;
+}
+
+export interface MemorySettings {
+  maxMemoryBytes: number;
+  evictionPolicy: EvictionPolicy;
+}
+
+export interface CommandStat {
+  calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
 }
 
 /** What the RL.* commands call: implemented by the node's replicator (src/node/replication). */
@@ -65,6 +95,8 @@ export interface ServerStats {
   clusterDown: number;
   netInputBytes: number;
   netOutputBytes: number;
+  /** Error replies sent (INFO total_error_replies). */
+  errorReplies: number;
   /** -TRYAGAIN replies for partitions changing hands. */
   tryAgain: number;
   /** Reads served from a backup copy to a READONLY connection. */
@@ -89,9 +121,16 @@ export interface CommandSpec {
   readonly lastKey: number;
   readonly step: number;
   readonly handler: CommandHandler;
-  /** One line for COMMAND DOCS. */
+  /** One line for COMMAND DOCS (commands Redis does not have; Redis's own summary is used otherwise). */
   readonly summary: string;
+  /** Subcommands this node implements (lower case), for containers such as CLIENT; COMMAND INFO lists only these. */
+  readonly subcommands?: readonly string[];
+  /** How far the node follows Redis 7.0 for this command: 'full', or 'partial' with `note` saying what differs. */
+  readonly support?: SupportLevel;
+  readonly note?: string;
 }
+
+export type SupportLevel = 'full' | 'partial' | 'ringleader';
 
 /** Name (lower and upper case, as sent by clients) -> spec. */
 export class CommandTable {
@@ -115,9 +154,16 @@ export class CommandTable {
   }
 }
 
+/** Extra facts of a spec: implemented subcommands, support level and its note. */
+export interface SpecExtras {
+  readonly subcommands?: readonly string[];
+  readonly support?: SupportLevel;
+  readonly note?: string;
+}
+
 /** Shorthand for a spec. */
-export function cmd(name: string, arity: number, flags: number, keys: [first: number, last: number, step: number], handler: CommandHandler, summary: string): CommandSpec {
-  return Object.freeze({ name, arity, flags, firstKey: keys[0], lastKey: keys[1], step: keys[2], handler, summary });
+export function cmd(name: string, arity: number, flags: number, keys: [first: number, last: number, step: number], handler: CommandHandler, summary: string, extras: SpecExtras = {}): CommandSpec {
+  return Object.freeze({ name, arity, flags, firstKey: keys[0], lastKey: keys[1], step: keys[2], handler, summary, ...extras });
 }
 
 export const NO_KEYS: [number, number, number] = [0, 0, 0];

@@ -2,7 +2,7 @@
  * The node's partition data plane: for every partition, what this node's copy is doing (serving as primary,
  * promoting, following a primary, stopped after a hand-over, or nothing), driven by the copy states of the latest
  * table (format 2) and by the frames of the replication stream. One transition function per table state
- * (`asPrimary`, `asFollower`, `asStopped`, `asNone`), applied to every partition on each new table.
+ * (`asPrimary`, `asFollower`, `asNone`), applied to every partition on each new table.
  *
  * Invariants kept here (docs/ARCHITECTURE.md, "Partition data plane"):
  * - Only a primary numbers mutations: every write event of a serving partition gets the next offset of its term
@@ -54,6 +54,12 @@ interface Part {
   promoteStartedAt: number;
   /** Copy given up (out of memory): not followed again until the table changes the term. */
   failed: boolean;
+  /**
+   * Set when this node stopped serving p for a hand-over, until the new primary confirms it serves (its answer to
+   * our RL.FOLLOW) or handoverTimeoutMs passed: meanwhile requests get TRYAGAIN, not a MOVED the new primary, whose
+   * table may be older than ours, would bounce back.
+   */
+  successorWait: TimerHandle | null;
   /**
    * RL.FOLLOW sent, its answer (SNAPBEGIN / RESUME / NOTPRIMARY) not received yet: stream frames of an earlier
    * subscription on the same link may still be in flight and are ignored until then.
@@ -233,6 +239,7 @@ export class Replicator implements LinkHandler {
     for (const part of this.parts) {
       part?.promoteTimer?.cancel();
       part?.retryTimer?.cancel();
+      part?.successorWait?.cancel();
     }
     this.unsubscribe?.();
   }
@@ -256,7 +263,10 @@ export class Replicator implements LinkHandler {
           this.asFollower(p, table);
           break;
         case 'handing-off':
-          this.asStopped(p);
+          // An old primary on its way out follows the new primary like a backup until it is dropped: it learns that
+          // the new primary serves (so it stops answering TRYAGAIN), and stays a complete copy should that primary
+          // die before a backup exists (the coordinator then promotes it back).
+          this.asFollower(p, table);
           break;
         default:
           if (this.parts[p]) this.asNone(p);
@@ -290,7 +300,7 @@ export class Replicator implements LinkHandler {
       // caught up, or a table from before this incarnation. A MOVED would point at ourselves.
       // Also when the primary we follow told us its term ended but our table still names it: the newer table (with
       // a new primary, likely us) is on its way, and a MOVED back to the old primary would only bounce.
-      pending[p] = (mode !== 'primary' && t.primaryOf(p) === me) || (mode === 'follower' && part!.termEnded !== null) ? 1 : 0;
+      pending[p] = (mode !== 'primary' && t.primaryOf(p) === me) || (mode === 'follower' && part!.termEnded !== null) || (part !== null && part !== undefined && part.successorWait !== null) ? 1 : 0;
       readable[p] = mode === 'follower' && part!.complete ? 1 : 0;
     }
   }
@@ -301,7 +311,7 @@ export class Replicator implements LinkHandler {
       part = {
         partition: p, mode: 'follower', term: 0, offset: 0, complete: false, backlog: new Backlog(this.deps.options.backlogBytesPerPartition, 0),
         prevTerm: 0, prevTermEnd: 0, followers: new Set(), link: null, tableTerm: 0, termEnded: null, promoteTimer: null, promoteStartedAt: 0,
-        failed: false, retryTimer: null, awaiting: false,
+        failed: false, retryTimer: null, awaiting: false, successorWait: null,
       };
       this.parts[p] = part;
     }
@@ -420,22 +430,13 @@ export class Replicator implements LinkHandler {
     this.sendFollow(link, part);
   }
 
-  private asStopped(p: number): void {
-    const part = this.part(p);
-    if (part.mode === 'primary') this.stopPrimary(part);
-    part.promoteTimer?.cancel();
-    part.promoteTimer = null;
-    this.unlink(part);
-    part.mode = 'stopped';
-    this.store!.setPartitionRole(p, 'copy');
-  }
-
   private asNone(p: number): void {
     const part = this.parts[p];
     if (!part) return;
     if (part.mode === 'primary') this.stopPrimary(part);
     part.promoteTimer?.cancel();
     part.retryTimer?.cancel();
+    part.successorWait?.cancel();
     this.unlink(part);
     for (const d of part.followers) this.unsubscribeDown(d, p);
     this.parts[p] = null;
@@ -447,6 +448,11 @@ export class Replicator implements LinkHandler {
   private stopPrimary(part: Part): void {
     const p = part.partition;
     part.mode = 'stopped';
+    part.successorWait?.cancel();
+    part.successorWait = this.deps.clock.setTimeout(() => {
+      part.successorWait = null;
+      this.refreshServing();
+    }, this.deps.options.handoverTimeoutMs);
     this.store!.setPartitionRole(p, 'copy');
     const frame = encodeTermEnd(p, part.term, part.offset);
     for (const d of part.followers) {
@@ -497,6 +503,12 @@ export class Replicator implements LinkHandler {
     if (part.awaiting) {
       if (f.kind !== 'SNAPBEGIN' && f.kind !== 'RESUME' && f.kind !== 'NOTPRIMARY') return;
       part.awaiting = false;
+      if (f.kind !== 'NOTPRIMARY' && part.successorWait !== null) {
+        // The primary we now follow serves p: clients may be sent there.
+        part.successorWait.cancel();
+        part.successorWait = null;
+        this.refreshServing();
+      }
     }
     switch (f.kind) {
       case 'OP': {

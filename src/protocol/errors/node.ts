@@ -25,5 +25,6 @@ export const NODE_ERRORS = defineErrors({
   CLUSTERDOWN: { retryable: true, http: 503, resp: 'CLUSTERDOWN', description: 'The node has no partition table yet (just started, coordinator unreachable) or the slot has no owner ("The cluster is down"): retry after a short wait.' },
   CROSSSLOT: { retryable: false, http: 400, resp: 'CROSSSLOT', description: 'A multi-key command names keys in different slots ("Keys in request don\'t hash to the same slot"): use hash tags ({user1}:a, {user1}:b).' },
   FLUSH_DISABLED: { retryable: false, http: 403, resp: 'ERR', description: 'FLUSHALL/FLUSHDB on a node started without --enable-flush.' },
-  NOT_SUPPORTED: { retryable: false, http: 400, resp: 'ERR', description: 'A known command or option that Ringleader does not support (SELECT of a database other than 0, CLIENT KILL...).' },
+  NOT_SUPPORTED: { retryable: false, http: 400, resp: 'ERR', description: 'A known command or option that Ringleader does not support (SELECT of a database other than 0, CLIENT PAUSE...).' },
+  EXECABORT: { retryable: false, http: 409, resp: 'EXECABORT', description: 'EXEC after a command of the transaction was refused while queueing (unknown command, wrong arity, CROSSSLOT...): nothing ran ("Transaction discarded because of previous errors.").' },
 });

@@ -20,6 +20,9 @@ const CRLF = Buffer.from('\r\n', 'latin1');
 export class ReplyWriter {
   /** RESP3 when true (after HELLO 3); change it between commands only. */
   resp3 = false;
+  /** Error replies written so far, and the last one (the server counts them per prefix, as INFO errorstats). */
+  errors = 0;
+  lastError = '';
   private slab: Latin1Buffer = asLatin1(Buffer.allocUnsafe(SLAB_BYTES));
   /** The batch is slab[start, len) plus, before it, the chunks in `parts`. */
   private start = 0;
@@ -110,12 +113,19 @@ export class ReplyWriter {
 
   /** `-message`; `message` includes the prefix (`ERR ...`, `MOVED 3999 127.0.0.1:7002`). */
   error(message: string): void {
+    this.errors++;
+    this.lastError = message;
     this.line(45, sanitize(message));
   }
 
+  /** `:n`. A number past 2^53 (a far expiry time) is printed as the nearest int64, never in exponent form. */
   integer(n: number | bigint): void {
     if (typeof n === 'bigint') {
       this.line(58, n.toString());
+      return;
+    }
+    if (!Number.isSafeInteger(n)) {
+      this.line(58, unsafeIntegerText(n));
       return;
     }
     this.ensure(24);
@@ -206,10 +216,36 @@ export class ReplyWriter {
     else this.bulk(t);
   }
 
+  /** A big number (`(digits`); RESP2: a bulk string. */
+  bignum(digits: string): void {
+    if (this.resp3) this.line(40, digits);
+    else this.bulk(digits);
+  }
+
+  /** RESP3 attributes (`|n`, n key/value pairs, then the reply they describe). Write nothing in RESP2. */
+  attribute(n: number): void {
+    this.header(124, n);
+  }
+
+  /** A RESP3 push (`>n`, out-of-band data). RESP2 has none: callers reply an error instead. */
+  push(n: number): void {
+    this.header(62, n);
+  }
+
   boolean(b: boolean): void {
     if (this.resp3) this.raw(b ? TRUE3 : FALSE3);
     else this.raw(b ? ONE : ZERO);
   }
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+function unsafeIntegerText(n: number): string {
+  if (Number.isNaN(n)) return '0';
+  if (n >= 2 ** 63) return INT64_MAX.toString();
+  if (n <= -(2 ** 63)) return INT64_MIN.toString();
+  return BigInt(Math.trunc(n)).toString();
 }
 
 function sanitize(text: string): string {
