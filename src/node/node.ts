@@ -38,6 +38,8 @@ export interface NodeOptions {
   activeExpireBudgetMs: number;
   /** On close(): how long to wait for the coordinator to confirm a graceful leave. */
   leaveTimeoutMs: number;
+  /** Bearer token presented to the coordinators (their --token-file / RINGLEADER_TOKEN); null = none. */
+  coordinatorToken: string | null;
   /**
    * On close(), after the leave is accepted: how long to keep serving while the coordinator hands this node's copies
    * to others (learners elsewhere, then hand-overs). 0 = do not wait (copies this node held alone are lost).
@@ -65,6 +67,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<Omit<NodeOptions, 'name' | 'clock' |
   activeExpireIntervalMs: 100,
   activeExpireBudgetMs: 2,
   leaveTimeoutMs: 5000,
+  coordinatorToken: null,
   drainTimeoutMs: 120_000,
   replication: Object.freeze({}),
   server: Object.freeze({}),
@@ -116,7 +119,7 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
   const conditions: Array<{ test: (t: PartitionTable) => boolean; resolve: () => void }> = [];
   let session: MemberSession | null = null;
   let watch: TableWatch | null = null;
-  const client = o.standalone ? null : new CoordinatorClient({ coordinators: [...o.coordinators], clock: o.clock, logger: log });
+  const client = o.standalone ? null : new CoordinatorClient({ coordinators: [...o.coordinators], clock: o.clock, logger: log, token: o.coordinatorToken });
   const replicator = client === null ? null : new Replicator({
     view,
     clock: o.clock,
@@ -178,6 +181,7 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     session = new MemberSession(client, {
       member: { name: o.name, address, capacity: o.capacity, ...(o.zone === null ? {} : { zone: o.zone }) },
       appliedEpoch: () => view.epoch,
+      table: () => view.table?.toJSON() ?? null,
       stats: heartbeatStats(server, o.clock),
     });
     session.on('joined', (info, rejoin) => {
