@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { Store, type EvictionPolicy } from '../storage/index.js';
 import { CoordinatorClient, MemberSession, type TableWatch } from '../control/index.js';
-import { memberIdFor, type PartitionTable } from '../partitioning/index.js';
+import { memberIdFor, PartitionTable } from '../partitioning/index.js';
 import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { ClusterView, standaloneTable } from './cluster-view.js';
@@ -126,6 +126,18 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     logger: log,
     password: serverOptions.requirePass,
     options: resolveReplicationOptions(o.replication),
+    onPeerTable: (json) => {
+      let t: PartitionTable;
+      try {
+        t = PartitionTable.fromJSON(json);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'a peer sent a table that does not validate; ignored');
+        return;
+      }
+      if (t.epoch <= view.epoch) return;
+      log.info({ epoch: t.epoch, applied: view.epoch }, 'table from a peer (the primary we follow stopped under it)');
+      applyTableRef(t);
+    },
     sendReports: async (copies) => {
       const incarnation = session?.incarnation;
       if (incarnation === null || incarnation === undefined) return;
@@ -134,6 +146,8 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
   });
   server.replication = replicator;
 
+  // Late-bound: the replicator (created above) hands tables from peers to the same path as the coordinator's.
+  const applyTableRef = (table: PartitionTable): void => applyTable(table);
   const applyTable = (table: PartitionTable): void => {
     const change = view.apply(table);
     if (change === null) return;
