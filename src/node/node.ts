@@ -205,8 +205,9 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
       replicator?.joinedAt(info.epoch);
       if (rejoin && server.store !== null) {
         // Declared dead and re-joined: every partition we held is fenced; follow the new tables from empty.
+        const n = server.store.dbsize();
         replicator?.reset();
-        const n = server.store.flushAll();
+        server.store.flushAll();
         log.warn({ dropped: n }, 're-joined after being declared dead; dropped local data');
       }
     });
