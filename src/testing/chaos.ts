@@ -253,7 +253,7 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
           log(`ABORT ${abortedBy}`);
           break;
         }
-        log(`fault #${rec.index} ${rec.kind.padEnd(11)} ${rec.target.padEnd(11)} ${rec.detailMs === null ? '' : `${rec.kind === 'restart' ? 'back' : 'dropped'} after ${rec.detailMs.toFixed(0)} ms, `}stable after ${(rec.recoveredMs - rec.startMs).toFixed(0)} ms${rec.beatDeadline === false ? ' (did NOT beat the dead deadline)' : ''}; ${opsNow()} ops`);
+        log(`fault #${rec.index} ${rec.kind.padEnd(11)} ${rec.target.padEnd(11)} ${rec.detailMs === null ? '' : `${rec.kind === 'restart' || rec.kind === 'coordinator' ? 'back' : 'dropped'} after ${rec.detailMs.toFixed(0)} ms, `}stable after ${(rec.recoveredMs - rec.startMs).toFixed(0)} ms${rec.beatDeadline === false ? ' (did NOT beat the dead deadline)' : ''}; ${opsNow()} ops`);
         await sleep(step.quietMs);
       }
     } finally {
