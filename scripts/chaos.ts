@@ -1,9 +1,9 @@
-// `npm run chaos -- --seed S --minutes M [--nodes 4] [--faults kill9,sigstop,restart,coordinator] [--max-ops N]`:
+// `npm run chaos -- --seed S --minutes M [--nodes 4] [--faults kill9,sigstop,restart,coordinator] [--max-ops N] ...`:
 // a seeded fault run against a local cluster (see src/testing/chaos.ts). Prints one line per fault, the summary
 // table and, last, one JSON line. Exit code 0 when every guarantee of today held, 1 when one broke, 2 on bad flags.
 import { FAULT_KINDS, chaosJson, formatChaosReport, guaranteeFindings, runChaos, type ChaosOptions, type FaultKind } from '../src/testing/chaos.js';
 
-const USAGE = `usage: npm run chaos -- --seed S --minutes M [--nodes N] [--replicas R] [--partitions P] [--faults ${FAULT_KINDS.join(',')}] [--max-ops N] [--max-faults N]`;
+const USAGE = `usage: npm run chaos -- --seed S --minutes M [--nodes N] [--replicas R] [--partitions P] [--faults ${FAULT_KINDS.join(',')}] [--max-ops N] [--max-faults N] [--rate OPS_PER_S_PER_CLIENT] [--workers N] [--keys N]`;
 
 function parse(argv: readonly string[]): Partial<ChaosOptions> {
   const o: Partial<ChaosOptions> = {};
@@ -24,6 +24,9 @@ function parse(argv: readonly string[]): Partial<ChaosOptions> {
       case '--partitions': o.partitions = num(flag, v); break;
       case '--max-ops': o.maxOps = num(flag, v); break;
       case '--max-faults': o.maxFaults = num(flag, v); break;
+      case '--rate': o.maxOpsPerSec = num(flag, v); break;
+      case '--workers': o.workers = num(flag, v); break;
+      case '--keys': o.keys = num(flag, v); break;
       case '--faults': {
         const list = (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
         const bad = list.filter((s) => !(FAULT_KINDS as readonly string[]).includes(s));
