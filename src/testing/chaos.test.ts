@@ -41,7 +41,7 @@ test('chaosKeys covers every partition', () => {
 
 /** A report where everything held; each case below breaks one thing and expects exactly one finding. */
 function healthy(): ChaosReport {
-  const { log: _log, ...options } = DEFAULT_CHAOS_OPTIONS;
+  const { log: _log, dumpPath: _dump, ...options } = DEFAULT_CHAOS_OPTIONS;
   return {
     options: { ...options, partitions: 8 }, faults: [], ops: { total: 0, ok: 0, failed: 0, unknown: 0, reads: 0, writes: 0, deletes: 0 }, check: checkHistory([]),
     lostWrites: 3, staleReads: 5, neverWritten: 0, resurrected: 0, otherViolations: {}, byFault: {}, hung: 0, maxOpMs: 10, stableAtEnd: true,

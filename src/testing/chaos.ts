@@ -20,6 +20,7 @@
  * It measures and reports; it does not decide what the system should guarantee. `guaranteeFindings()` lists what the
  * system guarantees TODAY (asynchronous replication) that the run broke; lost writes and stale reads are reported only.
  */
+import { writeFileSync } from 'node:fs';
 import { Cluster } from 'ioredis';
 import { Ringleader } from '../client/index.js';
 import { keySlot } from '../hashing/index.js';
@@ -60,8 +61,10 @@ export interface ChaosOptions {
   settleTimeoutMs: number;
   /** An op that took longer than this (invoke to completion) counts as a hung request. */
   hangMs: number;
-  /** Progress lines (one per fault). */
+  /** Progress lines (one per fault; `t=` is the history's clock, as in the checker's messages). */
   log: (line: string) => void;
+  /** Write the whole history and the fault records as JSON to this file at the end ('' = no). */
+  dumpPath: string;
 }
 
 export const DEFAULT_CHAOS_OPTIONS: Readonly<ChaosOptions> = Object.freeze({
@@ -86,6 +89,7 @@ export const DEFAULT_CHAOS_OPTIONS: Readonly<ChaosOptions> = Object.freeze({
   settleTimeoutMs: 60_000,
   hangMs: 20_000,
   log: () => {},
+  dumpPath: '',
 });
 
 export function resolveChaosOptions(input: Partial<ChaosOptions>): ChaosOptions {
@@ -150,7 +154,7 @@ export interface FaultRecord extends FaultStep {
 }
 
 export interface ChaosReport {
-  options: Omit<ChaosOptions, 'log'>;
+  options: Omit<ChaosOptions, 'log' | 'dumpPath'>;
   faults: FaultRecord[];
   ops: { total: number; ok: number; failed: number; unknown: number; reads: number; writes: number; deletes: number };
   check: CheckResult;
@@ -253,7 +257,7 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
           log(`ABORT ${abortedBy}`);
           break;
         }
-        log(`fault #${rec.index} ${rec.kind.padEnd(11)} ${rec.target.padEnd(11)} ${rec.detailMs === null ? '' : `${rec.kind === 'restart' || rec.kind === 'coordinator' ? 'back' : 'dropped'} after ${rec.detailMs.toFixed(0)} ms, `}stable after ${(rec.recoveredMs - rec.startMs).toFixed(0)} ms${rec.beatDeadline === false ? ' (did NOT beat the dead deadline)' : ''}; ${opsNow()} ops`);
+        log(`t=${(rec.startMs / 1000).toFixed(1)}s fault #${rec.index} ${rec.kind.padEnd(11)} ${rec.target.padEnd(11)} ${rec.detailMs === null ? '' : `${rec.kind === 'restart' || rec.kind === 'coordinator' ? 'back' : 'dropped'} after ${rec.detailMs.toFixed(0)} ms, `}stable after ${(rec.recoveredMs - rec.startMs).toFixed(0)} ms${rec.beatDeadline === false ? ' (did NOT beat the dead deadline)' : ''}; ${opsNow()} ops`);
         await sleep(step.quietMs);
       }
     } finally {
@@ -302,6 +306,7 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
   }
 
   const check = history.check({ requireFinalRead: abortedBy === null });
+  if (o.dumpPath !== '') writeFileSync(o.dumpPath, JSON.stringify({ seed: o.seed, faults, ops: history.ops }));
   return summarize(o, history, check, faults, report, abortedBy, performance.now() - t0);
 }
 
@@ -385,7 +390,7 @@ function summarize(o: ChaosOptions, history: History, check: CheckResult, faults
     if (d !== Infinity) maxOpMs = Math.max(maxOpMs, d);
   }
   const s = check.stats;
-  const { log: _log, ...options } = o;
+  const { log: _log, dumpPath: _dump, ...options } = o;
   return {
     options,
     faults,
