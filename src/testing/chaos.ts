@@ -25,7 +25,7 @@ import { Cluster } from 'ioredis';
 import { Ringleader } from '../client/index.js';
 import { keySlot } from '../hashing/index.js';
 import { partitionOfSlot } from '../partitioning/index.js';
-import { History, formatCheck, type CheckResult, type Violation } from './history.js';
+import { History, formatCheck, type CheckResult, type Op, type Violation } from './history.js';
 import { LocalCluster, waitFor, type TableView } from './local-cluster.js';
 import { Workload, ioredisAdapter, preload, readAll, ringleaderAdapter, seededRandom, type KvAdapter } from './workload.js';
 
@@ -166,7 +166,7 @@ export interface ChaosReport {
   resurrected: number;
   /** Other checker verdicts (failed-write-visible, future-read, expired-value, missing-final-read, incomplete-op). */
   otherViolations: Record<string, number>;
-  /** Lost writes and stale reads per fault kind (a lost write is blamed on the first fault after it was acknowledged, a stale read on the last fault before it). */
+  /** Lost writes and stale reads per fault kind (a lost write is blamed on the first fault after it was acknowledged, a stale read on the last fault before the newer write it missed was acknowledged). */
   byFault: Record<string, { injected: number; lostWrites: number; staleReads: number }>;
   /** Ops slower than hangMs, and the slowest op. */
   hung: number;
@@ -376,8 +376,15 @@ function summarize(o: ChaosOptions, history: History, check: CheckResult, faults
     const f = faults.find((x) => x.startMs > (w.completeMs ?? 0));
     if (f !== undefined) byFault[f.kind]!.lostWrites++;
   }
+  // A stale read is blamed on the last fault injected before the newer write it missed was acknowledged (that write
+  // was acknowledged, then hidden: e.g. by a paused old primary that accepted it after SIGCONT).
+  const byKey = new Map<string, Op[]>();
+  for (const op of history.ops) if (op.kind !== 'read' && op.outcome === 'ok') (byKey.get(op.key) ?? byKey.set(op.key, []).get(op.key)!).push(op);
   for (const v of stale) {
-    const f = faults.filter((x) => x.startMs < v.op.invokeMs).at(-1);
+    const w = v.related;
+    const missed = (byKey.get(v.key) ?? []).filter((a) => w !== null && a.invokeMs > w.completeMs! && a.completeMs! < v.op.invokeMs).sort((a, b) => b.completeMs! - a.completeMs!)[0];
+    const at = missed?.completeMs ?? v.op.invokeMs;
+    const f = faults.filter((x) => x.startMs < at).at(-1);
     if (f !== undefined) byFault[f.kind]!.staleReads++;
   }
   const other: Record<string, number> = {};
