@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { keySlot } from '../hashing/index.js';
 import { partitionOfSlot } from '../partitioning/index.js';
 import { checkHistory } from './history.js';
-import { DEFAULT_CHAOS_OPTIONS, chaosJson, chaosKeys, faultSchedule, guaranteeFindings, resolveChaosOptions, type ChaosReport } from './chaos.js';
+import { DEFAULT_CHAOS_OPTIONS, chaosJson, chaosKeys, faultSchedule, guaranteeFindings, resolveChaosOptions, tableProblems, type ChaosReport } from './chaos.js';
+import { TableView } from './local-cluster.js';
 
 test('resolveChaosOptions names the bad option', () => {
   assert.throws(() => resolveChaosOptions({ nodes: 2 }), /nodes/);
@@ -72,5 +73,31 @@ test('guaranteeFindings: lost writes and stale reads are reported only; every gu
     assert.equal(f.length, 1, `${name}: ${f.join('; ')}`);
     assert.match(f[0]!, re, name);
     assert.equal(chaosJson(r).chaos, 'broken', name);
+  }
+});
+
+/** A table of 2 partitions over members A, B, C (all present unless `members` says otherwise). */
+function view(epoch: number, partitions: string[][], states: string[][], members = ['A', 'B', 'C']): TableView {
+  return new TableView({ format: 2, epoch, partitionCount: 2, replicas: 2, members: members.map((id) => ({ id, name: id, address: `${id}:1`, state: 'active' })), partitions, states, terms: [1, 1] });
+}
+
+test('tableProblems: each table invariant can fail; a failover to a backup and a re-creation after every copy was lost pass', () => {
+  const base = view(1, [['A', 'B'], ['B', 'C']], [['primary', 'backup'], ['primary', 'backup']]);
+  assert.deepEqual(tableProblems(null, base), []);
+  // A dies: its backup B takes over, a learner is added on C.
+  assert.deepEqual(tableProblems(base, view(2, [['B', 'C'], ['B', 'C']], [['primary', 'learner'], ['primary', 'backup']], ['B', 'C'])), []);
+  // Every copy of partition 0 lost (A and B gone): re-created empty on C, allowed.
+  assert.deepEqual(tableProblems(base, view(2, [['C'], ['C']], [['primary'], ['primary']], ['C'])), []);
+  const bad: Array<[string, TableView, RegExp]> = [
+    ['two primaries', view(2, [['A', 'B'], ['B', 'C']], [['primary', 'primary'], ['primary', 'backup']]), /2 primaries/],
+    ['primary not first', view(2, [['B', 'A'], ['B', 'C']], [['backup', 'primary'], ['primary', 'backup']]), /position other than 0/],
+    ['only a learner', view(2, [['C'], ['B', 'C']], [['learner'], ['primary', 'backup']]), /no serving copy/],
+    ['no copy', view(2, [[], ['B', 'C']], [[], ['primary', 'backup']]), /no copy at all/],
+    ['re-created while B survived', view(2, [['C', 'B'], ['B', 'C']], [['primary', 'backup'], ['primary', 'backup']], ['B', 'C']), /held no serving copy .* while B/],
+  ];
+  for (const [name, t, re] of bad) {
+    const p = tableProblems(base, t);
+    assert.equal(p.length, 1, `${name}: ${p.join('; ')}`);
+    assert.match(p[0]!, re, name);
   }
 });

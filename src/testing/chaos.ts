@@ -26,7 +26,8 @@ import { Ringleader } from '../client/index.js';
 import { keySlot } from '../hashing/index.js';
 import { partitionOfSlot } from '../partitioning/index.js';
 import { History, formatCheck, type CheckResult, type Op, type Violation } from './history.js';
-import { LocalCluster, waitFor, type TableView } from './local-cluster.js';
+import { CoordinatorClient } from '../control/index.js';
+import { LocalCluster, TableView, waitFor, type TableJsonAny } from './local-cluster.js';
 import { Workload, ioredisAdapter, preload, readAll, ringleaderAdapter, seededRandom, type KvAdapter } from './workload.js';
 
 export const FAULT_KINDS = ['kill9', 'sigstop', 'restart', 'coordinator'] as const;
@@ -231,7 +232,7 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
     const badLoad = await preload(history, rl, keys, { concurrency: 100 });
     log(`cluster up: ${o.nodes} nodes, ${o.partitions} partitions, replicas ${o.replicas}; ${keys.length} keys preloaded (${badLoad} failed)`);
 
-    const invariants = c.watchTableInvariants();
+    const invariants = watchTables(c.coordinatorUrl);
     const workloads = [io, rl].map((kv, i) => new Workload(history, kv, { keys, workers: o.workers, maxOpsPerSec: o.maxOpsPerSec, writeFraction: 0.45, deleteFraction: 0.05, seed: o.seed * 10 + i }).start());
     const opsNow = (): number => workloads.reduce((a, w) => a + w.counts.ok + w.counts.failed + w.counts.unknown, 0);
     const workStart = performance.now();
@@ -308,6 +309,54 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
   const check = history.check({ requireFinalRead: abortedBy === null });
   if (o.dumpPath !== '') writeFileSync(o.dumpPath, JSON.stringify({ seed: o.seed, faults, ops: history.ops }));
   return summarize(o, history, check, faults, report, abortedBy, performance.now() - t0);
+}
+
+/**
+ * What one published table shows wrong, given the table before it (null: a snapshot, only the table itself is
+ * checked): more than one primary, a primary not listed first, a partition with no serving copy (primary or backup),
+ * or a new primary that held no serving copy in the previous table while a member that did is still a member (the
+ * partition was re-created empty while a copy survived). Faults here come one at a time after a settled table with
+ * replicas >= 2, so a serving copy always survives one fault.
+ */
+export function tableProblems(prev: TableView | null, t: TableView): string[] {
+  const problems: string[] = [];
+  const short = (id: string): string => id.slice(0, 8);
+  const members = new Set(t.json.members.map((m) => m.id));
+  for (let p = 0; p < t.partitionCount; p++) {
+    const copies = t.copiesOf(p);
+    const primaries = copies.filter((x) => x.state === 'primary').length;
+    if (primaries > 1) problems.push(`epoch ${t.epoch}: partition ${p} has ${primaries} primaries`);
+    else if (primaries === 1 && copies[0]!.state !== 'primary') problems.push(`epoch ${t.epoch}: partition ${p} lists its primary at a position other than 0`);
+    if (t.json.members.length > 0 && t.servingOf(p).length === 0) problems.push(`epoch ${t.epoch}: partition ${p} has no serving copy (${copies.map((x) => `${short(x.member)}:${x.state}`).join(',') || 'no copy at all'})`);
+    const primary = t.primaryOf(p);
+    if (prev === null || primary === undefined || primary === prev.primaryOf(p)) continue;
+    const before = prev.servingOf(p);
+    const survivors = before.filter((id) => members.has(id));
+    if (!before.includes(primary) && survivors.length > 0) problems.push(`epoch ${t.epoch}: partition ${p} got primary ${short(primary)}, which held no serving copy at epoch ${prev.epoch}, while ${survivors.map(short).join(',')} did and is still a member`);
+  }
+  return problems;
+}
+
+/** Checks every table the coordinator publishes (its watch stream: every epoch once, in order) with tableProblems(). */
+function watchTables(url: string): { stop(): Promise<{ epochs: number; problems: string[] }> } {
+  const problems: string[] = [];
+  let epochs = 0;
+  let prev: TableView | null = null;
+  const client = new CoordinatorClient({ coordinators: [url] });
+  const watch = client.watch();
+  watch.on('table', (table, info) => {
+    const t = new TableView(table.toJSON() as TableJsonAny);
+    epochs++;
+    problems.push(...tableProblems(info.snapshot ? null : prev, t));
+    prev = t;
+  });
+  watch.on('error', () => {});
+  return {
+    stop: async () => {
+      watch.close();
+      return { epochs, problems };
+    },
+  };
 }
 
 async function injectFault(c: LocalCluster, rec: FaultRecord, o: ChaosOptions): Promise<void> {
