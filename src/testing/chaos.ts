@@ -159,9 +159,9 @@ export interface ChaosReport {
   faults: FaultRecord[];
   ops: { total: number; ok: number; failed: number; unknown: number; reads: number; writes: number; deletes: number };
   check: CheckResult;
-  /** Distinct acknowledged writes some later read did not see (async replication loses them on kill -9). */
+  /** Distinct acknowledged writes some later read did not see and the final read does not have (nil, or an older value). */
   lostWrites: number;
-  /** Reads that returned a value superseded by an acknowledged write (a paused old primary, a lagging copy). */
+  /** Reads during the run that returned a value superseded by an acknowledged write (final reads count as lost writes). */
   staleReads: number;
   neverWritten: number;
   resurrected: number;
@@ -264,7 +264,9 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
     } finally {
       clearInterval(capTimer);
       // Bounded: a hung client call cannot hold the run (the workers' clients time out each request).
-      const stopped = await Promise.race([Promise.all(workloads.map((w) => w.stop())).then(() => true), sleep(o.hangMs * 2).then(() => false)]);
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([Promise.all(workloads.map((w) => w.stop())).then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), o.hangMs * 2)))]);
+      clearTimeout(timer);
       if (!stopped) abortedBy ??= `the workload did not stop within ${o.hangMs * 2} ms (a request hangs)`;
     }
 
@@ -417,21 +419,31 @@ function summarize(o: ChaosOptions, history: History, check: CheckResult, faults
   const stale = count('stale-read');
   const byFault: ChaosReport['byFault'] = {};
   for (const k of o.faults) byFault[k] = { injected: faults.filter((f) => f.kind === k).length, lostWrites: 0, staleReads: 0 };
+  // A lost write is blamed on the fault it was acknowledged during (e.g. by a paused primary after SIGCONT), else on
+  // the first fault after it (e.g. a kill -9 before the primary shipped it to its copies).
   const lostIds = new Set<number>();
-  for (const v of lost) {
-    const w = v.related;
-    if (w === null || lostIds.has(w.id)) continue;
+  const blameLost = (w: Op): void => {
+    if (lostIds.has(w.id)) return;
     lostIds.add(w.id);
-    const f = faults.find((x) => x.startMs > (w.completeMs ?? 0));
+    const at = w.completeMs ?? 0;
+    const f = faults.find((x) => x.startMs <= at && at <= (x.recoveredMs ?? Infinity)) ?? faults.find((x) => x.startMs > at);
     if (f !== undefined) byFault[f.kind]!.lostWrites++;
-  }
-  // A stale read is blamed on the last fault injected before the newer write it missed was acknowledged (that write
-  // was acknowledged, then hidden: e.g. by a paused old primary that accepted it after SIGCONT).
+  };
+  for (const v of lost) if (v.related !== null) blameLost(v.related);
+  // A stale read names the value it returned; the newer acknowledged write it missed is the latest one acknowledged
+  // before the read started. A stale FINAL read (every op had completed) means that write is gone for good: it is
+  // counted as a lost write. Other stale reads are blamed on the last fault before the missed write was acknowledged.
   const byKey = new Map<string, Op[]>();
   for (const op of history.ops) if (op.kind !== 'read' && op.outcome === 'ok') (byKey.get(op.key) ?? byKey.set(op.key, []).get(op.key)!).push(op);
+  let staleReads = 0;
   for (const v of stale) {
     const w = v.related;
     const missed = (byKey.get(v.key) ?? []).filter((a) => w !== null && a.invokeMs > w.completeMs! && a.completeMs! < v.op.invokeMs).sort((a, b) => b.completeMs! - a.completeMs!)[0];
+    if (v.op.process.endsWith('-final') && missed !== undefined && missed.kind === 'write') {
+      blameLost(missed);
+      continue;
+    }
+    staleReads++;
     const at = missed?.completeMs ?? v.op.invokeMs;
     const f = faults.filter((x) => x.startMs < at).at(-1);
     if (f !== undefined) byFault[f.kind]!.staleReads++;
@@ -453,7 +465,7 @@ function summarize(o: ChaosOptions, history: History, check: CheckResult, faults
     ops: { total: s.ops, ok: s.ok, failed: s.failed, unknown: s.unknown, reads: s.reads, writes: s.writes, deletes: s.deletes },
     check,
     lostWrites: lostIds.size,
-    staleReads: stale.length,
+    staleReads,
     neverWritten: count('never-written').length,
     resurrected: count('resurrected-delete').length,
     otherViolations: other,
