@@ -516,6 +516,7 @@ export function formatChaosReport(r: ChaosReport): string {
     ['seed / duration', `${o.seed} / ${(o.durationMs / 60_000).toFixed(2)} min (ran ${(r.elapsedMs / 1000).toFixed(1)} s)`],
     ['cluster', `${o.nodes} nodes, ${o.partitions} partitions, replicas ${o.replicas}, dead after ${o.deadAfterMs} ms`],
     ['faults injected', `${r.faults.length} (${Object.entries(r.byFault).map(([k, v]) => `${k} ${v.injected}`).join(', ')})`],
+    ['restarts beat the dead deadline', `${r.faults.filter((f) => f.beatDeadline === true).length} of ${r.faults.filter((f) => f.kind === 'restart').length}`],
     ['ops ok / failed / unknown', `${r.ops.ok} / ${r.ops.failed} / ${r.ops.unknown} of ${r.ops.total} (${r.ops.writes} writes, ${r.ops.deletes} deletes, ${r.ops.reads} reads)`],
     ['slowest op', `${r.maxOpMs.toFixed(0)} ms (${r.hung} over ${o.hangMs} ms)`],
     ['lost writes (reported)', `${r.lostWrites} (${Object.entries(r.byFault).map(([k, v]) => `${k} ${v.lostWrites}`).join(', ')})`],
