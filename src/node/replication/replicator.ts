@@ -375,6 +375,11 @@ export class Replicator implements LinkHandler {
       part.promoteTimer = this.deps.clock.setTimeout(() => {
         part.promoteTimer = null;
         if (part.mode !== 'promoting') return;
+        if (!part.complete) {
+          this.deps.logger.warn({ partition: p, term }, 'hand-over timed out while this copy is incomplete; reporting it failed');
+          this.report({ partition: p, term, offset: part.offset, status: 'failed' });
+          return;
+        }
         this.stats.handoverTimeouts++;
         this.deps.logger.warn({ partition: p, term, offset: part.offset, from: source.address }, 'hand-over: no end-of-term marker in time; serving with what this copy has');
         this.promote(part, 'timeout');
@@ -382,7 +387,14 @@ export class Replicator implements LinkHandler {
       }, this.deps.options.handoverTimeoutMs);
       return;
     }
-    if (!part.complete) this.deps.logger.warn({ partition: p, term }, 'made primary with an incomplete copy (the coordinator should never do this)');
+    if (!part.complete && this.othersHoldData(table, p)) {
+      // Our copy is being rebuilt (a re-sync after a gap): serving it would lose keys. Tell the coordinator it is not
+      // usable; it removes it and chooses among the copies that hold the data.
+      this.deps.logger.warn({ partition: p, term }, 'named primary while this copy is incomplete; reporting it failed');
+      this.report({ partition: p, term, offset: part.offset, status: 'failed' });
+      return;
+    }
+    if (!part.complete) this.deps.logger.warn({ partition: p, term }, 'serving an incomplete copy: no other copy of this partition holds data');
     this.promote(part, 'failover');
   }
 
@@ -549,6 +561,7 @@ export class Replicator implements LinkHandler {
         return;
       }
       case 'SNAPBEGIN':
+        if (part.complete) this.lostSync(part);
         store.dropPartition(p);
         part.term = f.term;
         part.offset = f.offset;
@@ -600,6 +613,22 @@ export class Replicator implements LinkHandler {
     }
   }
 
+  /** True when the table lists another copy of p that holds data (a primary, backup or handing-off copy). */
+  private othersHoldData(table: PartitionTable, p: number): boolean {
+    const me = this.selfId;
+    return table.copiesOf(p).some((c) => c.member !== me && c.state !== 'learner');
+  }
+
+  /**
+   * A backup copy that has to be rebuilt is no longer in sync: say so, so the coordinator takes it out of the
+   * promotable copies (it comes back as a learner once rebuilt) instead of handing the partition to a partial copy.
+   */
+  private lostSync(part: Part): void {
+    const t = this.table;
+    if (t === null || t.stateOf(part.partition, this.selfId) !== 'backup') return;
+    this.report({ partition: part.partition, term: t.termOf(part.partition), offset: part.offset, status: 'failed' });
+  }
+
   private synced(part: Part): void {
     this.report({ partition: part.partition, term: part.tableTerm, offset: part.offset, status: 'synced' });
     this.refreshServing();
@@ -608,6 +637,7 @@ export class Replicator implements LinkHandler {
   private resync(part: Part, why: string): void {
     this.stats.resyncs++;
     this.deps.logger.warn({ partition: part.partition, why }, 'replication stream inconsistency; full re-sync');
+    if (part.complete) this.lostSync(part);
     part.complete = false;
     part.term = 0;
     part.offset = 0;
