@@ -23,7 +23,9 @@ const benchFlags = new Set(readdirSync(join(root, 'bench')).filter((f) => f.ends
   const src = readFileSync(join(root, 'bench', f), 'utf8');
   return [...[...src.matchAll(/\bflag\('([a-z][a-z0-9-]*)'/g)].map((m) => `--${m[1]}`), ...[...src.matchAll(/'(--[a-z][a-z0-9-]*)'/g)].map((m) => m[1]!)];
 }));
-const allFlags = new Set([...[...commands.values()].flatMap((c) => [...flagsOf(c)]), ...benchFlags]);
+/** Flags of the fault harness (`npm run chaos -- --flag`): '--name' literals in scripts/chaos.ts. */
+const chaosFlags = [...readFileSync(join(root, 'scripts', 'chaos.ts'), 'utf8').matchAll(/'(--[a-z][a-z0-9-]*)'/g)].map((m) => m[1]!);
+const allFlags = new Set([...[...commands.values()].flatMap((c) => [...flagsOf(c)]), ...benchFlags, ...chaosFlags]);
 
 function docs(): Array<{ file: string; text: string }> {
   const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
