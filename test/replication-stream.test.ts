@@ -91,6 +91,18 @@ async function digest(n: TestNode, p: number): Promise<[number, number, string, 
   return (await n.redis.call('RL.DIGEST', p)) as [number, number, string, number, number, string];
 }
 
+/** True once `n` reported every partition `synced` (a learner finished its snapshot, or a follower resumed). */
+const syncedAll = (n: TestNode) => (): boolean => new Set(n.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P;
+
+/** True when every node's copy of every partition is at the same offset with the same digest. */
+async function sameCopies(...ns: TestNode[]): Promise<boolean> {
+  for (let p = 0; p < P; p++) {
+    const ds = await Promise.all(ns.map((n) => digest(n, p)));
+    if (ds.some((d) => d[1] !== ds[0]![1] || d[5] !== ds[0]![5])) return false;
+  }
+  return true;
+}
+
 /** Keys spread over every partition, with the partition of each. */
 function keysFor(t: PartitionTable, count: number): Array<{ key: string; p: number }> {
   return Array.from({ length: count }, (_, i) => ({ key: `k:${i}`, p: t.partitionOfKey(`k:${i}`) }));
@@ -153,7 +165,7 @@ test('learners are built from snapshot + stream while writes continue, and a han
   })();
   const t2 = table(2, nodes, all(() => [[a, 'primary'], [b, 'backup'], [c, 'learner']]), all(() => 1));
   for (const n of nodes) n.apply(t2);
-  await waitFor('c synced every partition', () => new Set(c.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+  await waitFor('c synced every partition', syncedAll(c));
 
   // Epoch 3: c is a backup; the primary of every partition moves from a to c (term 2), a stays a backup.
   const t3 = table(3, nodes, all(() => [[c, 'primary'], [b, 'backup'], [a, 'backup']]), all(() => 2));
@@ -174,13 +186,7 @@ test('learners are built from snapshot + stream while writes continue, and a han
   // FLUSHALL on the primary empties the partitions it serves and travels in the stream like any write.
   await c.redis.flushall();
   await c.redis.set('after-flush', 'y');
-  await waitFor('copies equal the primary', async () => {
-    for (let p = 0; p < P; p++) {
-      const [dc, db, da] = await Promise.all([digest(c, p), digest(b, p), digest(a, p)]);
-      if (dc[1] !== db[1] || dc[1] !== da[1] || dc[5] !== db[5] || dc[5] !== da[5]) return false;
-    }
-    return true;
-  });
+  await waitFor('copies equal the primary', () => sameCopies(c, b, a));
   const total = async (n: TestNode) => (await Promise.all(all((p) => digest(n, p)))).reduce((s, d) => s + d[4], 0);
   assert.deepEqual([await total(c), await total(b), await total(a)], [1, 1, 1], 'only the key written after FLUSHALL is left, everywhere');
   assert.equal(c.replicator.stats.handoversIn, P);
@@ -196,7 +202,7 @@ test('a request for a partition changing hands gets TRYAGAIN, never a stale answ
   a.apply(t1);
   b.apply(t1);
   await a.redis.set('k:1', 'one');
-  await waitFor('b synced', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+  await waitFor('b synced', syncedAll(b));
   // Only b sees the hand-over table, and a's link is cut first: b must not serve (it cannot know it has everything).
   const p = t1.partitionOfKey('k:1');
   b.replicator['links'].forEach((l) => l.close());
@@ -218,7 +224,7 @@ test('the stale-copy scenario: a demoted copy follows the new primary, so it nev
   // x joins as a learner, becomes backup, takes the primary role; a stays a backup.
   a.apply(table(2, nodes, all(() => [[a, 'primary'], [x, 'learner']]), all(() => 1)));
   x.apply(table(2, nodes, all(() => [[a, 'primary'], [x, 'learner']]), all(() => 1)));
-  await waitFor('x synced', () => new Set(x.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+  await waitFor('x synced', syncedAll(x));
   const t3 = table(3, nodes, all(() => [[x, 'primary'], [a, 'backup']]), all(() => 2));
   a.apply(t3);
   x.apply(t3);
@@ -269,7 +275,7 @@ test('property: any interleaving of writes with a learner sync gives a copy equa
         b.apply(t2);
         // Writes race the snapshot batches (pipelined without waiting, so they interleave with the sync's turns).
         await Promise.all(during.map((o) => run(o)));
-        await waitFor('b synced', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+        await waitFor('b synced', syncedAll(b));
         await waitFor('b caught up', async () => {
           for (let p = 0; p < P; p++) {
             const [da, db] = await Promise.all([digest(a, p), digest(b, p)]);
@@ -300,7 +306,7 @@ test('regression: an old primary stopped by RL.HANDOFF does not serve again when
   a.apply(t1);
   b.apply(t1);
   await a.redis.set('k:1', 'one');
-  await waitFor('b synced', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+  await waitFor('b synced', syncedAll(b));
   b.apply(table(3, nodes, all(() => [[b, 'primary'], [a, 'backup']]), all(() => 2))); // b asks a to stop
   await waitFor('b serves', () => b.view.owned.every((o) => o === 1));
   a.apply(table(2, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1))); // an older epoch reaches a late
@@ -316,20 +322,14 @@ test('a follower whose link breaks resumes from its offset (partial resync), wit
   const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
   a.apply(t1);
   b.apply(t1);
-  await waitFor('b synced', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+  await waitFor('b synced', syncedAll(b));
   for (let i = 0; i < 300; i++) await a.redis.set(`k:${i}`, `v${i}`);
   const fullBefore = a.replicator.stats.fullSyncsServed;
   // Cut every follower connection on the primary's side: b reconnects and follows again from where it stood.
   for (const d of a.replicator['downstreams'].values()) d.socket.destroy();
   for (let i = 0; i < 300; i++) await a.redis.set(`k:${i}`, `w${i}`); // written while b may be away
   await waitFor('b resumed every partition', () => a.replicator.stats.partialSyncsServed >= P);
-  await waitFor('b caught up', async () => {
-    for (let p = 0; p < P; p++) {
-      const [da, db] = await Promise.all([digest(a, p), digest(b, p)]);
-      if (da[1] !== db[1] || da[5] !== db[5]) return false;
-    }
-    return true;
-  });
+  await waitFor('b caught up', () => sameCopies(a, b));
   assert.equal(a.replicator.stats.fullSyncsServed, fullBefore, 'no snapshot was needed');
 });
 
@@ -341,7 +341,7 @@ test('a hand-over finishes when only the old primary got the table (coordinator 
   a.apply(t1);
   b.apply(t1);
   await a.redis.set('k:1', 'one');
-  await waitFor('b synced', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P);
+  await waitFor('b synced', syncedAll(b));
   const t2 = table(2, nodes, all(() => [[b, 'primary'], [a, 'handing-off']]), all(() => 2));
   a.apply(t2); // only the old primary has the new table (e.g. the coordinator died while publishing it)
   // a answers TRYAGAIN, never a MOVED to b, until b confirms it serves (b's table might still name a).
