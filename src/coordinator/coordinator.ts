@@ -17,6 +17,7 @@ import { CoordinatorMetrics } from './metrics.js';
 import type { CoordinatorOptions } from './options.js';
 import type { CoordinatorState, PersistedMember, StateStore } from './state-store.js';
 import { assignmentFor } from './views.js';
+import { tcpProber, type Prober } from './prober.js';
 
 /** A coordinator-side member: what is persisted plus liveness bookkeeping (monotonic ms). */
 interface MemberRecord extends PersistedMember {
@@ -53,6 +54,8 @@ export interface CoordinatorDeps {
   store: StateStore;
   clock: Clock;
   logger: Logger;
+  /** The fast failure path's port probe (default: a real TCP connect). */
+  prober?: Prober;
 }
 
 const ALIVE: ReadonlySet<MemberState> = new Set<MemberState>(['joining', 'active', 'suspect', 'leaving']);
@@ -294,6 +297,35 @@ export class Coordinator {
         id: r.id, name: r.name, address: r.address, zone: r.zone, capacity: r.capacity, state: r.state, incarnation: r.incarnation,
         appliedEpoch: r.appliedEpoch, lastHeartbeatAgoMs: r.heartbeatSeen ? Math.max(0, Math.round(now - r.lastHeartbeatAt)) : null,
       }));
+  }
+
+  /**
+   * The fast failure path: member `id`'s watch stream closed. Its RESP address is probed (probeTimeoutMs); only a
+   * refused connection (the process is gone: nothing listens on its port) declares it dead at once (`process-gone`;
+   * a leaving member becomes left). An open port (a paused process), a timeout or another error change nothing:
+   * heartbeats decide. The answer is ignored if the member re-joined or moved meanwhile. Resolves with the probe
+   * result, or null when no probe was made (unknown member, not alive, path off).
+   */
+  async watchClosed(id: string): Promise<string | null> {
+    const timeout = this.deps.options.probeTimeoutMs;
+    const r = this.records.get(id);
+    if (this.closed || this.fenced || timeout === 0 || !r || !ALIVE.has(r.state)) return null;
+    const { incarnation, address } = r;
+    const prober = this.deps.prober ?? tcpProber;
+    const t0 = this.deps.clock.monotonic();
+    let result: string;
+    try {
+      result = await prober.probe(address, timeout);
+    } catch {
+      result = 'error';
+    }
+    const ms = Math.round((this.deps.clock.monotonic() - t0) * 10) / 10;
+    this.metrics.probes.inc({ result });
+    this.deps.logger.info({ member: r.name, id, address, result, ms }, 'watch closed: probed the member');
+    if (result !== 'refused' || this.closed || this.fenced) return result;
+    if (this.records.get(id) !== r || r.incarnation !== incarnation || r.address !== address) return result;
+    if (this.apply(r, 'process-gone', `watch stream closed and ${address} refused a connection (probe ${ms} ms)`)) this.metrics.fastDeaths.inc();
+    return result;
   }
 
   /** Plans and publishes now if a change is pending, and waits for any plan in flight (tests, shutdown). */

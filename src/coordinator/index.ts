@@ -6,3 +6,4 @@ export { FileStateStore, InMemoryStateStore, type StateStore, type CoordinatorSt
 export { nextState, type LifecycleInput } from './lifecycle.js';
 export { assignmentFor, locate } from './views.js';
 export { CoordinatorMetrics } from './metrics.js';
+export { tcpProber, splitAddress, type Prober, type ProbeResult } from './prober.js';

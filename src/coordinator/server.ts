@@ -6,6 +6,7 @@ import { buildHttp } from './http.js';
 import { resolveCoordinatorOptions, type CoordinatorOptionsInput } from './options.js';
 import { FileStateStore, InMemoryStateStore, type StateStore } from './state-store.js';
 import { WatchHub } from './watch-hub.js';
+import type { Prober } from './prober.js';
 
 export interface StartCoordinatorOptions extends CoordinatorOptionsInput {
   /** TCP port; 0 picks a free one (read it from `url`). Default 8081. */
@@ -18,6 +19,8 @@ export interface StartCoordinatorOptions extends CoordinatorOptionsInput {
   store?: StateStore;
   clock?: Clock;
   logger?: Logger;
+  /** The fast failure path's port probe (default: a real TCP connect; tests inject one). */
+  prober?: Prober;
 }
 
 export interface RunningCoordinator {
@@ -31,11 +34,11 @@ export interface RunningCoordinator {
 
 /** Starts a coordinator (state store, logic, HTTP API, watch streams) in this process. */
 export async function startCoordinator(options: StartCoordinatorOptions = {}): Promise<RunningCoordinator> {
-  const { port = 8081, host = '127.0.0.1', dataDir, store, clock = systemClock, logger = silentLogger(), ...rest } = options;
+  const { port = 8081, host = '127.0.0.1', dataDir, store, clock = systemClock, logger = silentLogger(), prober, ...rest } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be an integer in 0..65535, got ${port}`);
   const resolved = resolveCoordinatorOptions(rest);
   const stateStore = store ?? (dataDir === undefined ? new InMemoryStateStore() : new FileStateStore(dataDir));
-  const coordinator = await Coordinator.open({ options: resolved, store: stateStore, clock, logger });
+  const coordinator = await Coordinator.open({ options: resolved, store: stateStore, clock, logger, ...(prober ? { prober } : {}) });
   const hub = new WatchHub(coordinator, clock, logger);
   const app = buildHttp(coordinator, hub, logger, clock);
   try {
