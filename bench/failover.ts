@@ -176,6 +176,17 @@ class Writers {
   }
 }
 
+/** Sums of the coordinator's fast-path counters (probes by result, fast deaths). */
+async function fastPathCounters(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^ringleader_coordinator_(probes_total\{result="(\w+)"\}|fast_deaths_total) (\S+)$/.exec(line);
+    if (m) out[m[2] ?? 'fastDeaths'] = Number(m[3]);
+  }
+  return out;
+}
+
 interface TrialResult {
   /** Per partition whose primary was on the failed node: signal → first write started after it that succeeded elsewhere. */
   recoveryMs: number[];
@@ -185,6 +196,10 @@ interface TrialResult {
   backupOnlyStallMs: number;
   /** Signal → the first table without the node. */
   detectMs: number;
+  /** Declared dead by the fast path (watch closed + refused probe) rather than the heartbeat deadline. */
+  fastPath: boolean;
+  /** Probes made during the trial, by result. */
+  probes: Record<string, number>;
 }
 
 async function trial(cluster: LocalCluster, router: Router, writers: Writers, victim: string, how: 'kill9' | 'sigstop'): Promise<TrialResult> {
@@ -200,6 +215,7 @@ async function trial(cluster: LocalCluster, router: Router, writers: Writers, vi
     else healthy.push(p);
   }
   writers.reset();
+  const countersBefore = await fastPathCounters(cluster.coordinatorUrl);
   await sleep(300); // a steady stretch before the fault
   let detectedAt = NaN;
   const poll = setInterval(() => {
@@ -228,7 +244,11 @@ async function trial(cluster: LocalCluster, router: Router, writers: Writers, vi
     }
     return Math.max(0, worst - WRITE_EVERY_MS);
   };
-  const result = { recoveryMs, healthyStallMs: maxGap(healthy), backupOnlyStallMs: maxGap(backupOnly), detectMs: detectedAt - t0 };
+  const countersAfter = await fastPathCounters(cluster.coordinatorUrl);
+  const probes: Record<string, number> = {};
+  for (const k of ['refused', 'open', 'timeout', 'error']) if ((countersAfter[k] ?? 0) > (countersBefore[k] ?? 0)) probes[k] = (countersAfter[k] ?? 0) - (countersBefore[k] ?? 0);
+  const fastPath = (countersAfter['fastDeaths'] ?? 0) > (countersBefore['fastDeaths'] ?? 0);
+  const result = { recoveryMs, healthyStallMs: maxGap(healthy), backupOnlyStallMs: maxGap(backupOnly), detectMs: detectedAt - t0, fastPath, probes };
   // Restore: a restarted (new incarnation) or resumed (refused as dead, re-joins empty) node; wait until settled.
   if (how === 'kill9') await cluster.restartNode(victim);
   else cluster.resume(victim);
@@ -306,7 +326,7 @@ export default async function run(): Promise<void> {
         const victim = `node-${(i % NODES) + 1}`;
         const r = await trial(cluster, router, writers, victim, how);
         results[how].push(r);
-        console.error(`${how} #${i + 1} ${victim}: detect ${r1(r.detectMs)} ms, recovery max ${r1(Math.max(...r.recoveryMs))} ms over ${r.recoveryMs.length} partitions, healthy stall ${r1(r.healthyStallMs)} ms`);
+        console.error(`${how} #${i + 1} ${victim}: detect ${r1(r.detectMs)} ms, recovery max ${r1(Math.max(...r.recoveryMs))} ms over ${r.recoveryMs.length} partitions, healthy stall ${r1(r.healthyStallMs)} ms, ${r.fastPath ? 'fast path' : 'heartbeat deadline'}, probes ${JSON.stringify(r.probes)}`);
       }
     }
     await writers.stop();
@@ -329,6 +349,7 @@ export default async function run(): Promise<void> {
       'recovery max ms': r1(Math.max(...rec)),
       'detect p50 ms': r1(pct(det, 0.5)),
       'detect p99 ms': r1(pct(det, 0.99)),
+      'fast-path deaths': results[how].filter((r) => r.fastPath).length,
       'healthy stall max ms': r1(Math.max(...all(how, (r) => r.healthyStallMs))),
       'backup-only stall max ms': r1(Math.max(...all(how, (r) => r.backupOnlyStallMs))),
     };

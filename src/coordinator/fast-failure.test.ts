@@ -12,10 +12,26 @@ import { nextState } from './lifecycle.js';
 
 /** A prober the test answers by hand: each probe waits until the test resolves it. */
 class ScriptedProber implements Prober {
-  readonly calls: Array<{ address: string; timeoutMs: number; answer: (r: ProbeResult) => void }> = [];
+  readonly calls: Array<{ address: string; timeoutMs: number; answer: (r: ProbeResult) => void; answered: boolean }> = [];
   probe(address: string, timeoutMs: number): Promise<ProbeResult> {
-    return new Promise((answer) => this.calls.push({ address, timeoutMs, answer }));
+    return new Promise((resolve) => {
+      const call = { address, timeoutMs, answered: false, answer: (r: ProbeResult) => ((call.answered = true), resolve(r)) };
+      this.calls.push(call);
+    });
   }
+}
+
+/** Answers every probe with `result` and moves the clock until `done` settles; returns its value. */
+async function answerAll<T>(done: Promise<T>, prober: ScriptedProber, clock: ManualClock, result: ProbeResult): Promise<T> {
+  let settled = false;
+  void done.then(() => (settled = true));
+  for (let i = 0; i < 200 && !settled; i++) {
+    for (const c of prober.calls) if (!c.answered) c.answer(result);
+    await new Promise((r) => setImmediate(r));
+    clock.advance(10);
+  }
+  assert.ok(settled, 'watchClosed settled');
+  return done;
 }
 
 async function open(prober: Prober, options: CoordinatorOptionsInput = {}) {
@@ -68,14 +84,13 @@ test('a closed watch + a refused probe declares the member dead at once, and its
   await c.close();
 });
 
-test('an open port, a timeout or another error is never death (SIGSTOP, a cut network): heartbeats decide', async () => {
+test('an open port, a timeout or another error is never death (SIGSTOP, a cut network): re-probed, then heartbeats decide', async () => {
   for (const result of ['open', 'timeout', 'error'] as const) {
     const prober = new ScriptedProber();
     const { c, clock, a, b } = await activeCluster(prober);
     const epoch = c.epoch;
-    const done = c.watchClosed(b.id);
-    prober.calls[0]!.answer(result);
-    assert.equal(await done, result);
+    assert.equal(await answerAll(c.watchClosed(b.id), prober, clock, result), result);
+    assert.equal(prober.calls.length, 4, 'probed at once, then after 50, 150 and 300 ms');
     assert.equal(stateOf(c, 'b'), 'active', result);
     await c.flush();
     assert.equal(c.epoch, epoch, `${result}: no new epoch`);
@@ -89,9 +104,37 @@ test('an open port, a timeout or another error is never death (SIGSTOP, a cut ne
   }
 });
 
+test('an open port then a refused one (a process whose listening socket closes a moment after its watch) = dead', async () => {
+  const prober = new ScriptedProber();
+  const { c, clock, b } = await activeCluster(prober);
+  const done = c.watchClosed(b.id);
+  prober.calls[0]!.answer('open');
+  assert.equal(await answerAll(done, prober, clock, 'refused'), 'refused');
+  assert.equal(prober.calls.length, 2);
+  assert.equal(stateOf(c, 'b'), 'dead');
+  await c.close();
+});
+
+test('re-probing stops as soon as the member opens a watch again (it was alive: a dropped stream)', async () => {
+  const prober = new ScriptedProber();
+  const { c, clock, b } = await activeCluster(prober);
+  c.watchOpened(b.id);
+  const done = c.watchClosed(b.id);
+  prober.calls[0]!.answer('open');
+  c.watchOpened(b.id); // the node reconnected its watch
+  assert.equal(await answerAll(done, prober, clock, 'refused'), 'open');
+  assert.equal(prober.calls.length, 1);
+  assert.equal(stateOf(c, 'b'), 'active');
+  // With one of two watches still open, a close probes nothing.
+  c.watchOpened(b.id);
+  assert.equal(await c.watchClosed(b.id), null);
+  assert.equal(prober.calls.length, 1);
+  await c.close();
+});
+
 test('a probe that throws counts as an error, not as death', async () => {
-  const { c, b } = await activeCluster({ probe: () => Promise.reject(new Error('boom')) });
-  assert.equal(await c.watchClosed(b.id), 'error');
+  const { c, clock, b } = await activeCluster({ probe: () => Promise.reject(new Error('boom')) });
+  assert.equal(await answerAll(c.watchClosed(b.id), new ScriptedProber(), clock, 'open'), 'error');
   assert.equal(stateOf(c, 'b'), 'active');
   await c.close();
 });

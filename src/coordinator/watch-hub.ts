@@ -58,6 +58,7 @@ export class WatchHub {
     else for (const r of replay) this.write(sub, r);
     this.subscribers.add(sub);
     this.coordinator.metrics.watchSubscribers.set(this.subscribers.size);
+    if (member !== undefined) this.coordinator.watchOpened(member);
     res.on('close', () => {
       this.subscribers.delete(sub);
       this.coordinator.metrics.watchSubscribers.set(this.subscribers.size);
