@@ -8,7 +8,8 @@
  * node: the longest gap between two successful writes during the trial (the write stall a healthy partition saw; the
  * writers' own cadence is subtracted). Also the time until the table no longer lists the node (detection + one epoch).
  *
- * Throughput: SET with replicas 2 vs replicas 1 (two clusters in the same run, same load). Replication is
+ * Throughput: SET with replicas 2 vs replicas 1 (two clusters side by side in the same run, same closed-loop load
+ * of 64 callers, 3 alternating windows each). Replication is
  * asynchronous today (a primary acknowledges before its backups have the write); synchronous replication does not
  * exist yet, so `syncR2OverR1` is null and `asyncR2OverR1` is the measured ratio.
  *
@@ -31,7 +32,9 @@ function flag(name: string, fallback: number): number {
 
 const TRIALS = flag('trials', 20);
 const PARTITIONS = flag('partitions', 32);
-const THROUGHPUT_MS = flag('throughput-ms', 3000);
+const THROUGHPUT_MS = flag('throughput-ms', 2000);
+/** Alternating windows per replica count. */
+const THROUGHPUT_ROUNDS = 3;
 const NODES = 4;
 /** Pause of each writer between two successful writes (its cadence: subtracted from the gaps). */
 const WRITE_EVERY_MS = 10;
@@ -42,6 +45,8 @@ const COMMAND_TIMEOUT_MS = 1000;
 /** A trial whose partitions have not all accepted a write after this long counts them at this value. */
 const TRIAL_TIMEOUT_MS = 20_000;
 const THROUGHPUT_CONCURRENCY = 64;
+/** Steady stretch before each fault: the longest write gap in it is the baseline the stalls compare with. */
+const STEADY_MS = 1000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number): number => {
@@ -192,7 +197,9 @@ interface TrialResult {
   recoveryMs: number[];
   /** Longest gap between successful writes of a partition with no copy on the failed node (minus the writer cadence). */
   healthyStallMs: number;
-  /** Same, for partitions whose primary survived but whose backup was on the failed node. */
+  /** Longest gap of any partition in the steady stretch before the fault (the baseline: the machine's own noise). */
+  steadyStallMs: number;
+  /** Same as healthyStallMs, for partitions whose primary survived but whose backup was on the failed node. */
   backupOnlyStallMs: number;
   /** Signal → the first table without the node. */
   detectMs: number;
@@ -216,7 +223,7 @@ async function trial(cluster: LocalCluster, router: Router, writers: Writers, vi
   }
   writers.reset();
   const countersBefore = await fastPathCounters(cluster.coordinatorUrl);
-  await sleep(300); // a steady stretch before the fault
+  await sleep(STEADY_MS); // a steady stretch before the fault (its longest gap is the baseline)
   let detectedAt = NaN;
   const poll = setInterval(() => {
     if (Number.isNaN(detectedAt) && router.table && router.table.member(node.id) === undefined) detectedAt = performance.now();
@@ -231,24 +238,27 @@ async function trial(cluster: LocalCluster, router: Router, writers: Writers, vi
   await sleep(200); // a little after the failover, for the healthy partitions' gaps
   const end = performance.now();
   const recoveryMs = primaries.map((p) => (firstOk(p) ?? deadline) - t0);
-  const maxGap = (ps: number[]): number => {
+  /** Longest gap between successful writes of the partitions `ps` within [from, to], minus the writers' cadence. */
+  const maxGap = (ps: readonly number[], from: number, to: number): number => {
     let worst = 0;
     for (const p of ps) {
-      let prev = t0 - 300;
+      let prev = from;
       for (const w of writers.oks[p]!) {
         if (w.doneAt < prev) continue;
+        if (w.doneAt > to) break;
         worst = Math.max(worst, w.doneAt - prev);
         prev = w.doneAt;
       }
-      worst = Math.max(worst, end - prev);
+      worst = Math.max(worst, to - prev);
     }
     return Math.max(0, worst - WRITE_EVERY_MS);
   };
+  const everyPartition = writers.oks.map((_, p) => p);
   const countersAfter = await fastPathCounters(cluster.coordinatorUrl);
   const probes: Record<string, number> = {};
   for (const k of ['refused', 'open', 'timeout', 'error']) if ((countersAfter[k] ?? 0) > (countersBefore[k] ?? 0)) probes[k] = (countersAfter[k] ?? 0) - (countersBefore[k] ?? 0);
   const fastPath = (countersAfter['fastDeaths'] ?? 0) > (countersBefore['fastDeaths'] ?? 0);
-  const result = { recoveryMs, healthyStallMs: maxGap(healthy), backupOnlyStallMs: maxGap(backupOnly), detectMs: detectedAt - t0, fastPath, probes };
+  const result = { recoveryMs, healthyStallMs: maxGap(healthy, t0, end), backupOnlyStallMs: maxGap(backupOnly, t0, end), steadyStallMs: maxGap(everyPartition, t0 - STEADY_MS + 50, t0), detectMs: detectedAt - t0, fastPath, probes };
   // Restore: a restarted (new incarnation) or resumed (refused as dead, re-joins empty) node; wait until settled.
   if (how === 'kill9') await cluster.restartNode(victim);
   else cluster.resume(victim);
@@ -293,32 +303,35 @@ async function throughput(router: Router, pool: Pool, tags: string[]): Promise<n
   return ops;
 }
 
-async function throughputOf(replicas: number, tags: string[]): Promise<number> {
-  const cluster = await LocalCluster.start({ nodes: NODES, partitions: PARTITIONS, replicas });
-  const router = new Router(cluster.coordinatorUrl);
-  const pool = new Pool();
-  try {
-    await router.ready();
-    return await throughput(router, pool, tags);
-  } finally {
-    router.close();
-    pool.close();
-    await cluster.close();
-  }
-}
-
 export default async function run(): Promise<void> {
   const tags = tagsFor(PARTITIONS);
   console.error(`failover bench: ${NODES} nodes, ${PARTITIONS} partitions, ${TRIALS} trials each of kill -9 and SIGSTOP`);
-  const r1ops = await throughputOf(1, tags);
   const cluster = await LocalCluster.start({ nodes: NODES, partitions: PARTITIONS, replicas: 2 });
   const router = new Router(cluster.coordinatorUrl);
   const pool = new Pool();
   const results: Record<'kill9' | 'sigstop', TrialResult[]> = { kill9: [], sigstop: [] };
-  let r2ops = NaN;
+  const r1runs: number[] = [];
+  const r2runs: number[] = [];
   try {
     await router.ready();
-    r2ops = await throughput(router, pool, tags);
+    {
+      // Replicas 1 vs 2 on two clusters side by side, measured in alternating windows (the machine's load drifts).
+      const single = await LocalCluster.start({ nodes: NODES, partitions: PARTITIONS, replicas: 1 });
+      const singleRouter = new Router(single.coordinatorUrl);
+      const singlePool = new Pool();
+      try {
+        await singleRouter.ready();
+        for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+          r1runs.push(await throughput(singleRouter, singlePool, tags));
+          r2runs.push(await throughput(router, pool, tags));
+        }
+      } finally {
+        singleRouter.close();
+        singlePool.close();
+        await single.close();
+      }
+      console.error(`throughput replicas 1: ${r1runs.map(Math.round).join(', ')} ops/s; replicas 2: ${r2runs.map(Math.round).join(', ')} ops/s`);
+    }
     const writers = new Writers(router, pool, tags);
     writers.start();
     for (const how of ['kill9', 'sigstop'] as const) {
@@ -326,7 +339,7 @@ export default async function run(): Promise<void> {
         const victim = `node-${(i % NODES) + 1}`;
         const r = await trial(cluster, router, writers, victim, how);
         results[how].push(r);
-        console.error(`${how} #${i + 1} ${victim}: detect ${r1(r.detectMs)} ms, recovery max ${r1(Math.max(...r.recoveryMs))} ms over ${r.recoveryMs.length} partitions, healthy stall ${r1(r.healthyStallMs)} ms, ${r.fastPath ? 'fast path' : 'heartbeat deadline'}, probes ${JSON.stringify(r.probes)}`);
+        console.error(`${how} #${i + 1} ${victim}: detect ${r1(r.detectMs)} ms, recovery max ${r1(Math.max(...r.recoveryMs))} ms over ${r.recoveryMs.length} partitions, healthy stall ${r1(r.healthyStallMs)} ms (steady before: ${r1(r.steadyStallMs)} ms), ${r.fastPath ? 'fast path' : 'heartbeat deadline'}, probes ${JSON.stringify(r.probes)}`);
       }
     }
     await writers.stop();
@@ -336,6 +349,8 @@ export default async function run(): Promise<void> {
     await cluster.close();
   }
 
+  const r1ops = r1runs.reduce((a, b) => a + b, 0) / r1runs.length;
+  const r2ops = r2runs.reduce((a, b) => a + b, 0) / r2runs.length;
   const all = (how: 'kill9' | 'sigstop', f: (r: TrialResult) => number | number[]) => results[how].flatMap((r) => f(r));
   const rows = (['kill9', 'sigstop'] as const).map((how) => {
     const rec = all(how, (r) => r.recoveryMs);
@@ -351,11 +366,12 @@ export default async function run(): Promise<void> {
       'detect p99 ms': r1(pct(det, 0.99)),
       'fast-path deaths': results[how].filter((r) => r.fastPath).length,
       'healthy stall max ms': r1(Math.max(...all(how, (r) => r.healthyStallMs))),
+      'steady stall max ms': r1(Math.max(...all(how, (r) => r.steadyStallMs))),
       'backup-only stall max ms': r1(Math.max(...all(how, (r) => r.backupOnlyStallMs))),
     };
   });
   console.table(rows);
-  console.table([{ 'SET ops/s replicas 1': Math.round(r1ops), 'SET ops/s replicas 2 (async)': Math.round(r2ops), 'async R2/R1': Math.round((r2ops / r1ops) * 100) / 100, 'sync R2/R1': 'n/a (no sync replication yet)' }]);
+  console.table([{ 'SET ops/s replicas 1 (mean of 3)': Math.round(r1ops), 'SET ops/s replicas 2, async (mean of 3)': Math.round(r2ops), 'async R2/R1': Math.round((r2ops / r1ops) * 100) / 100, 'sync R2/R1': 'n/a (no sync replication yet)' }]);
   const k = all('kill9', (r) => r.recoveryMs);
   const s = all('sigstop', (r) => r.recoveryMs);
   console.log(JSON.stringify({
