@@ -7,6 +7,8 @@ export const SYSTEM_DEPS = {
   'redis-cli': 'redis-tools',
   'redis-benchmark': 'redis-tools',
   'redis-server': 'redis-server',
+  etcd: 'etcd-server',
+  etcdctl: 'etcd-client',
   chromium: 'chromium', // the dashboard's browser test (playwright-core drives /usr/bin/chromium)
 };
 

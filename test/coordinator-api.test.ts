@@ -127,7 +127,8 @@ test('healthz and metrics answer', async (t) => {
   await client.join({ name: 'a', address: '127.0.0.1:7001' });
   await running.coordinator.flush();
   const h = await client.health();
-  assert.deepEqual(h, { status: 'ok', epoch: 1, members: 1, protocolVersion: 1 });
+  assert.deepEqual(h, { status: 'ok', epoch: 1, members: 1, protocolVersion: 1, clusterId: running.coordinator.clusterId, role: 'leader', leader: null, store: 'memory' });
+  assert.match(running.coordinator.clusterId, /^[0-9a-f]{16}$/);
   const text = await (await fetch(`${url}/metrics`)).text();
   assert.match(text, /ringleader_coordinator_epoch 1/);
   assert.match(text, /ringleader_coordinator_members\{state="joining"\} 1/);

@@ -5,9 +5,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Command } from 'commander';
 import { Ringleader, type LoadResult } from '../client/index.js';
 import { createLogger } from '../shared/logger.js';
-import { coordinatorsOption, DEFAULT_COORDINATOR_URL, intOption, logLevelOption } from './options.js';
+import { coordinatorsOption, DEFAULT_COORDINATOR_URL, intOption, logLevelOption, readToken } from './options.js';
 
 interface Flags {
+  tokenFile?: string;
   port: number;
   httpPort?: number;
   host: string;
@@ -48,12 +49,14 @@ export function register(program: Command): void {
     .option('--coordinator <url>', `coordinator URL; comma-separated or repeated for several (default ${DEFAULT_COORDINATOR_URL})`, coordinatorsOption)
     .option('--db-delay-ms <ms>', 'latency of the simulated customer database', intOption('--db-delay-ms', 0, 60_000), 300)
     .option('--ttl-ms <ms>', 'TTL of cached customers', intOption('--ttl-ms', 1, 86_400_000), 60_000)
+    .option('--token-file <file>', 'bearer token presented to the coordinators (default: $RINGLEADER_TOKEN)')
     .option('--log-level <level>', 'trace | debug | info | warn | error | fatal | silent', logLevelOption)
     .action(async (flags: Flags) => {
+      const token = readToken(flags.tokenFile);
       const logger = createLogger({ name: 'client-service', level: flags.logLevel });
       let cache: Ringleader;
       try {
-        cache = await Ringleader.connect({ coordinators: flags.coordinator ?? [DEFAULT_COORDINATOR_URL], logger, connectTimeoutMs: 15_000 });
+        cache = await Ringleader.connect({ coordinators: flags.coordinator ?? [DEFAULT_COORDINATOR_URL], logger, connectTimeoutMs: 15_000, ...(token === null ? {} : { coordinatorToken: token }) });
       } catch (err) {
         logger.fatal({ err }, `client service could not get a table: ${(err as Error).message}`);
         console.error(`ringleader client: no partition table: ${(err as Error).message}`);

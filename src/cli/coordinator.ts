@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { startCoordinator, resolveCoordinatorOptions, DEFAULT_COORDINATOR_OPTIONS, type StartCoordinatorOptions } from '../coordinator/index.js';
 import { createLogger } from '../shared/logger.js';
-import { asUsageError, intOption, logLevelOption, numberOption } from './options.js';
+import { asUsageError, intOption, logLevelOption, numberOption, readToken, UsageError } from './options.js';
 
 /** Option names in resolver errors -> the flags that set them. */
 const FLAG_OF: Record<string, string> = {
@@ -25,6 +25,37 @@ interface Flags {
   leaveTimeoutMs: number;
   probeTimeoutMs: number;
   logLevel?: string;
+  tokenFile?: string;
+  publicReads: boolean;
+  clusterId?: string;
+  store?: string;
+  etcd?: string;
+  etcdPrefix: string;
+  etcdLeaseTtl: number;
+  advertiseUrl?: string;
+  membersFrom: string;
+  k8sService?: string;
+  k8sNamespace?: string;
+}
+
+/** The HA, discovery and auth flags -> startCoordinator options; a contradiction is a UsageError. */
+function haOptions(flags: Flags): Partial<StartCoordinatorOptions> & { kind: string } {
+  const kind = flags.store ?? (flags.etcd !== undefined ? 'etcd' : flags.dataDir !== undefined ? 'file' : 'memory');
+  if (!['file', 'memory', 'etcd'].includes(kind)) throw new UsageError(`--store must be file, memory or etcd, got ${JSON.stringify(kind)}`);
+  if (kind === 'etcd' && flags.etcd === undefined) throw new UsageError('--store etcd needs --etcd URL[,URL...]');
+  if (kind === 'etcd' && flags.dataDir !== undefined) throw new UsageError('--data-dir and --store etcd exclude each other');
+  if (kind === 'file' && flags.dataDir === undefined) throw new UsageError('--store file needs --data-dir');
+  if (flags.membersFrom !== 'registration' && flags.membersFrom !== 'kubernetes') throw new UsageError(`--members-from must be registration or kubernetes, got ${JSON.stringify(flags.membersFrom)}`);
+  if (flags.membersFrom === 'kubernetes' && flags.k8sService === undefined) throw new UsageError('--members-from kubernetes needs --k8s-service NAME');
+  return {
+    kind,
+    token: readToken(flags.tokenFile),
+    publicReads: flags.publicReads,
+    ...(flags.clusterId === undefined ? {} : { clusterId: flags.clusterId }),
+    ...(kind === 'etcd' ? { etcd: { endpoints: flags.etcd!.split(',').map((u) => u.trim()).filter(Boolean), prefix: flags.etcdPrefix, leaseTtlSec: flags.etcdLeaseTtl } } : {}),
+    ...(flags.advertiseUrl === undefined ? {} : { advertiseUrl: flags.advertiseUrl }),
+    ...(flags.membersFrom === 'kubernetes' ? { kubernetes: { service: flags.k8sService!, ...(flags.k8sNamespace === undefined ? {} : { namespace: flags.k8sNamespace }) } } : {}),
+  };
 }
 
 export function register(program: Command): void {
@@ -45,8 +76,20 @@ export function register(program: Command): void {
     .option('--plan-debounce-ms <ms>', 'quiet time that coalesces membership changes into one epoch', intOption('--plan-debounce-ms', 0, 60_000), d.planDebounceMs)
     .option('--leave-timeout-ms <ms>', 'longest a leaving member waits for its copies to be handed over before they are dropped', intOption('--leave-timeout-ms', 1, 24 * 3_600_000), d.leaveTimeoutMs)
     .option('--probe-timeout-ms <ms>', 'fast failure path: when a node\'s watch stream closes, probe its port this long; a refused connection = dead at once (0 = off, heartbeats only)', intOption('--probe-timeout-ms', 0, 60_000), d.probeTimeoutMs)
+    .option('--token-file <file>', 'bearer token required on the control plane (default: $RINGLEADER_TOKEN; without one, loopback only)')
+    .option('--public-reads', 'with a token: table, members, locate, watch and metrics need none', false)
+    .option('--store <kind>', 'state store: file (with --data-dir), memory, or etcd (high availability: several coordinators, one leader)')
+    .option('--etcd <urls>', 'etcd client URLs, comma-separated (implies --store etcd)')
+    .option('--etcd-prefix <prefix>', 'etcd key prefix of this cluster', '/ringleader/default')
+    .option('--etcd-lease-ttl <s>', 'leader lease TTL in seconds: a crashed leader is replaced after about this long', intOption('--etcd-lease-ttl', 1, 60), 2)
+    .option('--advertise-url <url>', 'the URL nodes, clients and other coordinators reach this one at (etcd mode; default http://host:port)')
+    .option('--members-from <source>', 'registration (nodes join by themselves) or kubernetes (also require a ready endpoint of --k8s-service)', 'registration')
+    .option('--k8s-service <name>', 'the node Service whose EndpointSlices are watched (with --members-from kubernetes)')
+    .option('--k8s-namespace <ns>', 'its namespace (default: this pod\'s namespace, else default)')
+    .option('--cluster-id <id>', 'fixed cluster id (default: the stored one, else generated at first start)')
     .option('--log-level <level>', 'trace | debug | info | warn | error | fatal | silent', logLevelOption)
     .action(async (flags: Flags) => {
+      const { kind, ...ha } = haOptions(flags);
       // Detection deadlines scale with the heartbeat interval unless given explicitly.
       const scale = flags.heartbeatMs / d.heartbeatMs;
       const options: StartCoordinatorOptions = {
@@ -72,14 +115,15 @@ export function register(program: Command): void {
       const logger = createLogger({ name: 'coordinator', level: flags.logLevel });
       let running;
       try {
-        running = await startCoordinator({ ...options, logger });
+        running = await startCoordinator({ ...options, ...(kind === 'etcd' ? { dataDir: undefined } : {}), ...ha, logger });
       } catch (err) {
         logger.fatal({ err }, `coordinator failed to start: ${(err as Error).message}`);
         console.error(`ringleader coordinator: ${(err as Error).message}`);
         process.exitCode = 1;
         return;
       }
-      logger.info({ listening: running.url, epoch: running.coordinator.epoch, dataDir: flags.dataDir ?? null }, `coordinator listening on ${running.url} (dashboard: ${running.url}/)`);
+      const auth = ha.token === null || ha.token === undefined ? 'none (loopback only)' : flags.publicReads ? 'token for changes' : 'token';
+      logger.info({ listening: running.url, epoch: running.coordinator.epoch, store: kind, dataDir: flags.dataDir ?? null, auth }, `coordinator listening on ${running.url} (dashboard: ${running.url}/)`);
       const stop = (signal: string) => {
         logger.info({ signal }, 'coordinator stopping');
         void running.close().then(() => process.exit(0));

@@ -4,7 +4,7 @@ import { startNode } from '../node/index.js';
 import { EVICTION_POLICIES, recommendedHeapLimitMb, type EvictionPolicy } from '../storage/index.js';
 import { CONTROL_LIMITS } from '../protocol/control.js';
 import { createLogger } from '../shared/logger.js';
-import { bytesOption, choiceOption, coordinatorsOption, DEFAULT_COORDINATOR_URL, intOption, logLevelOption, numberOption, patternOption } from './options.js';
+import { bytesOption, choiceOption, coordinatorsOption, DEFAULT_COORDINATOR_URL, intOption, logLevelOption, numberOption, patternOption, readToken } from './options.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -14,6 +14,7 @@ export function defaultMetricsPort(port: number): number {
 }
 
 interface Flags {
+  tokenFile?: string;
   coordinator?: string[];
   port: number;
   host: string;
@@ -59,8 +60,10 @@ export function register(program: Command): void {
     .option('--sync-bytes-per-sec <n>', 'cap on snapshot bytes per second sent to new copies (0 = unlimited; the live stream is never throttled)', intOption('--sync-bytes-per-sec', 0, Number.MAX_SAFE_INTEGER))
     .option('--max-parallel-syncs <n>', 'snapshots this node sends at once (default 8)', intOption('--max-parallel-syncs', 1, 1024))
     .option('--handover-timeout-ms <ms>', 'a new primary waits this long for the old one\'s end-of-term marker (default 3000)', intOption('--handover-timeout-ms', 1, 600_000))
+    .option('--token-file <file>', 'bearer token presented to the coordinators (default: $RINGLEADER_TOKEN)')
     .option('--log-level <level>', 'trace | debug | info | warn | error | fatal | silent', logLevelOption)
     .action(async (opts: Flags) => {
+      const coordinatorToken = readToken(opts.tokenFile);
       const logger = createLogger({ name: 'node', level: opts.logLevel, pretty: false });
       const maxMemoryBytes = opts.maxmemory;
       const metricsPort = opts.metrics ? (opts.metricsPort ?? defaultMetricsPort(opts.port)) : -1;
@@ -71,6 +74,7 @@ export function register(program: Command): void {
         standalonePartitions: opts.partitions,
         zone: opts.zone ?? null,
         capacity: opts.capacity,
+        coordinatorToken,
         maxMemoryBytes,
         evictionPolicy: opts.maxmemoryPolicy,
         metricsPort,

@@ -1,6 +1,7 @@
 // Flag parsers shared by every subcommand. A bad flag is a UsageError: main.ts prints one line naming the flag and
 // exits with code 2 (no stack trace, no log line). Lists take one syntax everywhere: comma-separated, repeatable
 // (`--coordinator a,b` = `--coordinator a --coordinator b`).
+import { readFileSync, statSync } from 'node:fs';
 import { parseBytes } from '../storage/index.js';
 
 /** A command-line mistake: printed as one line, exit code 2. */
@@ -101,4 +102,30 @@ export function asUsageError(err: unknown, flags: Record<string, string>): Error
   let msg = err.message;
   for (const [option, flag] of Object.entries(flags).sort((a, b) => b[0].length - a[0].length)) msg = msg.replace(new RegExp(`\\b(?:[A-Z][A-Za-z]*Options\\.)?${option}\\b`, 'g'), flag);
   return new UsageError(msg);
+}
+
+/**
+ * The control-plane token: the contents of `file` (trailing newline removed), else the RINGLEADER_TOKEN environment
+ * variable, else null. A UsageError naming the flag (never the token) when the file is unreadable or the token malformed.
+ */
+export function readToken(file: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
+  let token: string | undefined;
+  let from: string;
+  if (file !== undefined) {
+    from = `--token-file ${file}`;
+    let st;
+    try {
+      st = statSync(file);
+    } catch (err) {
+      throw new UsageError(`${from}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (!st.isFile() || st.size > 8192) throw new UsageError(`${from}: not a regular file of at most 8 KiB`);
+    token = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } else {
+    from = 'RINGLEADER_TOKEN';
+    token = env['RINGLEADER_TOKEN'];
+    if (token === undefined || token === '') return null;
+  }
+  if (token.length === 0 || token.length > 4096 || !/^[\x21-\x7e]+$/.test(token)) throw new UsageError(`${from}: the token must be 1..4096 printable ASCII characters without spaces`);
+  return token;
 }

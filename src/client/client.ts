@@ -77,7 +77,7 @@ export class Ringleader {
     const o = this.options;
     this.events = new TypedEvents<ClientEvents>((err) => o.logger.error({ err }, 'client listener threw'));
     this.pool = new ConnectionPool({ commandTimeoutMs: o.commandTimeoutMs, password: o.password, clock: o.clock }, o.connectionsPerNode);
-    this.source = source ?? new CoordinatorTableSource(o.coordinators, o.clock, o.logger);
+    this.source = source ?? new CoordinatorTableSource(o.coordinators, o.clock, o.logger, o.coordinatorToken ?? null);
     this.loader = new Loader(this, o);
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));

@@ -8,6 +8,8 @@ export interface ClientOptions {
   coordinators: readonly string[];
   /** Sent with AUTH on every node connection when set. */
   password: string | undefined;
+  /** Bearer token presented to the coordinators (their --token-file / RINGLEADER_TOKEN) when set. */
+  coordinatorToken: string | undefined;
   /** Time budget of one attempt of one command (connect + send + reply). Commands never hang: after it, COMMAND_TIMEOUT. */
   commandTimeoutMs: number;
   /** Attempts per command across redirects (MOVED/ASK), TRYAGAIN/CLUSTERDOWN and connection failures. 1 = no retry. */
@@ -38,7 +40,7 @@ export interface ClientOptions {
   localStore: LocalStore | undefined;
 }
 
-export const DEFAULT_CLIENT_OPTIONS: Readonly<Omit<ClientOptions, 'coordinators' | 'clock' | 'random' | 'logger' | 'password' | 'localStore'>> = Object.freeze({
+export const DEFAULT_CLIENT_OPTIONS: Readonly<Omit<ClientOptions, 'coordinators' | 'clock' | 'random' | 'logger' | 'password' | 'coordinatorToken' | 'localStore'>> = Object.freeze({
   commandTimeoutMs: 2000,
   maxAttempts: 30,
   retryBudgetMs: 5000,
@@ -58,6 +60,7 @@ export function resolveClientOptions(input: ClientInput): ClientOptions {
   const o: ClientOptions = {
     ...DEFAULT_CLIENT_OPTIONS,
     password: undefined,
+    coordinatorToken: undefined,
     localStore: undefined,
     clock: systemClock,
     random: Math.random,
@@ -74,6 +77,7 @@ export function resolveClientOptions(input: ClientInput): ClientOptions {
   if (o.retryBackoffMaxMs < o.retryBackoffMinMs) throw new TypeError(`retryBackoffMaxMs (${o.retryBackoffMaxMs}) must be >= retryBackoffMinMs (${o.retryBackoffMinMs})`);
   if (o.loadPollMaxMs < o.loadPollMinMs) throw new TypeError(`loadPollMaxMs (${o.loadPollMaxMs}) must be >= loadPollMinMs (${o.loadPollMinMs})`);
   if (o.password !== undefined && typeof o.password !== 'string') throw new TypeError('password must be a string');
+  if (o.coordinatorToken !== undefined && typeof o.coordinatorToken !== 'string') throw new TypeError('coordinatorToken must be a string');
   return o;
 }
 

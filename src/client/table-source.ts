@@ -22,8 +22,8 @@ export class CoordinatorTableSource implements TableSource {
   private readonly api: CoordinatorClient;
   private watch: TableWatch | null = null;
 
-  constructor(coordinators: readonly string[], clock: Clock, logger: Logger) {
-    this.api = new CoordinatorClient({ coordinators, clock, logger, maxAttempts: 2 });
+  constructor(coordinators: readonly string[], clock: Clock, logger: Logger, token: string | null = null) {
+    this.api = new CoordinatorClient({ coordinators, clock, logger, maxAttempts: 2, token });
   }
 
   subscribe(onTable: (table: PartitionTable) => void, onMembership: (event: MemberEvent) => void): void {

@@ -4,12 +4,13 @@ import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
 import { PartitionTable } from '../partitioning/table.js';
 import {
   CopyReportResponseSchema, HealthResponseSchema, HeartbeatResponseSchema, JoinResponseSchema, LeaveResponseSchema, LocateResponseSchema,
-  MembersResponseSchema, NodeAssignmentSchema, PROTOCOL_VERSION,
+  MembersResponseSchema, NodeAssignmentSchema, PROTOCOL_VERSION, RecoverResponseSchema,
   type CopyReportRequest, type CopyReportResponse, type HealthResponse, type HeartbeatResponse, type JoinRequest, type JoinResponse, type LeaveResponse, type LocateResponse,
-  type MembersResponse, type NodeAssignment, type NodeStats,
+  type MembersResponse, type NodeAssignment, type NodeStats, type RecoverRequest, type RecoverResponse,
 } from '../protocol/control.js';
+import { COORDINATOR_ERRORS } from '../protocol/errors/index.js';
 import { errorFromBody, unavailable } from './errors.js';
-import { backoffMs, resolveCoordinatorClientOptions, type CoordinatorClientInput, type CoordinatorClientOptions } from './options.js';
+import { backoffMs, requestHeaders, resolveCoordinatorClientOptions, type CoordinatorClientInput, type CoordinatorClientOptions } from './options.js';
 import { TableWatch, type WatchOptions } from './watch.js';
 
 /**
@@ -35,9 +36,15 @@ export class CoordinatorClient {
   }
 
   /** PUT /v1/members/{id}/heartbeat. Throws MEMBER_DEAD / MEMBER_NOT_FOUND when the node must join again. */
-  heartbeat(id: string, appliedEpoch: number, incarnation?: number, stats?: NodeStats): Promise<HeartbeatResponse> {
-    const body = { appliedEpoch, ...(incarnation === undefined ? {} : { incarnation }), ...(stats === undefined ? {} : { stats }) };
-    return this.request('PUT', `/v1/members/${encodeURIComponent(id)}/heartbeat`, HeartbeatResponseSchema, body, 1);
+  heartbeat(id: string, appliedEpoch: number, incarnation?: number, stats?: NodeStats, clusterId?: string): Promise<HeartbeatResponse> {
+    const body = { appliedEpoch, ...(incarnation === undefined ? {} : { incarnation }), ...(stats === undefined ? {} : { stats }), ...(clusterId === undefined ? {} : { clusterId }) };
+    // Two attempts: a follower's NOT_LEADER names the leader, and the second attempt goes straight there.
+    return this.request('PUT', `/v1/members/${encodeURIComponent(id)}/heartbeat`, HeartbeatResponseSchema, body, Math.min(2, this.options.maxAttempts + 1));
+  }
+
+  /** POST /v1/recover: offer the table this node holds to a coordinator that is behind (it lost its state). */
+  recover(request: RecoverRequest): Promise<RecoverResponse> {
+    return this.request('POST', '/v1/recover', RecoverResponseSchema, request);
   }
 
   /**
@@ -109,14 +116,16 @@ export class CoordinatorClient {
   private async request<T>(method: string, path: string, schema: TSchema | null, body?: unknown, attempts = this.options.maxAttempts): Promise<T> {
     const o = this.options;
     let last: RingleaderError | null = null;
+    let redirect: string | null = null;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await this.sleep(backoffMs(o, attempt - 1));
-      const base = this.orderedBases()[attempt % o.coordinators.length]!;
+      if (attempt > 0 && redirect === null) await this.sleep(backoffMs(o, attempt - 1));
+      const base: string = redirect ?? this.orderedBases()[attempt % o.coordinators.length]!;
+      redirect = null;
       let res: Response;
       try {
         res = await o.fetch(base + path, {
           method,
-          headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+          headers: requestHeaders(o, 'application/json', body !== undefined),
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(o.requestTimeoutMs),
         });
@@ -135,6 +144,14 @@ export class CoordinatorClient {
       }
       if (res.status >= 500) {
         last = errorFromBody(res.status, json);
+        if (last.code === COORDINATOR_ERRORS.NOT_LEADER.code) {
+          // A follower names the leader: go there next, without backoff (it may be behind a Service, not in our list).
+          const leader = (json as { error?: { leader?: unknown } } | null)?.error?.leader;
+          if (typeof leader === 'string' && leader !== base && /^https?:\/\/[^\s/]+$/.test(leader)) {
+            redirect = leader;
+            this.prefer(leader);
+          } else this.preferred = (this.preferred + 1) % o.coordinators.length;
+        }
         continue;
       }
       if (res.status >= 400) throw errorFromBody(res.status, json);

@@ -20,9 +20,12 @@ export interface CoordinatorClientOptions {
   /** The fetch implementation (global fetch by default; tests may wrap it to inject faults). */
   fetch: typeof fetch;
   logger: Logger;
+  /** Bearer token presented to the coordinators (`Authorization: Bearer …`) on every request and watch; null = none. */
+  token: string | null;
 }
 
 export const DEFAULT_COORDINATOR_CLIENT_OPTIONS: Readonly<Omit<CoordinatorClientOptions, 'coordinators' | 'clock' | 'random' | 'fetch' | 'logger'>> = Object.freeze({
+  token: null,
   requestTimeoutMs: 2000,
   maxAttempts: 3,
   backoffMinMs: 50,
@@ -50,6 +53,7 @@ export function resolveCoordinatorClientOptions(input: CoordinatorClientInput): 
   if (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1) throw new TypeError(`maxAttempts must be an integer >= 1, got ${o.maxAttempts}`);
   if (o.backoffMaxMs < o.backoffMinMs) throw new TypeError(`backoffMaxMs (${o.backoffMaxMs}) must be >= backoffMinMs (${o.backoffMinMs})`);
   if (!Number.isFinite(o.watchIdleTimeoutMs) || o.watchIdleTimeoutMs < 0) throw new TypeError(`watchIdleTimeoutMs must be >= 0, got ${o.watchIdleTimeoutMs}`);
+  if (o.token !== null && (typeof o.token !== 'string' || !/^[\x21-\x7e]{1,4096}$/.test(o.token))) throw new TypeError('token must be 1..4096 printable ASCII characters without spaces');
   return o;
 }
 
@@ -70,4 +74,12 @@ export function normalizeBaseUrl(input: string): string {
 export function backoffMs(o: Pick<CoordinatorClientOptions, 'backoffMinMs' | 'backoffMaxMs' | 'random'>, attempt: number): number {
   const base = Math.min(o.backoffMaxMs, o.backoffMinMs * 2 ** Math.min(attempt, 30));
   return Math.round(base * (0.5 + o.random()));
+}
+
+/** Request headers for the coordinator API: accept, content type for bodies, and the bearer token when configured. */
+export function requestHeaders(o: Pick<CoordinatorClientOptions, 'token'>, accept: string, withBody = false): Record<string, string> {
+  const h: Record<string, string> = { accept };
+  if (withBody) h['content-type'] = 'application/json';
+  if (o.token !== null) h['authorization'] = `Bearer ${o.token}`;
+  return h;
 }

@@ -1,7 +1,7 @@
 import { TypedEvents } from '../shared/events.js';
 import type { TimerHandle } from '../shared/clock.js';
 import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
-import type { HeartbeatResponse, JoinRequest, JoinResponse, MemberState, NodeStats } from '../protocol/control.js';
+import type { HeartbeatResponse, JoinRequest, JoinResponse, MemberState, NodeStats, TableJson } from '../protocol/control.js';
 import { COORDINATOR_ERRORS } from '../protocol/errors/index.js';
 import type { CoordinatorClient } from './client.js';
 
@@ -10,6 +10,13 @@ export interface MemberSessionOptions {
   member: JoinRequest;
   /** The last table epoch this node has applied; read before every heartbeat. */
   appliedEpoch: () => number;
+  /**
+   * The table this node holds (JSON), offered to a coordinator that answers EPOCH_AHEAD because it lost its state
+   * (POST /v1/recover): it adopts it and nothing moves. Omit to never offer.
+   */
+  table?: () => TableJson | null;
+  /** How long start() keeps retrying a join that fails retryably (no coordinator, NOT_LEADER, election in progress). */
+  startTimeoutMs?: number;
   /** Statistics sent with each heartbeat (optional). */
   stats?: () => NodeStats;
 }
@@ -41,6 +48,7 @@ export interface MemberSessionEvents {
 export class MemberSession {
   private readonly events: TypedEvents<MemberSessionEvents>;
   private info: JoinResponse | null = null;
+  private cluster: string | undefined;
   private currentState: MemberState | null = null;
   private timer: TimerHandle | null = null;
   private stopped = false;
@@ -72,11 +80,30 @@ export class MemberSession {
     return this.currentState;
   }
 
-  /** Joins (throws what join throws: INVALID_REQUEST, DUPLICATE_MEMBER_NAME, COORDINATOR_UNAVAILABLE...) and starts heartbeating. */
+  /** The cluster id the coordinator gave at join (sent with every heartbeat so two clusters never mix). */
+  get clusterId(): string | null {
+    return this.cluster ?? null;
+  }
+
+  /**
+   * Joins and starts heartbeating. A retryable failure (no coordinator answered, NOT_LEADER during an election) is
+   * retried with backoff for `startTimeoutMs` (default 30 s); anything else (INVALID_REQUEST, DUPLICATE_MEMBER_NAME...)
+   * is thrown at once.
+   */
   async start(): Promise<JoinResponse> {
-    const info = await this.join(false);
-    this.schedule(0);
-    return info;
+    const clock = this.client.options.clock;
+    const deadline = clock.monotonic() + (this.options.startTimeoutMs ?? 30_000);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const info = await this.join(false);
+        this.schedule(0);
+        return info;
+      } catch (err) {
+        if (!isRingleaderError(err) || !err.retryable || clock.monotonic() >= deadline || this.stopped) throw err;
+        this.events.emit('error', err);
+        await this.client.sleep(Math.min(250, 50 * 2 ** Math.min(attempt, 5)));
+      }
+    }
   }
 
   /** Stops heartbeating without leaving (the coordinator will declare the member dead). Idempotent. */
@@ -102,6 +129,7 @@ export class MemberSession {
   private async join(rejoin: boolean): Promise<JoinResponse> {
     const info = await this.client.join(this.options.member);
     this.info = info;
+    this.cluster = info.clusterId;
     this.events.emit('joined', info, rejoin);
     return info;
   }
@@ -115,13 +143,17 @@ export class MemberSession {
     if (this.stopped || !this.info) return;
     const started = this.client.options.clock.monotonic();
     try {
-      const res = await this.client.heartbeat(this.info.id, this.options.appliedEpoch(), this.info.incarnation, this.options.stats?.());
+      const res = await this.client.heartbeat(this.info.id, this.options.appliedEpoch(), this.info.incarnation, this.options.stats?.(), this.cluster);
+      if (res.clusterId !== undefined) this.cluster = res.clusterId;
       this.events.emit('heartbeat', res);
       this.setState(res.state);
       if (res.state === 'left') return this.finishLeave();
     } catch (err) {
       this.events.emit('error', err as Error);
-      if (isRingleaderError(err) && (err.code === COORDINATOR_ERRORS.MEMBER_DEAD.code || err.code === COORDINATOR_ERRORS.MEMBER_NOT_FOUND.code)) {
+      if (isRingleaderError(err) && err.code === COORDINATOR_ERRORS.EPOCH_AHEAD.code) await this.offerTable();
+      const mismatch = isRingleaderError(err) && err.code === COORDINATOR_ERRORS.CLUSTER_MISMATCH.code;
+      if (mismatch) this.cluster = undefined; // pointed at another cluster's coordinator: join it as a new member
+      if (isRingleaderError(err) && (mismatch || err.code === COORDINATOR_ERRORS.MEMBER_DEAD.code || err.code === COORDINATOR_ERRORS.MEMBER_NOT_FOUND.code)) {
         if (this.leaving) return this.finishLeave();
         try {
           await this.join(true);
@@ -133,6 +165,19 @@ export class MemberSession {
     const interval = this.info.heartbeatMs;
     const elapsed = this.client.options.clock.monotonic() - started;
     this.schedule(Math.max(0, interval - elapsed));
+  }
+
+  /** The coordinator is behind our applied epoch (it lost its state): offer it our table so it continues from there. */
+  private async offerTable(): Promise<void> {
+    const table = this.options.table?.() ?? null;
+    if (!this.info || table === null || this.cluster === undefined) return;
+    try {
+      const res = await this.client.recover({ clusterId: this.cluster, id: this.info.id, incarnation: this.info.incarnation, table });
+      this.client.options.logger.info({ epoch: res.epoch, adopted: res.adopted }, 'offered our table to a coordinator that was behind');
+    } catch (err) {
+      this.events.emit('error', err as Error);
+      if (isRingleaderError(err) && err.code === COORDINATOR_ERRORS.CLUSTER_MISMATCH.code) this.cluster = undefined;
+    }
   }
 
   private setState(state: MemberState): void {

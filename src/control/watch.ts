@@ -5,7 +5,7 @@ import { PartitionTable } from '../partitioning/table.js';
 import { MEMBER_EVENT_TYPES, applyTableDelta, type MemberEvent, type TableDeltaEvent, type TableEvent } from '../protocol/control.js';
 import { COORDINATOR_ERRORS } from '../protocol/errors/index.js';
 import { errorFromBody, unavailable } from './errors.js';
-import { backoffMs, type CoordinatorClientOptions } from './options.js';
+import { backoffMs, requestHeaders, type CoordinatorClientOptions } from './options.js';
 import { SseParser, type SseEvent } from './sse.js';
 
 export interface WatchOptions {
@@ -121,7 +121,7 @@ export class TableWatch {
     this.abort = abort;
     let reason = 'stream ended';
     try {
-      const res = await this.client.options.fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
+      const res = await this.client.options.fetch(url, { headers: requestHeaders(this.client.options, 'text/event-stream'), signal: abort.signal });
       if (res.status !== 200 || !res.body) {
         const body = await res.json().catch(() => null);
         const err = errorFromBody(res.status, body);

@@ -184,8 +184,9 @@ test('FileStateStore: atomic writes, CAS on the epoch, and a file changed by ano
     await b.compareAndSet(2, state(7));
     await assert.rejects(a.compareAndSet(2, state(3)), { code: 'STATE_CONFLICT' });
     assert.equal((await a.load())?.epoch, 7);
-    writeFileSync(join(dir, 'members.json.tmp-1-0'), '{"half');
-    writeFileSync(join(dir, 'members.json.tmp-1-1'), '');
+    // temp files of a writer that is gone (no such pid) are crash leftovers
+    writeFileSync(join(dir, 'members.json.tmp-99999999-0'), '{"half');
+    writeFileSync(join(dir, 'members.json.tmp-99999999-1'), '');
     assert.equal((await new FileStateStore(dir).load())?.epoch, 7);
     assert.deepEqual(readdirSync(dir), ['members.json']);
     writeFileSync(join(dir, 'members.json'), '{"format":1,"epoch":');

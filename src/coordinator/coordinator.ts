@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import { TypedEvents } from '../shared/events.js';
@@ -9,7 +10,7 @@ import { advance, reportStatusIn, type AdvanceCounts, type CopyReportEntry } fro
 import {
   PROTOCOL_VERSION,
   type CopyReportRequest, type CopyReportResponse, type HeartbeatRequest, type HeartbeatResponse, type JoinRequest, type JoinResponse,
-  type LeaveResponse, type MemberEvent, type MemberEventType, type MemberState, type MemberStatus, type NodeAssignment,
+  type LeaveResponse, type MemberEvent, type MemberEventType, type MemberState, type MemberStatus, type NodeAssignment, type RecoverRequest, type RecoverResponse,
 } from '../protocol/control.js';
 import { COORDINATOR_ERRORS, PLACEMENT_ERRORS, errorFrom } from '../protocol/errors/index.js';
 import { eventForState, nextState, type LifecycleInput } from './lifecycle.js';
@@ -41,6 +42,8 @@ export interface EpochRecord {
 /** Listeners must not throw or block (they run inside the publishing path). */
 export interface CoordinatorEvents {
   published: (record: EpochRecord) => void;
+  /** A state write was refused (STATE_CONFLICT): another coordinator wrote. In etcd mode the coordinator then follows. */
+  fenced: (err: Error) => void;
 }
 
 interface PendingEvent {
@@ -56,6 +59,8 @@ export interface CoordinatorDeps {
   logger: Logger;
   /** The fast failure path's port probe (default: a real TCP connect). */
   prober?: Prober;
+  /** A fixed cluster id (must match the stored one); default: the stored one, else generated at first start. */
+  clusterId?: string;
 }
 
 const ALIVE: ReadonlySet<MemberState> = new Set<MemberState>(['joining', 'active', 'suspect', 'leaving']);
@@ -95,6 +100,17 @@ export class Coordinator {
   private lastTickAt = 0;
   private fenced = false;
   private closed = false;
+  /** A follower (etcd mode): no failure detection, no planning; its state comes from the store (applyStored). */
+  private passive = false;
+  /** The cluster id, and whether it is settled (stored or configured) or provisional (a fresh start may adopt the nodes'). */
+  private cluster: string;
+  private clusterSettled: boolean;
+  /** Members adopted from a recovered table: their incarnation is unknown until their first heartbeat. */
+  private readonly unknownIncarnation = new Set<string>();
+  /** After a recovery: no planning before this (monotonic ms), so every live node can offer a newer table first. */
+  private holdPlanningUntil = 0;
+  /** A member source (Kubernetes EndpointSlices) that must admit a member before it holds partitions; null = all. */
+  private gate: { synced: boolean; admits(m: { name: string; address: string }): boolean } | null = null;
 
   private constructor(
     private readonly deps: CoordinatorDeps,
@@ -104,6 +120,11 @@ export class Coordinator {
     this.metrics = new CoordinatorMetrics(() => this.countByState(), () => this.current);
     this.events = new TypedEvents<CoordinatorEvents>((err) => deps.logger.error({ err }, 'coordinator listener threw'));
     this.storedEpoch = state?.epoch ?? null;
+    if (deps.clusterId !== undefined && state?.clusterId !== undefined && state.clusterId !== deps.clusterId) {
+      throw new TypeError(`clusterId: the stored state belongs to cluster ${state.clusterId}, the options say ${deps.clusterId}`);
+    }
+    this.cluster = state?.clusterId ?? deps.clusterId ?? randomBytes(8).toString('hex');
+    this.clusterSettled = state?.clusterId !== undefined || deps.clusterId !== undefined;
     const p = options.placement;
     this.current = state?.table
       ? PartitionTable.fromJSON(state.table)
@@ -150,6 +171,15 @@ export class Coordinator {
 
   get options(): CoordinatorOptions {
     return this.deps.options;
+  }
+
+  get clusterId(): string {
+    return this.cluster;
+  }
+
+  /** 'follower' while passive (etcd mode, another coordinator leads). */
+  get role(): 'leader' | 'follower' {
+    return this.passive ? 'follower' : 'leader';
   }
 
   /** Published epochs after `since`, oldest first; null when `since` is older than the history (the caller sends a snapshot). */
@@ -204,12 +234,25 @@ export class Coordinator {
     // A plan already running was computed without this join: its table may still carry the old incarnation's
     // roles. The node ignores its roles in tables up to the epoch returned here, so count that table in.
     const epoch = this.current.epoch + (this.planning ? 1 : 0);
-    return { id, incarnation: record.incarnation, epoch, heartbeatMs: this.deps.options.heartbeatMs, protocolVersion: PROTOCOL_VERSION };
+    return { id, incarnation: record.incarnation, epoch, heartbeatMs: this.deps.options.heartbeatMs, protocolVersion: PROTOCOL_VERSION, clusterId: this.cluster };
   }
 
   heartbeat(id: string, req: HeartbeatRequest): HeartbeatResponse {
     this.ensureOpen();
+    if (req.clusterId !== undefined && req.clusterId !== this.cluster && this.clusterSettled) {
+      throw errorFrom(COORDINATOR_ERRORS.CLUSTER_MISMATCH, `member ${id} belongs to cluster ${req.clusterId}, this coordinator runs cluster ${this.cluster}`);
+    }
+    if (!this.records.has(id) && req.appliedEpoch > this.current.epoch) {
+      // A node of this cluster that applied tables this coordinator never saw: the coordinator lost its state.
+      throw errorFrom(COORDINATOR_ERRORS.EPOCH_AHEAD, `appliedEpoch ${req.appliedEpoch} is newer than the current epoch ${this.current.epoch} and member ${id} is unknown: offer the table (POST /v1/recover)`);
+    }
     const r = this.requireMember(id);
+    if (this.unknownIncarnation.has(id) && req.incarnation !== undefined) {
+      // Adopted from a node's table: the copies it lists belong to the incarnation that now heartbeats.
+      r.incarnation = req.incarnation;
+      r.copiesIncarnation = req.incarnation;
+      this.unknownIncarnation.delete(id);
+    }
     if (r.state === 'dead' || (r.state === 'left' && req.incarnation !== undefined && req.incarnation !== r.incarnation)) {
       throw errorFrom(COORDINATOR_ERRORS.MEMBER_DEAD, `member ${r.name} is ${r.state} (incarnation ${r.incarnation}); join again`);
     }
@@ -229,7 +272,7 @@ export class Coordinator {
       const applied = r.includedEpoch !== null && r.appliedEpoch >= r.includedEpoch;
       this.apply(r, applied ? 'applied' : 'heartbeat', 'heartbeat');
     }
-    return { epoch: this.current.epoch, state: r.state, incarnation: r.incarnation, heartbeatMs: this.deps.options.heartbeatMs };
+    return { epoch: this.current.epoch, state: r.state, incarnation: r.incarnation, heartbeatMs: this.deps.options.heartbeatMs, clusterId: this.cluster };
   }
 
   leave(id: string): LeaveResponse {
@@ -248,7 +291,15 @@ export class Coordinator {
    */
   reportCopies(id: string, req: CopyReportRequest): CopyReportResponse {
     this.ensureOpen();
+    if (!this.records.has(id) && req.epoch > this.current.epoch) {
+      throw errorFrom(COORDINATOR_ERRORS.EPOCH_AHEAD, `epoch ${req.epoch} is newer than the current epoch ${this.current.epoch} and member ${id} is unknown (this coordinator lost its state)`);
+    }
     const r = this.requireMember(id);
+    if (this.unknownIncarnation.has(id)) {
+      r.incarnation = req.incarnation; // adopted from a node's table: learnt from its first message
+      r.copiesIncarnation = req.incarnation;
+      this.unknownIncarnation.delete(id);
+    }
     if (r.state === 'dead' || (r.state === 'left' && req.incarnation !== r.incarnation)) {
       throw errorFrom(COORDINATOR_ERRORS.MEMBER_DEAD, `member ${r.name} is ${r.state} (incarnation ${r.incarnation}); join again`);
     }
@@ -323,10 +374,11 @@ export class Coordinator {
     else this.memberWatches.delete(id);
     const timeout = this.deps.options.probeTimeoutMs;
     const r = this.records.get(id);
-    if (this.closed || this.fenced || timeout === 0 || !r || !ALIVE.has(r.state)) return null;
+    // A follower (etcd mode) cannot change states: only the leader's own watchers trigger the fast path.
+    if (this.closed || this.fenced || this.passive || timeout === 0 || !r || !ALIVE.has(r.state)) return null;
     const { incarnation, address } = r;
     const prober = this.deps.prober ?? tcpProber;
-    const unchanged = () => !this.closed && !this.fenced && this.records.get(id) === r && r.incarnation === incarnation && r.address === address && ALIVE.has(r.state);
+    const unchanged = () => !this.closed && !this.fenced && !this.passive && this.records.get(id) === r && r.incarnation === incarnation && r.address === address && ALIVE.has(r.state);
     let result: ProbeResult | null = null;
     for (const delay of PROBE_SCHEDULE_MS) {
       if (delay > 0) await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, delay));
@@ -351,7 +403,10 @@ export class Coordinator {
   /** Plans and publishes now if a change is pending, and waits for any plan in flight (tests, shutdown). */
   async flush(): Promise<void> {
     while (this.planning || this.dirty) {
-      if (this.planning) await this.planning;
+      if (this.passive || this.fenced || this.closed) return;
+      const hold = this.holdPlanningUntil - this.deps.clock.monotonic();
+      if (hold > 0) await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, hold));
+      else if (this.planning) await this.planning;
       else await this.plan();
     }
   }
@@ -363,6 +418,183 @@ export class Coordinator {
     this.planTimer?.cancel();
     if (this.planning) await this.planning;
     await this.deps.store.close();
+  }
+
+  // ---- member sources ---------------------------------------------------------------------------------------
+
+  /**
+   * Makes table membership also depend on `gate` (e.g. Kubernetes: a ready endpoint of the node Service). A member
+   * the gate does not admit stays out of the table even while it heartbeats; one it admits still needs heartbeats
+   * (silent = suspect, then dead). Until the gate has synced, only members already in the table are kept.
+   */
+  setMemberGate(gate: { synced: boolean; admits(m: { name: string; address: string }): boolean } | null): void {
+    this.gate = gate;
+    this.markDirty();
+  }
+
+  /** The member source changed (endpoints became ready or not): plan again. */
+  memberSourceChanged(): void {
+    if (!this.closed) this.markDirty();
+  }
+
+  private admitted(r: MemberRecord): boolean {
+    const g = this.gate;
+    if (g === null) return true;
+    return g.synced ? g.admits(r) : this.current.member(r.id) !== undefined;
+  }
+
+  // ---- recovery and leadership -------------------------------------------------------------------------------
+
+  /**
+   * POST /v1/recover: a node offers the table it holds because its applied epoch is ahead of ours (this coordinator
+   * lost its state: no data dir, a lost disk, an old backup). A newer table of the same cluster (or any cluster while
+   * this coordinator's id is provisional: a fresh start) is adopted as is and stored at its own epoch: nothing moves,
+   * no node flushes, and the epoch sequence continues from there. Planning then waits `suspectAfterMs` so that every
+   * live node can offer a still newer table before this coordinator publishes epoch N+1.
+   */
+  async recover(req: RecoverRequest): Promise<RecoverResponse> {
+    this.ensureOpen();
+    if (this.passive) throw errorFrom(COORDINATOR_ERRORS.NOT_LEADER, 'this coordinator is a follower');
+    if (req.clusterId !== this.cluster && this.clusterSettled) {
+      throw errorFrom(COORDINATOR_ERRORS.CLUSTER_MISMATCH, `the offered table belongs to cluster ${req.clusterId}, this coordinator runs cluster ${this.cluster}`);
+    }
+    const table = PartitionTable.fromJSON(req.table);
+    if (table.partitionCount !== this.current.partitionCount) {
+      throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, `the offered table has ${table.partitionCount} partitions, this coordinator ${this.current.partitionCount}`);
+    }
+    if (this.planning) await this.planning;
+    if (table.epoch <= this.current.epoch) return { epoch: this.current.epoch, adopted: false };
+    const now = this.deps.clock.monotonic();
+    const records = new Map(this.records);
+    const unknown = new Set(this.unknownIncarnation);
+    for (const m of table.members) {
+      if (records.has(m.id)) continue;
+      const state: MemberState = m.state === 'dead' || m.state === 'left' ? 'active' : m.state;
+      records.set(m.id, {
+        id: m.id, name: m.name, address: m.address, zone: m.zone, capacity: m.capacity, state, incarnation: 1,
+        appliedEpoch: 0, includedEpoch: table.epoch, handoverEpoch: null, lastHeartbeatAt: now, heartbeatSeen: false, stateSince: now,
+        copiesIncarnation: 1,
+      });
+      unknown.add(m.id);
+    }
+    const offerer = records.get(req.id);
+    if (offerer && unknown.has(req.id)) {
+      offerer.incarnation = req.incarnation;
+      offerer.copiesIncarnation = req.incarnation;
+      offerer.appliedEpoch = table.epoch;
+      unknown.delete(req.id);
+    }
+    const persisted: CoordinatorState = {
+      format: 2,
+      epoch: table.epoch,
+      table: table.toJSON(),
+      target: table.toJSON(),
+      members: [...records.values()].map((r) => toPersisted(r, table.epoch, table)),
+      clusterId: req.clusterId,
+    };
+    try {
+      await this.deps.store.compareAndSet(this.storedEpoch, persisted);
+    } catch (err) {
+      if (isRingleaderError(err) && err.code === COORDINATOR_ERRORS.STATE_CONFLICT.code) {
+        this.fenced = true;
+        this.events.emit('fenced', err);
+      }
+      throw err;
+    }
+    if (this.current.epoch >= table.epoch) return { epoch: this.current.epoch, adopted: false };
+    this.records.clear();
+    for (const [id, r] of records) this.records.set(id, r);
+    this.unknownIncarnation.clear();
+    for (const id of unknown) this.unknownIncarnation.add(id);
+    this.cluster = req.clusterId;
+    this.clusterSettled = true;
+    this.storedEpoch = table.epoch;
+    this.holdPlanningUntil = now + this.deps.options.suspectAfterMs;
+    this.target = table; // the adopted placement is the target: nothing moves
+    this.reports.clear();
+    this.install(table, []);
+    this.deps.logger.warn({ epoch: table.epoch, members: table.members.length, from: req.id, clusterId: req.clusterId }, 'adopted the table a node holds (this coordinator had lost its state)');
+    if (this.dirty) this.markDirty();
+    return { epoch: table.epoch, adopted: true };
+  }
+
+  /**
+   * Follower (etcd mode): stop detecting and planning; the state now comes from the store through applyStored().
+   * Waits for a plan in flight (whose write the store will refuse if leadership is gone).
+   */
+  async follow(): Promise<void> {
+    this.passive = true;
+    this.planTimer?.cancel();
+    if (this.planning) await this.planning;
+    this.pending = [];
+    this.dirty = false;
+  }
+
+  /**
+   * Leader (etcd mode): take the newest stored state (read after winning the election) and resume detecting and
+   * planning from it. Every member gets a full failure-detector deadline from now, as after a restart.
+   */
+  lead(state: CoordinatorState | null): void {
+    if (state) this.applyStored(state, true);
+    this.storedEpoch = state?.epoch ?? null;
+    const now = this.deps.clock.monotonic();
+    for (const r of this.records.values()) {
+      r.lastHeartbeatAt = now;
+      r.heartbeatSeen = false;
+    }
+    this.lastTickAt = now;
+    this.passive = false;
+    this.fenced = false;
+    this.pending = [];
+    this.dirty = false;
+  }
+
+  /**
+   * A follower's live copy: installs a stored state newer than the current table (or any, with `force`), announcing
+   * the member transitions it implies to watchers, as the leader did.
+   */
+  applyStored(state: CoordinatorState, force = false): boolean {
+    if (!force && state.epoch <= this.current.epoch) return false;
+    if (state.clusterId !== undefined) {
+      this.cluster = state.clusterId;
+      this.clusterSettled = true;
+    }
+    const now = this.deps.clock.monotonic();
+    const events: MemberEvent[] = [];
+    const before = new Map(this.records);
+    this.records.clear();
+    this.unknownIncarnation.clear();
+    for (const m of state.members) {
+      const old = before.get(m.id);
+      const r: MemberRecord = {
+        ...m, lastHeartbeatAt: old?.lastHeartbeatAt ?? now, heartbeatSeen: old?.heartbeatSeen ?? false,
+        stateSince: old && old.state === m.state ? old.stateSince : now, copiesIncarnation: m.incarnation,
+      };
+      this.records.set(m.id, r);
+      const changed = !old || old.state !== m.state || old.incarnation !== m.incarnation;
+      const type = changed ? eventForState(old && old.incarnation === m.incarnation ? old.state : null, m.state) : null;
+      if (type) events.push({ type, epoch: state.epoch, member: toMember(r), incarnation: r.incarnation });
+    }
+    this.storedEpoch = state.epoch;
+    this.reports.clear(); // nodes re-send what the table does not reflect yet (with each heartbeat)
+    if (state.table && (force || state.table.epoch > this.current.epoch)) {
+      const table = PartitionTable.fromJSON(state.table);
+      this.target = state.target ? PartitionTable.fromJSON(state.target) : table;
+      if (table.epoch > this.current.epoch) this.install(table, events);
+    }
+    return true;
+  }
+
+  /** Makes `table` current and publishes it to listeners; the history restarts when the epoch is not the next one. */
+  private install(table: PartitionTable, events: MemberEvent[]): void {
+    if (table.epoch !== this.current.epoch + 1) this.history.length = 0;
+    this.current = table;
+    const record: EpochRecord = { epoch: table.epoch, table, events };
+    this.history.push(record);
+    if (this.history.length > this.deps.options.historyEpochs) this.history.shift();
+    this.metrics.epoch.set(table.epoch);
+    this.metrics.tableChanges.inc();
+    this.events.emit('published', record);
   }
 
   // ---- lifecycle --------------------------------------------------------------------------------------------
@@ -390,7 +622,7 @@ export class Coordinator {
 
   /** The failure detector and the leave bookkeeping, every checkIntervalMs. */
   private detect(): void {
-    if (this.closed) return;
+    if (this.closed || this.passive) return;
     const o = this.deps.options;
     const now = this.deps.clock.monotonic();
     const late = now - this.lastTickAt - o.checkIntervalMs;
@@ -452,9 +684,9 @@ export class Coordinator {
     const now = clock.monotonic();
     if (!this.dirty) this.firstDirtyAt = now;
     this.dirty = true;
-    if (this.planning || this.closed || this.fenced) return; // plan() re-arms when it finishes
+    if (this.planning || this.closed || this.fenced || this.passive) return; // plan() re-arms when it finishes
     this.planTimer?.cancel();
-    const delay = Math.max(0, Math.min(options.planDebounceMs, this.firstDirtyAt + options.planMaxDelayMs - now));
+    const delay = Math.max(this.holdPlanningUntil - now, 0, Math.min(options.planDebounceMs, this.firstDirtyAt + options.planMaxDelayMs - now));
     this.planTimer = clock.setTimeout(() => void this.plan(), delay);
   }
 
@@ -462,7 +694,7 @@ export class Coordinator {
     if (this.planning) return this.planning;
     this.planning = this.runPlan().finally(() => {
       this.planning = null;
-      if (this.dirty && !this.closed && !this.fenced) {
+      if (this.dirty && !this.closed && !this.fenced && !this.passive) {
         this.dirty = false; // markDirty re-arms the debounce from now
         this.markDirty();
       }
@@ -472,12 +704,13 @@ export class Coordinator {
 
   private async runPlan(): Promise<void> {
     this.planTimer?.cancel();
-    if (!this.dirty || this.fenced) return;
+    if (!this.dirty || this.fenced || this.passive) return;
+    if (this.deps.clock.monotonic() < this.holdPlanningUntil) return; // plan() re-arms after the hold
     this.dirty = false;
     const events = this.pending.splice(0);
     const clock = this.deps.clock;
     const t0 = clock.monotonic();
-    const members = [...this.records.values()].filter((r) => ALIVE.has(r.state)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const members = [...this.records.values()].filter((r) => ALIVE.has(r.state) && this.admitted(r)).sort((a, b) => (a.id < b.id ? -1 : 1));
     const { table: target, shortfall } = planTable(this.target, members.map(toMember), this.deps.options.placement);
     const targetChanged = !sameSets(this.target, target);
     const { table, changed, counts } = advance(this.current, target, this.reports, this.aliveCopies());
@@ -491,6 +724,7 @@ export class Coordinator {
       table: table.toJSON(),
       target: target.toJSON(),
       members: [...this.records.values()].map((r) => toPersisted(r, epoch, table)),
+      clusterId: this.cluster,
     };
     const t1 = clock.monotonic();
     try {
@@ -502,6 +736,7 @@ export class Coordinator {
       if (isRingleaderError(err) && err.code === COORDINATOR_ERRORS.STATE_CONFLICT.code) {
         this.fenced = true;
         this.deps.logger.error({ err }, 'state store changed underneath: this coordinator stops publishing');
+        this.events.emit('fenced', err);
         return;
       }
       this.deps.logger.error({ err }, 'state write failed; retrying');

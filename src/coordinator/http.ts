@@ -6,10 +6,11 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import {
-  CONTROL_LIMITS, CopyReportRequestSchema, HeartbeatRequestSchema, JoinRequestSchema, MemberIdSchema, PROTOCOL_VERSION,
-  type CopyReportRequest, type ErrorBody, type HeartbeatRequest, type JoinRequest,
+  CONTROL_LIMITS, CopyReportRequestSchema, HeartbeatRequestSchema, JoinRequestSchema, MemberIdSchema, PROTOCOL_VERSION, RecoverRequestSchema,
+  type CopyReportRequest, type ErrorBody, type HeartbeatRequest, type JoinRequest, type RecoverRequest,
 } from '../protocol/control.js';
 import { allErrors, COMMON_ERRORS, COORDINATOR_ERRORS, errorFrom } from '../protocol/errors/index.js';
+import { installAuth, type AuthOptions } from './auth.js';
 import type { Coordinator } from './coordinator.js';
 import { dashboardPage } from '../dashboard/index.js';
 import { StatsBoard } from './stats.js';
@@ -21,6 +22,25 @@ const checkJoin = TypeCompiler.Compile(JoinRequestSchema);
 const checkHeartbeat = TypeCompiler.Compile(HeartbeatRequestSchema);
 const checkCopyReport = TypeCompiler.Compile(CopyReportRequestSchema);
 const checkId = TypeCompiler.Compile(MemberIdSchema);
+const checkRecover = TypeCompiler.Compile(RecoverRequestSchema);
+/** A recovery offer carries a whole table (16384 partitions x 8 copies of 40-hex ids, 10,000 members). */
+const MAX_RECOVER_BYTES = 16 * 1024 * 1024;
+const READS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+
+/** Who leads (etcd mode); a lone coordinator always leads. */
+export interface LeadershipView {
+  isLeader(): boolean;
+  /** The leader's base URL, or null while unknown. */
+  leader(): string | null;
+}
+
+/** What buildHttp adds around the routes: authentication, leadership, and facts for /healthz. */
+export interface HttpExtras {
+  auth?: AuthOptions;
+  leadership?: LeadershipView;
+  /** State store kind shown by /healthz: memory, file, etcd. */
+  storeKind?: string;
+}
 const EPOCH_PARAM = /^(0|[1-9][0-9]{0,15})$/;
 const MAX_KEY_BYTES = 4096;
 
@@ -73,7 +93,8 @@ function fromFastify(err: { code?: string; statusCode?: number; message: string 
 
 function send(reply: FastifyReply, err: RingleaderError): FastifyReply {
   const status = allErrors().find((e) => e.code === err.code)?.http ?? 500;
-  const body: ErrorBody = { error: { code: err.code, message: err.message } };
+  const leader = err.details?.['leader'];
+  const body: ErrorBody = { error: typeof leader === 'string' ? { code: err.code, message: err.message, leader } : { code: err.code, message: err.message } };
   return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(body);
 }
 
@@ -82,7 +103,7 @@ function send(reply: FastifyReply, err: RingleaderError): FastifyReply {
  * Ajv, so unknown fields are refused rather than stripped and numbers are never coerced); every error becomes
  * {error:{code,message}} with the catalog's HTTP status.
  */
-export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logger, clock: Clock): FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger> {
+export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logger, clock: Clock, extras: HttpExtras = {}): FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger> {
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -103,6 +124,17 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
     return send(reply, mapped);
   });
   app.setNotFoundHandler((req, reply) => send(reply, errorFrom(COORDINATOR_ERRORS.NOT_FOUND, `no endpoint ${req.method} ${req.url.split('?')[0]}`)));
+  // Hooks on method, not per route: every route added later is covered too.
+  if (extras.auth) installAuth(app, extras.auth, send);
+  const leadership = extras.leadership;
+  if (leadership) {
+    app.addHook('preHandler', async (req, reply) => {
+      if (READS.has(req.method) || leadership.isLeader()) return;
+      const leader = leadership.leader();
+      await send(reply, errorFrom(COORDINATOR_ERRORS.NOT_LEADER, `this coordinator is a follower; the leader is ${leader ?? 'not known yet'}`, leader === null ? undefined : { leader }));
+      return reply;
+    });
+  }
 
   app.post('/v1/members', async (req) => {
     noQuery(req);
@@ -165,12 +197,21 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
     hub.open(reply.raw, since, deltaParam === '1', member);
   });
 
+  app.post('/v1/recover', { bodyLimit: MAX_RECOVER_BYTES }, async (req) => {
+    noQuery(req);
+    return coordinator.recover(validate<RecoverRequest>(checkRecover, req.body, 'recover request'));
+  });
+
   // `members` counts members that are part of the cluster (not those that left or died and are not yet forgotten).
   app.get('/healthz', async () => ({
     status: 'ok' as const,
     epoch: coordinator.epoch,
     members: coordinator.members().filter((m) => m.state !== 'left' && m.state !== 'dead').length,
     protocolVersion: PROTOCOL_VERSION,
+    clusterId: coordinator.clusterId,
+    role: leadership ? (leadership.isLeader() ? ('leader' as const) : ('follower' as const)) : coordinator.role,
+    leader: leadership ? leadership.leader() : null,
+    ...(extras.storeKind === undefined ? {} : { store: extras.storeKind }),
   }));
 
   // Per-member statistics from heartbeats (memory, keys, ops/s): what the dashboard polls beside the watch stream.

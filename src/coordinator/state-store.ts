@@ -1,8 +1,10 @@
-import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { AddressSchema, EpochSchema, IncarnationSchema, MEMBER_STATES, MemberIdSchema, MemberNameSchema, TableSchema, ZoneSchema } from '../protocol/control.js';
+import { AddressSchema, ClusterIdSchema, EpochSchema, IncarnationSchema, MEMBER_STATES, MemberIdSchema, MemberNameSchema, TableSchema, ZoneSchema } from '../protocol/control.js';
 import { COORDINATOR_ERRORS, errorFrom } from '../protocol/errors/index.js';
 
 export const PersistedMemberSchema = Type.Object(
@@ -31,6 +33,8 @@ export const CoordinatorStateV1Schema = Type.Object(
     epoch: EpochSchema,
     table: Type.Union([TableSchema, Type.Null()]),
     members: Type.Array(PersistedMemberSchema),
+    /** The cluster's id, generated at first start (absent in files written before it existed). */
+    clusterId: Type.Optional(ClusterIdSchema),
   },
   { additionalProperties: false },
 );
@@ -49,6 +53,8 @@ export const CoordinatorStateSchema = Type.Object(
     /** The target placement the current table moves toward (the planner's output; states are not used). */
     target: Type.Union([TableSchema, Type.Null()]),
     members: Type.Array(PersistedMemberSchema),
+    /** The cluster's id, generated at first start (absent in states written before it existed). */
+    clusterId: Type.Optional(ClusterIdSchema),
   },
   { additionalProperties: false },
 );
@@ -66,7 +72,7 @@ export function parseState(json: unknown): { state: CoordinatorState; problem: n
   }
   const s = json as CoordinatorState | CoordinatorStateV1;
   if (s.format === 2) return { state: s, problem: null };
-  return { state: { format: 2, epoch: s.epoch, table: s.table, target: s.table, members: s.members }, problem: null };
+  return { state: { format: 2, epoch: s.epoch, table: s.table, target: s.table, members: s.members, ...(s.clusterId === undefined ? {} : { clusterId: s.clusterId }) }, problem: null };
 }
 
 /**
@@ -109,10 +115,30 @@ export class InMemoryStateStore implements StateStore {
   async close(): Promise<void> {}
 }
 
+/** A claim older than this is abandoned whoever wrote it (a write takes milliseconds; a pid may be reused). */
+const STALE_CLAIM_MS = 30_000;
+
+/** True when process `pid` exists on this host (EPERM: it exists but is not ours). */
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * members.json in a data directory. A write goes to a temp file in the same directory, is fsynced, renamed over
  * members.json (atomic on POSIX), then the directory is fsynced: a crash at any point leaves either the old or the
- * new file, never a torn one. The CAS re-reads the stored epoch before writing (another process may share the dir).
+ * new file, never a torn one.
+ *
+ * The compare-and-swap is atomic across processes sharing the directory: a writer first claims the transition out of
+ * `expectedEpoch` by creating `members.json.cas-<expected>` exclusively (O_EXCL), and only then checks the stored
+ * epoch. Two writers expecting the same epoch cannot both hold the claim at once, and one that claims after the
+ * other renamed finds a newer epoch; so no two coordinators can both succeed. The claim is removed after the rename;
+ * one left by a process that died mid-write (same host and pid gone, or older than 30 s) is taken over.
  */
 export class FileStateStore implements StateStore {
   readonly path: string;
@@ -124,10 +150,23 @@ export class FileStateStore implements StateStore {
     this.path = join(dataDir, 'members.json');
   }
 
-  /** Reads members.json; also removes temp files a crash left behind (they were never renamed, so never valid state). */
+  /**
+   * Reads members.json; also removes temp files a crash left behind (never renamed, so never valid state) — only
+   * those of processes that are gone: another live coordinator's temp file is its write in progress.
+   */
   async load(): Promise<CoordinatorState | null> {
     const leftovers = await readdir(this.dataDir).catch(() => [] as string[]);
-    for (const f of leftovers) if (f.startsWith('members.json.tmp-')) await unlink(join(this.dataDir, f)).catch(() => {});
+    for (const f of leftovers) {
+      const m = /^members\.json\.tmp-(\d+)-\d+$/.exec(f);
+      if (m && (Number(m[1]) === process.pid || !processAlive(Number(m[1])))) await unlink(join(this.dataDir, f)).catch(() => {});
+    }
+    // A claim whose writer died mid-write (same host, pid gone) would only be taken over at the next write: drop it now.
+    for (const f of leftovers) {
+      if (!/^members\.json\.cas-(\d+|none)$/.test(f)) continue;
+      const held = await readFile(join(this.dataDir, f), 'utf8').catch(() => '');
+      const [pid, host] = held.split(' ');
+      if (host === hostname() && Number(pid) !== process.pid && !processAlive(Number(pid))) await unlink(join(this.dataDir, f)).catch(() => {});
+    }
     return this.read();
   }
 
@@ -164,9 +203,53 @@ export class FileStateStore implements StateStore {
     return (await this.read())?.epoch ?? null;
   }
 
+  /** Claims the transition out of `expected` (see the class comment); false when another writer holds or made it. */
+  private async claim(expected: number | null): Promise<string | null> {
+    const claim = `${this.path}.cas-${expected ?? 'none'}`;
+    const mark = `${process.pid} ${hostname()} ${randomBytes(6).toString('hex')}\n`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await mkdir(this.dataDir, { recursive: true });
+        await writeFile(claim, mark, { flag: 'wx', mode: 0o644 });
+        return claim;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `cannot create ${claim}: ${(err as Error).message}`, undefined, err);
+        }
+      }
+      // Taken. Abandoned only when its writer (on this host) is gone and members.json still holds `expected`.
+      const held = await readFile(claim, 'utf8').catch(() => '');
+      const [pid, host] = held.split(' ');
+      const age = Date.now() - ((await stat(claim).catch(() => null))?.mtimeMs ?? Date.now());
+      const gone = (host === hostname() && !processAlive(Number(pid))) || age > STALE_CLAIM_MS;
+      if (!gone || (await this.storedEpoch()) !== expected) return null;
+      const aside = `${claim}.abandoned-${process.pid}-${this.seq++}`;
+      try {
+        await rename(claim, aside);
+        const moved = await readFile(aside, 'utf8');
+        await unlink(aside);
+        if (moved !== held) return null; // someone else re-claimed in between: theirs is gone now, so let them fail too
+      } catch {
+        return null;
+      }
+    }
+    return null;
+  }
+
   async compareAndSet(expectedEpoch: number | null, next: CoordinatorState): Promise<void> {
-    const actual = await this.storedEpoch();
-    if (actual !== expectedEpoch) throw conflict(expectedEpoch, actual);
+    const claim = await this.claim(expectedEpoch);
+    if (claim === null) throw conflict(expectedEpoch, await this.storedEpoch().catch(() => null));
+    let actual: number | null;
+    try {
+      actual = await this.storedEpoch();
+    } catch (err) {
+      await unlink(claim).catch(() => {});
+      throw err;
+    }
+    if (actual !== expectedEpoch) {
+      await unlink(claim).catch(() => {});
+      throw conflict(expectedEpoch, actual);
+    }
     const tmp = `${this.path}.tmp-${process.pid}-${this.seq++}`;
     try {
       await mkdir(this.dataDir, { recursive: true });
@@ -189,6 +272,9 @@ export class FileStateStore implements StateStore {
     } catch (err) {
       await unlink(tmp).catch(() => {});
       throw errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `cannot write ${this.path}: ${(err as Error).message}`, undefined, err);
+    } finally {
+      // Once renamed (or failed), the stored epoch is no longer `expected` or nothing changed: the claim has done its job.
+      await unlink(claim).catch(() => {});
     }
   }
 

@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { Store, type EvictionPolicy } from '../storage/index.js';
 import { CoordinatorClient, MemberSession, type TableWatch } from '../control/index.js';
-import { memberIdFor, type PartitionTable } from '../partitioning/index.js';
+import { memberIdFor, PartitionTable } from '../partitioning/index.js';
 import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { ClusterView, standaloneTable } from './cluster-view.js';
@@ -38,6 +38,8 @@ export interface NodeOptions {
   activeExpireBudgetMs: number;
   /** On close(): how long to wait for the coordinator to confirm a graceful leave. */
   leaveTimeoutMs: number;
+  /** Bearer token presented to the coordinators (their --token-file / RINGLEADER_TOKEN); null = none. */
+  coordinatorToken: string | null;
   /**
    * On close(), after the leave is accepted: how long to keep serving while the coordinator hands this node's copies
    * to others (learners elsewhere, then hand-overs). 0 = do not wait (copies this node held alone are lost).
@@ -65,6 +67,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<Omit<NodeOptions, 'name' | 'clock' |
   activeExpireIntervalMs: 100,
   activeExpireBudgetMs: 2,
   leaveTimeoutMs: 5000,
+  coordinatorToken: null,
   drainTimeoutMs: 120_000,
   replication: Object.freeze({}),
   server: Object.freeze({}),
@@ -116,13 +119,25 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
   const conditions: Array<{ test: (t: PartitionTable) => boolean; resolve: () => void }> = [];
   let session: MemberSession | null = null;
   let watch: TableWatch | null = null;
-  const client = o.standalone ? null : new CoordinatorClient({ coordinators: [...o.coordinators], clock: o.clock, logger: log });
+  const client = o.standalone ? null : new CoordinatorClient({ coordinators: [...o.coordinators], clock: o.clock, logger: log, token: o.coordinatorToken });
   const replicator = client === null ? null : new Replicator({
     view,
     clock: o.clock,
     logger: log,
     password: serverOptions.requirePass,
     options: resolveReplicationOptions(o.replication),
+    onPeerTable: (json) => {
+      let t: PartitionTable;
+      try {
+        t = PartitionTable.fromJSON(json);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'a peer sent a table that does not validate; ignored');
+        return;
+      }
+      if (t.epoch <= view.epoch) return;
+      log.info({ epoch: t.epoch, applied: view.epoch }, 'table from a peer (the primary we follow stopped under it)');
+      applyTableRef(t);
+    },
     sendReports: async (copies) => {
       const incarnation = session?.incarnation;
       if (incarnation === null || incarnation === undefined) return;
@@ -131,6 +146,8 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
   });
   server.replication = replicator;
 
+  // Late-bound: the replicator (created above) hands tables from peers to the same path as the coordinator's.
+  const applyTableRef = (table: PartitionTable): void => applyTable(table);
   const applyTable = (table: PartitionTable): void => {
     const change = view.apply(table);
     if (change === null) return;
@@ -178,6 +195,7 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
     session = new MemberSession(client, {
       member: { name: o.name, address, capacity: o.capacity, ...(o.zone === null ? {} : { zone: o.zone }) },
       appliedEpoch: () => view.epoch,
+      table: () => view.table?.toJSON() ?? null,
       stats: heartbeatStats(server, o.clock),
     });
     session.on('joined', (info, rejoin) => {

@@ -30,6 +30,8 @@ export const MemberNameSchema = Type.String({ minLength: 1, maxLength: CONTROL_L
 export const AddressSchema = Type.String({ minLength: 3, maxLength: CONTROL_LIMITS.maxAddressLength, pattern: '^[A-Za-z0-9.\\-\\[\\]:]+:[0-9]{1,5}$', description: 'host:port of the member\'s RESP endpoint' });
 export const ZoneSchema = Type.String({ minLength: 1, maxLength: CONTROL_LIMITS.maxZoneLength, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
 export const EpochSchema = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+/** A cluster's id: generated at the coordinator's first start (or configured), kept in its state; keeps two clusters apart. */
+export const ClusterIdSchema = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
 
 export const MemberSchema = Type.Object(
   {
@@ -106,6 +108,7 @@ export const JoinResponseSchema = Type.Object(
     epoch: Type.Integer({ minimum: 0, description: 'the last epoch whose table predates this join (the current one, or the one being published): the member appears in a later table, and roles listed for it in tables up to this epoch belonged to its previous incarnation' }),
     heartbeatMs: Type.Integer({ minimum: 1, description: 'send a heartbeat at this interval' }),
     protocolVersion: Type.Integer({ minimum: 1 }),
+    clusterId: Type.Optional(ClusterIdSchema),
   },
   { additionalProperties: false, $id: 'JoinResponse' },
 );
@@ -132,6 +135,7 @@ export const HeartbeatRequestSchema = Type.Object(
   {
     appliedEpoch: EpochSchema,
     incarnation: Type.Optional(IncarnationSchema),
+    clusterId: Type.Optional(ClusterIdSchema),
     stats: Type.Optional(NodeStatsSchema),
   },
   { additionalProperties: false, $id: 'HeartbeatRequest' },
@@ -144,6 +148,7 @@ export const HeartbeatResponseSchema = Type.Object(
     state: Type.Union(MEMBER_STATES.map((s) => Type.Literal(s))),
     incarnation: IncarnationSchema,
     heartbeatMs: Type.Integer({ minimum: 1 }),
+    clusterId: Type.Optional(ClusterIdSchema),
   },
   { additionalProperties: false, $id: 'HeartbeatResponse' },
 );
@@ -251,16 +256,55 @@ export type TableEvent = Static<typeof TableEventSchema>;
 
 /** Every 4xx/5xx body of the control API. `code` is from docs/ERRORS.md; decide on retries from the catalog, not the message. */
 export const ErrorBodySchema = Type.Object(
-  { error: Type.Object({ code: Type.String({ pattern: '^[A-Z][A-Z0-9_]*$' }), message: Type.String() }, { additionalProperties: false }) },
+  {
+    error: Type.Object(
+      {
+        code: Type.String({ pattern: '^[A-Z][A-Z0-9_]*$' }),
+        message: Type.String(),
+        leader: Type.Optional(Type.String({ maxLength: 2048, description: 'NOT_LEADER only: the base URL of the leading coordinator, when known' })),
+      },
+      { additionalProperties: false },
+    ),
+  },
   { additionalProperties: false, $id: 'ErrorBody' },
 );
 export type ErrorBody = Static<typeof ErrorBodySchema>;
 
 export const HealthResponseSchema = Type.Object(
-  { status: Type.Literal('ok'), epoch: EpochSchema, members: Type.Integer({ minimum: 0 }), protocolVersion: Type.Integer({ minimum: 1 }) },
+  {
+    status: Type.Literal('ok'),
+    epoch: EpochSchema,
+    members: Type.Integer({ minimum: 0 }),
+    protocolVersion: Type.Integer({ minimum: 1 }),
+    clusterId: Type.Optional(ClusterIdSchema),
+    role: Type.Optional(Type.Union([Type.Literal('leader'), Type.Literal('follower')], { description: 'etcd mode: whether this coordinator leads; a lone coordinator is always leader' })),
+    leader: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'the leading coordinator\'s URL (null while unknown)' })),
+    store: Type.Optional(Type.String({ description: 'state store: memory, file or etcd' })),
+  },
   { additionalProperties: false, $id: 'HealthResponse' },
 );
 export type HealthResponse = Static<typeof HealthResponseSchema>;
+
+/**
+ * `POST /v1/recover`: a node whose applied epoch is ahead of the coordinator's (the coordinator lost its state) offers
+ * the table it holds. The coordinator adopts it when it is newer than its own and from the same cluster, and continues
+ * the epoch sequence from there: nothing moves, no node flushes. Answered `{ epoch, adopted }`.
+ */
+export const RecoverRequestSchema = Type.Object(
+  {
+    clusterId: ClusterIdSchema,
+    id: MemberIdSchema,
+    incarnation: IncarnationSchema,
+    table: TableSchema,
+  },
+  { additionalProperties: false, $id: 'RecoverRequest' },
+);
+export type RecoverRequest = Static<typeof RecoverRequestSchema>;
+export const RecoverResponseSchema = Type.Object(
+  { epoch: EpochSchema, adopted: Type.Boolean() },
+  { additionalProperties: false, $id: 'RecoverResponse' },
+);
+export type RecoverResponse = Static<typeof RecoverResponseSchema>;
 
 
 /**
@@ -407,5 +451,5 @@ export const CONTROL_SCHEMAS = [
   MemberSchema, TableSchema, JoinRequestSchema, JoinResponseSchema, HeartbeatRequestSchema, HeartbeatResponseSchema,
   LeaveResponseSchema, MemberStatusSchema, MembersResponseSchema, LocateResponseSchema, NodeAssignmentSchema,
   MemberEventSchema, TableEventSchema, TableDeltaEventSchema, CopyReportSchema, CopyReportRequestSchema, CopyReportResponseSchema,
-  ErrorBodySchema, HealthResponseSchema,
+  ErrorBodySchema, HealthResponseSchema, RecoverRequestSchema, RecoverResponseSchema,
 ] as const;

@@ -16,6 +16,8 @@ export class Downstream {
   readonly partitions = new Set<number>();
   /** Snapshot jobs in progress or queued, by partition. */
   readonly snapshots = new Map<number, SnapshotJob>();
+  /** Epoch of the last table sent to this follower in a TABLE frame. */
+  tableEpoch = 0;
   /** The offset the follower last acknowledged per partition (RL.ACK), for lag. */
   readonly acked = new Map<number, number>();
   closed = false;

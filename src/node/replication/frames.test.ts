@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { ReplyDecoder, type RespReply } from '../../protocol/resp/reply-decoder.js';
 import { encodeCommand } from '../../protocol/resp/command-encoder.js';
 import {
-  decodeFrame, encodeNotPrimary, encodeOp, encodeResume, encodeSnap, encodeSnapBegin, encodeSnapEnd, encodeTermEnd, FrameError, type Frame,
+  decodeFrame, encodeNotPrimary, encodeOp, encodeResume, encodeSnap, encodeSnapBegin, encodeSnapEnd, encodeTable, encodeTermEnd, FrameError, type Frame,
 } from './frames.js';
 
 function decodeAll(wire: Buffer, chunk = wire.length, partitionCount = 256): Frame[] {
@@ -28,6 +28,7 @@ test('every frame kind round-trips, whole and byte by byte', () => {
     encodeResume(4, 7, 99),
     encodeTermEnd(4, 7, 120),
     encodeNotPrimary(5, 1),
+    encodeTable({ epoch: 7, partitions: [['a']] }),
   ]);
   const expected: Frame[] = [
     { kind: 'SNAPBEGIN', partition: 3, term: 2, offset: 10 },
@@ -40,6 +41,7 @@ test('every frame kind round-trips, whole and byte by byte', () => {
     { kind: 'RESUME', partition: 4, term: 7, offset: 99 },
     { kind: 'TERMEND', partition: 4, term: 7, offset: 120 },
     { kind: 'NOTPRIMARY', partition: 5, term: 1 },
+    { kind: 'TABLE', json: { epoch: 7, partitions: [['a']] } },
   ];
   assert.deepStrictEqual(decodeAll(wire), expected);
   assert.deepStrictEqual(decodeAll(wire, 1), expected);
@@ -71,6 +73,8 @@ test('garbage frames are refused with FrameError, never accepted', () => {
     ['SNAP with a broken triple', [latin1('SNAP'), latin1('1'), latin1('k'), latin1('v')]],
     ['an integer instead of a bulk', [latin1('SNAPEND'), 1]],
     ['SNAPEND with extras', [latin1('SNAPEND'), latin1('1'), latin1('2')]],
+    ['TABLE that is not JSON', [latin1('TABLE'), latin1('{nope')]],
+    ['TABLE with extras', [latin1('TABLE'), latin1('{}'), latin1('x')]],
   ];
   for (const [name, reply] of bad) assert.throws(() => decodeFrame(reply, 256), FrameError, name);
 });

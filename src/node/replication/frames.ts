@@ -13,6 +13,8 @@
  *   RESUME p term offset                     partial resync: entries continue from offset+1
  *   TERMEND p term offset                    the primary of `term` stopped at `offset` (hand-over marker)
  *   NOTPRIMARY p term                        the sender does not serve p (yet): follow again later
+ *   TABLE json                               the partition table that made the sender stop serving some partitions
+ *                                            (so a follower learns it even when the coordinator is unreachable)
  */
 import { encodeCommand } from '../../protocol/resp/command-encoder.js';
 import type { ReplicatedOp } from '../../storage/index.js';
@@ -34,7 +36,12 @@ export interface ResumeFrame { readonly kind: 'RESUME'; readonly partition: numb
 export interface TermEndFrame { readonly kind: 'TERMEND'; readonly partition: number; readonly term: number; readonly offset: number }
 export interface NotPrimaryFrame { readonly kind: 'NOTPRIMARY'; readonly partition: number; readonly term: number }
 
-export type Frame = OpFrame | SnapBeginFrame | SnapFrame | SnapEndFrame | ResumeFrame | TermEndFrame | NotPrimaryFrame;
+export interface TableFrame { readonly kind: 'TABLE'; readonly json: unknown }
+
+export type Frame = OpFrame | SnapBeginFrame | SnapFrame | SnapEndFrame | ResumeFrame | TermEndFrame | NotPrimaryFrame | TableFrame;
+
+/** Largest table frame accepted (a 16384-partition, 1000-member table is about 2 MB of JSON). */
+export const MAX_TABLE_FRAME_BYTES = 64 * 1024 * 1024;
 
 /** Raised on a frame that does not parse: the link is closed and re-established (the stream cannot be trusted). */
 export class FrameError extends Error {
@@ -93,6 +100,10 @@ export function encodeTermEnd(partition: number, term: number, offset: number): 
   return encodeCommand(['TERMEND', partition, term, offset]);
 }
 
+export function encodeTable(json: unknown): Buffer {
+  return encodeCommand(['TABLE', JSON.stringify(json)]);
+}
+
 export function encodeNotPrimary(partition: number, term: number): Buffer {
   return encodeCommand(['NOTPRIMARY', partition, term]);
 }
@@ -123,6 +134,16 @@ function buf(b: unknown, what: string): Buffer {
 export function decodeFrame(reply: unknown, partitionCount: number): Frame {
   if (!Array.isArray(reply) || reply.length < 2) throw new FrameError('a frame is an array of at least 2 bulk strings');
   const kind = str(reply[0], 'frame kind');
+  if (kind === 'TABLE') {
+    if (reply.length !== 2) throw new FrameError('TABLE: wrong number of elements');
+    const b = buf(reply[1], 'table');
+    if (b.length > MAX_TABLE_FRAME_BYTES) throw new FrameError(`TABLE: ${b.length} bytes, more than ${MAX_TABLE_FRAME_BYTES}`);
+    try {
+      return { kind, json: JSON.parse(b.toString('utf8')) as unknown };
+    } catch {
+      throw new FrameError('TABLE: not JSON');
+    }
+  }
   const partition = int(reply[1], 'partition', Math.max(0, partitionCount - 1));
   const n = reply.length;
   switch (kind) {

@@ -22,7 +22,7 @@ import type { Store, WriteEvent } from '../../storage/index.js';
 import type { ClusterView } from '../cluster-view.js';
 import { Backlog } from './backlog.js';
 import { Downstream, SnapshotJob, SnapshotScheduler } from './downstream.js';
-import { encodeNotPrimary, encodeOp, encodeResume, encodeSnapBegin, encodeTermEnd, type Frame, type StreamOp } from './frames.js';
+import { encodeNotPrimary, encodeOp, encodeResume, encodeSnapBegin, encodeTable, encodeTermEnd, type Frame, type StreamOp } from './frames.js';
 import { Link, type LinkHandler } from './link.js';
 import type { ReplicationOptions } from './options.js';
 import { newReplicationStats, type ReplicationStats } from './stats.js';
@@ -77,6 +77,11 @@ export interface ReplicatorDeps {
   readonly options: ReplicationOptions;
   /** Sends copy reports to the coordinator (PUT /v1/members/{id}/copies). */
   readonly sendReports: (copies: CopyReport[]) => Promise<void>;
+  /**
+   * A table a primary we follow sent us (the one that made it stop serving partitions we follow): the node applies it
+   * if it is newer than its own. This lets a hand-over finish while the coordinator is unreachable.
+   */
+  readonly onPeerTable?: (json: unknown) => void;
 }
 
 /** The digest of one partition's copy with the (term, offset) it was taken at (RL.DIGEST). */
@@ -102,6 +107,8 @@ export class Replicator implements LinkHandler {
   private readonly retryReports: TimerHandle;
   private readonly ackTimer: TimerHandle;
   private table: PartitionTable | null = null;
+  /** Set by stopPrimary during applyTable: followers get this table in a TABLE frame. */
+  private stoppedInApply = false;
   private idByAddress = new Map<string, string>();
   /** Tables up to this epoch predate this incarnation (see joinedAt). */
   private staleThrough = 0;
@@ -270,6 +277,18 @@ export class Replicator implements LinkHandler {
           break;
         default:
           if (this.parts[p]) this.asNone(p);
+      }
+    }
+    if (this.stoppedInApply) {
+      // Our followers may not have this table yet (the coordinator may have died while publishing it): send it to
+      // them with the end-of-term markers, once per follower connection and epoch.
+      this.stoppedInApply = false;
+      let frame: Buffer | null = null;
+      for (const d of this.downstreams.values()) {
+        if (d.tableEpoch >= table.epoch) continue;
+        frame ??= encodeTable(table.toJSON());
+        d.write(frame);
+        d.tableEpoch = table.epoch;
       }
     }
     for (const [addr, link] of this.links) {
@@ -448,6 +467,7 @@ export class Replicator implements LinkHandler {
   private stopPrimary(part: Part): void {
     const p = part.partition;
     part.mode = 'stopped';
+    this.stoppedInApply = true;
     part.successorWait?.cancel();
     part.successorWait = this.deps.clock.setTimeout(() => {
       part.successorWait = null;
@@ -496,6 +516,10 @@ export class Replicator implements LinkHandler {
   }
 
   onFrame(link: Link, f: Frame): void {
+    if (f.kind === 'TABLE') {
+      this.deps.onPeerTable?.(f.json);
+      return;
+    }
     const part = this.parts[f.partition];
     if (!part || part.link !== link || (part.mode !== 'follower' && part.mode !== 'promoting') || this.store === null) return;
     const store = this.store;

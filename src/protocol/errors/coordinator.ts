@@ -16,4 +16,7 @@ export const COORDINATOR_ERRORS = defineErrors({
   STATE_STORE_FAILED: { retryable: true, http: 503, resp: 'ERR', description: 'Writing members.json (or another state store) failed; the change is retried and nothing is published until it is stored.' },
   COORDINATOR_UNAVAILABLE: { retryable: true, http: 503, resp: 'ERR', description: 'No coordinator answered (connection refused, timeout, or 5xx) within the client\'s time budget; retried with backoff.' },
   TOO_MANY_MEMBERS: { retryable: false, http: 409, resp: 'ERR', description: 'A join would exceed the member limit of a table (10,000 live members). Nothing changed.' },
+  UNAUTHORIZED: { retryable: false, http: 401, resp: 'ERR', description: 'The request carries no bearer token or a wrong one (`Authorization: Bearer <token>`; the coordinator was started with `--token-file` or `RINGLEADER_TOKEN`). Nothing changed; configure the same token on nodes and clients.' },
+  NOT_LEADER: { retryable: true, http: 503, resp: 'ERR', description: 'This coordinator is a follower (etcd mode): it serves reads and watch streams but not changes. The body names the leader (`error.leader`, when known); nodes and clients retry the other coordinators with backoff.' },
+  CLUSTER_MISMATCH: { retryable: false, http: 409, resp: 'ERR', description: 'A heartbeat or a recovery offer carries another cluster id than this coordinator\'s: the node belongs to another cluster. Nothing changed; the node joins this cluster as a new member (dropping its data) or must be pointed at its own coordinators.' },
 });

@@ -1,0 +1,187 @@
+// `npm run bench -- ha`: coordinators in high availability on a real etcd (started here on free ports).
+// 1. Notification: a membership change (a join) -> the last of W watchers holding the new epoch, file mode (one
+//    coordinator, --data-dir) vs etcd mode (join sent to the leader, watchers on a follower: leader -> etcd ->
+//    follower -> watchers). Watchers run in a helper process (bench/coordinator-watchers.ts).
+// 2. Takeover: kill -9 the leader of 3 coordinators; time until a change is accepted and published again (a join
+//    retried every 20 ms across the survivors succeeds). T trials; a fresh coordinator replaces the killed one.
+// Env: BENCH_WATCHERS (1000), BENCH_CHANGES (20), BENCH_TRIALS (20). Prints a table, then one JSON line.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
+import { createInterface } from 'node:readline';
+import { freePort, startEtcd, type TestEtcd } from '../src/testing/index.js';
+
+const WATCHERS = Number(process.env['BENCH_WATCHERS'] ?? 1000);
+const CHANGES = Number(process.env['BENCH_CHANGES'] ?? 20);
+const TRIALS = Number(process.env['BENCH_TRIALS'] ?? 20);
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.timeOrigin + performance.now();
+const procs: ChildProcess[] = [];
+process.once('exit', () => {
+  for (const p of procs) p.kill('SIGKILL');
+});
+
+/** `table published` log lines of the coordinators (planMs, storeMs = the fsync or the etcd transaction, publishMs). */
+const published: Array<{ planMs: number; storeMs: number; publishMs: number }> = [];
+
+/** A coordinator process (the CLI); resolves with its URL once listening. */
+async function coordinator(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', String(port), '--heartbeat-ms', '5000', '--plan-debounce-ms', '0', '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  procs.push(child);
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (line.includes('"table published"')) published.push(JSON.parse(line) as { planMs: number; storeMs: number; publishMs: number });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error('coordinator exited');
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { child, url };
+    } catch {
+      // not yet
+    }
+    await sleep(50);
+  }
+  throw new Error('coordinator did not start');
+}
+
+async function health(url: string): Promise<{ role?: string; epoch: number } | null> {
+  try {
+    return (await (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(500) })).json()) as { role?: string; epoch: number };
+  } catch {
+    return null;
+  }
+}
+
+let seq = 0;
+async function join(url: string): Promise<number> {
+  seq++;
+  const res = await fetch(`${url}/v1/members`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `bench-${seq}`, address: `127.0.0.1:${10_000 + (seq % 50_000)}` }), signal: AbortSignal.timeout(1000) });
+  await res.text();
+  return res.status;
+}
+
+/** W watchers on `watchUrl` in a helper process; C joins sent to `joinUrl`; latency join-sent -> last watcher. */
+async function notify(joinUrl: string, watchUrl: string): Promise<{ last: number[]; first: number[] }> {
+  const helper = fork(new URL('./coordinator-watchers.ts', import.meta.url), { execArgv: ['--import', 'tsx'], env: { ...process.env, WATCH_URL: watchUrl, WATCH_COUNT: String(WATCHERS) } });
+  procs.push(helper);
+  const seen = new Map<number, { first: number; last: number }>();
+  helper.on('message', (m: { epoch: number; first: number; last: number }) => seen.set(m.epoch, m));
+  const h0 = await health(watchUrl);
+  // wait until every watcher holds the current table (the helper reports each epoch once all streams have it)
+  await sleep(3000);
+  let epoch = h0!.epoch;
+  const lat: number[] = [];
+  const firsts: number[] = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const t0 = now();
+    if ((await join(joinUrl)) !== 200) throw new Error('join refused');
+    const deadline = Date.now() + 10_000;
+    let got: number | undefined;
+    let first = Infinity;
+    while (got === undefined && Date.now() < deadline) {
+      for (const [e, at] of seen) {
+        if (e <= epoch) continue;
+        got = Math.max(got ?? 0, at.last);
+        first = Math.min(first, at.first);
+        epoch = Math.max(epoch, e);
+      }
+      if (got === undefined) await sleep(2);
+    }
+    if (got === undefined) throw new Error('watchers did not get the change');
+    lat.push(got - t0);
+    firsts.push(first - t0);
+    seen.clear();
+    await sleep(200);
+  }
+  helper.kill('SIGKILL');
+  return { last: lat, first: firsts };
+}
+
+export default async function run(): Promise<void> {
+  // --- file mode
+  const dir = mkdtempSync(joinPath(tmpdir(), 'rl-bench-ha-'));
+  const file = await coordinator(['--data-dir', dir]);
+  published.length = 0;
+  const fileN = await notify(file.url, file.url);
+  const fileLat = fileN.last;
+  const fileStore = published.map((p) => p.storeMs);
+  const filePublish = published.map((p) => p.publishMs);
+  file.child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+
+  // --- etcd mode
+  const etcd: TestEtcd = await startEtcd();
+  process.once('exit', () => etcd.child.kill('SIGKILL'));
+  const etcdArgs = ['--store', 'etcd', '--etcd', etcd.url, '--etcd-prefix', '/ringleader/bench'];
+  const coords = await Promise.all([0, 1, 2].map(() => coordinator(etcdArgs)));
+  const leaderOf = async () => {
+    for (;;) {
+      const hs = await Promise.all(coords.map((c) => health(c.url)));
+      const i = hs.findIndex((h) => h?.role === 'leader');
+      if (i >= 0) return coords[i]!;
+      await sleep(20);
+    }
+  };
+  let leader = await leaderOf();
+  const follower = coords.find((c) => c !== leader)!;
+  published.length = 0;
+  const etcdN = await notify(leader.url, follower.url);
+  const etcdLat = etcdN.last;
+  const etcdStore = published.map((p) => p.storeMs);
+
+  // --- takeover
+  const takeover: number[] = [];
+  for (let trial = 0; trial < TRIALS; trial++) {
+    leader = await leaderOf();
+    const survivors = coords.filter((c) => c !== leader);
+    await new Promise<void>((resolve) => {
+      leader.child.once('exit', () => resolve());
+      leader.child.kill('SIGKILL');
+    });
+    const t0 = now();
+    let done = false;
+    while (!done) {
+      for (const s of survivors) {
+        try {
+          if ((await join(s.url)) === 200) {
+            done = true;
+            break;
+          }
+        } catch {
+          // not yet
+        }
+      }
+      if (!done) await sleep(20);
+      if (now() - t0 > 30_000) throw new Error('no takeover within 30 s');
+    }
+    takeover.push(now() - t0);
+    coords.splice(coords.indexOf(leader), 1, await coordinator(etcdArgs));
+  }
+  for (const c of coords) c.child.kill('SIGKILL');
+  await etcd.stop();
+
+  const r = (x: number) => Math.round(x * 10) / 10;
+  console.log(`ha bench (${new Date().toISOString()}): ${WATCHERS} watchers, ${CHANGES} changes per mode, ${TRIALS} takeover trials, lease TTL 2 s`);
+  console.log('| measure | p50 ms | p99 ms | max ms |');
+  console.log('|---|---|---|---|');
+  console.log(`| change -> last watcher, file mode (fsync) | ${r(pct(fileLat, 50))} | ${r(pct(fileLat, 99))} | ${r(Math.max(...fileLat))} |`);
+  console.log(`| change -> last watcher, etcd mode (leader -> etcd -> follower) | ${r(pct(etcdLat, 50))} | ${r(pct(etcdLat, 99))} | ${r(Math.max(...etcdLat))} |`);
+  console.log(`| change -> first watcher, file mode | ${r(pct(fileN.first, 50))} | ${r(pct(fileN.first, 99))} | ${r(Math.max(...fileN.first))} |`);
+  console.log(`| change -> first watcher, etcd mode | ${r(pct(etcdN.first, 50))} | ${r(pct(etcdN.first, 99))} | ${r(Math.max(...etcdN.first))} |`);
+  console.log(`| of which: members.json write + fsync (file) | ${r(pct(fileStore, 50))} | ${r(pct(fileStore, 99))} | ${r(Math.max(...fileStore))} |`);
+  console.log(`| of which: writing the event to ${WATCHERS} sockets (file) | ${r(pct(filePublish, 50))} | ${r(pct(filePublish, 99))} | ${r(Math.max(...filePublish))} |`);
+  console.log(`| of which: etcd transaction (leader) | ${r(pct(etcdStore, 50))} | ${r(pct(etcdStore, 99))} | ${r(Math.max(...etcdStore))} |`);
+  console.log(`| kill -9 leader -> a change accepted by the new leader | ${r(pct(takeover, 50))} | ${r(pct(takeover, 99))} | ${r(Math.max(...takeover))} |`);
+  console.log(JSON.stringify({
+    bench: 'ha', trials: TRIALS, takeoverP50Ms: r(pct(takeover, 50)), takeoverP99Ms: r(pct(takeover, 99)),
+    notifyP99FileMs: r(pct(fileLat, 99)), notifyP99EtcdMs: r(pct(etcdLat, 99)), lastWatcherP99Ms: r(pct(fileLat, 99)),
+  }));
+  process.exit(0);
+}

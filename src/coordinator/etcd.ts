@@ -1,0 +1,420 @@
+import { noop } from 'cockatiel';
+import { Counter, Gauge } from 'prom-client';
+import { Etcd3, type Lease, type Watcher } from 'etcd3';
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../shared/clock.js';
+import { isRingleaderError } from '../shared/errors.js';
+import { COORDINATOR_ERRORS, errorFrom } from '../protocol/errors/index.js';
+import type { Coordinator } from './coordinator.js';
+import type { LeadershipView } from './http.js';
+import { parseState, type CoordinatorState, type StateStore } from './state-store.js';
+
+/** etcd mode: where the cluster's state lives and how coordinators elect their leader. */
+export interface EtcdOptions {
+  /** etcd client URLs (`http://10.0.0.1:2379`). */
+  endpoints: readonly string[];
+  /** Key prefix of this cluster (`/ringleader/<cluster>`): several clusters can share one etcd. */
+  prefix: string;
+  /** Lease TTL of the leader key, in seconds: a leader that stops renewing loses leadership after this long. */
+  leaseTtlSec: number;
+  /** Per-request deadline towards etcd. */
+  requestTimeoutMs: number;
+  /** A follower re-reads the epoch at least this often (besides its watch, which can lag after an etcd restart). */
+  followerPollMs: number;
+  /** A follower checks the leader key this often: the takeover starts within this of the key's expiry. */
+  leaderPollMs: number;
+}
+
+export const DEFAULT_ETCD_OPTIONS: Readonly<Omit<EtcdOptions, 'endpoints'>> = Object.freeze({
+  prefix: '/ringleader/default',
+  leaseTtlSec: 2,
+  requestTimeoutMs: 2000,
+  followerPollMs: 500,
+  leaderPollMs: 100,
+});
+
+export function resolveEtcdOptions(input: Partial<EtcdOptions> & Pick<EtcdOptions, 'endpoints'>): EtcdOptions {
+  const o: EtcdOptions = { ...DEFAULT_ETCD_OPTIONS, ...input };
+  if (!Array.isArray(o.endpoints) || o.endpoints.length === 0) throw new TypeError('etcd.endpoints must list at least one etcd URL');
+  for (const e of o.endpoints) if (!/^https?:\/\/[^/\s]+\/?$/.test(e)) throw new TypeError(`etcd.endpoints: not an http(s)://host:port URL: ${JSON.stringify(e)}`);
+  if (!/^\/[A-Za-z0-9._/-]{0,200}$/.test(o.prefix) || o.prefix.endsWith('/') && o.prefix !== '/') throw new TypeError(`etcd.prefix must look like /ringleader/<cluster>, got ${JSON.stringify(o.prefix)}`);
+  if (!Number.isInteger(o.leaseTtlSec) || o.leaseTtlSec < 1 || o.leaseTtlSec > 60) throw new TypeError(`etcd.leaseTtlSec must be an integer in 1..60, got ${o.leaseTtlSec}`);
+  for (const k of ['requestTimeoutMs', 'followerPollMs', 'leaderPollMs'] as const) if (!Number.isInteger(o[k]) || o[k] <= 0) throw new TypeError(`etcd.${k} must be a positive integer, got ${o[k]}`);
+  return o;
+}
+
+/** An etcd client whose failures surface at once (no circuit breaker that would hold calls back after an etcd restart). */
+export function etcdClient(o: EtcdOptions): Etcd3 {
+  return new Etcd3({
+    hosts: o.endpoints.map((e) => e.replace(/\/$/, '')),
+    dialTimeout: o.requestTimeoutMs,
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + o.requestTimeoutMs }),
+    faultHandling: { host: () => noop, global: noop },
+  });
+}
+
+function storeFailed(what: string, err: unknown) {
+  return errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `etcd ${what}: ${(err as Error).message}`, undefined, err);
+}
+
+/** A member's stored JSON without the fields that change on every heartbeat (only state changes are written). */
+function memberShape(json: string): string {
+  const m = JSON.parse(json) as Record<string, unknown>;
+  return JSON.stringify({ ...m, appliedEpoch: 0 });
+}
+
+/**
+ * The coordinator state in etcd, one key per member (`<prefix>/members/<id>`) and one per other field of the state
+ * (`<prefix>/state/<field>`, whatever fields the state has: epoch, format, table...), so 10,000 members never make one
+ * huge value. A write is one transaction that puts only the keys that changed, conditioned on the stored epoch and
+ * on this coordinator still holding the leader key at the revision it won it (`fence`): a coordinator that lost
+ * leadership can never overwrite a newer state. Heartbeat-only changes (a member's appliedEpoch) are not written.
+ */
+export class EtcdStateStore implements StateStore {
+  /** The leader key and the mod revision at which this coordinator created it; null = not the leader (writes refused). */
+  fence: { key: string; revision: string } | null = null;
+  private written = new Map<string, string>();
+  private writtenEpoch: number | null | undefined = undefined;
+
+  constructor(
+    private readonly client: Etcd3,
+    readonly prefix: string,
+  ) {}
+
+  get epochKey(): string {
+    return `${this.prefix}/state/epoch`;
+  }
+
+  /** Reads every key of the state at one revision; null when nothing was stored. */
+  async load(): Promise<CoordinatorState | null> {
+    let res;
+    try {
+      res = await this.client.getAll().prefix(`${this.prefix}/`).exec();
+    } catch (err) {
+      throw storeFailed('read', err);
+    }
+    const values = new Map<string, string>();
+    for (const kv of res.kvs) values.set(kv.key.toString(), kv.value.toString());
+    const state = this.decode(values);
+    this.written = new Map([...values].filter(([k]) => k.startsWith(`${this.prefix}/state/`) || k.startsWith(`${this.prefix}/members/`)));
+    this.writtenEpoch = state?.epoch ?? null;
+    return state;
+  }
+
+  /** The stored epoch alone (cheap; followers poll it). */
+  async storedEpoch(): Promise<number | null> {
+    try {
+      const v = await this.client.get(this.epochKey).string();
+      return v === null ? null : Number(v);
+    } catch (err) {
+      throw storeFailed('read', err);
+    }
+  }
+
+  private decode(values: Map<string, string>): CoordinatorState | null {
+    const statePrefix = `${this.prefix}/state/`;
+    const memberPrefix = `${this.prefix}/members/`;
+    const out: Record<string, unknown> = {};
+    const members: unknown[] = [];
+    try {
+      for (const [k, v] of values) {
+        if (k.startsWith(statePrefix)) out[k.slice(statePrefix.length)] = JSON.parse(v);
+        else if (k.startsWith(memberPrefix)) members.push(JSON.parse(v));
+      }
+    } catch (err) {
+      throw storeFailed(`value under ${this.prefix} is not JSON`, err);
+    }
+    if (out['epoch'] === undefined) return null;
+    out['members'] = members;
+    const parsed = parseState(out);
+    if (parsed.state === null) throw errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `etcd state under ${this.prefix} has an unexpected shape: ${parsed.problem}`);
+    return parsed.state;
+  }
+
+  private encode(state: CoordinatorState): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const [field, value] of Object.entries(state)) {
+      if (field === 'members' || value === undefined) continue;
+      m.set(`${this.prefix}/state/${field}`, JSON.stringify(value));
+    }
+    for (const member of state.members) m.set(`${this.prefix}/members/${member.id}`, JSON.stringify(member));
+    return m;
+  }
+
+  async compareAndSet(expectedEpoch: number | null, next: CoordinatorState): Promise<void> {
+    const fence = this.fence;
+    if (fence === null) throw errorFrom(COORDINATOR_ERRORS.STATE_CONFLICT, 'this coordinator does not hold the leader key; it does not write');
+    if (this.writtenEpoch !== expectedEpoch) await this.load(); // the diff below needs what is stored at expectedEpoch
+    const desired = this.encode(next);
+    const ops = [];
+    const puts = new Map<string, string>();
+    for (const [k, v] of desired) {
+      const old = this.written.get(k);
+      const same = old !== undefined && (old === v || (k.includes('/members/') && memberShape(old) === memberShape(v)));
+      if (same) continue;
+      puts.set(k, v);
+      ops.push(this.client.put(k).value(v));
+    }
+    const deletes = [...this.written.keys()].filter((k) => !desired.has(k));
+    for (const k of deletes) ops.push(this.client.delete().key(k));
+    const txn = expectedEpoch === null ? this.client.if(this.epochKey, 'Create', '==', 0) : this.client.if(this.epochKey, 'Value', '==', JSON.stringify(expectedEpoch));
+    let res;
+    try {
+      res = await txn.and(fence.key, 'Mod', '==', fence.revision).then(...ops).commit();
+    } catch (err) {
+      throw storeFailed('transaction', err);
+    }
+    if (!res.succeeded) {
+      this.writtenEpoch = undefined;
+      throw errorFrom(COORDINATOR_ERRORS.STATE_CONFLICT, `etcd refused the write of epoch ${next.epoch}: the stored epoch is no longer ${expectedEpoch ?? 'none'} or this coordinator lost the leader key`);
+    }
+    for (const [k, v] of puts) this.written.set(k, v);
+    for (const k of deletes) this.written.delete(k);
+    this.writtenEpoch = next.epoch;
+  }
+
+  async close(): Promise<void> {}
+}
+
+export interface EtcdLeadershipEvents {
+  role: 'leader' | 'follower';
+}
+
+/**
+ * Leader election on etcd and the follower's live copy. Every coordinator holds a lease (TTL `leaseTtlSec`, renewed
+ * by the etcd client every TTL/3) and tries to create `<prefix>/leader` (value: its advertised URL) bound to it; the
+ * one that succeeds leads until its lease ends (crash, pause, partition from etcd) or a write of its is refused.
+ * The leader's writes are fenced on that key's revision (see EtcdStateStore). Followers learn the leader's URL from
+ * the key, follow its state through a watch plus a periodic epoch read, and campaign when the key disappears.
+ */
+export class EtcdLeadership implements LeadershipView {
+  private isLeaderNow = false;
+  private leaderUrl: string | null = null;
+  private lease: Lease | null = null;
+  private leaseOkAt = 0;
+  private closed = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private poll: TimerHandle | null = null;
+  private watcher: Watcher | null = null;
+  private syncing: Promise<void> | null = null;
+  private resync = false;
+  private readonly unsubscribe: () => void;
+  private readonly etcdErrors: Counter;
+  private readonly elections: Counter;
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly store: EtcdStateStore,
+    private readonly coordinator: Coordinator,
+    private readonly options: EtcdOptions,
+    private readonly selfUrl: string,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.unsubscribe = coordinator.on('fenced', () => void this.stepDown('a state write was refused'));
+    const registers = [coordinator.metrics.registry];
+    const isLeader = () => this.isLeader();
+    new Gauge({
+      name: 'ringleader_coordinator_leader', help: 'etcd mode: 1 while this coordinator leads, else 0', registers,
+      collect() {
+        this.set(isLeader() ? 1 : 0);
+      },
+    });
+    this.etcdErrors = new Counter({ name: 'ringleader_coordinator_etcd_errors_total', help: 'etcd mode: failed etcd calls of the election and follower loops', registers });
+    this.elections = new Counter({ name: 'ringleader_coordinator_elections_won_total', help: 'etcd mode: times this coordinator became leader', registers });
+  }
+
+  get leaderKey(): string {
+    return `${this.options.prefix}/leader`;
+  }
+
+  /** Leader only while the lease was renewed within its TTL (a paused process knows at once it may have lost it). */
+  isLeader(): boolean {
+    return this.isLeaderNow && this.clock.monotonic() - this.leaseOkAt < this.options.leaseTtlSec * 1000;
+  }
+
+  leader(): string | null {
+    if (this.isLeaderNow) return this.isLeader() ? this.selfUrl : null;
+    return this.leaderUrl;
+  }
+
+  /** Starts campaigning and following; resolves at once. */
+  start(): void {
+    this.poll = this.clock.setInterval(() => this.tick(), this.options.followerPollMs);
+    void this.watchState();
+    this.loop = this.campaignLoop();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.unsubscribe();
+    this.poll?.cancel();
+    this.wake?.();
+    await this.watcher?.cancel().catch(() => {});
+    const lease = this.lease;
+    this.lease = null;
+    this.isLeaderNow = false;
+    this.store.fence = null;
+    // Revoke rather than let the lease expire: another coordinator takes over at once.
+    if (lease) await lease.revoke().catch(() => {});
+    await this.loop?.catch(() => {});
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = this.clock.setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        t.cancel();
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+
+  private async campaignLoop(): Promise<void> {
+    while (!this.closed) {
+      try {
+        const lease = await this.grantLease();
+        const res = await this.client
+          .if(this.leaderKey, 'Create', '==', 0)
+          .then(lease.put(this.leaderKey).value(this.selfUrl))
+          .else(this.client.get(this.leaderKey))
+          .commit();
+        if (this.closed) return;
+        if (res.succeeded) {
+          await this.becomeLeader(String(res.header.revision));
+          while (!this.closed && this.isLeaderNow && this.lease === lease) {
+            await this.sleep(this.options.leaderPollMs);
+            // Not renewed within the TTL (etcd unreachable, or this process was paused): it may already lead
+            // elsewhere. Step down at once, before the failure detector blames members whose heartbeats we refuse.
+            if (this.isLeaderNow && !this.isLeader()) await this.stepDown('lease not renewed within its TTL');
+          }
+        } else {
+          const kv = res.responses[0]?.response_range?.kvs?.[0];
+          const url = kv ? kv.value.toString() : null;
+          if (url !== this.leaderUrl) this.logger.info({ leader: url }, 'following the leading coordinator');
+          this.leaderUrl = url;
+          // Wait until the leader key is gone (poll: cheap, and robust to watch hiccups after an etcd restart).
+          while (!this.closed && this.lease === lease) {
+            await this.sleep(this.options.leaderPollMs);
+            const cur = await this.client.get(this.leaderKey).string();
+            if (cur === null) break;
+            if (cur !== this.leaderUrl) {
+              this.logger.info({ leader: cur }, 'following the leading coordinator');
+              this.leaderUrl = cur;
+            }
+          }
+        }
+      } catch (err) {
+        if (this.closed) return;
+        this.etcdErrors.inc();
+        this.logger.warn({ err: (err as Error).message }, 'etcd unavailable; retrying the election');
+        if (this.isLeaderNow) await this.stepDown('etcd unavailable');
+        await this.sleep(500);
+      }
+    }
+  }
+
+  private async grantLease(): Promise<Lease> {
+    if (this.lease && !this.lease.revoked()) return this.lease;
+    const lease = this.client.lease(this.options.leaseTtlSec);
+    lease.on('keepaliveSucceeded', () => {
+      if (this.lease === lease) this.leaseOkAt = this.clock.monotonic();
+    });
+    lease.on('lost', (err) => {
+      if (this.lease !== lease) return;
+      this.lease = null;
+      this.logger.warn({ err: err.message }, 'etcd lease lost');
+      void this.stepDown('lease lost');
+      this.wake?.();
+    });
+    const t0 = this.clock.monotonic();
+    await lease.grant();
+    this.leaseOkAt = t0;
+    this.lease = lease;
+    return lease;
+  }
+
+  private async becomeLeader(revision: string): Promise<void> {
+    this.store.fence = { key: this.leaderKey, revision };
+    let state: CoordinatorState | null;
+    try {
+      state = await this.store.load();
+    } catch (err) {
+      this.store.fence = null;
+      await this.client.delete().key(this.leaderKey).catch(() => {});
+      throw err;
+    }
+    this.coordinator.lead(state);
+    this.isLeaderNow = true;
+    this.leaderUrl = this.selfUrl;
+    this.elections.inc();
+    this.logger.warn({ epoch: this.coordinator.epoch, revision }, 'this coordinator leads');
+  }
+
+  private async stepDown(reason: string): Promise<void> {
+    if (!this.isLeaderNow) return;
+    this.isLeaderNow = false;
+    this.leaderUrl = null;
+    this.store.fence = null;
+    this.logger.warn({ reason, epoch: this.coordinator.epoch }, 'this coordinator no longer leads; following');
+    await this.coordinator.follow();
+    // Give the key up (if it is still ours) so that another coordinator takes over without waiting for the TTL.
+    const lease = this.lease;
+    this.lease = null;
+    if (lease) await lease.revoke().catch(() => {});
+    this.wake?.();
+    void this.sync();
+  }
+
+  private tick(): void {
+    if (!this.isLeaderNow) void this.sync();
+  }
+
+  private async watchState(): Promise<void> {
+    try {
+      const w = await this.client.watch().key(this.store.epochKey).create();
+      if (this.closed) return void w.cancel();
+      this.watcher = w;
+      w.on('put', (kv) => {
+        // The event carries the new epoch: load at once, without reading it again.
+        if (!this.isLeaderNow) void this.sync(Number(kv.value.toString()));
+      });
+      w.on('error', () => {});
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message }, 'etcd watch failed; the follower polls');
+    }
+  }
+
+  /** Follower: installs the stored state when its epoch moved. Serialized; a request during a sync runs once more after it. */
+  private sync(knownEpoch?: number): Promise<void> {
+    if (this.syncing) {
+      this.resync = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      let hint = knownEpoch;
+      do {
+        this.resync = false;
+        try {
+          const epoch = hint !== undefined && Number.isSafeInteger(hint) ? hint : await this.store.storedEpoch();
+          hint = undefined;
+          if (epoch === null || epoch <= this.coordinator.epoch || this.isLeaderNow) continue;
+          const state = await this.store.load();
+          if (state && !this.isLeaderNow) this.coordinator.applyStored(state);
+        } catch (err) {
+          this.etcdErrors.inc();
+          if (!isRingleaderError(err)) this.logger.error({ err }, 'follower sync failed');
+          else this.logger.debug({ err: err.message }, 'follower sync failed');
+        }
+      } while (this.resync && !this.closed);
+    })().finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+}

@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+
+/** A real etcd (Debian's etcd-server) on free loopback ports with a temp data dir, for tests. */
+export interface TestEtcd {
+  url: string;
+  dataDir: string;
+  child: ChildProcess;
+  /** SIGKILL, keeping the data dir (restart() brings it back with the same data). */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  /** SIGKILL and remove the data dir. */
+  stop(): Promise<void>;
+}
+
+async function ready(url: string, child: ChildProcess, deadline: number): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(500) });
+      if (res.ok && ((await res.json()) as { health?: string }).health === 'true') return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`etcd at ${url} did not become healthy`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Starts etcd with fast elections (`--heartbeat-interval=10 --election-timeout=100`) and large transactions allowed. */
+export async function startEtcd(): Promise<TestEtcd> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rl-etcd-'));
+  const clientPort = await freePort();
+  const peerPort = await freePort();
+  const url = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const args = [
+    '--name', 'rl', '--data-dir', dataDir, '--listen-client-urls', url, '--advertise-client-urls', url,
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `rl=${peer}`,
+    '--heartbeat-interval=10', '--election-timeout=100', '--max-txn-ops=20000', '--log-level', 'error',
+  ];
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawn('etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.resume();
+    await ready(url, child, Date.now() + 20_000);
+    return child;
+  };
+  const killChild = (c: ChildProcess): Promise<void> =>
+    new Promise((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
+  const e: TestEtcd = {
+    url,
+    dataDir,
+    child: await launch(),
+    async kill() {
+      await killChild(e.child);
+    },
+    async restart() {
+      await killChild(e.child);
+      e.child = await launch();
+    },
+    async stop() {
+      await killChild(e.child);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return e;
+}

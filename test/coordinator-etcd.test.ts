@@ -1,0 +1,243 @@
+// Integration: coordinators in high availability on a real etcd (Debian's etcd-server, started here on free ports).
+// Three coordinator processes (the CLI) share one etcd prefix: exactly one leads; followers serve reads and answer
+// changes with NOT_LEADER naming the leader; kill -9 of the leader under churn -> another publishes within 3 s with
+// strictly increasing epochs; a leader paused past its lease is refused and steps down; an etcd restart is survived.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { freePort, startEtcd, type TestEtcd } from '../src/testing/index.js';
+import { CoordinatorClient, type TableWatch } from '../src/control/index.js';
+import { startNode, type RunningNode } from '../src/node/index.js';
+import type { HealthResponse } from '../src/protocol/control.js';
+import { Ringleader } from '../src/client/index.js';
+
+interface Coord {
+  child: ChildProcess;
+  url: string;
+}
+
+async function startCoordinatorProcess(etcd: TestEtcd, prefix: string, t: { after: (fn: () => void) => void }): Promise<Coord> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', String(port), '--store', 'etcd', '--etcd', etcd.url, '--etcd-prefix', prefix, '--heartbeat-ms', '200', '--plan-debounce-ms', '10', '--partitions', '64'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    t.after(() => {
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+    });
+    let log = '';
+    child.stderr!.on('data', (d) => (log += d));
+    const started = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 30_000);
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        log += line + '\n';
+        if (line.includes('"listening"')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      child.on('exit', () => resolve(false));
+    });
+    if (started) return { child, url };
+    child.kill('SIGKILL');
+    if (attempt >= 2 || !/EADDRINUSE/.test(log)) throw new Error(`coordinator did not start: ${log}`);
+  }
+}
+
+async function health(url: string): Promise<HealthResponse | null> {
+  try {
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return (await res.json()) as HealthResponse;
+  } catch {
+    return null;
+  }
+}
+
+async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function leaderOf(coords: Coord[]): Promise<Coord | null> {
+  const hs = await Promise.all(coords.map((c) => health(c.url)));
+  const leaders = coords.filter((_, i) => hs[i]?.role === 'leader');
+  assert.ok(leaders.length <= 1, `at most one leader at a time: ${JSON.stringify(hs)}`);
+  return leaders[0] ?? null;
+}
+
+function kill9(c: Coord): Promise<void> {
+  return new Promise((resolve) => {
+    if (c.child.exitCode !== null) return resolve();
+    c.child.once('exit', () => resolve());
+    c.child.kill('SIGKILL');
+  });
+}
+
+/** Every epoch any watcher saw, per watcher, to check they strictly increase. */
+function watchAll(urls: string[], t: { after: (fn: () => void) => void }): { epochs: number[]; watch: TableWatch } {
+  const client = new CoordinatorClient({ coordinators: urls, backoffMinMs: 20, backoffMaxMs: 200 });
+  const watch = client.watch();
+  const epochs: number[] = [];
+  watch.on('table', (tb) => epochs.push(tb.epoch));
+  t.after(() => watch.close());
+  return { epochs, watch };
+}
+
+test('etcd: three coordinators, one leader; followers serve reads and redirect writes; kill -9 the leader under churn', async (t) => {
+  const etcd = await startEtcd();
+  t.after(() => etcd.stop());
+  const prefix = '/ringleader/t1';
+  const coords = await Promise.all([0, 1, 2].map(() => startCoordinatorProcess(etcd, prefix, t)));
+  const urls = coords.map((c) => c.url);
+  const leader = await waitFor(() => leaderOf(coords), 'a leader');
+  const followers = coords.filter((c) => c !== leader);
+  for (const f of followers) {
+    const h = await waitFor(async () => {
+      const x = await health(f.url);
+      return x?.leader === leader.url ? x : null;
+    }, 'followers to name the leader');
+    assert.equal(h.role, 'follower');
+    assert.equal(h.store, 'etcd');
+  }
+  // A follower refuses a change with NOT_LEADER naming the leader; nothing changes.
+  const res = await fetch(`${followers[0]!.url}/v1/members`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', address: '127.0.0.1:1' }) });
+  assert.equal(res.status, 503);
+  const body = (await res.json()) as { error: { code: string; leader?: string } };
+  assert.equal(body.error.code, 'NOT_LEADER');
+  assert.equal(body.error.leader, leader.url);
+
+  const { epochs } = watchAll(urls, t);
+  // Nodes know all three coordinators, listed follower-first: the client follows NOT_LEADER to the leader.
+  const nodes: RunningNode[] = [];
+  t.after(() => Promise.all(nodes.map((n) => n.close())));
+  const order = [...followers.map((f) => f.url), leader.url];
+  for (let i = 0; i < 3; i++) nodes.push(await startNode({ name: `ha-${i}`, coordinators: order, server: { port: 0 }, leaveTimeoutMs: 300 }));
+  await waitFor(async () => nodes.every((n) => n.view.table?.members.length === 3), 'nodes to see three members');
+  // Followers show the leader's epoch within a second.
+  const leaderEpoch = (await health(leader.url))!.epoch;
+  for (const f of followers) await waitFor(async () => ((await health(f.url))?.epoch ?? -1) >= leaderEpoch, 'followers to catch up', 1500);
+
+  // A client keeps reading and writing through the whole takeover: the data plane never depends on the leader.
+  const client = await Ringleader.connect({ coordinators: urls, connectTimeoutMs: 10_000 });
+  t.after(() => client.close());
+  let ops = 0;
+  const failures: string[] = [];
+  let serving = true;
+  const loop = (async () => {
+    for (let i = 0; serving; i++) {
+      try {
+        await client.set(`k${i % 100}`, `v${i}`);
+        if ((await client.get(`k${i % 100}`)) !== `v${i}`) failures.push(`k${i % 100} read back wrong`);
+        ops++;
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+
+  // kill -9 the leader, then churn: a new node joins; another coordinator must publish within 3 s.
+  const before = Math.max(...epochs);
+  const killedAt = Date.now();
+  await kill9(leader);
+  const joining = startNode({ name: 'ha-late', coordinators: order, server: { port: 0 }, leaveTimeoutMs: 300 });
+  const newLeader = await waitFor(() => leaderOf(followers), 'a new leader', 10_000);
+  nodes.push(await joining);
+  await waitFor(async () => Math.max(...epochs) > before && nodes.every((n) => n.view.table?.members.some((m) => m.name === 'ha-late')), 'the new leader to publish the join', 10_000);
+  const takeoverMs = Date.now() - killedAt;
+  console.log(`# takeover: a new leader published ${takeoverMs} ms after kill -9`);
+  // The goal is 3 s (bench/ha.ts: p99 2.3 s over 20 trials); the bound here leaves room for a loaded test machine.
+  assert.ok(takeoverMs < 6000, `a new leader published ${takeoverMs} ms after kill -9 (lease 2 s)`);
+  assert.notEqual(newLeader.url, leader.url);
+  for (let i = 1; i < epochs.length; i++) assert.ok(epochs[i]! > epochs[i - 1]!, `epochs strictly increase: ${epochs.join(',')}`);
+  // Every coordinator ends on the same epoch with the same table: one history, not two.
+  const tables = await waitFor(async () => {
+    const ts = await Promise.all(followers.map(async (f) => (await fetch(`${f.url}/v1/table`)).text()));
+    return ts.every((x) => x === ts[0]) ? ts : null;
+  }, 'the surviving coordinators to agree on the table', 5000);
+  assert.ok((JSON.parse(tables[0]!) as { epoch: number }).epoch >= Math.max(...epochs));
+  serving = false;
+  await loop;
+  assert.deepEqual(failures, [], 'every client operation succeeded during the takeover');
+  assert.ok(ops > 20, `client ops during the takeover: ${ops}`);
+  assert.ok(nodes.every((n) => n.view.table!.members.length >= 4));
+});
+
+test('etcd: a leader paused past its lease is refused and steps down; an etcd restart is survived', async (t) => {
+  const etcd = await startEtcd();
+  t.after(() => etcd.stop());
+  const prefix = '/ringleader/t2';
+  const coords = await Promise.all([0, 1].map(() => startCoordinatorProcess(etcd, prefix, t)));
+  const urls = coords.map((c) => c.url);
+  const leader = await waitFor(() => leaderOf(coords), 'a leader');
+  const other = coords.find((c) => c !== leader)!;
+  const metric = async (url: string) => /^ringleader_coordinator_leader (\d)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1];
+  assert.equal(await metric(leader.url), '1');
+  assert.equal(await metric(other.url), '0');
+  const api = new CoordinatorClient({ coordinators: urls, maxAttempts: 6, backoffMinMs: 50, backoffMaxMs: 500 });
+  await api.join({ name: 'p1', address: '127.0.0.1:7101' });
+  await waitFor(async () => ((await health(other.url))?.members ?? 0) >= 1, 'the follower to see the member');
+
+  leader.child.kill('SIGSTOP');
+  const newLeader = await waitFor(async () => ((await health(other.url))?.role === 'leader' ? other : null), 'the other coordinator to take over', 10_000);
+  assert.equal(newLeader, other);
+  await api.join({ name: 'p2', address: '127.0.0.1:7102' });
+  const epochAfterTakeover = (await health(other.url))!.epoch;
+  leader.child.kill('SIGCONT');
+  // The old leader knows at once its lease may be gone: it refuses changes, and steps down to follow.
+  const h = await waitFor(async () => {
+    const x = await health(leader.url);
+    return x?.role === 'follower' && x.leader === other.url && x.epoch >= epochAfterTakeover ? x : null;
+  }, 'the old leader to step down and follow', 10_000);
+  assert.equal(h.role, 'follower');
+  const refused = await fetch(`${leader.url}/v1/members`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'p3', address: '127.0.0.1:7103' }) });
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'NOT_LEADER');
+  assert.equal(await leaderOf(coords), other);
+
+  // Real nodes heartbeating to both coordinators, then etcd down for longer than the dead deadline (600 ms here):
+  // the table keeps serving, nobody is declared dead, and everything resumes when etcd is back, without a restart.
+  const nodes: RunningNode[] = [];
+  t.after(() => Promise.all(nodes.map((n) => n.close())));
+  for (const name of ['e-a', 'e-b']) nodes.push(await startNode({ name, coordinators: urls, server: { port: 0 }, leaveTimeoutMs: 300, drainTimeoutMs: 0 }));
+  const activeMembers = async (url: string) => {
+    try {
+      const r = (await (await fetch(`${url}/v1/members`)).json()) as { members: Array<{ name: string; state: string; incarnation: number }> };
+      return r.members.filter((m) => m.name.startsWith('e-') && m.state === 'active').map((m) => ({ name: m.name, state: m.state, incarnation: m.incarnation }));
+    } catch {
+      return [];
+    }
+  };
+  await waitFor(async () => (await activeMembers(other.url)).length === 2, 'both nodes active');
+  const incarnations = JSON.stringify(await activeMembers(other.url));
+  const tableBefore = nodes[0]!.view.table!.epoch;
+  const epochBefore = (await health(other.url))!.epoch;
+  await etcd.kill();
+  await waitFor(async () => {
+    const hs = await Promise.all(urls.map((u) => health(u)));
+    return hs.every((x) => x !== null && x.role === 'follower') ? hs : null;
+  }, 'every coordinator to stop leading while etcd is down (and keep answering)', 10_000);
+  await new Promise((r) => setTimeout(r, 1500));
+  const stillServing = await health(other.url);
+  assert.ok(stillServing !== null && stillServing.epoch >= epochBefore, 'reads keep being served');
+  await etcd.restart();
+  await waitFor(() => leaderOf(coords), 'a leader after the etcd restart', 15_000);
+  await api.join({ name: 'p4', address: '127.0.0.1:7104' });
+  await waitFor(async () => {
+    const hs = await Promise.all(urls.map((u) => health(u)));
+    return hs.every((x) => x !== null && x.epoch > epochBefore);
+  }, 'both coordinators to reconcile on a new epoch', 15_000);
+  // Give the new leader's failure detector a few deadlines: the nodes stay active with the same incarnations.
+  await new Promise((r) => setTimeout(r, 1500));
+  const leaderNow = (await leaderOf(coords))!;
+  assert.equal(JSON.stringify(await activeMembers(leaderNow.url)), incarnations, 'no node was declared dead or re-joined');
+  assert.ok(nodes.every((n) => n.view.table!.epoch >= tableBefore));
+  assert.ok(coords.every((c) => c.child.exitCode === null), 'no coordinator crashed');
+});
