@@ -182,3 +182,43 @@ test('a slow consumer does not hold the coordinator up and gets a fresh snapshot
   const metrics = await (await fetch(`${running.url}/metrics`)).text();
   assert.match(metrics, /ringleader_coordinator_watch_snapshots_total\{reason="slow-consumer"\} [1-9]/);
 });
+
+test('a member-named watch (?member=<id>) that closes makes the coordinator probe that member; a refused probe = dead at once', async (t) => {
+  const probes: string[] = [];
+  let answer: 'refused' | 'open' = 'open';
+  const running = await setup(t, { suspectAfterMs: 60_000, deadAfterMs: 120_000, prober: { probe: async (address) => (probes.push(address), answer) } });
+  const client = new CoordinatorClient({ coordinators: [running.url] });
+  const a = await client.join({ name: 'a', address: '127.0.0.1:7001' });
+  const b = await client.join({ name: 'b', address: '127.0.0.1:7002' });
+
+  for (const bad of ['member=zz', `member=${'A'.repeat(40)}`, `member=${a.id}&member=${b.id}`, `member=`]) {
+    const res = await fetch(`${running.url}/v1/watch?${bad}`);
+    assert.equal(res.status, 400, bad);
+    assert.equal((await res.json()).error.code, 'INVALID_REQUEST', bad);
+  }
+  // An anonymous watch (clients, dashboards) closing probes nothing; an unknown member id is accepted and probes nothing.
+  for (const q of ['', `?member=${'f'.repeat(40)}`]) {
+    const w = readEvents(`${running.url}/v1/watch${q}`);
+    await w.res;
+    w.close();
+  }
+  // a's watch closes while its port is open (a paused process): probed, still alive.
+  const wa = readEvents(`${running.url}/v1/watch?member=${a.id}`);
+  await wa.res;
+  await waitFor(() => wa.events.length >= 1);
+  wa.close();
+  await waitFor(() => probes.length === 1);
+  assert.deepEqual(probes, ['127.0.0.1:7001']);
+  assert.equal((await client.members()).members.find((m) => m.id === a.id)!.state, 'joining');
+
+  // b's watch (through TableWatch, as nodes open it) closes and its port refuses: dead within the debounce, not 120 s.
+  answer = 'refused';
+  const wb = client.watch({ member: b.id });
+  await wb.waitFor(0);
+  const epoch = running.coordinator.epoch;
+  wb.close();
+  await waitFor(() => running.coordinator.epoch > epoch && running.coordinator.table.member(b.id) === undefined);
+  assert.deepEqual(probes, ['127.0.0.1:7001', '127.0.0.1:7002']);
+  assert.equal((await client.members()).members.find((m) => m.id === b.id)!.state, 'dead');
+  assert.throws(() => client.watch({ member: 'nope' }), /member must be a member id/);
+});

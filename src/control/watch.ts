@@ -11,6 +11,11 @@ import { SseParser, type SseEvent } from './sse.js';
 export interface WatchOptions {
   /** Resume after this epoch: only newer epochs are delivered. Omit to start with a snapshot of the current table. */
   since?: number;
+  /**
+   * The member id of the node that watches (its own table watch): sent as `member=<id>` so the coordinator can
+   * probe the node as soon as this stream closes (a killed process is declared dead in milliseconds).
+   */
+  member?: string;
 }
 
 /** Extra facts about a delivered table. */
@@ -62,6 +67,7 @@ export class TableWatch {
   private retryTimer: TimerHandle | null = null;
   private idleTimer: TimerHandle | null = null;
   private failures = 0;
+  private readonly member: string | null;
   private readonly waiters: Array<{ epoch: number; resolve: (t: PartitionTable) => void }> = [];
 
   constructor(
@@ -69,6 +75,8 @@ export class TableWatch {
     options: WatchOptions,
   ) {
     if (options.since !== undefined && (!Number.isSafeInteger(options.since) || options.since < 0)) throw new TypeError(`since must be an integer >= 0, got ${options.since}`);
+    if (options.member !== undefined && !/^[0-9a-f]{40}$/.test(options.member)) throw new TypeError(`member must be a member id (40 lowercase hex characters), got ${options.member}`);
+    this.member = options.member ?? null;
     this.lastEpochSeen = options.since ?? -1;
     this.events = new TypedEvents<WatchEvents>((err) => client.options.logger.error({ err }, 'watch listener threw'));
     queueMicrotask(() => void this.connect());
@@ -107,7 +115,7 @@ export class TableWatch {
     const base = this.client.orderedBases()[this.failures % this.client.options.coordinators.length]!;
     // Deltas (`table-delta`) only when we hold the table they start from: on a fresh stream, or resuming from our own table.
     const canDelta = this.lastEpochSeen < 0 || this.latest?.epoch === this.lastEpochSeen;
-    const query = [this.lastEpochSeen >= 0 ? `since=${this.lastEpochSeen}` : '', canDelta ? 'delta=1' : ''].filter(Boolean).join('&');
+    const query = [this.lastEpochSeen >= 0 ? `since=${this.lastEpochSeen}` : '', canDelta ? 'delta=1' : '', this.member === null ? '' : `member=${this.member}`].filter(Boolean).join('&');
     const url = `${base}/v1/watch${query ? `?${query}` : ''}`;
     const abort = new AbortController();
     this.abort = abort;

@@ -18,6 +18,7 @@ import { CoordinatorMetrics } from './metrics.js';
 import type { CoordinatorOptions } from './options.js';
 import type { CoordinatorState, PersistedMember, StateStore } from './state-store.js';
 import { assignmentFor } from './views.js';
+import { tcpProber, type Prober, type ProbeResult } from './prober.js';
 
 /** A coordinator-side member: what is persisted plus liveness bookkeeping (monotonic ms). */
 interface MemberRecord extends PersistedMember {
@@ -56,12 +57,16 @@ export interface CoordinatorDeps {
   store: StateStore;
   clock: Clock;
   logger: Logger;
+  /** The fast failure path's port probe (default: a real TCP connect). */
+  prober?: Prober;
   /** A fixed cluster id (must match the stored one); default: the stored one, else generated at first start. */
   clusterId?: string;
 }
 
 const ALIVE: ReadonlySet<MemberState> = new Set<MemberState>(['joining', 'active', 'suspect', 'leaving']);
 const MAX_MEMBERS = 10_000;
+/** When the fast failure path probes a member after its watch closed: at once, then again until one is refused. */
+const PROBE_SCHEDULE_MS = [0, 50, 150, 300];
 
 /**
  * The coordinator's logic without HTTP: the member registry and its lifecycle, the failure detector, debounced
@@ -83,6 +88,8 @@ export class Coordinator {
   private target: PartitionTable;
   /** Copy reports not yet reflected by the current table, by partition then member id. */
   private readonly reports = new Map<number, Map<string, CopyReportEntry>>();
+  /** Open watch streams per member id (the node's own watch, `?member=`): the fast failure path probes only when none is left. */
+  private readonly memberWatches = new Map<string, number>();
   private storedEpoch: number | null;
   private pending: PendingEvent[] = [];
   private dirty = false;
@@ -345,6 +352,52 @@ export class Coordinator {
         id: r.id, name: r.name, address: r.address, zone: r.zone, capacity: r.capacity, state: r.state, incarnation: r.incarnation,
         appliedEpoch: r.appliedEpoch, lastHeartbeatAgoMs: r.heartbeatSeen ? Math.max(0, Math.round(now - r.lastHeartbeatAt)) : null,
       }));
+  }
+
+  /** The fast failure path: member `id`'s own watch stream opened (see watchClosed). */
+  watchOpened(id: string): void {
+    this.memberWatches.set(id, (this.memberWatches.get(id) ?? 0) + 1);
+  }
+
+  /**
+   * The fast failure path: member `id`'s watch stream closed. Unless it has another watch open, its RESP address is
+   * probed (probeTimeoutMs); only a refused connection (the process is gone: nothing listens on its port) declares it
+   * dead at once (`process-gone`; a leaving member becomes left). Any other answer is probed again after 50, 150 and
+   * 300 ms (a process being killed can close its watch socket a moment before its listening socket: the first probe
+   * then still connects), and stops as soon as the member opens a watch again. An open port (a paused process), a
+   * timeout or another error never declare death: heartbeats decide. The answer is ignored if the member re-joined or
+   * moved meanwhile. Resolves with the last probe result, or null when no probe was made.
+   */
+  async watchClosed(id: string): Promise<ProbeResult | null> {
+    const open = (this.memberWatches.get(id) ?? 1) - 1;
+    if (open > 0) this.memberWatches.set(id, open);
+    else this.memberWatches.delete(id);
+    const timeout = this.deps.options.probeTimeoutMs;
+    const r = this.records.get(id);
+    // A follower (etcd mode) cannot change states: only the leader's own watchers trigger the fast path.
+    if (this.closed || this.fenced || this.passive || timeout === 0 || !r || !ALIVE.has(r.state)) return null;
+    const { incarnation, address } = r;
+    const prober = this.deps.prober ?? tcpProber;
+    const unchanged = () => !this.closed && !this.fenced && !this.passive && this.records.get(id) === r && r.incarnation === incarnation && r.address === address && ALIVE.has(r.state);
+    let result: ProbeResult | null = null;
+    for (const delay of PROBE_SCHEDULE_MS) {
+      if (delay > 0) await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, delay));
+      if (!unchanged() || this.memberWatches.has(id)) return result;
+      const t0 = this.deps.clock.monotonic();
+      try {
+        result = await prober.probe(address, timeout);
+      } catch {
+        result = 'error';
+      }
+      const ms = Math.round((this.deps.clock.monotonic() - t0) * 10) / 10;
+      this.metrics.probes.inc({ result });
+      this.deps.logger.info({ member: r.name, id, address, result, ms }, 'watch closed: probed the member');
+      if (result !== 'refused') continue;
+      if (!unchanged()) return result;
+      if (this.apply(r, 'process-gone', `watch stream closed and ${address} refused a connection (probe ${ms} ms)`)) this.metrics.fastDeaths.inc();
+      return result;
+    }
+    return result;
   }
 
   /** Plans and publishes now if a change is pending, and waits for any plan in flight (tests, shutdown). */

@@ -178,9 +178,12 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
   });
 
   app.get('/v1/watch', async (req, reply) => {
-    let since = epochQuery(req, 'since', ['since', 'delta']);
+    let since = epochQuery(req, 'since', ['since', 'delta', 'member']);
     const deltaParam = (req.query as Record<string, unknown>)['delta'];
     if (deltaParam !== undefined && deltaParam !== '0' && deltaParam !== '1') throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, 'delta must be 0 or 1');
+    // A node's own watch names its member id: when the stream closes, the coordinator probes that member (fast failure path).
+    const member = (req.query as Record<string, unknown>)['member'];
+    if (member !== undefined && (typeof member !== 'string' || !checkId.Check(member))) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, 'member must be a member id (40 lowercase hex characters)');
     const lastEventId = req.headers['last-event-id'];
     if (since === undefined && typeof lastEventId === 'string' && lastEventId !== '') {
       // Browsers' EventSource resends the last `id:` (an epoch) on reconnect.
@@ -191,7 +194,7 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
       throw errorFrom(COORDINATOR_ERRORS.EPOCH_AHEAD, `since ${since} is newer than the current epoch ${coordinator.epoch}`);
     }
     reply.hijack();
-    hub.open(reply.raw, since, deltaParam === '1');
+    hub.open(reply.raw, since, deltaParam === '1', member);
   });
 
   app.post('/v1/recover', { bodyLimit: MAX_RECOVER_BYTES }, async (req) => {

@@ -7,6 +7,7 @@ export type LifecycleInput =
   | 'heartbeat' // any heartbeat
   | 'silent-suspect' // silent for suspectAfterMs
   | 'silent-dead' // silent for deadAfterMs
+  | 'process-gone' // its watch stream closed and its RESP port refused a connection (the fast failure path)
   | 'leave' // DELETE /v1/members/{id}
   | 'handover-done'; // every holder applied the epoch that moved the leaving member's partitions away
 
@@ -17,6 +18,7 @@ export type LifecycleInput =
  *   joining --applied--> active --silent-suspect--> suspect --silent-dead--> dead
  *   suspect --heartbeat--> active          joining --silent-suspect--> suspect
  *   joining|active|suspect --leave--> leaving --handover-done|silent-dead--> left
+ *   joining|active|suspect --process-gone--> dead      leaving --process-gone--> left
  *   dead|left|leaving --join--> joining (new incarnation); joining|active|suspect --join--> joining (restarted process)
  */
 export function nextState(state: MemberState, input: LifecycleInput): MemberState | null {
@@ -32,6 +34,8 @@ export function nextState(state: MemberState, input: LifecycleInput): MemberStat
       return state === 'active' || state === 'joining' ? 'suspect' : state === 'dead' || state === 'left' ? null : state;
     case 'silent-dead':
       return state === 'suspect' ? 'dead' : state === 'leaving' ? 'left' : state === 'dead' || state === 'left' ? null : state;
+    case 'process-gone':
+      return state === 'dead' || state === 'left' ? null : state === 'leaving' ? 'left' : 'dead';
     case 'leave':
       return state === 'dead' || state === 'left' ? null : 'leaving';
     case 'handover-done':

@@ -18,6 +18,8 @@ export class CoordinatorMetrics {
   readonly stateWrites: Counter<'result'>;
   readonly copyReports: Counter<'result'>;
   readonly copyChanges: Counter<'change'>;
+  readonly probes: Counter<'result'>;
+  readonly fastDeaths: Counter;
 
   constructor(countByState: () => Map<MemberState, number>, currentTable: () => PartitionTable) {
     const registers = [this.registry];
@@ -67,6 +69,8 @@ export class CoordinatorMetrics {
     });
     this.copyReports = new Counter({ name: 'ringleader_coordinator_copy_reports_total', help: 'Copy report items received: used (kept or already reflected) or ignored (other term, unknown copy, old incarnation)', labelNames: ['result'], registers });
     this.copyChanges = new Counter({ name: 'ringleader_coordinator_copy_changes_total', help: 'Copy-state changes published, by kind (learnersAdded, learnersSynced, handOvers, failovers, primariesLost, created, removed)', labelNames: ['change'], registers });
+    this.probes = new Counter({ name: 'ringleader_coordinator_probes_total', help: 'Probes of a member RESP port after its watch stream closed, by result (refused, open, timeout, error)', labelNames: ['result'], registers });
+    this.fastDeaths = new Counter({ name: 'ringleader_coordinator_fast_deaths_total', help: 'Members declared dead (or left) by the fast path: watch stream closed and RESP port refused a connection', registers });
     this.stateWrites = new Counter({ name: 'ringleader_coordinator_state_writes_total', help: 'State store writes by result', labelNames: ['result'], registers });
   }
 }

@@ -46,6 +46,13 @@ export interface CoordinatorOptions {
   watchKeepAliveMs: number;
   /** Dead and left members are forgotten after this long (GET /v1/members stops listing them; heartbeats then get MEMBER_NOT_FOUND). */
   forgetAfterMs: number;
+  /**
+   * The fast failure path: when a member's watch stream (GET /v1/watch?member=<id>) closes, the coordinator tries a
+   * TCP connection to the member's RESP address for at most this long. Refused (ECONNREFUSED: nothing listens, the
+   * process is gone) = dead at once, without waiting for deadAfterMs. Open, a timeout or any other error change
+   * nothing (a paused process still accepts connections; a cut network times out): heartbeats decide. 0 turns it off.
+   */
+  probeTimeoutMs: number;
   /** Placement (see PlannerOptions). */
   placement: PlannerOptions;
 }
@@ -63,6 +70,7 @@ export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.
   watchMaxBufferedBytes: 8 * 1024 * 1024,
   watchKeepAliveMs: 15_000,
   forgetAfterMs: 10 * 60_000,
+  probeTimeoutMs: 200,
   placement: DEFAULT_PLANNER_OPTIONS,
 });
 
@@ -73,6 +81,7 @@ export function resolveCoordinatorOptions(input: CoordinatorOptionsInput = {}): 
   const o: CoordinatorOptions = { ...DEFAULT_COORDINATOR_OPTIONS, ...input, placement: resolvePlannerOptions(input.placement ?? {}) };
   const positive = ['heartbeatMs', 'suspectAfterMs', 'deadAfterMs', 'checkIntervalMs', 'stallToleranceMs', 'planMaxDelayMs', 'leaveTimeoutMs', 'historyEpochs', 'watchMaxBufferedBytes', 'watchKeepAliveMs', 'forgetAfterMs'] as const;
   for (const k of positive) if (!Number.isInteger(o[k]) || o[k] <= 0) throw new TypeError(`${k} must be a positive integer, got ${o[k]}`);
+  if (!Number.isInteger(o.probeTimeoutMs) || o.probeTimeoutMs < 0 || o.probeTimeoutMs > 60_000) throw new TypeError(`probeTimeoutMs must be an integer in 0..60000 (0 = no fast failure path), got ${o.probeTimeoutMs}`);
   if (!Number.isInteger(o.planDebounceMs) || o.planDebounceMs < 0) throw new TypeError(`planDebounceMs must be an integer >= 0, got ${o.planDebounceMs}`);
   if (o.suspectAfterMs <= o.heartbeatMs) throw new TypeError(`suspectAfterMs (${o.suspectAfterMs}) must be > heartbeatMs (${o.heartbeatMs})`);
   if (o.deadAfterMs <= o.suspectAfterMs) throw new TypeError(`deadAfterMs (${o.deadAfterMs}) must be > suspectAfterMs (${o.suspectAfterMs})`);

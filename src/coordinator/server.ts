@@ -9,6 +9,7 @@ import { KubernetesMemberSource, resolveKubernetesOptions, type KubernetesOption
 import { resolveCoordinatorOptions, type CoordinatorOptionsInput } from './options.js';
 import { FileStateStore, InMemoryStateStore, type StateStore } from './state-store.js';
 import { WatchHub } from './watch-hub.js';
+import type { Prober } from './prober.js';
 
 export interface StartCoordinatorOptions extends CoordinatorOptionsInput {
   /** TCP port; 0 picks a free one (read it from `url`). Default 8081. */
@@ -42,6 +43,8 @@ export interface StartCoordinatorOptions extends CoordinatorOptionsInput {
   kubernetes?: Partial<KubernetesOptions> & Pick<KubernetesOptions, 'service'>;
   clock?: Clock;
   logger?: Logger;
+  /** The fast failure path's port probe (default: a real TCP connect; tests inject one). */
+  prober?: Prober;
 }
 
 export interface RunningCoordinator {
@@ -57,7 +60,7 @@ export interface RunningCoordinator {
 
 /** Starts a coordinator (state store, logic, HTTP API, watch streams) in this process. */
 export async function startCoordinator(options: StartCoordinatorOptions = {}): Promise<RunningCoordinator> {
-  const { port = 8081, host = '127.0.0.1', dataDir, store, token = null, publicReads = false, clusterId, etcd, advertiseUrl: _advertise, kubernetes, clock = systemClock, logger = silentLogger(), ...rest } = options;
+  const { port = 8081, host = '127.0.0.1', dataDir, store, token = null, publicReads = false, clusterId, etcd, advertiseUrl: _advertise, kubernetes, clock = systemClock, logger = silentLogger(), prober, ...rest } = options;
   if (etcd !== undefined) {
     if (dataDir !== undefined || store !== undefined) throw new TypeError('etcd: use either etcd, dataDir or store');
     return startEtcdCoordinator({ ...options, etcd, port, host, token, publicReads, clock, logger });
@@ -71,7 +74,7 @@ export async function startCoordinator(options: StartCoordinatorOptions = {}): P
   const resolved = resolveCoordinatorOptions(rest);
   const source = kubernetesSource(kubernetes, clock, logger);
   const stateStore = store ?? (dataDir === undefined ? new InMemoryStateStore() : new FileStateStore(dataDir));
-  const coordinator = await Coordinator.open({ options: resolved, store: stateStore, clock, logger, ...(clusterId === undefined ? {} : { clusterId }) });
+  const coordinator = await Coordinator.open({ options: resolved, store: stateStore, clock, logger, ...(clusterId === undefined ? {} : { clusterId }), ...(prober ? { prober } : {}) });
   const hub = new WatchHub(coordinator, clock, logger);
   const storeKind = store !== undefined ? 'custom' : dataDir === undefined ? 'memory' : 'file';
   const app = buildHttp(coordinator, hub, logger, clock, { auth: { token, publicReads }, storeKind });
@@ -107,7 +110,7 @@ export async function startCoordinator(options: StartCoordinatorOptions = {}): P
 /** etcd mode: an EtcdStateStore, a coordinator that starts as a follower, and the election that may make it lead. */
 async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: NonNullable<StartCoordinatorOptions['etcd']>; port: number; host: string; token: string | null; publicReads: boolean; clock: Clock; logger: Logger }): Promise<RunningCoordinator> {
   const { port, host, token, publicReads, clusterId, etcd, advertiseUrl, kubernetes, clock, logger } = options;
-  const { dataDir: _d, store: _s, token: _t, publicReads: _p, clusterId: _c, etcd: _e, advertiseUrl: _a, kubernetes: _kube, clock: _k, logger: _l, port: _port, host: _host, ...rest } = options;
+  const { dataDir: _d, store: _s, token: _t, publicReads: _p, clusterId: _c, etcd: _e, advertiseUrl: _a, kubernetes: _kube, clock: _k, logger: _l, port: _port, host: _host, prober, ...rest } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be an integer in 0..65535, got ${port}`);
   if (token !== null) validateToken(token);
   if (token === null && !isLoopbackHost(host)) throw new TypeError(`host ${host}: without a token the control plane is unauthenticated, so the coordinator listens on loopback only; set a token (--token-file or RINGLEADER_TOKEN) to listen on ${host}`);
@@ -118,7 +121,7 @@ async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: N
   const store = new EtcdStateStore(client, eo.prefix);
   let coordinator: Coordinator;
   try {
-    coordinator = await Coordinator.open({ options: resolved, store, clock, logger, ...(clusterId === undefined ? {} : { clusterId }) });
+    coordinator = await Coordinator.open({ options: resolved, store, clock, logger, ...(clusterId === undefined ? {} : { clusterId }), ...(prober ? { prober } : {}) });
   } catch (err) {
     client.close();
     throw err;

@@ -28,6 +28,7 @@ export class WatchHub {
   private readonly encodedDelta = new WeakMap<EpochRecord, Buffer | null>();
   private readonly keepAlive: TimerHandle;
   private readonly unsubscribe: () => void;
+  private closing = false;
 
   constructor(
     private readonly coordinator: Coordinator,
@@ -45,9 +46,10 @@ export class WatchHub {
   /**
    * Starts streaming on `res` (headers not yet sent). `since` undefined: a snapshot first; otherwise every epoch after
    * `since` from the history (a snapshot when `since` is older than the history; nothing when it is current).
-   * The caller has checked that `since` is not ahead of the current epoch.
+   * The caller has checked that `since` is not ahead of the current epoch. `member`: the member id the watcher says
+   * it is (a node's own watch); when that stream closes, the coordinator probes the member (the fast failure path).
    */
-  open(res: ServerResponse, since: number | undefined, delta = false): void {
+  open(res: ServerResponse, since: number | undefined, delta = false, member?: string): void {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(': ringleader watch\n\n');
     const sub: Subscriber = { res, epoch: since ?? -1, behind: false, delta };
@@ -56,14 +58,19 @@ export class WatchHub {
     else for (const r of replay) this.write(sub, r);
     this.subscribers.add(sub);
     this.coordinator.metrics.watchSubscribers.set(this.subscribers.size);
+    if (member !== undefined) this.coordinator.watchOpened(member);
     res.on('close', () => {
       this.subscribers.delete(sub);
       this.coordinator.metrics.watchSubscribers.set(this.subscribers.size);
+      if (member !== undefined && !this.closing) {
+        this.coordinator.watchClosed(member).catch((err: unknown) => this.logger.error({ err }, 'fast failure path failed'));
+      }
     });
   }
 
   /** Ends every stream (shutdown). */
   close(): void {
+    this.closing = true;
     this.keepAlive.cancel();
     this.unsubscribe();
     for (const s of this.subscribers) s.res.end();

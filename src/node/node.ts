@@ -221,7 +221,8 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
       metricsHttp?.close();
       throw err;
     }
-    watch = client.watch();
+    // Named by our member id: when this stream closes (the process died), the coordinator probes our port at once.
+    watch = client.watch({ member: view.selfId });
     watch.on('table', (t) => applyTable(t));
     watch.on('error', (err) => log.debug({ err: err.message }, 'watch error'));
   }
