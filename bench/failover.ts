@@ -19,16 +19,9 @@ import { Redis } from 'ioredis';
 import { keySlot } from '../src/hashing/index.js';
 import { partitionOfSlot, type PartitionTable } from '../src/partitioning/index.js';
 import { CoordinatorClient, type TableWatch } from '../src/control/index.js';
+import { flag } from './flags.js';
 import { LocalCluster } from '../src/testing/local-cluster.js';
 
-function flag(name: string, fallback: number): number {
-  const args = process.argv.slice(3);
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(args[i + 1]);
-  if (!Number.isInteger(n) || n <= 0) throw new TypeError(`--${name} must be a positive integer, got ${args[i + 1]}`);
-  return n;
-}
 
 const TRIALS = flag('trials', 20);
 const PARTITIONS = flag('partitions', 32);

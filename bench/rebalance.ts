@@ -13,16 +13,9 @@
 import { keySlot } from '../src/hashing/index.js';
 import { partitionOfSlot } from '../src/partitioning/index.js';
 import { Ringleader } from '../src/client/index.js';
+import { flag } from './flags.js';
 import { LocalCluster, type TableView } from '../src/testing/local-cluster.js';
 
-function flag(name: string, fallback: number): number {
-  const args = process.argv.slice(3);
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(args[i + 1]);
-  if (!Number.isInteger(n) || n <= 0) throw new TypeError(`--${name} must be a positive integer, got ${args[i + 1]}`);
-  return n;
-}
 
 const KEYS = flag('keys', 1_000_000);
 const VALUE_BYTES = flag('value-bytes', 100);

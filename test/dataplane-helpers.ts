@@ -5,7 +5,7 @@ import { Cluster } from 'ioredis';
 import { Ringleader } from '../src/client/index.js';
 import { LocalCluster, type LocalClusterOptions } from '../src/testing/local-cluster.js';
 import { History, formatCheck, type CheckOptions } from '../src/testing/history.js';
-import { Workload, ioredisAdapter, readAll, ringleaderAdapter, type KvAdapter, type WorkloadOptions } from '../src/testing/workload.js';
+import { Workload, ioredisAdapter, ioredisClusterFor, readAll, ringleaderAdapter, type KvAdapter, type WorkloadOptions } from '../src/testing/workload.js';
 
 export interface Scenario {
   cluster: LocalCluster;
@@ -20,18 +20,7 @@ export interface Scenario {
 export async function startScenario(t: TestContext, options: Partial<LocalClusterOptions>): Promise<Scenario> {
   const cluster = await LocalCluster.start(options);
   t.after(() => cluster.close());
-  const ioCluster = new Cluster(cluster.running.map((n) => ({ host: '127.0.0.1', port: n.port })), {
-    scaleReads: 'master',
-    enableReadyCheck: true,
-    // ioredis's own retries: redirections and TRYAGAIN/CLUSTERDOWN waits, as an application would configure it.
-    maxRedirections: 16,
-    retryDelayOnTryAgain: 100,
-    retryDelayOnClusterDown: 100,
-    retryDelayOnFailover: 100,
-    // A request never hangs a worker: after 5 s it fails (recorded as unknown for a write).
-    redisOptions: { maxRetriesPerRequest: 5, commandTimeout: 5000 },
-  });
-  ioCluster.on('error', () => {});
+  const ioCluster = ioredisClusterFor(cluster.running.map((n) => n.port));
   t.after(() => ioCluster.disconnect());
   const client = await Ringleader.connect({ coordinators: [cluster.coordinatorUrl], connectTimeoutMs: 20_000 });
   t.after(() => client.close());

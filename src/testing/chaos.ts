@@ -28,7 +28,7 @@ import { partitionOfSlot } from '../partitioning/index.js';
 import { History, formatCheck, type CheckResult, type Op, type Violation } from './history.js';
 import { CoordinatorClient } from '../control/index.js';
 import { LocalCluster, TableView, waitFor, type TableJsonAny } from './local-cluster.js';
-import { Workload, ioredisAdapter, preload, readAll, ringleaderAdapter, seededRandom, type KvAdapter } from './workload.js';
+import { Workload, ioredisAdapter, ioredisClusterFor, preload, readAll, ringleaderAdapter, seededRandom, type KvAdapter } from './workload.js';
 
 export const FAULT_KINDS = ['kill9', 'sigstop', 'restart', 'coordinator'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -216,16 +216,7 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
   try {
     cluster = await LocalCluster.start({ nodes: o.nodes, partitions: o.partitions, replicas: o.replicas, heartbeatMs: o.heartbeatMs, suspectAfterMs: o.suspectAfterMs, deadAfterMs: o.deadAfterMs });
     const c = cluster;
-    ioCluster = new Cluster(c.running.map((n) => ({ host: '127.0.0.1', port: n.port })), {
-      scaleReads: 'master',
-      maxRedirections: 16,
-      retryDelayOnTryAgain: 100,
-      retryDelayOnClusterDown: 100,
-      retryDelayOnFailover: 100,
-      // A request never hangs a worker: after 5 s it fails (recorded as unknown for a write).
-      redisOptions: { maxRetriesPerRequest: 5, commandTimeout: 5000 },
-    });
-    ioCluster.on('error', () => {});
+    ioCluster = ioredisClusterFor(c.running.map((n) => n.port));
     client = await Ringleader.connect({ coordinators: [c.coordinatorUrl], connectTimeoutMs: 20_000 });
     const io = ioredisAdapter(ioCluster);
     const rl = ringleaderAdapter(client);

@@ -2,7 +2,7 @@
  * A key-value workload for scenario tests and benches: workers that write unique values, delete and read keys through
  * any client (ioredis Cluster, the Ringleader client), recording every op in a History for the checker.
  */
-import type { Cluster } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { Ringleader } from '../client/index.js';
 import type { ErrorClassifier, History } from './history.js';
 
@@ -166,4 +166,23 @@ export async function readAll(history: History, kv: KvAdapter, keys: readonly st
     else values.set(key, r.result ?? null);
   });
   return { failed, values };
+}
+
+/**
+ * An ioredis Cluster client on the given nodes, configured as an application would for a cluster that changes under
+ * it: redirections and TRYAGAIN/CLUSTERDOWN waits retried by ioredis itself, and a 5 s command timeout so a request
+ * never hangs a worker (a write that times out is recorded as unknown).
+ */
+export function ioredisClusterFor(ports: readonly number[]): Cluster {
+  const c = new Cluster(ports.map((port) => ({ host: '127.0.0.1', port })), {
+    scaleReads: 'master',
+    enableReadyCheck: true,
+    maxRedirections: 16,
+    retryDelayOnTryAgain: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnFailover: 100,
+    redisOptions: { maxRetriesPerRequest: 5, commandTimeout: 5000 },
+  });
+  c.on('error', () => {});
+  return c;
 }
