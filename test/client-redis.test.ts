@@ -2,7 +2,6 @@
 // the command API, redirects, timeouts, closed connections and getOrLoad's single-flight. No coordinator needed.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Server, type AddressInfo } from 'node:net';
 import { Ringleader, type TableSource } from '../src/client/index.js';
 import { PartitionTable } from '../src/partitioning/table.js';
@@ -10,23 +9,8 @@ import { memberIdFor } from '../src/partitioning/member.js';
 import type { MemberEvent } from '../src/protocol/control.js';
 import { keySlot } from '../src/hashing/slot.js';
 import { freePort } from '../src/testing/ports.js';
+import { startRedisServer, type RedisServerProcess } from '../src/testing/redis-server.js';
 
-async function startRedis(): Promise<{ proc: ChildProcess; port: number }> {
-  for (let tries = 0; ; tries++) {
-    const port = await freePort();
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const ok = await new Promise<boolean>((resolve) => {
-      let out = '';
-      proc.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('Ready to accept connections')) resolve(true);
-      });
-      proc.on('exit', () => resolve(false));
-    });
-    if (ok) return { proc, port };
-    if (tries > 3) throw new Error('redis-server did not start');
-  }
-}
 
 /** A TableSource we drive by hand; counts fetches (refreshes). */
 class ManualSource implements TableSource {
@@ -65,7 +49,7 @@ async function raw(port: number, ...args: string[]): Promise<string> {
   return data;
 }
 
-const redis: Array<{ proc: ChildProcess; port: number }> = [];
+const redis: RedisServerProcess[] = [];
 const servers: Server[] = [];
 const clients: Ringleader[] = [];
 let addresses: string[] = [];
@@ -77,14 +61,14 @@ function client(source: TableSource, extra: Partial<ConstructorParameters<typeof
 }
 
 before(async () => {
-  for (let i = 0; i < 3; i++) redis.push(await startRedis());
+  for (let i = 0; i < 3; i++) redis.push(await startRedisServer());
   addresses = redis.map((r) => `127.0.0.1:${r.port}`);
 });
 
-after(() => {
+after(async () => {
   for (const c of clients) c.close();
   for (const s of servers) s.close();
-  for (const r of redis) r.proc.kill('SIGKILL');
+  await Promise.all(redis.map((r) => r.stop()));
 });
 
 test('routes each key to its primary and supports the command API', async () => {
@@ -276,13 +260,9 @@ test('getOrLoad lock keys land in the key\'s slot, also for keys with braces', a
 });
 
 test('password: AUTH goes first on every connection; a wrong password fails the command instead of hanging', async () => {
-  const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', 's3cret'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  redis.push({ proc, port });
-  await new Promise<void>((resolve) => {
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => ((out += d.toString()), out.includes('Ready to accept') && resolve()));
-  });
+  const secured = await startRedisServer(['--requirepass', 's3cret']);
+  redis.push(secured);
+  const port = secured.port;
   const t = tableFor([`127.0.0.1:${port}`]);
   const good = client(new ManualSource(t), { password: 's3cret' });
   await good.ready();

@@ -2,7 +2,7 @@
 // in-process nodes (RESP server + store + replicator), tables published by the test, writes from real ioredis
 // connections, and copies compared by RL.DIGEST. The coordinator's part (choosing the states) is tested in
 // src/partitioning (advance) and end to end in test/dataplane-*.test.ts.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { ClusterView, NodeServer, createCommandTable, resolveNodeServerOptions } from '../src/node/index.js';
@@ -103,6 +103,19 @@ async function sameCopies(...ns: TestNode[]): Promise<boolean> {
   return true;
 }
 
+/** Node a primary of every partition at term 1, b its in-sync backup, and k:1 = 'one' written through a. */
+async function primaryWithBackup(t: TestContext, bOptions: object): Promise<{ a: TestNode; b: TestNode; nodes: TestNode[]; t1: PartitionTable }> {
+  const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b', bOptions)]);
+  t.after(() => Promise.all([a, b].map((n) => n.close())));
+  const nodes = [a, b];
+  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
+  a.apply(t1);
+  b.apply(t1);
+  await a.redis.set('k:1', 'one');
+  await waitFor('b synced', syncedAll(b));
+  return { a, b, nodes, t1 };
+}
+
 /** Keys spread over every partition, with the partition of each. */
 function keysFor(t: PartitionTable, count: number): Array<{ key: string; p: number }> {
   return Array.from({ length: count }, (_, i) => ({ key: `k:${i}`, p: t.partitionOfKey(`k:${i}`) }));
@@ -195,14 +208,7 @@ test('learners are built from snapshot + stream while writes continue, and a han
 });
 
 test('a request for a partition changing hands gets TRYAGAIN, never a stale answer or a redirect loop', async (t) => {
-  const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b', { handoverTimeoutMs: 60_000 })]);
-  t.after(() => Promise.all([a, b].map((n) => n.close())));
-  const nodes = [a, b];
-  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
-  a.apply(t1);
-  b.apply(t1);
-  await a.redis.set('k:1', 'one');
-  await waitFor('b synced', syncedAll(b));
+  const { a, b, nodes, t1 } = await primaryWithBackup(t, { handoverTimeoutMs: 60_000 });
   // Only b sees the hand-over table, and a's link is cut first: b must not serve (it cannot know it has everything).
   const p = t1.partitionOfKey('k:1');
   b.replicator['links'].forEach((l) => l.close());
@@ -299,14 +305,7 @@ test('property: any interleaving of writes with a learner sync gives a copy equa
 test('regression: an old primary stopped by RL.HANDOFF does not serve again when an older-term table reaches it', async (t) => {
   // Seen in the rebalance bench: the new primary asked the old one to stop, then the old one applied an epoch that
   // still named it primary at the old term and served again, forking the term's log after its end-of-term marker.
-  const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b', { handoverTimeoutMs: 60_000 })]);
-  t.after(() => Promise.all([a, b].map((n) => n.close())));
-  const nodes = [a, b];
-  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
-  a.apply(t1);
-  b.apply(t1);
-  await a.redis.set('k:1', 'one');
-  await waitFor('b synced', syncedAll(b));
+  const { a, b, nodes } = await primaryWithBackup(t, { handoverTimeoutMs: 60_000 });
   b.apply(table(3, nodes, all(() => [[b, 'primary'], [a, 'backup']]), all(() => 2))); // b asks a to stop
   await waitFor('b serves', () => b.view.owned.every((o) => o === 1));
   a.apply(table(2, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1))); // an older epoch reaches a late
@@ -334,14 +333,7 @@ test('a follower whose link breaks resumes from its offset (partial resync), wit
 });
 
 test('a hand-over finishes when only the old primary got the table (coordinator gone): the table travels with the end-of-term marker', async (t) => {
-  const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b')]);
-  t.after(() => Promise.all([a, b].map((n) => n.close())));
-  const nodes = [a, b];
-  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
-  a.apply(t1);
-  b.apply(t1);
-  await a.redis.set('k:1', 'one');
-  await waitFor('b synced', syncedAll(b));
+  const { a, b, nodes } = await primaryWithBackup(t, {});
   const t2 = table(2, nodes, all(() => [[b, 'primary'], [a, 'handing-off']]), all(() => 2));
   a.apply(t2); // only the old primary has the new table (e.g. the coordinator died while publishing it)
   // a answers TRYAGAIN, never a MOVED to b, until b confirms it serves (b's table might still name a).
