@@ -32,6 +32,12 @@ export {
 export { DEFAULT_SNAPSHOT_READER_OPTIONS, MAX_SNAPSHOT_BATCH_ENTRIES, resolveSnapshotReaderOptions } from './copies.js';
 export { addInt64, formatFloat, parseFloatStrict, parseInt64 } from './numbers.js';
 export type {
-  ExpireCondition, ExportedEntry, GetExOptions, PartitionDigest, PartitionRole, PartitionStats, ReplicatedOp, ScanResult,
+  AnyValue, ExpireCondition, ExportedEntry, GetExOptions, PartitionDigest, PartitionRole, PartitionStats, ReplicatedOp, ScanResult,
   SetOptions, SnapshotReader, SnapshotReaderOptions, StoreStats, StoreValue, WriteEvent, WriteKind, WriteListener,
 } from './types.js';
+export { typeOfValue, type CollectionOf } from './store.js';
+export {
+  COLLECTION_BASE_BYTES, HASH_FIELD_OVERHEAD_BYTES, SET_MEMBER_OVERHEAD_BYTES, ZSET_MEMBER_OVERHEAD_BYTES, HashValue, SetValue,
+  TypedValue, ZSetValue, isCollection, type Collection, type CollectionType, type ValueType,
+} from './collections.js';
+export { SkipList, SkipNode, type LexRange, type ScoreRange } from './skiplist.js';

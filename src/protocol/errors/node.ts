@@ -27,4 +27,5 @@ export const NODE_ERRORS = defineErrors({
   FLUSH_DISABLED: { retryable: false, http: 403, resp: 'ERR', description: 'FLUSHALL/FLUSHDB on a node started without --enable-flush.' },
   NOT_SUPPORTED: { retryable: false, http: 400, resp: 'ERR', description: 'A known command or option that Ringleader does not support (SELECT of a database other than 0, CLIENT PAUSE...).' },
   EXECABORT: { retryable: false, http: 409, resp: 'EXECABORT', description: 'EXEC after a command of the transaction was refused while queueing (unknown command, wrong arity, CROSSSLOT...): nothing ran ("Transaction discarded because of previous errors.").' },
+  WRONGTYPE: { retryable: false, http: 409, resp: 'WRONGTYPE', description: 'A command for one type (string, hash, set, sorted set) on a key holding another ("Operation against a key holding the wrong kind of value").' },
 });

@@ -1,0 +1,277 @@
+/**
+ * The ordered structure of a sorted set: a skip list ordered by (score, member) with a span per forward link, so
+ * rank and index lookups are O(log n) (William Pugh's skip list with Redis's zskiplist additions: spans and a
+ * backward link). Members are latin1 binary strings; JS string comparison of one-byte chars is memcmp order, as
+ * Redis compares members. Scores are doubles, never NaN. Internal to src/storage; why this and not a library:
+ * docs/ARCHITECTURE.md ## storage (measured in `npm run bench -- types`).
+ */
+
+/** Most levels of a node (Redis's ZSKIPLIST_MAXLEVEL); p = 1/4 as Redis. */
+export const SKIPLIST_MAX_LEVEL = 32;
+
+export class SkipNode {
+  readonly member: string;
+  score: number;
+  backward: SkipNode | null = null;
+  readonly next: Array<SkipNode | null>;
+  readonly span: number[];
+
+  constructor(level: number, score: number, member: string) {
+    this.member = member;
+    this.score = score;
+    this.next = new Array<SkipNode | null>(level).fill(null);
+    this.span = new Array<number>(level).fill(0);
+  }
+}
+
+/** (score, member) order: negative when a sorts before b. */
+function before(score: number, member: string, node: SkipNode): boolean {
+  return node.score < score || (node.score === score && node.member < member);
+}
+
+export interface ScoreRange {
+  readonly min: number;
+  readonly max: number;
+  /** Exclusive bounds: `(min`/`(max`. */
+  readonly minEx: boolean;
+  readonly maxEx: boolean;
+}
+
+/** A lex range; `min`/`max` undefined = -/+ (unbounded). */
+export interface LexRange {
+  readonly min: string | undefined;
+  readonly max: string | undefined;
+  readonly minEx: boolean;
+  readonly maxEx: boolean;
+}
+
+export function aboveMin(score: number, r: ScoreRange): boolean {
+  return r.minEx ? score > r.min : score >= r.min;
+}
+
+export function belowMax(score: number, r: ScoreRange): boolean {
+  return r.maxEx ? score < r.max : score <= r.max;
+}
+
+export function lexAboveMin(m: string, r: LexRange): boolean {
+  return r.min === undefined || (r.minEx ? m > r.min : m >= r.min);
+}
+
+export function lexBelowMax(m: string, r: LexRange): boolean {
+  return r.max === undefined || (r.maxEx ? m < r.max : m <= r.max);
+}
+
+export class SkipList {
+  readonly head: SkipNode = new SkipNode(SKIPLIST_MAX_LEVEL, -Infinity, '');
+  tail: SkipNode | null = null;
+  length = 0;
+  level = 1;
+  private rng: number;
+  private readonly update: SkipNode[] = new Array<SkipNode>(SKIPLIST_MAX_LEVEL);
+  private readonly rank: number[] = new Array<number>(SKIPLIST_MAX_LEVEL).fill(0);
+
+  constructor(seed = 0x9e3779b9) {
+    this.rng = seed >>> 0 || 1;
+  }
+
+  private randomLevel(): number {
+    let level = 1;
+    for (;;) {
+      let x = this.rng;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      this.rng = x >>> 0;
+      if ((this.rng & 3) !== 0 || level >= SKIPLIST_MAX_LEVEL) return level;
+      level++;
+    }
+  }
+
+  /** Inserts (score, member); the caller guarantees the member is not in the list. */
+  insert(score: number, member: string): SkipNode {
+    const update = this.update;
+    const rank = this.rank;
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      rank[i] = i === this.level - 1 ? 0 : rank[i + 1]!;
+      let n = x.next[i]!;
+      while (n !== null && before(score, member, n)) {
+        rank[i]! += x.span[i]!;
+        x = n;
+        n = x.next[i]!;
+      }
+      update[i] = x;
+    }
+    const level = this.randomLevel();
+    if (level > this.level) {
+      for (let i = this.level; i < level; i++) {
+        rank[i] = 0;
+        update[i] = this.head;
+        this.head.span[i] = this.length;
+      }
+      this.level = level;
+    }
+    const node = new SkipNode(level, score, member);
+    for (let i = 0; i < level; i++) {
+      const u = update[i]!;
+      node.next[i] = u.next[i]!;
+      u.next[i] = node;
+      node.span[i] = u.span[i]! - (rank[0]! - rank[i]!);
+      u.span[i] = rank[0]! - rank[i]! + 1;
+    }
+    for (let i = level; i < this.level; i++) update[i]!.span[i]!++;
+    node.backward = update[0] === this.head ? null : update[0]!;
+    if (node.next[0] !== null) node.next[0]!.backward = node;
+    else this.tail = node;
+    this.length++;
+    return node;
+  }
+
+  private unlinkNode(x: SkipNode, update: SkipNode[]): void {
+    for (let i = 0; i < this.level; i++) {
+      const u = update[i]!;
+      if (u.next[i] === x) {
+        u.span[i]! += x.span[i]! - 1;
+        u.next[i] = x.next[i]!;
+      } else {
+        u.span[i]!--;
+      }
+    }
+    if (x.next[0] !== null) x.next[0]!.backward = x.backward;
+    else this.tail = x.backward;
+    while (this.level > 1 && this.head.next[this.level - 1] === null) this.level--;
+    this.length--;
+  }
+
+  /** Removes (score, member); false when it is not there. */
+  delete(score: number, member: string): boolean {
+    const update = this.update;
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && before(score, member, n)) {
+        x = n;
+        n = x.next[i]!;
+      }
+      update[i] = x;
+    }
+    const t = x.next[0]!;
+    if (t === null || t.score !== score || t.member !== member) return false;
+    this.unlinkNode(t, update);
+    return true;
+  }
+
+  /** Changes a member's score (it must be in the list with `oldScore`). */
+  updateScore(oldScore: number, member: string, newScore: number): void {
+    const update = this.update;
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && before(oldScore, member, n)) {
+        x = n;
+        n = x.next[i]!;
+      }
+      update[i] = x;
+    }
+    const t = x.next[0]!;
+    // In place when the node keeps its position (Redis's fast path).
+    if ((t.backward === null || t.backward.score < newScore || (t.backward.score === newScore && t.backward.member < member))
+      && (t.next[0] === null || t.next[0]!.score > newScore || (t.next[0]!.score === newScore && t.next[0]!.member > member))) {
+      t.score = newScore;
+      return;
+    }
+    this.unlinkNode(t, update);
+    this.insert(newScore, member);
+  }
+
+  /** 1-based rank of (score, member), 0 when absent. */
+  getRank(score: number, member: string): number {
+    let rank = 0;
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && (before(score, member, n) || (n.score === score && n.member === member))) {
+        rank += x.span[i]!;
+        x = n;
+        n = x.next[i]!;
+      }
+      if (x !== this.head && x.member === member && x.score === score) return rank;
+    }
+    return 0;
+  }
+
+  /** The node at 1-based `rank`, null when out of range. */
+  byRank(rank: number): SkipNode | null {
+    if (rank < 1 || rank > this.length) return null;
+    let traversed = 0;
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && traversed + x.span[i]! <= rank) {
+        traversed += x.span[i]!;
+        x = n;
+        n = x.next[i]!;
+      }
+      if (traversed === rank) return x;
+    }
+    return null;
+  }
+
+  /** The first node whose score is in range, null when none. */
+  firstInRange(r: ScoreRange): SkipNode | null {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && !aboveMin(n.score, r)) {
+        x = n;
+        n = x.next[i]!;
+      }
+    }
+    const f = x.next[0]!;
+    return f !== null && belowMax(f.score, r) ? f : null;
+  }
+
+  /** The last node whose score is in range, null when none. */
+  lastInRange(r: ScoreRange): SkipNode | null {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && belowMax(n.score, r)) {
+        x = n;
+        n = x.next[i]!;
+      }
+    }
+    return x !== this.head && aboveMin(x.score, r) ? x : null;
+  }
+
+  /** The first node whose member is in the lex range (meaningful when all scores are equal). */
+  firstInLexRange(r: LexRange): SkipNode | null {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && !lexAboveMin(n.member, r)) {
+        x = n;
+        n = x.next[i]!;
+      }
+    }
+    const f = x.next[0]!;
+    return f !== null && lexBelowMax(f.member, r) ? f : null;
+  }
+
+  lastInLexRange(r: LexRange): SkipNode | null {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i]!;
+      while (n !== null && lexBelowMax(n.member, r)) {
+        x = n;
+        n = x.next[i]!;
+      }
+    }
+    return x !== this.head && lexAboveMin(x.member, r) ? x : null;
+  }
+
+  /** The first node (lowest), null when empty. */
+  first(): SkipNode | null {
+    return this.head.next[0]!;
+  }
+}
