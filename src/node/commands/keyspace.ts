@@ -6,7 +6,7 @@
 import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
 import { REPLY_OK, REPLY_ONE, REPLY_ZERO } from '../../protocol/resp/index.js';
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
-import { entryCost, parseInt64, type StoreValue } from '../../storage/index.js';
+import { entryCost, isCollection, parseInt64, type Collection, type StoreValue } from '../../storage/index.js';
 import type { Connection } from '../connection.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, errUnknownSubcommand, errWrongArity, errorText } from '../replies.js';
 import { globMatcher } from '../glob.js';
@@ -66,10 +66,11 @@ function randomkey(ctx: CommandContext, _c: Connection, _req: RequestDecoder, w:
  * Copies src (partition ps) to dst (partition pd) with its TTL, as one `set` write of the whole value with an
  * absolute expiry. The caller has checked that src exists.
  */
-function copyValue(ctx: CommandContext, ps: number, src: string, pd: number, dst: string, value: StoreValue): void {
+function copyValue(ctx: CommandContext, ps: number, src: string, pd: number, dst: string, value: StoreValue | Collection): void {
   const store = ctx.store!;
   const expiresAt = store.expireTime(ps, src);
-  store.set(pd, dst, value, expiresAt > 0 ? { expiresAt } : undefined);
+  if (isCollection(value)) store.putCollection(pd, dst, value.clone(), expiresAt > 0 ? expiresAt : 0);
+  else store.set(pd, dst, value, expiresAt > 0 ? { expiresAt } : undefined);
 }
 
 function renameGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: number, nx: boolean): void {
@@ -77,7 +78,7 @@ function renameGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter,
   const src = req.str(1);
   const dst = req.str(2);
   const pd = partitionOfArg(ctx, req, 2, p);
-  const value = store.get(p, src);
+  const value = store.peek(p, src);
   if (value === undefined) return w.error(ERR_NO_SUCH_KEY);
   if (src === dst) return w.raw(nx ? REPLY_ZERO : REPLY_OK);
   if (nx && store.exists(pd, dst)) return w.raw(REPLY_ZERO);
@@ -112,7 +113,7 @@ function copy(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Reply
   const dst = req.str(2);
   if (src === dst) return w.error(ERR_SAME_OBJECT);
   const store = ctx.store!;
-  const value = store.get(p, src);
+  const value = store.peek(p, src);
   if (value === undefined) return w.raw(REPLY_ZERO);
   const pd = partitionOfArg(ctx, req, 2, p);
   if (!replace && store.exists(pd, dst)) return w.raw(REPLY_ZERO);
@@ -169,13 +170,13 @@ function object(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Rep
   if (sub !== 'encoding' && sub !== 'freq' && sub !== 'idletime' && sub !== 'refcount') return w.error(errUnknownSubcommand(req.str(1), 'object'));
   if (req.argc !== 3) return w.error(errWrongArity(`object|${sub}`));
   // The key is argument 2 (the spec says so): the server's ownership guard has checked it and computed p.
-  const v = ctx.store!.get(p, req.str(2));
+  const v = ctx.store!.peek(p, req.str(2));
   if (v === undefined) return w.nil();
   switch (sub) {
     case 'encoding':
-      return w.bulk(stringEncoding(v));
+      return w.bulk(isCollection(v) ? v.encoding() : stringEncoding(v));
     case 'refcount':
-      return w.integer(refcount(ctx, v));
+      return w.integer(isCollection(v) ? 1 : refcount(ctx, v));
     case 'idletime':
       return w.integer(0);
     default:
@@ -212,7 +213,7 @@ function memory(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Rep
     } else return w.error(ERR_SYNTAX);
   }
   const key = req.str(2);
-  const v = ctx.store!.get(p, key);
+  const v = ctx.store!.peek(p, key);
   if (v === undefined) return w.nil();
   w.integer(entryCost(key, v));
 }
