@@ -15,6 +15,8 @@ export const ERR_WRONGTYPE = errorText(NODE_ERRORS.WRONGTYPE, 'Operation against
 export const ERR_INVALID_CURSOR = errorText(NODE_ERRORS.SYNTAX_ERROR, 'invalid cursor');
 export const ERR_OUT_OF_RANGE_POSITIVE = errorText(NODE_ERRORS.SYNTAX_ERROR, 'value is out of range, must be positive');
 export const ERR_OUT_OF_RANGE = errorText(NODE_ERRORS.SYNTAX_ERROR, 'value is out of range');
+/** The text of Redis's getRangeLongFromObjectOrReply for [-LONG_MAX, LONG_MAX]. */
+export const ERR_OUT_OF_RANGE_LONG = errorText(NODE_ERRORS.SYNTAX_ERROR, 'value is out of range, value must between -9223372036854775807 and 9223372036854775807');
 
 const SPACE = /^[ \t\n\v\f\r]/;
 const DEC_PREFIX = /^[ \t\n\v\f\r]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/;
@@ -150,11 +152,12 @@ export const SCAN_ALL_AT_ONCE = 128;
  */
 export function scanStep<T>(items: Iterable<T>, size: number, cursor: number, count: number): { next: number; out: T[] } {
   const out: T[] = [];
-  if (cursor < 0) return { next: 0, out };
   if (size <= SCAN_ALL_AT_ONCE) {
+    // As Redis's compact encodings: the whole collection whatever the cursor.
     for (const x of items) out.push(x);
     return { next: 0, out };
   }
+  if (cursor < 0) return { next: 0, out };
   let pos = 0;
   for (const x of items) {
     if (pos >= cursor + count) return { next: pos, out };
@@ -192,14 +195,14 @@ export function distinctIndexes(ctx: CommandContext, n: number, k: number): numb
  * A count argument of HRANDFIELD/SRANDMEMBER/ZRANDMEMBER, in [-LONG_MAX, LONG_MAX] (Redis's range); undefined after
  * replying an error.
  */
-export function randCountArg(req: RequestDecoder, w: ReplyWriter, i: number): number | undefined {
+export function randCountArg(req: RequestDecoder, w: ReplyWriter, i: number, outOfRange = ERR_OUT_OF_RANGE_LONG): number | undefined {
   const n = intArg(req, i);
   if (n === undefined) {
     w.error(ERR_NOT_INTEGER);
     return undefined;
   }
   if (n === -(2n ** 63n)) {
-    w.error(ERR_OUT_OF_RANGE);
+    w.error(outOfRange);
     return undefined;
   }
   return Number(n);

@@ -89,8 +89,7 @@ function spop(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Reply
     return;
   }
   const count = intArg(req, 2);
-  if (count === undefined) return w.error(ERR_NOT_INTEGER);
-  if (count < 0) return w.error(ERR_OUT_OF_RANGE_POSITIVE);
+  if (count === undefined || count < 0) return w.error(ERR_OUT_OF_RANGE_POSITIVE);
   const n = Number(count);
   const popped = store.mutate(p, key, 'set', false, 0, (s): string[] => {
     const all = [...s.members];
@@ -117,10 +116,9 @@ function srandmember(ctx: CommandContext, _c: Connection, req: RequestDecoder, w
   const s = read(ctx, p, req.str(1));
   if (s === undefined || count === 0) return w.array(0);
   const all = [...s.members];
-  if (count >= all.length) return writeMembers(w, all, all.length); // Redis answers the whole set as a set here
   let picks: number[];
   if (count < 0) picks = Array.from({ length: -count }, () => Math.floor(ctx.random() * all.length));
-  else picks = distinctIndexes(ctx, all.length, count);
+  else picks = count >= all.length ? all.map((_, i) => i) : distinctIndexes(ctx, all.length, count);
   w.array(picks.length);
   for (const i of picks) w.bulk(all[i]!);
 }
@@ -145,17 +143,13 @@ function smove(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Repl
 }
 
 /**
- * The sets at `keys` (argument indexes) in order: undefined for a missing key; WRONGTYPE is thrown by the store for
- * another type. `stopAtMissing` stops at the first missing key (SINTER does, so a later wrong type goes unnoticed).
+ * The sets at `keys` (argument indexes) in order, every key's type checked first (WRONGTYPE is thrown by the store):
+ * undefined for a missing key, or null when `missingEmpties` (an intersection) and a key is missing.
  */
-function setsAt(ctx: CommandContext, req: RequestDecoder, p: number, indexes: readonly number[], stopAtMissing: boolean): Array<SetValue | undefined> | null {
+function setsAt(ctx: CommandContext, req: RequestDecoder, p: number, indexes: readonly number[], missingEmpties: boolean): Array<SetValue | undefined> | null {
   const out: Array<SetValue | undefined> = [];
-  for (const i of indexes) {
-    const s = read(ctx, partOf(ctx, req, i, p), req.str(i));
-    if (s === undefined && stopAtMissing) return null;
-    out.push(s);
-  }
-  return out;
+  for (const i of indexes) out.push(read(ctx, partOf(ctx, req, i, p), req.str(i)));
+  return missingEmpties && out.includes(undefined) ? null : out;
 }
 
 function range(from: number, to: number): number[] {

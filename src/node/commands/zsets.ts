@@ -280,12 +280,12 @@ function zaddGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p
         if ((lt && score >= cur) || (gt && score <= cur)) continue;
         out.score = score;
         if (score !== cur) {
-          z.add(member, score);
+          z.add(member, score === 0 ? 0 : score); // -0 is kept as 0 (Redis's listpack stores "0"), replied as computed
           out.updated++;
         }
         out.processed++;
       } else if (!xx) {
-        z.add(member, score);
+        z.add(member, score === 0 ? 0 : score);
         out.score = score;
         out.added++;
         out.processed++;
@@ -351,12 +351,14 @@ function zpop(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: numbe
   let count = -1;
   if (req.argc === 3) {
     const n = intArg(req, 2);
-    if (n === undefined) return w.error(ERR_NOT_INTEGER);
-    if (n < 0) return w.error(ERR_OUT_OF_RANGE_POSITIVE);
+    if (n === undefined || n < 0) return w.error(ERR_OUT_OF_RANGE_POSITIVE);
     count = Number(n);
   }
   const nested = w.resp3 && count !== -1;
-  if (count === 0) return w.array(0);
+  if (count === 0) {
+    read(ctx, p, req.str(1)); // the type is checked first (WRONGTYPE)
+    return w.array(0);
+  }
   const items = ctx.store!.mutate(p, req.str(1), 'zset', false, 0, (z) => {
     const out: Pair[] = [];
     const want = count === -1 ? 1 : count;
