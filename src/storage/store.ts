@@ -456,12 +456,17 @@ export class Store {
     const c = (e === undefined ? newCollection(type) : e.value) as CollectionOf[T];
     const before = e === undefined ? 0 : base + c.bytes;
     const result = fn(c);
+    const cost = base + c.bytes;
     if (c.size === 0) {
-      if (e !== undefined) this.remove(e, 'del');
+      if (e !== undefined) {
+        // Account the change first: removing subtracts the entry's cost as it is now.
+        this.usedBytes += cost - before;
+        this.partitionBytes[partition]! += cost - before;
+        this.remove(e, 'del');
+      }
       return result;
     }
     if (changed !== undefined && !changed(result)) return result;
-    const cost = base + c.bytes;
     if (e === undefined) {
       this.insertEntry(partition, key, c, 0, cost);
     } else {
