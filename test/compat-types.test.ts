@@ -201,6 +201,8 @@ const zsetCommand: fc.Arbitrary<Cmd> = fc.oneof(
     .map(([c, d, n, ks, o]) => [c, d, n, ...ks, ...o]),
   fc.tuple(key, fc.constantFrom('0', 'x'), fc.constantFrom([], ['MATCH', 'a*'], ['COUNT', '5'], ['COUNT', '-1'])).map(([k, cur, o]) => ['ZSCAN', k, cur, ...o]),
   fc.tuple(key, fields()).map(([k, fs]) => ['SADD', k, ...fs]),
+  fc.tuple(fc.constantFrom('ZUNIONSTORE', 'ZDIFF', 'SINTERCARD', 'ZRANGESTORE', 'SMOVE', 'HSET'), fc.array(fc.constantFrom('a', 'b', '1', '2', '0', 'x', 'WEIGHTS'), { maxLength: 5 }))
+    .map(([c, a]) => ['COMMAND', 'GETKEYS', c, ...a]),
   generic,
 );
 

@@ -229,6 +229,6 @@ export function registerKeyspaceCommands(t: CommandTable): void {
   t.add(cmd('copy', -3, CMD_WRITE, [1, 2, 1], copy, 'Copy a key with its TTL (database 0 only)', { support: 'partial', note: 'DB other than 0 is refused' }));
   t.add(cmd('object', -2, CMD_READONLY, [2, 2, 1], object, 'OBJECT ENCODING/FREQ/IDLETIME/REFCOUNT/HELP', {
     subcommands: ['encoding', 'freq', 'help', 'idletime', 'refcount'], support: 'partial',
-    note: 'ENCODING is derived from the value (no raw after in-place changes); IDLETIME is always 0; FREQ needs LFU, which the node has not',
+    note: 'ENCODING is derived from the value (strings: no raw after in-place changes; collections: Redis 7.0\'s size thresholds); IDLETIME is always 0; FREQ needs LFU, which the node has not',
   }));
 }

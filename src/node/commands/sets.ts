@@ -8,7 +8,7 @@ import { REPLY_ONE, REPLY_ZERO } from '../../protocol/resp/index.js';
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
 import { SET_MEMBER_OVERHEAD_BYTES, SetValue, type Collection } from '../../storage/index.js';
 import type { Connection } from '../connection.js';
-import { ERR_NOT_INTEGER, ERR_SYNTAX, errorText } from '../replies.js';
+import { ERR_SYNTAX, errorText } from '../replies.js';
 import { intArg, numArg } from './strings.js';
 import {
   distinctIndexes, ERR_INVALID_CURSOR, ERR_OUT_OF_RANGE_POSITIVE, ERR_WRONGTYPE, partOf, randCountArg, sameSlot, scanCursorArg,
