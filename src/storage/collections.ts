@@ -15,18 +15,18 @@
  * Decoding checks every length, refuses duplicates, NaN scores and trailing bytes (TypeError).
  */
 import { xxhash64 } from '../hashing/index.js';
-import { SkipList } from './skiplist.js';
+import { ZIndex } from './zindex.js';
 
 export type CollectionType = 'hash' | 'set' | 'zset';
 export type ValueType = 'string' | CollectionType;
 
-/** Accounted bytes of an empty collection object (the object, its Map/Set and, for a zset, the skip list head). */
+/** Accounted bytes of an empty collection object (the object, its Map/Set and, for a zset, the empty tree). */
 export const COLLECTION_BASE_BYTES = 120;
 /** Per hash field beyond field + value bytes: a Map slot and two string headers. */
 export const HASH_FIELD_OVERHEAD_BYTES = 72;
 /** Per set member beyond its bytes: a Set slot and a string header. */
 export const SET_MEMBER_OVERHEAD_BYTES = 48;
-/** Per sorted-set member beyond its bytes: a Map slot, a string header, a skip list node with its two arrays. */
+/** Per sorted-set member beyond its bytes: a Map slot, a string header, a tree node and its key object. */
 export const ZSET_MEMBER_OVERHEAD_BYTES = 160;
 
 /** Redis 7.0's thresholds between its compact and its big encodings (hash/zset-max-listpack-*, set-max-intset-entries). */
@@ -130,7 +130,8 @@ export class SetValue {
 export class ZSetValue {
   readonly type = 'zset' as const;
   readonly scores = new Map<string, number>();
-  readonly list = new SkipList();
+  /** The (score, member) order: ranks, ranges, first and last. */
+  readonly index = new ZIndex();
   bytes = COLLECTION_BASE_BYTES;
   big = false;
 
@@ -143,14 +144,14 @@ export class ZSetValue {
     const old = this.scores.get(member);
     if (old === undefined) {
       this.scores.set(member, score);
-      this.list.insert(score, member);
+      this.index.insert(score, member);
       this.bytes += ZSET_MEMBER_OVERHEAD_BYTES + member.length;
       if (!this.big && (this.scores.size > MAX_LISTPACK_ENTRIES || member.length > MAX_LISTPACK_VALUE)) this.big = true;
       return true;
     }
     if (old !== score) {
       this.scores.set(member, score);
-      this.list.updateScore(old, member, score);
+      this.index.updateScore(old, member, score);
     }
     return false;
   }
@@ -159,7 +160,7 @@ export class ZSetValue {
     const old = this.scores.get(member);
     if (old === undefined) return false;
     this.scores.delete(member);
-    this.list.delete(old, member);
+    this.index.delete(old, member);
     this.bytes -= ZSET_MEMBER_OVERHEAD_BYTES + member.length;
     return true;
   }
@@ -170,7 +171,7 @@ export class ZSetValue {
 
   clone(): ZSetValue {
     const c = new ZSetValue();
-    for (let n = this.list.first(); n !== null; n = n.next[0]!) c.add(n.member, n.score);
+    for (const [m, sc] of this.index) c.add(m, sc);
     c.big = this.big;
     return c;
   }
@@ -207,9 +208,9 @@ export function encodeCollection(c: Collection): Buffer {
   } else if (c instanceof SetValue) {
     for (const m of c.members) put(m);
   } else {
-    for (let n = c.list.first(); n !== null; n = n.next[0]!) {
-      o = b.writeDoubleLE(n.score, o);
-      put(n.member);
+    for (const [m, sc] of c.index) {
+      o = b.writeDoubleLE(sc, o);
+      put(m);
     }
   }
   return b;

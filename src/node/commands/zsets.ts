@@ -2,14 +2,14 @@
  * Sorted-set commands (Redis 7.0): ZADD (NX XX GT LT CH INCR), ZINCRBY, ZCARD, ZSCORE, ZMSCORE, ZRANK, ZREVRANK,
  * ZREM, ZRANGE (BYSCORE BYLEX REV LIMIT WITHSCORES) and its older forms, ZRANGESTORE, ZCOUNT, ZLEXCOUNT,
  * ZREMRANGEBYRANK/BYSCORE/BYLEX, ZPOPMIN/ZPOPMAX, ZRANDMEMBER, ZUNION/ZINTER/ZDIFF and their STORE forms, ZSCAN.
- * The ordered structure is the store's skip list (src/storage/skiplist.ts); argument checks, their order and error
+ * The order is the store's ZIndex (src/storage/zindex.ts); argument checks, their order and error
  * texts follow Redis 7.0's t_zset.c.
  */
 import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
 import { REPLY_ZERO } from '../../protocol/resp/index.js';
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
 import {
-  ZSET_MEMBER_OVERHEAD_BYTES, ZSetValue, type LexRange, type ScoreRange, type SetValue, type SkipNode,
+  ZSET_MEMBER_OVERHEAD_BYTES, ZSetValue, type LexRange, type ScoreRange, type SetValue,
 } from '../../storage/index.js';
 import type { Connection } from '../connection.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, errorText } from '../replies.js';
@@ -96,21 +96,20 @@ function lexRangeArgs(a: string, b: string): LexRange | null | undefined {
   };
 }
 
-/** Nodes from `start` (inclusive), walking forward or backward, skipping `offset`, at most `limit` (<0 = all) while `inRange`. */
-function walk(start: SkipNode | null, reverse: boolean, offset: number, limit: number, inRange: (n: SkipNode) => boolean): Pair[] {
+/**
+ * Pairs from rank `start` (inclusive; -1 = none), forward or backward, skipping `offset`, at most `limit` (< 0 =
+ * all), while `inRange` holds (checked after the skip, as Redis does).
+ */
+function walk(z: ZSetValue, start: number, reverse: boolean, offset: number, limit: number, inRange: (p: Pair) => boolean): Pair[] {
   const out: Pair[] = [];
-  let n = start;
   // Redis: a negative offset never reaches 0 in `while (ln && offset--)`, so it skips everything.
-  if (offset < 0) return out;
-  while (n !== null && offset > 0) {
-    n = reverse ? n.backward : n.next[0]!;
-    offset--;
-  }
-  while (n !== null && limit !== 0) {
-    if (!inRange(n)) break;
-    out.push([n.member, n.score]);
-    n = reverse ? n.backward : n.next[0]!;
-    limit--;
+  if (start < 0 || offset < 0) return out;
+  const from = reverse ? start - offset : start + offset;
+  if (limit === 0) return out;
+  for (const p of z.index.walk(from, reverse)) {
+    if (!inRange(p)) break;
+    out.push(p);
+    if (--limit === 0) break;
   }
   return out;
 }
@@ -122,22 +121,21 @@ function rankRange(z: ZSetValue, start: number, end: number, reverse: boolean): 
   if (start < 0) start = 0;
   if (start > end || start >= len) return [];
   if (end >= len) end = len - 1;
-  const first = z.list.byRank(reverse ? len - start : start + 1);
-  return walk(first, reverse, 0, end - start + 1, () => true);
+  return walk(z, reverse ? len - 1 - start : start, reverse, 0, end - start + 1, () => true);
 }
 
 function scoreRange(z: ZSetValue, r: ScoreRange, reverse: boolean, offset: number, limit: number): Pair[] {
   if (offset > 0 && offset >= z.size) return [];
-  const first = reverse ? z.list.lastInRange(r) : z.list.firstInRange(r);
-  return walk(first, reverse, offset, limit, (n) => (reverse ? (r.minEx ? n.score > r.min : n.score >= r.min) : (r.maxEx ? n.score < r.max : n.score <= r.max)));
+  const first = reverse ? z.index.scoreLast(r) : z.index.scoreFirst(r);
+  return walk(z, first, reverse, offset, limit, ([, sc]) => (reverse ? (r.minEx ? sc > r.min : sc >= r.min) : (r.maxEx ? sc < r.max : sc <= r.max)));
 }
 
 function lexRange(z: ZSetValue, r: LexRange | null, reverse: boolean, offset: number, limit: number): Pair[] {
   if (r === null || (offset > 0 && offset >= z.size)) return [];
-  const first = reverse ? z.list.lastInLexRange(r) : z.list.firstInLexRange(r);
-  return walk(first, reverse, offset, limit, (n) => (reverse
-    ? r.min === undefined || (r.minEx ? n.member > r.min : n.member >= r.min)
-    : r.max === undefined || (r.maxEx ? n.member < r.max : n.member <= r.max)));
+  const first = reverse ? z.index.lexLast(r) : z.index.lexFirst(r);
+  return walk(z, first, reverse, offset, limit, ([m]) => (reverse
+    ? r.min === undefined || (r.minEx ? m > r.min : m >= r.min)
+    : r.max === undefined || (r.maxEx ? m < r.max : m <= r.max)));
 }
 
 type RangeType = 'auto' | 'rank' | 'score' | 'lex';
@@ -363,10 +361,10 @@ function zpop(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: numbe
     const out: Pair[] = [];
     const want = count === -1 ? 1 : count;
     while (out.length < want) {
-      const n = max ? z.list.tail : z.list.first();
-      if (n === null) break;
-      out.push([n.member, n.score]);
-      z.delete(n.member);
+      const p = z.index.at(max ? z.size - 1 : 0);
+      if (p === undefined) break;
+      out.push(p);
+      z.delete(p[0]);
     }
     return out;
   }, [] as Pair[], (o) => o.length > 0);
@@ -413,8 +411,8 @@ function zrankGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, 
   const member = req.str(2);
   const s = z?.scores.get(member);
   if (z === undefined || s === undefined) return w.nil();
-  const rank = z.list.getRank(s, member);
-  w.integer(reverse ? z.size - rank : rank - 1);
+  const rank = z.index.rank(s, member);
+  w.integer(reverse ? z.size - 1 - rank : rank);
 }
 
 function zrank(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
@@ -425,19 +423,14 @@ function zrevrank(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: R
   zrankGeneric(ctx, req, w, p, true);
 }
 
-function countBetween(z: ZSetValue, first: SkipNode | null, last: SkipNode | null): number {
-  if (first === null || last === null) return 0;
-  const a = z.list.getRank(first.score, first.member);
-  const b = z.list.getRank(last.score, last.member);
-  return b >= a ? b - a + 1 : 0;
-}
-
 function zcount(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
   const r = scoreRangeArgs(req.str(2), req.str(3));
   if (r === undefined) return w.error(ERR_MINMAX_FLOAT);
   const z = read(ctx, p, req.str(1));
   if (z === undefined) return w.raw(REPLY_ZERO);
-  w.integer(countBetween(z, z.list.firstInRange(r), z.list.lastInRange(r)));
+  const a = z.index.scoreFirst(r);
+  const b = z.index.scoreLast(r);
+  w.integer(a < 0 || b < a ? 0 : b - a + 1);
 }
 
 function zlexcount(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
@@ -445,7 +438,14 @@ function zlexcount(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: 
   if (r === undefined) return w.error(ERR_MINMAX_LEX);
   const z = read(ctx, p, req.str(1));
   if (z === undefined || r === null) return w.raw(REPLY_ZERO);
-  w.integer(countBetween(z, z.list.firstInLexRange(r), z.list.lastInLexRange(r)));
+  // One score for all: a rank difference. Mixed scores: counted from the first member in range while members stay
+  // below max, as Redis's listpack walk.
+  if (z.index.uniform() !== undefined) {
+    const a = z.index.lexFirst(r);
+    const b = z.index.lexLast(r);
+    return w.integer(a < 0 || b < a ? 0 : b - a + 1);
+  }
+  w.integer(lexRange(z, r, false, 0, -1).length);
 }
 
 /** ZRANDMEMBER key [count [WITHSCORES]]. */
@@ -453,8 +453,8 @@ function zrandmember(ctx: CommandContext, _c: Connection, req: RequestDecoder, w
   if (req.argc === 2) {
     const z = read(ctx, p, req.str(1));
     if (z === undefined) return w.nil();
-    const n = z.list.byRank(1 + Math.floor(ctx.random() * z.size));
-    return n === null ? w.nil() : w.bulk(n.member);
+    const pick = z.index.at(Math.floor(ctx.random() * z.size));
+    return pick === undefined ? w.nil() : w.bulk(pick[0]);
   }
   const count = randCountArg(req, w, 2);
   if (count === undefined) return;
@@ -611,9 +611,7 @@ function zsetOp(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: num
     store_.putCollection(p, req.str(1), result);
     return w.integer(n);
   }
-  const items: Pair[] = [];
-  for (let n = result.list.first(); n !== null; n = n.next[0]!) items.push([n.member, n.score]);
-  writePairs(w, items, withScores);
+  writePairs(w, [...result.index], withScores);
 }
 
 const op = (o: SetOp, store: boolean, name: string) =>
