@@ -7,9 +7,10 @@
  * 2. Memory per element: one hash / set / sorted set of BENCH_MEM_ELEMENTS (default 1M) elements of 16-byte
  *    fields/members (hash values 16 bytes, integer scores), Redis's used_memory growth vs the node's RSS growth and
  *    accounted bytes.
- * 3. The sorted set's ordered structure in process: the store's skip list vs @js-sdsl/ordered-map (a maintained
- *    red-black tree with an order-statistics index): inserts, rank lookups, 10-element ranges from a rank, heap per
- *    element. This is the measurement behind the choice in docs/ARCHITECTURE.md.
+ * 3. The sorted set's ordered structure in process: our skip list (bench/skiplist.ts, Redis's design) vs
+ *    @js-sdsl/ordered-map (a maintained red-black tree with an order-statistics index) and the store's ZIndex over
+ *    it: inserts, rank lookups, 10-element ranges from a rank, heap per element. This is the measurement behind the
+ *    choice in docs/ARCHITECTURE.md.
  * Prints tables, then one JSON line {"bench":"types","results":[...],"structure":[...]}.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,7 @@ import { connect } from 'node:net';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { OrderedMap } from '@js-sdsl/ordered-map';
+import { ZIndex } from '../src/storage/index.js';
 import { SkipList } from './skiplist.js';
 import { command, field, hasTaskset, median, pin, rssBytes, startOurs, startProcess, startRedis, type Server } from './node.js';
 
@@ -155,8 +157,21 @@ function structures(): StructResult[] {
       for (let k = 0; k < 10; k++) it.next();
     });
     out.push({ structure: '@js-sdsl/ordered-map (enableIndex)', insertOps: insertTree, rankOps: rankTree, rangeOps: rangeTree, heapBytesPerElement: treeHeap });
+    // The store's wrapper over the library (key objects made per call, as a ZADD does).
+    gc();
+    h0 = process.memoryUsage().heapUsed;
+    const z = new ZIndex();
+    const insertZ = timeOps(n, (i) => z.insert(scores[i]!, members[i]!));
+    gc();
+    const zHeap = (process.memoryUsage().heapUsed - h0) / n;
+    const rankZ = timeOps(n, (i) => z.rank(scores[order[i]!]!, members[order[i]!]!));
+    const rangeZ = timeOps(n / 10, (i) => {
+      let k = 0;
+      for (const _ of z.walk(order[i]! % (n - 10), false)) if (++k === 10) break;
+    });
+    out.push({ structure: 'ZIndex (store, over the library)', insertOps: insertZ, rankOps: rankZ, rangeOps: rangeZ, heapBytesPerElement: zHeap });
   }
-  return ['skiplist (ours)', '@js-sdsl/ordered-map (enableIndex)'].map((s) => {
+  return ['skiplist (ours)', '@js-sdsl/ordered-map (enableIndex)', 'ZIndex (store, over the library)'].map((s) => {
     const rs = out.filter((x) => x.structure === s);
     return {
       structure: s,
