@@ -211,3 +211,54 @@ test('a write event\'s TypedValue encodes lazily and is sealed after the call; d
   assert.deepEqual([...back.map], [['f\u00ff', 'v']]);
   assert.equal(back.bytes, h.bytes);
 });
+
+test('property: a copy built from snapshot batches interleaved with the stream (whole values and patches) equals the primary', () => {
+  const key = fc.constantFrom('h1', 'h2', 's1', 's2', 'z1', 'z2');
+  const elem = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f');
+  const step = fc.oneof(
+    fc.tuple(fc.constant('write' as const), key, elem, fc.boolean(), fc.integer({ min: -3, max: 3 })),
+    fc.tuple(fc.constant('batch' as const), key, elem, fc.boolean(), fc.integer()),
+  );
+  let patches = 0;
+  fc.assert(fc.property(fc.array(step, { maxLength: 80 }), (steps) => {
+    const { store } = setup();
+    const copy = new Store({ partitionCount: 4, timeSnapshot: 'call' });
+    copy.setPartitionRole(0, 'copy');
+    const write = (k: string, m: string, add: boolean, n: number): void => {
+      if (k.startsWith('h')) store.mutate(0, k, 'hash', add, 100, (h) => (add ? h.set(m, String(n)) : h.delete(m)), false);
+      else if (k.startsWith('s')) store.mutate(0, k, 'set', add, 100, (s) => (add ? s.add(m) : s.delete(m)), false);
+      else store.mutate(0, k, 'zset', add, 100, (z) => (add ? z.add(m, n) : z.delete(m)), false);
+    };
+    // Collections of a few elements before the copy starts.
+    for (const k of ['h1', 's1', 'z1', 'z2']) for (const m of ['a', 'b', 'c', 'd']) write(k, m, true, m.charCodeAt(0));
+    store.onWrite((e) => {
+      if (e.value instanceof TypedValue && e.value.patch) patches++;
+      const op = toOp(e);
+      if (op !== undefined) assert.equal(copy.applyReplicated(0, op), true);
+    });
+    const reader = store.snapshotReader(0, { maxEntries: 1 });
+    for (const [kind, k, m, add, n] of steps) {
+      if (kind === 'write') write(k, m, add, n);
+      else for (const x of reader.next() ?? []) copy.applyReplicated(0, { kind: 'set', ...x });
+    }
+    for (let b = reader.next(); b !== null; b = reader.next()) for (const x of b) copy.applyReplicated(0, { kind: 'set', ...x });
+    assert.deepEqual(copy.digest(0), store.digest(0));
+    assert.equal(copy.memoryUsed, store.memoryUsed);
+  }), { numRuns: 300 });
+  assert.ok(patches > 100, `patches travelled (${patches})`);
+});
+
+test('a change to a big collection travels as a patch of that change, not the whole value', () => {
+  const { store, events } = setup();
+  store.mutate(1, 'z', 'zset', true, 100_000, (z) => {
+    for (let i = 0; i < 1000; i++) z.add(`m${i}`, i);
+  }, undefined);
+  events.length = 0;
+  store.mutate(1, 'z', 'zset', false, 100, (z) => (z.add('m5', -1), z.delete('m6')), false);
+  assert.equal(events.length, 1);
+  const v = events[0]!.value as TypedValue;
+  assert.ok(v instanceof TypedValue && v.patch, 'a patch');
+  assert.ok(v.length < 64, `${v.length} bytes for two changes`);
+  store.mutate(1, 'z', 'zset', false, 100, (z) => z.add('m7', 7), false);
+  assert.equal(events.length, 1, 'no change, no event');
+});

@@ -13,7 +13,7 @@ import { resolveStoreOptions, type EvictionPolicy, type StoreOptions } from './o
 import { ScanCursors } from './scan.js';
 import { ENTRY_OVERHEAD_BYTES } from './memory.js';
 import {
-  HashValue, isCollection, SetValue, TypedValue, ZSetValue, type Collection, type CollectionType, type ValueType,
+  HashValue, isCollection, SetValue, TypedValue, ZSET_MEMBER_OVERHEAD_BYTES, ZSetValue, type Collection, type CollectionType, type ValueType,
 } from './collections.js';
 import type {
   AnyValue, ExpireCondition, ExportedEntry, GetExOptions, PartitionDigest, PartitionRole, PartitionStats, ReplicatedOp, ScanResult,
@@ -455,7 +455,15 @@ export class Store {
     this.reserve(e === undefined ? base + reserveBytes : reserveBytes, e);
     const c = (e === undefined ? newCollection(type) : e.value) as CollectionOf[T];
     const before = e === undefined ? 0 : base + c.bytes;
-    const result = fn(c);
+    // With listeners, a change to an existing collection is recorded so its event can be a patch (O(change)).
+    const journal: Array<string | number | boolean | undefined> | null = e !== undefined && this.listeners.length !== 0 ? [] : null;
+    c.journal = journal as never;
+    let result: R;
+    try {
+      result = fn(c);
+    } finally {
+      c.journal = null;
+    }
     const cost = base + c.bytes;
     if (c.size === 0) {
       if (e !== undefined) {
@@ -474,7 +482,14 @@ export class Store {
       this.usedBytes += delta;
       this.partitionBytes[partition]! += delta;
       if (this.useLru) e.meta |= REFERENCED;
-      if (this.listeners.length !== 0) this.emitCollection(partition, key, c, e.expiresAt);
+      if (this.listeners.length !== 0) {
+        // A patch when it is smaller than the collection (two journal slots per change), else the whole value.
+        if (journal !== null && journal.length / 2 < c.size) {
+          if (journal.length !== 0) this.emit(partition, 'set', key, TypedValue.ofPatch(type, journal), e.expiresAt);
+        } else {
+          this.emitCollection(partition, key, c, e.expiresAt);
+        }
+      }
     }
     // `reserveBytes` is an estimate: past the limit, evict others (never this key) as far as the policy allows.
     const max = this.maxMemory;
@@ -579,6 +594,7 @@ export class Store {
     for (const x of entries) {
       if (x.expiresAt !== 0 && x.expiresAt <= now) continue;
       const v = x.value;
+      if (v instanceof TypedValue && v.patch) throw new TypeError(`importEntries: ${x.key} holds a patch, not a value`);
       if (v instanceof TypedValue) {
         this.putCollection(partition, x.key, v.toCollection(), x.expiresAt);
       } else {
@@ -684,6 +700,7 @@ export class Store {
       return true;
     }
     const value = op.value;
+    if (value instanceof TypedValue && value.patch) return this.applyPatch(partition, e, value, op.expiresAt);
     let v: StoreValue | Collection;
     let cost: number;
     if (value instanceof TypedValue) {
@@ -713,6 +730,31 @@ export class Store {
     this.usedBytes += delta;
     this.partitionBytes[partition]! += delta;
     this.copyBytes += delta;
+    return true;
+  }
+
+  /**
+   * A patch to a copy's collection. A missing key ignores it: during a sync the snapshot batch that brings the key
+   * later already includes the change (the stream's order guarantees it otherwise). A key of another type means the
+   * copy diverged: false (the caller fails the copy). Memory as for `set`.
+   */
+  private applyPatch(partition: number, e: Entry | undefined, value: TypedValue, expiresAt: number): boolean {
+    if (e === undefined) return true;
+    const c = e.value;
+    if (!isCollection(c) || c.type !== value.type) return false;
+    const before = c.bytes;
+    // Room for the worst case first (every patch byte a new element); the exact growth is accounted after.
+    if (!this.makeRoomForCopy(value.length + ZSET_MEMBER_OVERHEAD_BYTES * Math.ceil(value.length / 5))) {
+      this.oomRejections++;
+      return false;
+    }
+    value.applyTo(c);
+    const delta = c.bytes - before;
+    this.usedBytes += delta;
+    this.partitionBytes[partition]! += delta;
+    this.copyBytes += delta;
+    e.expiresAt = expiresAt;
+    if (c.size === 0) this.copyBytes -= this.detach(e);
     return true;
   }
 

@@ -186,3 +186,30 @@ test('random bytes as a collection encoding decode to a FrameError or a valid va
     }),
   );
 });
+
+test('patches travel as OP P and decode to a patch that applies; garbage patches are refused with FrameError', () => {
+  const h = new HashValue();
+  h.set('a', '1');
+  h.set('b', '2');
+  const patch = TypedValue.ofPatch('hash', ['a', 'x', 'b', undefined, 'c', '3']);
+  const [f] = decodeAll(encodeOp(1, 2, 3, { kind: 'set', key: 'h', value: patch, expiresAt: 0 }), 1);
+  const v = (f as { op: { value: TypedValue } }).op.value;
+  assert.ok(v.patch && v.type === 'hash');
+  v.applyTo(h);
+  assert.deepEqual([...h.map], [['a', 'x'], ['c', '3']]);
+  const z = new ZSetValue();
+  TypedValue.ofPatch('zset', ['m', 2.5, 'n', undefined]).applyTo(z);
+  assert.deepEqual([...z.scores], [['m', 2.5]]);
+  const u32 = (n: number): Buffer => Buffer.from([n & 255, (n >> 8) & 255, (n >> 16) & 255, n >>> 24]);
+  const op = (type: string, enc: Buffer): unknown => [latin1('OP'), latin1('1'), latin1('1'), latin1('1'), latin1('P'), latin1('k'), latin1(type), enc, latin1('0')];
+  const bad: Array<[string, unknown]> = [
+    ['unknown type', op('list', u32(0))],
+    ['empty', op('set', Buffer.alloc(0))],
+    ['count beyond the bytes', op('set', u32(99))],
+    ['bad op flag', op('set', Buffer.concat([u32(1), Buffer.from([7]), u32(1), latin1('a')]))],
+    ['truncated element', op('hash', Buffer.concat([u32(1), Buffer.from([1]), u32(1), latin1('a'), u32(9)]))],
+    ['NaN score', op('zset', Buffer.concat([u32(1), Buffer.from([1]), Buffer.from([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]), u32(1), latin1('a')]))],
+    ['trailing bytes', op('set', Buffer.concat([u32(1), Buffer.from([0]), u32(1), latin1('a'), latin1('zz')]))],
+  ];
+  for (const [name, reply] of bad) assert.throws(() => decodeFrame(reply, 256), FrameError, name);
+});

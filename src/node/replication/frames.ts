@@ -6,6 +6,8 @@
  *   OP p term offset S key value expiresAt   a mutation: whole string value, absolute expiry ms (0 = none)
  *   OP p term offset T key type enc expiresAt  a mutation of a collection: its type (hash, set, zset) and whole
  *                                            content in the store's collection encoding (src/storage/collections.ts)
+ *   OP p term offset P key type patch expiresAt  a change to the key's collection (elements set or removed, in
+ *                                            order; collections.ts encodePatch); a copy without the key ignores it
  *   OP p term offset D key                   a delete (command, expiry or eviction on the primary)
  *   OP p term offset E key expiresAt         a TTL change (0 = persist)
  *   OP p term offset F                       the partition was emptied (FLUSHALL on the primary)
@@ -73,7 +75,9 @@ export function encodeOp(partition: number, term: number, offset: number, op: St
     case 'flush':
       return encodeCommand(['OP', partition, term, offset, 'F']);
     case 'set':
-      if (op.value instanceof TypedValue) return encodeCommand(['OP', partition, term, offset, 'T', keyBuf(op.key), op.value.type, op.value.bytes, op.expiresAt]);
+      if (op.value instanceof TypedValue) {
+        return encodeCommand(['OP', partition, term, offset, op.value.patch ? 'P' : 'T', keyBuf(op.key), op.value.type, op.value.bytes, op.expiresAt]);
+      }
       return encodeCommand(['OP', partition, term, offset, 'S', keyBuf(op.key), valueBuf(op.value), op.expiresAt]);
     case 'del':
       return encodeCommand(['OP', partition, term, offset, 'D', keyBuf(op.key)]);
@@ -186,6 +190,16 @@ export function decodeFrame(reply: unknown, partitionCount: number): Frame {
       if (op === 'T' && n === 9) {
         const value = typedValue(reply[6], reply[7]);
         if (!(value instanceof TypedValue)) throw new FrameError('OP T: a string value travels as S');
+        return { kind, partition, term, offset, op: { kind: 'set', key, value, expiresAt: int(reply[8], 'expiresAt', MAX_EXPIRES_AT) } };
+      }
+      if (op === 'P' && n === 9) {
+        let value: TypedValue;
+        try {
+          value = TypedValue.parsePatch(str(reply[6], 'value type'), buf(reply[7], 'patch'));
+        } catch (err) {
+          if (err instanceof FrameError) throw err;
+          throw new FrameError((err as Error).message);
+        }
         return { kind, partition, term, offset, op: { kind: 'set', key, value, expiresAt: int(reply[8], 'expiresAt', MAX_EXPIRES_AT) } };
       }
       if (op === 'D' && n === 6) return { kind, partition, term, offset, op: { kind: 'del', key } };
