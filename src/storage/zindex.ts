@@ -1,191 +1,111 @@
 /**
- * The ordered part of a sorted set: (score, member) pairs in Redis's order (score, then member bytes; JS string
- * comparison of one-byte chars is memcmp order) with O(log n) insert, delete, rank and position lookups. Built on
- * @js-sdsl/ordered-map (a red-black tree with an order-statistics index, `enableIndex`): in `npm run bench -- types`
- * it measured faster than our own skip list (the design Redis uses) on inserts and rank lookups, in less memory;
- * figures in docs/BENCHMARKS.md, reasoning in docs/ARCHITECTURE.md ## storage. Internal to src/storage.
+ * The ordered part of a sorted set: (score, member) pairs in Redis's order (score, then member bytes) with O(log n)
+ * insert, delete, rank, position lookup and range ends, over the store's skip list (skiplist.ts, Redis's design).
+ * Measured against @js-sdsl/ordered-map (a maintained red-black tree): the tree inserts and ranks faster, but its
+ * lookup by position walks the tree in order (O(n)), which ZRANGE by rank, ZRANDMEMBER and ZREVRANGE need in
+ * O(log n); figures in docs/BENCHMARKS.md ## types, reasoning in docs/ARCHITECTURE.md ## storage. Internal to
+ * src/storage.
  */
-import { OrderedMap } from '@js-sdsl/ordered-map';
+import { lexAboveMin, lexBelowMax, SkipList, type LexRange, type ScoreRange, type SkipNode } from './skiplist.js';
 
-/** A key of the tree. `e` orders bound keys around real ones (e = 0): ±1 just before/after member `m`, ±2 before/after every member of score `s`. */
-interface ZKey {
-  readonly s: number;
-  readonly m: string;
-  readonly e: number;
-}
-
-function cmp(a: ZKey, b: ZKey): number {
-  if (a.s !== b.s) return a.s < b.s ? -1 : 1;
-  if (a.e === 2 || a.e === -2 || b.e === 2 || b.e === -2) return a.e - b.e;
-  if (a.m !== b.m) return a.m < b.m ? -1 : 1;
-  return a.e - b.e;
-}
-
-export interface ScoreRange {
-  readonly min: number;
-  readonly max: number;
-  /** Exclusive bounds: `(min`/`(max`. */
-  readonly minEx: boolean;
-  readonly maxEx: boolean;
-}
-
-/** A lex range; `min`/`max` undefined = -/+ (unbounded). */
-export interface LexRange {
-  readonly min: string | undefined;
-  readonly max: string | undefined;
-  readonly minEx: boolean;
-  readonly maxEx: boolean;
-}
-
-export function scoreAboveMin(score: number, r: ScoreRange): boolean {
-  return r.minEx ? score > r.min : score >= r.min;
-}
-
-export function scoreBelowMax(score: number, r: ScoreRange): boolean {
-  return r.maxEx ? score < r.max : score <= r.max;
-}
-
-export function lexAboveMin(m: string, r: LexRange): boolean {
-  return r.min === undefined || (r.minEx ? m > r.min : m >= r.min);
-}
-
-export function lexBelowMax(m: string, r: LexRange): boolean {
-  return r.max === undefined || (r.maxEx ? m < r.max : m <= r.max);
-}
+export type { LexRange, ScoreRange };
 
 export type ZPair = readonly [member: string, score: number];
 
 export class ZIndex {
-  private readonly tree = new OrderedMap<ZKey, undefined>([], cmp, true);
+  private readonly list = new SkipList();
 
   get size(): number {
-    return this.tree.size();
+    return this.list.length;
   }
 
   /** Adds (score, member); the caller guarantees the member is not in the index. */
   insert(score: number, member: string): void {
-    this.tree.setElement({ s: score, m: member, e: 0 }, undefined);
+    this.list.insert(score, member);
   }
 
   delete(score: number, member: string): boolean {
-    return this.tree.eraseElementByKey({ s: score, m: member, e: 0 });
+    return this.list.delete(score, member);
   }
 
   updateScore(oldScore: number, member: string, newScore: number): void {
-    this.delete(oldScore, member);
-    this.insert(newScore, member);
+    this.list.updateScore(oldScore, member, newScore);
   }
 
   /** 0-based rank of (score, member); -1 when absent. */
   rank(score: number, member: string): number {
-    const it = this.tree.find({ s: score, m: member, e: 0 });
-    return it.equals(this.tree.end()) ? -1 : it.index;
+    return this.list.getRank(score, member) - 1;
   }
 
   /** The pair at 0-based `rank`, undefined out of range. */
   at(rank: number): ZPair | undefined {
-    if (rank < 0 || rank >= this.size) return undefined;
-    const [k] = this.tree.getElementByPos(rank);
-    return [k.m, k.s];
+    const n = this.list.byRank(rank + 1);
+    return n === null ? undefined : [n.member, n.score];
   }
 
   /** Pairs from 0-based `from`, forward or backward, until the ends (stop early by leaving the loop). */
   *walk(from: number, reverse: boolean): Generator<ZPair> {
-    const size = this.size;
-    if (from < 0 || from >= size) return;
-    const it = this.tree.find(this.tree.getElementByPos(from)[0]);
-    let pos = from;
-    for (;;) {
-      const k = it.pointer[0];
-      yield [k.m, k.s];
-      if (reverse) {
-        if (pos === 0) return;
-        pos--;
-        it.pre();
-      } else {
-        pos++;
-        if (pos >= size) return;
-        it.next();
-      }
-    }
+    for (let n: SkipNode | null = this.list.byRank(from + 1); n !== null; n = reverse ? n.backward : n.next[0]!) yield [n.member, n.score];
   }
 
   /** Every pair in order. */
   *[Symbol.iterator](): Generator<ZPair> {
-    for (const [k] of this.tree) yield [k.m, k.s];
+    for (let n = this.list.first(); n !== null; n = n.next[0]!) yield [n.member, n.score];
   }
 
-  /** Rank of the first key ≥ `k` (size when none). */
-  private lower(k: ZKey): number {
-    const it = this.tree.lowerBound(k);
-    return it.equals(this.tree.end()) ? this.size : it.index;
+  private rankOf(n: SkipNode | null): number {
+    return n === null ? -1 : this.list.getRank(n.score, n.member) - 1;
   }
 
   /** Rank of the first pair with a score in range, -1 when none. */
   scoreFirst(r: ScoreRange): number {
-    const i = this.lower({ s: r.min, m: '', e: r.minEx ? 2 : -2 });
-    const p = this.at(i);
-    return p !== undefined && scoreBelowMax(p[1], r) ? i : -1;
+    return this.rankOf(this.list.firstInRange(r));
   }
 
   /** Rank of the last pair with a score in range, -1 when none. */
   scoreLast(r: ScoreRange): number {
-    const i = this.lower({ s: r.max, m: '', e: r.maxEx ? -2 : 2 }) - 1;
-    const p = this.at(i);
-    return p !== undefined && scoreAboveMin(p[1], r) ? i : -1;
+    return this.rankOf(this.list.lastInRange(r));
   }
 
   /** The score when every member has the same one (the case lex ranges are meant for), else undefined. */
   uniform(): number | undefined {
-    const a = this.tree.front();
-    const b = this.tree.back();
-    return a !== undefined && b !== undefined && a[0].s === b[0].s ? a[0].s : undefined;
+    const a = this.list.first();
+    const b = this.list.tail;
+    return a !== null && b !== null && a.score === b.score ? a.score : undefined;
   }
 
   /** Redis's zslIsInLexRange: min ≤ max, the last member ≥ min and the first ≤ max (decides mixed-score cases). */
   private lexPossible(r: LexRange): boolean {
     if (r.min !== undefined && r.max !== undefined && (r.min > r.max || (r.min === r.max && (r.minEx || r.maxEx)))) return false;
-    const a = this.tree.front();
-    const b = this.tree.back();
-    return a !== undefined && b !== undefined && lexAboveMin(b[0].m, r) && lexBelowMax(a[0].m, r);
+    const a = this.list.first();
+    const b = this.list.tail;
+    return a !== null && b !== null && lexAboveMin(b.member, r) && lexBelowMax(a.member, r);
   }
 
   /**
-   * Rank of the first pair whose member is in the lex range, -1 when none. With one score for all, a tree search;
-   * otherwise a scan from the start, as Redis's listpack does (lex ranges over mixed scores are unspecified).
+   * Rank of the first pair whose member is in the lex range, -1 when none. With one score for all, a skip list
+   * search; otherwise a scan from the start, as Redis's listpack does (lex ranges over mixed scores are unspecified).
    */
   lexFirst(r: LexRange): number {
     if (!this.lexPossible(r)) return -1;
-    const s = this.uniform();
-    let i: number;
-    if (s !== undefined) {
-      i = r.min === undefined ? 0 : this.lower({ s, m: r.min, e: r.minEx ? 1 : -1 });
-    } else {
-      i = 0;
-      for (const [m] of this) {
-        if (lexAboveMin(m, r)) break;
-        i++;
-      }
+    if (this.uniform() !== undefined) return this.rankOf(this.list.firstInLexRange(r));
+    let i = 0;
+    for (const [m] of this) {
+      if (lexAboveMin(m, r)) return lexBelowMax(m, r) ? i : -1;
+      i++;
     }
-    const p = this.at(i);
-    return p !== undefined && lexBelowMax(p[0], r) ? i : -1;
+    return -1;
   }
 
   /** Rank of the last pair whose member is in the lex range, -1 when none (see lexFirst). */
   lexLast(r: LexRange): number {
     if (!this.lexPossible(r)) return -1;
-    const s = this.uniform();
-    let i: number;
-    if (s !== undefined) {
-      i = r.max === undefined ? this.size - 1 : this.lower({ s, m: r.max, e: r.maxEx ? -1 : 1 }) - 1;
-    } else {
-      i = this.size - 1;
-      for (const [m] of this.walk(this.size - 1, true)) {
-        if (lexBelowMax(m, r)) break;
-        i--;
-      }
+    if (this.uniform() !== undefined) return this.rankOf(this.list.lastInLexRange(r));
+    let i = this.size - 1;
+    for (const [m] of this.walk(this.size - 1, true)) {
+      if (lexBelowMax(m, r)) return lexAboveMin(m, r) ? i : -1;
+      i--;
     }
-    const p = this.at(i);
-    return p !== undefined && lexAboveMin(p[0], r) ? i : -1;
+    return -1;
   }
 }

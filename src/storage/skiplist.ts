@@ -1,8 +1,9 @@
 /**
- * The alternative measured by `npm run bench -- types` against the library the store uses for sorted sets
- * (src/storage/zindex.ts over @js-sdsl/ordered-map): a skip list ordered by (score, member) with a span per forward
- * link, so rank and index lookups are O(log n) (William Pugh's skip list with Redis's zskiplist additions: spans and
- * a backward link), as Redis's own sorted sets. Bench code only.
+ * The order of a sorted set: a skip list ordered by (score, member) with a span per forward link, so rank and
+ * position lookups are O(log n) (William Pugh's skip list with Redis's zskiplist additions: spans and a backward
+ * link), as Redis's own sorted sets. Members are latin1 binary strings; JS string comparison of one-byte chars is
+ * memcmp order, as Redis compares members. Scores are doubles, never NaN. Used through ZIndex (zindex.ts); why this
+ * and not a library: docs/ARCHITECTURE.md ## storage, measured by `npm run bench -- types`. Internal to src/storage.
  */
 
 /** Most levels of a node (Redis's ZSKIPLIST_MAXLEVEL); p = 1/4 as Redis. */
