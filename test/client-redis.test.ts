@@ -140,16 +140,93 @@ test('follows MOVED to the new owner, refreshing the table once for many concurr
   assert.ok(source.fetches - before <= 2, `at most one refresh in flight (saw ${source.fetches - before})`);
 });
 
-test('a node that never answers costs COMMAND_TIMEOUT within the timeout, never a hang', async () => {
-  const srv = createServer(() => {});
+test('a node that never answers: a read retries until retryBudgetMs then COMMAND_TIMEOUT; a write gets OUTCOME_UNKNOWN after one timeout', async () => {
+  let received = 0;
+  const srv = createServer((sock) => sock.on('data', (d: Buffer) => (received += (d.toString().match(/\*\d+\r\n/g) ?? []).length)));
   servers.push(srv);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const c = client(new ManualSource(tableFor([`127.0.0.1:${(srv.address() as AddressInfo).port}`])), { commandTimeoutMs: 200 });
+  const address = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  const c = client(new ManualSource(tableFor([address])), { commandTimeoutMs: 200, retryBudgetMs: 500, retryBackoffMinMs: 5, retryBackoffMaxMs: 20 });
   await c.ready();
-  const t0 = performance.now();
+  let t0 = performance.now();
   await assert.rejects(c.get('x'), (e: { code?: string }) => e.code === 'COMMAND_TIMEOUT');
+  let took = performance.now() - t0;
+  assert.ok(took >= 400 && took < 2000, `read: retried within the budget, took ${took} ms`);
+  assert.ok(received >= 2, `the read was resent (${received} commands reached the server)`);
+  const before = received;
+  t0 = performance.now();
+  await assert.rejects(c.set('x', 'v'), (e: { code?: string; details?: { command?: string; address?: string } }) =>
+    e.code === 'OUTCOME_UNKNOWN' && e.details?.command === 'SET' && e.details?.address === address);
+  took = performance.now() - t0;
+  assert.ok(took >= 150 && took < 1000, `write: one timeout, took ${took} ms`);
+  assert.equal(received - before, 1, 'the write was sent exactly once');
+});
+
+test('a node that closes the connection after reading a command: reads are resent, writes get OUTCOME_UNKNOWN (sent once)', async () => {
+  let received = 0;
+  let answered = 0;
+  // Closes the connection on every other command; answers the others (GET -> $-1).
+  const srv = createServer((sock) => {
+    sock.on('data', (d: Buffer) => {
+      const n = (d.toString().match(/\*\d+\r\n/g) ?? []).length;
+      for (let i = 0; i < n; i++) {
+        received++;
+        if (received % 2 === 1) {
+          sock.destroy();
+          return;
+        }
+        answered++;
+        sock.write('$-1\r\n');
+      }
+    });
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const address = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  const c = client(new ManualSource(tableFor([address])), { retryBackoffMinMs: 5, retryBackoffMaxMs: 20 });
+  await c.ready();
+  assert.equal(await c.get('k'), null, 'the read survived a closed connection');
+  assert.deepEqual([received, answered], [2, 1]);
+  await assert.rejects(c.incr('k'), (e: { code?: string; details?: { command?: string; address?: string } }) =>
+    e.code === 'OUTCOME_UNKNOWN' && e.details?.command === 'INCR' && e.details?.address === address);
+  assert.equal(received, 3, 'INCR was sent once and not resent');
+});
+
+test('a node answering OUTCOMEUNKNOWN (sync mode lost the hand-over) surfaces as OUTCOME_UNKNOWN, not resent', async () => {
+  let received = 0;
+  const srv = createServer((sock) => {
+    sock.on('data', (d: Buffer) => {
+      const n = (d.toString().match(/\*\d+\r\n/g) ?? []).length;
+      for (let i = 0; i < n; i++) {
+        received++;
+        sock.write('-OUTCOMEUNKNOWN the write was applied here but its replication was not confirmed\r\n');
+      }
+    });
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const c = client(new ManualSource(tableFor([`127.0.0.1:${(srv.address() as AddressInfo).port}`])));
+  await c.ready();
+  await assert.rejects(c.set('k', 'v'), (e: { code?: string; details?: { command?: string } }) => e.code === 'OUTCOME_UNKNOWN' && e.details?.command === 'SET');
+  assert.equal(received, 1);
+});
+
+test('failover in miniature: a write to a dead primary (connection refused) is retried until a new table names a live one, and runs once', async () => {
+  const dead = await freePort();
+  const source = new ManualSource(tableFor([`127.0.0.1:${dead}`], 20));
+  const c = client(source, { retryBackoffMinMs: 10, retryBackoffMaxMs: 100 });
+  await c.ready();
+  const key = `failover:${Date.now()}`;
+  const t0 = performance.now();
+  const write = c.incr(key);
+  // The coordinator publishes the promoted primary a while later (as after a kill -9).
+  await new Promise((r) => setTimeout(r, 700));
+  source.push(tableFor(addresses, 21));
+  assert.equal(await write, 1, 'INCR ran exactly once on the new primary');
   const took = performance.now() - t0;
-  assert.ok(took >= 150 && took < 1000, `took ${took} ms`);
+  assert.ok(took >= 650 && took < 4000, `rode through ${took.toFixed(0)} ms of refused connections`);
+  assert.ok(source.fetches >= 1, 'refreshed the table meanwhile');
+  assert.equal(await c.get(key), '1');
 });
 
 test('a closed port fails with CONNECTION_CLOSED after bounded retries', async () => {
