@@ -386,3 +386,50 @@ test('a redirect loop ends with RETRIES_EXHAUSTED after maxAttempts', async () =
   await c.ready();
   await assert.rejects(c.get('x'), (e: { code?: string; details?: { last?: string } }) => e.code === 'RETRIES_EXHAUSTED' && /TRYAGAIN/.test(e.details?.last ?? ''));
 });
+
+test('readFrom any: READONLY on the backup connection, reads served there; a backup answering MOVED falls back to the primary without a refresh', async () => {
+  const seen: string[] = [];
+  let primaryAddress = '';
+  const srv = createServer((sock) => {
+    let buf = '';
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString();
+      // Whole commands only: *N then N bulk strings.
+      for (;;) {
+        const m = /^\*(\d+)\r\n/.exec(buf);
+        if (!m) return;
+        const parts: string[] = [];
+        let at = m[0].length;
+        for (let i = 0; i < Number(m[1]); i++) {
+          const b = /^\$(\d+)\r\n/.exec(buf.slice(at));
+          if (!b || buf.length < at + b[0].length + Number(b[1]) + 2) return;
+          parts.push(buf.slice(at + b[0].length, at + b[0].length + Number(b[1])));
+          at += b[0].length + Number(b[1]) + 2;
+        }
+        buf = buf.slice(at);
+        seen.push(parts.join(' '));
+        const [name, key] = parts;
+        if (name === 'READONLY') sock.write('+OK\r\n');
+        else if (name === 'GET' && key === 'on-backup') sock.write('$6\r\nbackup\r\n');
+        else sock.write(`-MOVED ${keySlot(key ?? '')} ${primaryAddress}\r\n`);
+      }
+    });
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const backupAddress = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  primaryAddress = addresses[0]!;
+  const members = [primaryAddress, backupAddress].map((address, i) => ({ id: memberIdFor(`rf${i}`), name: `rf${i}`, address, zone: null, capacity: 1, state: 'active' as const }));
+  const table = PartitionTable.fromJSON({ epoch: 1, partitionCount: 4, replicas: 2, members, partitions: Array.from({ length: 4 }, () => [members[0]!.id, members[1]!.id]) });
+  const source = new ManualSource(table);
+  // random() near 1 picks the last serving copy: the backup.
+  const c = client(source, { readFrom: 'any', random: () => 0.99 });
+  await c.ready();
+  const fetchesBefore = source.fetches;
+  await c.set('behind', 'primary-value');
+  assert.equal(await c.get('on-backup'), 'backup', 'served by the backup');
+  assert.equal(await c.get('behind'), 'primary-value', 'MOVED from the backup: read again from the primary');
+  assert.equal(seen[0], 'READONLY', 'READONLY first on the backup connection');
+  assert.deepEqual(seen.slice(1), ['GET on-backup', 'GET behind'], 'writes never went to the backup');
+  assert.equal(source.fetches, fetchesBefore, 'a backup that is behind does not cost a table refresh');
+});
