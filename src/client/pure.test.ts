@@ -32,6 +32,8 @@ test('retry policy: MOVED refreshes and goes to the new address at once; ASK sen
   const ask = decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'ask', slot: 1, address: 'h:3' } }, true);
   assert.deepEqual(ask, { retry: true, delay: 'none', refresh: false, address: 'h:3', asking: true, outcomeUnknown: false });
   assert.equal(decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'tryagain' } }, true).delay, 'backoff');
+  assert.equal(decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'tryagain' } }, true).refresh, false, 'a hand-over needs no new table');
+  assert.equal(decideRetry(2, 5, { kind: 'redirect', redirect: { kind: 'tryagain' } }, true).refresh, true, 'a TRYAGAIN that persists refreshes');
   const down = decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'clusterdown' } }, true);
   assert.equal(down.refresh && down.delay === 'backoff', true);
 });

@@ -44,7 +44,9 @@ export function decideRetry(attempt: number, maxAttempts: number, failure: Attem
       // every node yet): back off instead of bouncing between them.
       if (r.kind === 'moved') return { ...stop, retry: !last, refresh: true, address: r.address, delay: attempt === 0 ? 'none' : 'backoff' };
       if (r.kind === 'ask') return { ...stop, retry: !last, address: r.address, asking: true };
-      if (r.kind === 'tryagain' || r.kind === 'noreplicas') return { ...stop, retry: !last, delay: 'backoff' };
+      // TRYAGAIN is short (a hand-over in progress) and needs no new table; when it persists (a node whose lease lapsed
+      // answers TRYAGAIN until it hears from the coordinator, which may have promoted another copy) refresh as well.
+      if (r.kind === 'tryagain' || r.kind === 'noreplicas') return { ...stop, retry: !last, delay: 'backoff', refresh: attempt >= 2 };
       return { ...stop, retry: !last, delay: 'backoff', refresh: true };
     }
     case 'connection':
