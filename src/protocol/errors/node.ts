@@ -26,5 +26,7 @@ export const NODE_ERRORS = defineErrors({
   CROSSSLOT: { retryable: false, http: 400, resp: 'CROSSSLOT', description: 'A multi-key command names keys in different slots ("Keys in request don\'t hash to the same slot"): use hash tags ({user1}:a, {user1}:b).' },
   FLUSH_DISABLED: { retryable: false, http: 403, resp: 'ERR', description: 'FLUSHALL/FLUSHDB on a node started without --enable-flush.' },
   NOT_SUPPORTED: { retryable: false, http: 400, resp: 'ERR', description: 'A known command or option that Ringleader does not support (SELECT of a database other than 0, CLIENT PAUSE...).' },
+  NOREPLICAS: { retryable: true, http: 503, resp: 'NOREPLICAS', description: 'Sync mode with --min-in-sync: the partition has fewer in-sync copies (primary + backups) than required, so the write is refused before it runs ("Not enough good replicas to write.", as Redis\'s min-replicas-to-write).' },
+  OUTCOME_UNKNOWN: { retryable: false, http: 504, resp: 'OUTCOMEUNKNOWN', description: 'Sync mode: the write was applied on this node but the partition changed hands (or its backups did not confirm it) before the reply could be sent: it may or may not survive. Read the key back before retrying a non-idempotent write.' },
   EXECABORT: { retryable: false, http: 409, resp: 'EXECABORT', description: 'EXEC after a command of the transaction was refused while queueing (unknown command, wrong arity, CROSSSLOT...): nothing ran ("Transaction discarded because of previous errors.").' },
 });
