@@ -2,7 +2,7 @@ import { keySlot } from '../hashing/slot.js';
 import type { PartitionTable } from '../partitioning/table.js';
 import type { Member } from '../partitioning/member.js';
 import type { MemberEvent, MemberEventType } from '../protocol/control.js';
-import { CLIENT_ERRORS, errorFrom } from '../protocol/errors/index.js';
+import { CLIENT_ERRORS, NODE_ERRORS, errorFrom } from '../protocol/errors/index.js';
 import type { CommandArg } from '../protocol/resp/command-encoder.js';
 import { RespError, type RespReply } from '../protocol/resp/reply-decoder.js';
 import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
@@ -301,7 +301,7 @@ export class Ringleader {
           const d = decideRetry(attempt, o.maxAttempts, failure, resendable);
           if (d.refresh) this.refresh();
           if (d.outcomeUnknown) {
-            throw errorFrom(CLIENT_ERRORS.OUTCOME_UNKNOWN, `${command} sent to ${target}: outcome unknown (${err.message}); not resent`, { command, address: target, reason: err.code }, err);
+            throw errorFrom(NODE_ERRORS.OUTCOME_UNKNOWN, `${command} sent to ${target}: outcome unknown (${err.message}); not resent`, { command, address: target, reason: err.code }, err);
           }
           if (!d.retry) throw err;
           const wait = retryBackoffMs(o, retries++);
@@ -312,9 +312,9 @@ export class Ringleader {
           continue;
         }
         if (!(reply instanceof RespError)) return reply;
-        if (reply.prefix === CLIENT_ERRORS.OUTCOME_UNKNOWN.resp) {
+        if (reply.prefix === NODE_ERRORS.OUTCOME_UNKNOWN.resp) {
           // The node applied the write but could not confirm its replication (sync mode, partition changing hands).
-          throw errorFrom(CLIENT_ERRORS.OUTCOME_UNKNOWN, `${command} on ${target}: ${reply.message}`, { command, address: target, reason: reply.prefix });
+          throw errorFrom(NODE_ERRORS.OUTCOME_UNKNOWN, `${command} on ${target}: ${reply.message}`, { command, address: target, reason: reply.prefix });
         }
         const redirect = parseRedirect(reply);
         if (onBackup && redirect !== null) {

@@ -12,5 +12,4 @@ export const CLIENT_ERRORS = defineErrors({
   RESP_PROTOCOL_ERROR: { retryable: true, http: 502, resp: 'ERR', description: 'A node sent bytes that are not valid RESP (or broke a decoder limit); the connection is closed and the command retried.' },
   LOADER_FAILED: { retryable: false, http: 502, resp: 'ERR', description: 'The loader passed to getOrLoad threw; `cause` holds its error. Not cached unless negativeTtlMs > 0.' },
   UNEXPECTED_REPLY: { retryable: false, http: 502, resp: 'ERR', description: 'A node answered a command with a reply of the wrong type (for instance an array to GET): a server bug or a non-Ringleader server.' },
-  OUTCOME_UNKNOWN: { retryable: false, http: 504, resp: 'OUTCOMEUNKNOWN', description: 'A write may or may not have been applied: it reached a node (or may have) but no reply came (the connection closed or the command timed out after sending), or the node itself answered OUTCOMEUNKNOWN. The client never resends it; `details` names the command and the node address. Read the key back before deciding to write again.' },
 });
