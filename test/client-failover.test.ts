@@ -1,7 +1,7 @@
 // The Ringleader client through a failover, with real processes (LocalCluster: coordinator + 4 nodes, replicas 2):
 // a steady load of reads and writes while one node is killed with kill -9. Reads must all succeed (retried through
 // the failover within retryBudgetMs); a write may only fail with OUTCOME_UNKNOWN, and only when it was in flight on
-// the killed node (sent, no reply): never a definite failure, never a silent resend.
+// the killed node (sent, no reply): never a definite failure, never a silent resend (checked with INCR counters).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ringleader } from '../src/client/index.js';
@@ -30,14 +30,24 @@ test('kill -9 of one of 4 nodes under load: every read succeeds, writes fail onl
   let maxMs = 0;
   let running = true;
   let seq = 0;
+  // Counters detect a silent resend: an INCR applied twice but acknowledged once leaves a counter above its
+  // acknowledged + unknown increments.
+  const counters = Array.from({ length: 32 }, (_, i) => `cf:count:${i}`);
+  const incr = new Map(counters.map((k) => [k, { ok: 0, unknown: 0 }]));
   const worker = async (w: number): Promise<void> => {
     while (running) {
-      const key = keys[(w * 7919 + seq++ * 104_729) % keys.length]!;
-      const write = seq % 2 === 0;
+      const n = seq++;
+      const key = keys[(w * 7919 + n * 104_729) % keys.length]!;
+      const write = n % 2 === 0;
+      const counter = n % 4 === 0 ? counters[(w + n) % counters.length]! : null;
       const t0 = performance.now();
       try {
-        if (write) {
-          await client.set(key, `${key}:${w}:${seq}`);
+        if (counter !== null) {
+          await client.incr(counter);
+          incr.get(counter)!.ok++;
+          counts.writes++;
+        } else if (write) {
+          await client.set(key, `${key}:${w}:${n}`);
           counts.writes++;
         } else {
           const v = await client.get(key);
@@ -46,6 +56,7 @@ test('kill -9 of one of 4 nodes under load: every read succeeds, writes fail onl
         }
       } catch (err) {
         if (!isRingleaderError(err)) throw err;
+        if (counter !== null && err.code === 'OUTCOME_UNKNOWN') incr.get(counter)!.unknown++;
         failures.push({ op: write ? 'write' : 'read', code: err.code, address: (err.details?.address as string | undefined) ?? null, message: err.message });
       }
       maxMs = Math.max(maxMs, performance.now() - t0);
@@ -76,6 +87,14 @@ test('kill -9 of one of 4 nodes under load: every read succeeds, writes fail onl
     // At most one call per worker can have been in flight on the killed node when it died.
     assert.ok(unknown.length <= WORKERS, `${unknown.length} OUTCOME_UNKNOWN (at most ${WORKERS} calls were in flight)`);
     assert.ok(counts.reads > 0 && counts.writes > 0);
+    // No INCR was applied more often than it was sent once: at most acknowledged + unknown.
+    let below = 0;
+    for (const [k, c] of incr) {
+      const v = Number((await client.get(k)) ?? 0);
+      assert.ok(v <= c.ok + c.unknown, `${k} = ${v} > ${c.ok} acknowledged + ${c.unknown} unknown INCRs: one was applied twice`);
+      if (v < c.ok) below++;
+    }
+    t.diagnostic(`counters below their acknowledged INCRs (lost acknowledged writes): ${below} of ${counters.length}`);
   } finally {
     running = false;
     await done.catch(() => {});
