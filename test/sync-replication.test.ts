@@ -95,3 +95,19 @@ test('WAIT: counts followers that acknowledged the connection\'s writes (async m
   await assert.rejects(a.redis.call('WAIT', '1', '-1'), /timeout is negative/);
   await assert.rejects(a.redis.call('WAIT', '1'), /wrong number of arguments/);
 });
+
+test('sync: a backup taken out of the in-sync set while still following resumes at once and reports synced (to be put back)', async (t) => {
+  const { a, b, nodes } = await primaryWithBackup(t, {}, SYNC);
+  const before = b.reports.length;
+  const t2 = table(2, nodes, all(() => [[a, 'primary'], [b, 'learner']]), all(() => 1), SYNC);
+  a.apply(t2);
+  b.apply(t2);
+  await waitFor('b re-reports every partition synced', () => new Set(b.reports.slice(before).filter((r) => r.status === 'synced').map((r) => r.partition)).size === all(() => 0).length);
+  // Put back; writes are held for it again and acknowledged.
+  const t3 = table(3, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1), SYNC);
+  a.apply(t3);
+  b.apply(t3);
+  assert.equal(await a.redis.set('back', '1'), 'OK');
+  const p = t3.partitionOfKey('back');
+  assert.deepEqual((await digest(b, p)).slice(1, 2), (await digest(a, p)).slice(1, 2));
+});

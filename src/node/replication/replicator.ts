@@ -69,6 +69,8 @@ interface Part {
   retryTimer: TimerHandle | null;
   /** As primary: the backups of p in the latest table (its in-sync set besides this copy). */
   isr: readonly string[];
+  /** As follower: this copy's state in the last table applied (a backup demoted to learner re-reports synced). */
+  lastState: string | null;
 }
 
 /** A WAIT command waiting for `replicas` followers to acknowledge the connection's last writes. */
@@ -367,7 +369,7 @@ export class Replicator implements LinkHandler {
       part = {
         partition: p, mode: 'follower', term: 0, offset: 0, complete: false, backlog: new Backlog(this.deps.options.backlogBytesPerPartition, 0),
         prevTerm: 0, prevTermEnd: 0, followers: new Set(), link: null, tableTerm: 0, termEnded: null, promoteTimer: null, promoteStartedAt: 0,
-        failed: false, retryTimer: null, awaiting: false, successorWait: null, isr: [],
+        failed: false, retryTimer: null, awaiting: false, successorWait: null, isr: [], lastState: null,
       };
       this.parts[p] = part;
     }
@@ -484,7 +486,15 @@ export class Replicator implements LinkHandler {
       return;
     }
     if (part.failed && part.tableTerm === term) return;
-    if (part.link !== null && part.link.address === primary.address && part.tableTerm === term) return;
+    const state = table.stateOf(p, this.selfId);
+    const demoted = state === 'learner' && part.lastState === 'backup';
+    part.lastState = state;
+    if (part.link !== null && part.link.address === primary.address && part.tableTerm === term) {
+      // Taken out of the in-sync set (sync mode: we did not acknowledge in time) while still following: resume at
+      // once, so the RESUME answer makes us report `synced` and the coordinator puts us back once we are caught up.
+      if (demoted && part.complete && !part.awaiting) this.sendFollow(part.link, part);
+      return;
+    }
     part.failed = false;
     part.tableTerm = term;
     part.termEnded = null;
