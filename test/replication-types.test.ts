@@ -1,87 +1,10 @@
 // Hashes, sets and sorted sets in the partition data plane over real sockets: a learner synced (SNAPT snapshot
 // batches + OP T stream entries) while a writer keeps mutating collections ends identical to its primary by
 // RL.DIGEST (which covers each key's type and content), and a backup then promoted serves the same collections.
-// Setup as test/replication-stream.test.ts: in-process nodes, hand-made tables, real ioredis connections.
+// In-process nodes with hand-made tables and real ioredis connections (test/replication-fixture.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { ClusterView, NodeServer, createCommandTable, resolveNodeServerOptions } from '../src/node/index.js';
-import { Replicator, resolveReplicationOptions } from '../src/node/replication/index.js';
-import { PartitionTable, memberIdFor } from '../src/partitioning/index.js';
-import { Store } from '../src/storage/index.js';
-import { systemClock } from '../src/shared/clock.js';
-import { silentLogger } from '../src/shared/logger.js';
-import type { CopyReport, CopyState } from '../src/protocol/control.js';
-
-const P = 8;
-
-interface TestNode {
-  name: string;
-  id: string;
-  address: string;
-  view: ClusterView;
-  reports: CopyReport[];
-  redis: Redis;
-  apply(t: PartitionTable): void;
-  close(): Promise<void>;
-}
-
-async function startTestNode(name: string): Promise<TestNode> {
-  const id = memberIdFor(name);
-  const view = new ClusterView(id);
-  const server = new NodeServer(resolveNodeServerOptions({ port: 0, crossSlotCheck: true, enableFlush: true }), view, createCommandTable(), systemClock, silentLogger());
-  const port = await server.listen();
-  const reports: CopyReport[] = [];
-  const replicator = new Replicator({
-    view, clock: systemClock, logger: silentLogger(), password: '',
-    // Small snapshot batches: the sync takes many turns, so the writer's entries interleave with it.
-    options: resolveReplicationOptions({ handoverTimeoutMs: 5000, syncBatchEntries: 3 }),
-    sendReports: async (copies) => {
-      reports.push(...copies);
-    },
-    onPeerTable: () => undefined,
-  });
-  server.replication = replicator;
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
-  await redis.connect();
-  return {
-    name, id, address: `127.0.0.1:${port}`, view, reports, redis,
-    apply(t) {
-      if (view.apply(t) === null) return;
-      server.store ??= new Store({ partitionCount: t.partitionCount });
-      replicator.attachStore(server.store);
-      replicator.applyTable(t);
-    },
-    async close() {
-      redis.disconnect();
-      replicator.close();
-      await server.close();
-    },
-  };
-}
-
-function table(epoch: number, nodes: TestNode[], layout: Array<Array<[TestNode, CopyState]>>, terms: number[]): PartitionTable {
-  return PartitionTable.fromJSON({
-    format: 2, epoch, partitionCount: P, replicas: 3,
-    members: nodes.map((n) => ({ id: n.id, name: n.name, address: n.address, zone: null, capacity: 1, state: 'active' })),
-    partitions: layout.map((copies) => copies.map(([n]) => n.id)),
-    states: layout.map((copies) => copies.map(([, s]) => s)),
-    terms,
-  });
-}
-
-const all = <T>(f: (p: number) => T): T[] => Array.from({ length: P }, (_, p) => f(p));
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-type Digest = [number, number, string, number, number, string];
-const digest = async (n: TestNode, p: number): Promise<Digest> => (await n.redis.call('RL.DIGEST', p)) as Digest;
+import { all, digest, P, startTestNode, syncedAll, table, waitFor, type TestNode } from './replication-fixture.js';
 
 async function sameCopies(a: TestNode, b: TestNode): Promise<boolean> {
   for (let p = 0; p < P; p++) {
@@ -91,10 +14,9 @@ async function sameCopies(a: TestNode, b: TestNode): Promise<boolean> {
   return true;
 }
 
-const syncedAll = (n: TestNode) => (): boolean => new Set(n.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P;
-
 test('a learner synced while hashes, sets and sorted sets are mutated ends identical to its primary (digest), and serves them after promotion', async (t) => {
-  const [a, c] = await Promise.all([startTestNode('a'), startTestNode('c')]);
+  // Small snapshot batches: the sync takes many turns, so the writer's entries interleave with it.
+  const [a, c] = await Promise.all([startTestNode('a', { syncBatchEntries: 3 }), startTestNode('c', { syncBatchEntries: 3 })]);
   t.after(() => Promise.all([a, c].map((n) => n.close())));
   const nodes = [a, c];
   const t1 = table(1, nodes, all(() => [[a, 'primary']]), all(() => 1));
