@@ -139,7 +139,7 @@ function structures(): StructResult[] {
     const rankSkip = timeOps(n, (i) => l.getRank(scores[order[i]!]!, members[order[i]!]!));
     const rangeSkip = timeOps(n / 10, (i) => {
       let x = l.byRank(1 + order[i]! % (n - 10));
-      for (let k = 0; k < 10 && x !== null; k++) x = x.next[0]!;
+      for (let k = 0; k < 10 && x !== null; k++) x = x.forward;
     });
     out.push({ structure: 'skiplist (store)', insertOps: insertSkip, rankOps: rankSkip, rangeOps: rangeSkip, heapBytesPerElement: skipHeap });
     gc();

@@ -13,14 +13,25 @@ export class SkipNode {
   readonly member: string;
   score: number;
   backward: SkipNode | null = null;
-  readonly next: Array<SkipNode | null>;
-  readonly span: number[];
+  /** Per level i: `lv[2i]` the next node (null at the end), `lv[2i + 1]` the span (ranks it skips). One array per
+   * node instead of two (next and span) saves an array header and a pointer per node. */
+  readonly lv: Array<SkipNode | null | number>;
 
   constructor(level: number, score: number, member: string) {
     this.member = member;
     this.score = score;
-    this.next = new Array<SkipNode | null>(level).fill(null);
-    this.span = new Array<number>(level).fill(0);
+    // Exactly sized (push would over-allocate capacity).
+    const lv = new Array<SkipNode | null | number>(level * 2);
+    for (let i = 0; i < level; i++) {
+      lv[2 * i] = null;
+      lv[2 * i + 1] = 0;
+    }
+    this.lv = lv;
+  }
+
+  /** The next node at level 0 (null at the end). */
+  get forward(): SkipNode | null {
+    return this.lv[0] as SkipNode | null;
   }
 }
 
@@ -94,11 +105,11 @@ export class SkipList {
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       rank[i] = i === this.level - 1 ? 0 : rank[i + 1]!;
-      let n = x.next[i]!;
+      let n = (x.lv[2 * i] as SkipNode | null);
       while (n !== null && before(score, member, n)) {
-        rank[i]! += x.span[i]!;
+        rank[i]! += x.lv[2 * i + 1] as number;
         x = n;
-        n = x.next[i]!;
+        n = (x.lv[2 * i] as SkipNode | null);
       }
       update[i] = x;
     }
@@ -107,21 +118,21 @@ export class SkipList {
       for (let i = this.level; i < level; i++) {
         rank[i] = 0;
         update[i] = this.head;
-        this.head.span[i] = this.length;
+        this.head.lv[2 * i + 1] = this.length;
       }
       this.level = level;
     }
     const node = new SkipNode(level, score, member);
     for (let i = 0; i < level; i++) {
       const u = update[i]!;
-      node.next[i] = u.next[i]!;
-      u.next[i] = node;
-      node.span[i] = u.span[i]! - (rank[0]! - rank[i]!);
-      u.span[i] = rank[0]! - rank[i]! + 1;
+      node.lv[2 * i] = u.lv[2 * i]!;
+      u.lv[2 * i] = node;
+      node.lv[2 * i + 1] = (u.lv[2 * i + 1] as number) - (rank[0]! - rank[i]!);
+      u.lv[2 * i + 1] = rank[0]! - rank[i]! + 1;
     }
-    for (let i = level; i < this.level; i++) update[i]!.span[i]!++;
+    for (let i = level; i < this.level; i++) (update[i]!.lv[2 * i + 1] as number)++;
     node.backward = update[0] === this.head ? null : update[0]!;
-    if (node.next[0] !== null) node.next[0]!.backward = node;
+    if (node.forward !== null) node.forward.backward = node;
     else this.tail = node;
     this.length++;
     return node;
@@ -130,16 +141,16 @@ export class SkipList {
   private unlinkNode(x: SkipNode, update: SkipNode[]): void {
     for (let i = 0; i < this.level; i++) {
       const u = update[i]!;
-      if (u.next[i] === x) {
-        u.span[i]! += x.span[i]! - 1;
-        u.next[i] = x.next[i]!;
+      if (u.lv[2 * i] === x) {
+        u.lv[2 * i + 1] = (u.lv[2 * i + 1] as number) + (x.lv[2 * i + 1] as number) - 1;
+        u.lv[2 * i] = x.lv[2 * i]!;
       } else {
-        u.span[i]!--;
+        u.lv[2 * i + 1] = (u.lv[2 * i + 1] as number) - 1;
       }
     }
-    if (x.next[0] !== null) x.next[0]!.backward = x.backward;
+    if (x.forward !== null) x.forward.backward = x.backward;
     else this.tail = x.backward;
-    while (this.level > 1 && this.head.next[this.level - 1] === null) this.level--;
+    while (this.level > 1 && this.head.lv[2 * (this.level - 1)] === null) this.level--;
     this.length--;
   }
 
@@ -148,14 +159,14 @@ export class SkipList {
     const update = this.update;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i]!;
+      let n = (x.lv[2 * i] as SkipNode | null);
       while (n !== null && before(score, member, n)) {
         x = n;
-        n = x.next[i]!;
+        n = (x.lv[2 * i] as SkipNode | null);
       }
       update[i] = x;
     }
-    const t = x.next[0]!;
+    const t = x.forward;
     if (t === null || t.score !== score || t.member !== member) return false;
     this.unlinkNode(t, update);
     return true;
@@ -166,17 +177,17 @@ export class SkipList {
     const update = this.update;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i]!;
+      let n = (x.lv[2 * i] as SkipNode | null);
       while (n !== null && before(oldScore, member, n)) {
         x = n;
-        n = x.next[i]!;
+        n = (x.lv[2 * i] as SkipNode | null);
       }
       update[i] = x;
     }
-    const t = x.next[0]!;
+    const t = x.forward!; // the member is in the list (the caller says so)
     // In place when the node keeps its position (Redis's fast path).
     if ((t.backward === null || t.backward.score < newScore || (t.backward.score === newScore && t.backward.member < member))
-      && (t.next[0] === null || t.next[0]!.score > newScore || (t.next[0]!.score === newScore && t.next[0]!.member > member))) {
+      && (t.forward === null || t.forward.score > newScore || (t.forward.score === newScore && t.forward.member > member))) {
       t.score = newScore;
       return;
     }
@@ -189,11 +200,11 @@ export class SkipList {
     let rank = 0;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i]!;
+      let n = (x.lv[2 * i] as SkipNode | null);
       while (n !== null && (before(score, member, n) || (n.score === score && n.member === member))) {
-        rank += x.span[i]!;
+        rank += x.lv[2 * i + 1] as number;
         x = n;
-        n = x.next[i]!;
+        n = (x.lv[2 * i] as SkipNode | null);
       }
       if (x !== this.head && x.member === member && x.score === score) return rank;
     }
@@ -206,11 +217,11 @@ export class SkipList {
     let traversed = 0;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i]!;
-      while (n !== null && traversed + x.span[i]! <= rank) {
-        traversed += x.span[i]!;
+      let n = (x.lv[2 * i] as SkipNode | null);
+      while (n !== null && traversed + (x.lv[2 * i + 1] as number) <= rank) {
+        traversed += x.lv[2 * i + 1] as number;
         x = n;
-        n = x.next[i]!;
+        n = (x.lv[2 * i] as SkipNode | null);
       }
       if (traversed === rank) return x;
     }
@@ -221,13 +232,13 @@ export class SkipList {
   firstInRange(r: ScoreRange): SkipNode | null {
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i]!;
+      let n = (x.lv[2 * i] as SkipNode | null);
       while (n !== null && !aboveMin(n.score, r)) {
         x = n;
-        n = x.next[i]!;
+        n = (x.lv[2 * i] as SkipNode | null);
       }
     }
-    const f = x.next[0]!;
+    const f = x.forward;
     return f !== null && belowMax(f.score, r) ? f : null;
   }
 
@@ -235,10 +246,10 @@ export class SkipList {
   lastInRange(r: ScoreRange): SkipNode | null {
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i]!;
+      let n = (x.lv[2 * i] as SkipNode | null);
       while (n !== null && belowMax(n.score, r)) {
         x = n;
-        n = x.next[i]!;
+        n = (x.lv[2 * i] as SkipNode | null);
       }
     }
     return x !== this.head && aboveMin(x.score, r) ? x : null;
@@ -248,23 +259,23 @@ export class SkipList {
   firstInLexRange(r: LexRange): SkipNode | null {
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i]!;
+      let n = (x.lv[2 * i] as SkipNode | null);
       while (n !== null && !lexAboveMin(n.member, r)) {
         x = n;
-        n = x.next[i]!;
+        n = (x.lv[2 * i] as SkipNode | null);
       }
     }
-    const f = x.next[0]!;
+    const f = x.forward;
     return f !== null && lexBelowMax(f.member, r) ? f : null;
   }
 
   lastInLexRange(r: LexRange): SkipNode | null {
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i]!;
+      let n = (x.lv[2 * i] as SkipNode | null);
       while (n !== null && lexBelowMax(n.member, r)) {
         x = n;
-        n = x.next[i]!;
+        n = (x.lv[2 * i] as SkipNode | null);
       }
     }
     return x !== this.head && lexAboveMin(x.member, r) ? x : null;
@@ -272,6 +283,6 @@ export class SkipList {
 
   /** The first node (lowest), null when empty. */
   first(): SkipNode | null {
-    return this.head.next[0]!;
+    return this.head.forward;
   }
 }

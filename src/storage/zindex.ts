@@ -45,12 +45,12 @@ export class ZIndex {
 
   /** Pairs from 0-based `from`, forward or backward, until the ends (stop early by leaving the loop). */
   *walk(from: number, reverse: boolean): Generator<ZPair> {
-    for (let n: SkipNode | null = this.list.byRank(from + 1); n !== null; n = reverse ? n.backward : n.next[0]!) yield [n.member, n.score];
+    for (let n: SkipNode | null = this.list.byRank(from + 1); n !== null; n = reverse ? n.backward : n.forward) yield [n.member, n.score];
   }
 
   /** Every pair in order. */
   *[Symbol.iterator](): Generator<ZPair> {
-    for (let n = this.list.first(); n !== null; n = n.next[0]!) yield [n.member, n.score];
+    for (let n = this.list.first(); n !== null; n = n.forward) yield [n.member, n.score];
   }
 
   private rankOf(n: SkipNode | null): number {
