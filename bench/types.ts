@@ -11,7 +11,8 @@
  *    design, and the ZIndex facade the commands use) vs @js-sdsl/ordered-map (a maintained red-black tree with an
  *    order-statistics index): inserts, rank lookups, 10-element ranges from a random rank (ZRANGE by index), heap per
  *    element. This is the measurement behind the choice in docs/ARCHITECTURE.md.
- * Prints tables, then one JSON line {"bench":"types","results":[...],"structure":[...]}.
+ * Prints tables, then one JSON line {"bench":"types","results":[...],"structure":[...]}. Env BENCH_ROUNDS, BENCH_N,
+ * BENCH_MEM_ELEMENTS, BENCH_STRUCT_ELEMENTS shrink it; BENCH_ONLY=structure runs part 3 alone (no servers).
  */
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
@@ -197,6 +198,10 @@ export default async function run(): Promise<void> {
     console.log(`${s.structure.padEnd(38)} ${String(s.insertOps).padEnd(10)} ${String(s.rankOps).padEnd(10)} ${String(s.rangeOps).padEnd(10)} ${s.heapBytesPerElement}`);
   }
 
+  if (process.env.BENCH_ONLY === 'structure') {
+    console.log(JSON.stringify({ bench: 'types', structureElements: STRUCT_ELEMENTS, rounds: ROUNDS, structure }));
+    return;
+  }
   const servers: Server[] = [await startRedis(), await startBare(), await startOurs()];
   const names = ['redis', 'bare', 'ringleader'];
   const runs = new Map<string, number[]>();
