@@ -8,7 +8,7 @@ import { NODE_ERRORS } from '../../protocol/errors/index.js';
 import { ERR_CROSSSLOT, ERR_NOT_INTEGER, ERR_SYNTAX, errorText } from '../replies.js';
 import { globMatcher } from '../glob.js';
 import { slotOfArg } from '../slots.js';
-import { intArg, numArg, partitionOfArg } from './strings.js';
+import { intArg, numArg } from './strings.js';
 import type { CommandContext } from './types.js';
 
 export const ERR_WRONGTYPE = errorText(NODE_ERRORS.WRONGTYPE, 'Operation against a key holding the wrong kind of value');
@@ -97,11 +97,6 @@ export function sameSlot(ctx: CommandContext, req: RequestDecoder, w: ReplyWrite
     }
   }
   return true;
-}
-
-/** The partition of key argument i (see partitionOfArg). */
-export function partOf(ctx: CommandContext, req: RequestDecoder, i: number, p: number): number {
-  return partitionOfArg(ctx, req, i, p);
 }
 
 const UINT64_MAX = 2n ** 64n - 1n;

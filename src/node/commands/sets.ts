@@ -9,9 +9,9 @@ import { NODE_ERRORS } from '../../protocol/errors/index.js';
 import { SET_MEMBER_OVERHEAD_BYTES, SetValue, type Collection } from '../../storage/index.js';
 import type { Connection } from '../connection.js';
 import { ERR_SYNTAX, errorText } from '../replies.js';
-import { intArg, numArg } from './strings.js';
+import { intArg, numArg, partitionOfArg } from './strings.js';
 import {
-  distinctIndexes, ERR_INVALID_CURSOR, ERR_OUT_OF_RANGE_POSITIVE, ERR_WRONGTYPE, partOf, randCountArg, sameSlot, scanCursorArg,
+  distinctIndexes, ERR_INVALID_CURSOR, ERR_OUT_OF_RANGE_POSITIVE, ERR_WRONGTYPE,  randCountArg, sameSlot, scanCursorArg,
   scanOptions, scanStep, writeEmptyScan,
 } from './collection-args.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, KEY1, cmd, type CommandContext, type CommandTable } from './types.js';
@@ -128,7 +128,7 @@ function smove(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Repl
   const src = req.str(1);
   const dst = req.str(2);
   const member = req.str(3);
-  const pd = partOf(ctx, req, 2, p);
+  const pd = partitionOfArg(ctx, req, 2, p);
   // Redis's order: a missing source answers 0, then the source's and the destination's types are checked.
   const srcType = store.type(p, src);
   if (srcType === 'none') return w.raw(REPLY_ZERO);
@@ -148,7 +148,7 @@ function smove(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Repl
  */
 function setsAt(ctx: CommandContext, req: RequestDecoder, p: number, indexes: readonly number[], missingEmpties: boolean): Array<SetValue | undefined> | null {
   const out: Array<SetValue | undefined> = [];
-  for (const i of indexes) out.push(read(ctx, partOf(ctx, req, i, p), req.str(i)));
+  for (const i of indexes) out.push(read(ctx, partitionOfArg(ctx, req, i, p), req.str(i)));
   return missingEmpties && out.includes(undefined) ? null : out;
 }
 

@@ -13,10 +13,10 @@ import {
 } from '../../storage/index.js';
 import type { Connection } from '../connection.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, errorText } from '../replies.js';
-import { intArg, numArg } from './strings.js';
+import { intArg, numArg, partitionOfArg } from './strings.js';
 import {
   distinctIndexes, ERR_INVALID_CURSOR, ERR_OUT_OF_RANGE, ERR_OUT_OF_RANGE_POSITIVE, ERR_WRONGTYPE, formatScore, pairCountInRange,
-  partOf, randCountArg, sameSlot, scanCursorArg, scanOptions, scanStep, scoreArg, strtod, writeEmptyScan, writeScore,
+   randCountArg, sameSlot, scanCursorArg, scanOptions, scanStep, scoreArg, strtod, writeEmptyScan, writeScore,
 } from './collection-args.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, KEY1, cmd, type CommandContext, type CommandTable } from './types.js';
 
@@ -188,7 +188,7 @@ function zrangeGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter,
     if (r === undefined) return w.error(ERR_MINMAX_LEX);
     produce = (z) => lexRange(z, r, reverse, offset, limit);
   }
-  const srcPart = store ? partOf(ctx, req, keyAt, p) : p;
+  const srcPart = store ? partitionOfArg(ctx, req, keyAt, p) : p;
   const z = read(ctx, srcPart, req.str(keyAt));
   const items = z === undefined ? [] : produce(z);
   if (store) {
@@ -571,7 +571,7 @@ function zsetOp(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: num
   const store_ = ctx.store!;
   const inputs: Array<ZSetValue | SetValue | undefined> = [];
   for (const i of keyIndexes) {
-    const pp = partOf(ctx, req, i, p);
+    const pp = partitionOfArg(ctx, req, i, p);
     const key = req.str(i);
     const t = store_.type(pp, key);
     if (t === 'none') inputs.push(undefined);
