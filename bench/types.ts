@@ -7,8 +7,8 @@
  * 2. Memory per element: one hash / set / sorted set of BENCH_MEM_ELEMENTS (default 1M) elements of 16-byte
  *    fields/members (hash values 16 bytes, integer scores), Redis's used_memory growth vs the node's RSS growth and
  *    accounted bytes.
- * 3. The sorted set's ordered structure in process: the store's skip list (src/storage/skiplist.ts, Redis's
- *    design, and the ZIndex facade the commands use) vs @js-sdsl/ordered-map (a maintained red-black tree with an
+ * 3. The sorted set's ordered structure in process: the store's ZIndex (a counted B+ tree), Redis's design (a skip
+ *    list with spans, bench/skiplist.ts) and @js-sdsl/ordered-map (a maintained red-black tree with an
  *    order-statistics index): inserts, rank lookups, 10-element ranges from a random rank (ZRANGE by index), heap per
  *    element. This is the measurement behind the choice in docs/ARCHITECTURE.md.
  * Prints tables, then one JSON line {"bench":"types","results":[...],"structure":[...]}. Env BENCH_ROUNDS, BENCH_N,
@@ -20,7 +20,7 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { OrderedMap } from '@js-sdsl/ordered-map';
 import { ZIndex } from '../src/storage/index.js';
-import { SkipList } from '../src/storage/skiplist.js';
+import { SkipList } from './skiplist.js';
 import { command, field, hasTaskset, median, pin, rssBytes, startOurs, startProcess, startRedis, type Server } from './node.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -142,7 +142,7 @@ function structures(): StructResult[] {
       let x = l.byRank(1 + order[i]! % (n - 10));
       for (let k = 0; k < 10 && x !== null; k++) x = x.forward;
     });
-    out.push({ structure: 'skiplist (store)', insertOps: insertSkip, rankOps: rankSkip, rangeOps: rangeSkip, heapBytesPerElement: skipHeap });
+    out.push({ structure: 'skip list (Redis design)', insertOps: insertSkip, rankOps: rankSkip, rangeOps: rangeSkip, heapBytesPerElement: skipHeap });
     gc();
     h0 = process.memoryUsage().heapUsed;
     const t = new OrderedMap<Key, undefined>([], cmpKey, true);
@@ -159,7 +159,7 @@ function structures(): StructResult[] {
       for (let k = 0; k < 10; k++) it.next();
     });
     out.push({ structure: '@js-sdsl/ordered-map (enableIndex)', insertOps: insertTree, rankOps: rankTree, rangeOps: rangeTree, heapBytesPerElement: treeHeap });
-    // The store's facade over the skip list (what the commands call).
+    // What the store uses (the commands call ZIndex, over a counted B+ tree).
     gc();
     h0 = process.memoryUsage().heapUsed;
     const z = new ZIndex();
@@ -171,9 +171,9 @@ function structures(): StructResult[] {
       let k = 0;
       for (const _ of z.walk(order[i]! % (n - 10), false)) if (++k === 10) break;
     });
-    out.push({ structure: 'ZIndex (store facade)', insertOps: insertZ, rankOps: rankZ, rangeOps: rangeZ, heapBytesPerElement: zHeap });
+    out.push({ structure: 'ZIndex (store: counted B+ tree)', insertOps: insertZ, rankOps: rankZ, rangeOps: rangeZ, heapBytesPerElement: zHeap });
   }
-  return ['skiplist (store)', '@js-sdsl/ordered-map (enableIndex)', 'ZIndex (store facade)'].map((s) => {
+  return ['skip list (Redis design)', '@js-sdsl/ordered-map (enableIndex)', 'ZIndex (store: counted B+ tree)'].map((s) => {
     const rs = out.filter((x) => x.structure === s);
     return {
       structure: s,

@@ -7,7 +7,7 @@
  * element, its payload bytes and an overhead calibrated like ENTRY_OVERHEAD_BYTES: V8 heap after a full GC, Node 20
  * x64, one collection of 16-byte fields/members (hash values 16 bytes): per hash field 93.7 B at 1M elements, 101.0
  * at 200k (the Map's fill varies), charged 112; per set member 53.0 / 58.4, charged 72; per sorted-set member
- * 186.7 / 195.6, charged 216. So the accounting errs high (memory.test.ts checks real ≤ accounted). `npm run bench -- types` prints RSS and accounted bytes per element next to Redis's.
+ * 84.3 / 98.4, charged 112. So the accounting errs high (memory.test.ts checks real ≤ accounted). `npm run bench -- types` prints RSS and accounted bytes per element next to Redis's.
  *
  * Encoding (little-endian), the same bytes whatever the insertion order was only for sorted sets (hash and set
  * elements come in the collection's iteration order; the digest does not depend on order):
@@ -22,14 +22,14 @@ import { ZIndex } from './zindex.js';
 export type CollectionType = 'hash' | 'set' | 'zset';
 export type ValueType = 'string' | CollectionType;
 
-/** Accounted bytes of an empty collection object (the object, its Map/Set and, for a zset, the skip list head). */
+/** Accounted bytes of an empty collection object (the object, its Map/Set and, for a zset, the empty tree). */
 export const COLLECTION_BASE_BYTES = 120;
 /** Per hash field beyond field + value bytes: a Map slot and two string headers. */
 export const HASH_FIELD_OVERHEAD_BYTES = 80;
 /** Per set member beyond its bytes: a Set slot and a string header. */
 export const SET_MEMBER_OVERHEAD_BYTES = 56;
-/** Per sorted-set member beyond its bytes: a Map slot, a string header, a skip list node and its level array. */
-export const ZSET_MEMBER_OVERHEAD_BYTES = 200;
+/** Per sorted-set member beyond its bytes: a Map slot (with its boxed score), a string header, two tree array slots. */
+export const ZSET_MEMBER_OVERHEAD_BYTES = 96;
 
 /** Redis 7.0's thresholds between its compact and its big encodings (hash/zset-max-listpack-*, set-max-intset-entries). */
 const MAX_LISTPACK_ENTRIES = 128;

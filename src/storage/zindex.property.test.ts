@@ -1,7 +1,8 @@
 /**
- * Property tests of the sorted set's order (ZIndex) against a plain model (an array kept sorted by (score,
- * member)): any sequence of inserts, deletes and score changes gives the same order, ranks, positions, walks both
- * ways, and score and lex range ends (lex over one score: a search; over mixed scores: Redis's listpack scan).
+ * Property tests of the sorted set's order (ZIndex over the counted B+ tree, with small fanouts too, so trees are
+ * deep and deletes empty whole nodes) against a plain model (an array kept sorted by (score, member)): any sequence
+ * of inserts, deletes and score changes gives the same order, ranks, positions, walks both ways, and score and lex
+ * range ends (lex over one score: a search; over mixed scores: Redis's listpack scan).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,8 +22,8 @@ const cmp = (a: Item, b: Item): number => (a[1] !== b[1] ? (a[1] < b[1] ? -1 : 1
 const member = fc.oneof(fc.constantFrom('a', 'b', 'c', '', 'aa', 'b\u00ff', '\u0000'), fc.integer({ min: 0, max: 150 }).map((i) => `m${i}`));
 const score = fc.oneof(fc.constantFrom(-Infinity, Infinity, 0, 1, 2, 1.5, -3), fc.double({ noNaN: true, min: -100, max: 100 }));
 
-function build(ops: ReadonlyArray<readonly ['add' | 'del', string, number]>): { z: ZIndex; model: Item[] } {
-  const z = new ZIndex();
+function build(ops: ReadonlyArray<readonly ['add' | 'del', string, number]>, fanout?: number): { z: ZIndex; model: Item[] } {
+  const z = new ZIndex(fanout);
   const scores = new Map<string, number>();
   for (const [kind, m, s] of ops) {
     const cur = scores.get(m);
@@ -42,8 +43,8 @@ function build(ops: ReadonlyArray<readonly ['add' | 'del', string, number]>): { 
 test('property: the index equals a sorted-array model under any inserts, score changes and deletes', () => {
   const op = fc.tuple(fc.constantFrom<'add' | 'del'>('add', 'add', 'del'), member, score);
   fc.assert(
-    fc.property(fc.array(op, { minLength: 10, maxLength: 400, size: 'max' }), fc.nat(), (ops, at) => {
-      const { z, model } = build(ops);
+    fc.property(fc.array(op, { minLength: 10, maxLength: 400, size: 'max' }), fc.nat(), fc.constantFrom(3, 4, 7, 64), (ops, at, fanout) => {
+      const { z, model } = build(ops, fanout);
       assert.equal(z.size, model.length);
       assert.deepEqual([...z], model);
       for (const [i, it] of model.entries()) {
@@ -80,8 +81,8 @@ test('property: score and lex range ends equal the model\'s (lex: one score sear
   const bound = fc.constantFrom(-Infinity, Infinity, 0, 1, 1.5, 2, 3, -1);
   fc.assert(
     fc.property(fc.array(fc.tuple(member, fc.constantFrom(0, 1, 1.5, 2, 3)), { maxLength: 100, size: 'max' }), fc.boolean(), bound, bound, fc.boolean(), fc.boolean(),
-      fc.option(member, { nil: undefined }), fc.option(member, { nil: undefined }), (adds, oneScore, min, max, minEx, maxEx, lmin, lmax) => {
-        const { z, model } = build(adds.map(([m, s]) => ['add', m, oneScore ? 0 : s] as const));
+      fc.option(member, { nil: undefined }), fc.option(member, { nil: undefined }), fc.constantFrom(3, 5, 64), (adds, oneScore, min, max, minEx, maxEx, lmin, lmax, fanout) => {
+        const { z, model } = build(adds.map(([m, s]) => ['add', m, oneScore ? 0 : s] as const), fanout);
         const r: ScoreRange = { min, max, minEx, maxEx };
         const inRange = (s: number): boolean => (minEx ? s > min : s >= min) && (maxEx ? s < max : s <= max);
         assert.equal(z.scoreFirst(r), model.findIndex(([, s]) => inRange(s)));

@@ -1,9 +1,7 @@
 /**
- * The order of a sorted set: a skip list ordered by (score, member) with a span per forward link, so rank and
- * position lookups are O(log n) (William Pugh's skip list with Redis's zskiplist additions: spans and a backward
- * link), as Redis's own sorted sets. Members are latin1 binary strings; JS string comparison of one-byte chars is
- * memcmp order, as Redis compares members. Scores are doubles, never NaN. Used through ZIndex (zindex.ts); why this
- * and not a library: docs/ARCHITECTURE.md ## storage, measured by `npm run bench -- types`. Internal to src/storage.
+ * Redis's design for a sorted set's order, in TypeScript: a skip list ordered by (score, member) with a span per
+ * forward link (rank and position lookups O(log n)) and a backward link. Bench code: `npm run bench -- types`
+ * measures it against the counted B+ tree the store uses (src/storage/counted-btree.ts) and @js-sdsl/ordered-map.
  */
 
 /** Most levels of a node (Redis's ZSKIPLIST_MAXLEVEL); p = 1/4 as Redis. */
