@@ -6,7 +6,7 @@ import { asUsageError, intOption, logLevelOption, numberOption, readToken, Usage
 
 /** Option names in resolver errors -> the flags that set them. */
 const FLAG_OF: Record<string, string> = {
-  heartbeatMs: '--heartbeat-ms', leaveTimeoutMs: '--leave-timeout-ms', suspectAfterMs: '--suspect-after-ms', deadAfterMs: '--dead-after-ms', planDebounceMs: '--plan-debounce-ms', probeTimeoutMs: '--probe-timeout-ms',
+  heartbeatMs: '--heartbeat-ms', leaveTimeoutMs: '--leave-timeout-ms', suspectAfterMs: '--suspect-after-ms', deadAfterMs: '--dead-after-ms', planDebounceMs: '--plan-debounce-ms', probeTimeoutMs: '--probe-timeout-ms', leaseMs: '--lease-ms',
   partitionCount: '--partitions', replicas: '--replicas', virtualNodes: '--vnodes', loadFactor: '--load-factor',
 };
 
@@ -24,6 +24,7 @@ interface Flags {
   planDebounceMs: number;
   leaveTimeoutMs: number;
   probeTimeoutMs: number;
+  leaseMs?: number;
   logLevel?: string;
   tokenFile?: string;
   publicReads: boolean;
@@ -76,6 +77,7 @@ export function register(program: Command): void {
     .option('--plan-debounce-ms <ms>', 'quiet time that coalesces membership changes into one epoch', intOption('--plan-debounce-ms', 0, 60_000), d.planDebounceMs)
     .option('--leave-timeout-ms <ms>', 'longest a leaving member waits for its copies to be handed over before they are dropped', intOption('--leave-timeout-ms', 1, 24 * 3_600_000), d.leaveTimeoutMs)
     .option('--probe-timeout-ms <ms>', 'fast failure path: when a node\'s watch stream closes, probe its port this long; a refused connection = dead at once (0 = off, heartbeats only)', intOption('--probe-timeout-ms', 0, 60_000), d.probeTimeoutMs)
+    .option('--lease-ms <ms>', 'how long an answered heartbeat lets a node serve (reads included) without another; < --dead-after-ms (default: dead-after − max(200 ms, 20%))', intOption('--lease-ms', 1, 600_000))
     .option('--token-file <file>', 'bearer token required on the control plane (default: $RINGLEADER_TOKEN; without one, loopback only)')
     .option('--public-reads', 'with a token: table, members, locate, watch and metrics need none', false)
     .option('--store <kind>', 'state store: file (with --data-dir), memory, or etcd (high availability: several coordinators, one leader)')
@@ -103,6 +105,7 @@ export function register(program: Command): void {
         planMaxDelayMs: Math.max(d.planMaxDelayMs, flags.planDebounceMs),
         leaveTimeoutMs: flags.leaveTimeoutMs,
         probeTimeoutMs: flags.probeTimeoutMs,
+        ...(flags.leaseMs === undefined ? {} : { leaseMs: flags.leaseMs }),
         placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
       };
       // Flags that contradict each other (--suspect-after-ms below --heartbeat-ms...) are usage errors: one line, exit 2.

@@ -272,7 +272,10 @@ export class Coordinator {
       const applied = r.includedEpoch !== null && r.appliedEpoch >= r.includedEpoch;
       this.apply(r, applied ? 'applied' : 'heartbeat', 'heartbeat');
     }
-    return { epoch: this.current.epoch, state: r.state, incarnation: r.incarnation, heartbeatMs: this.deps.options.heartbeatMs, clusterId: this.cluster };
+    // The lease (C5): only a member that is alive gets one; it runs from the member's send time, which is earlier
+    // than `now`, so it ends before this coordinator can declare the member dead (leaseMs < deadAfterMs).
+    const leaseMs = r.state === 'left' ? 0 : this.deps.options.leaseMs;
+    return { epoch: this.current.epoch, state: r.state, incarnation: r.incarnation, heartbeatMs: this.deps.options.heartbeatMs, clusterId: this.cluster, leaseMs };
   }
 
   leave(id: string): LeaveResponse {

@@ -53,6 +53,17 @@ export interface CoordinatorOptions {
    * nothing (a paused process still accepts connections; a cut network times out): heartbeats decide. 0 turns it off.
    */
   probeTimeoutMs: number;
+  /**
+   * The lease each answered heartbeat grants: a member serves its partitions (reads included) only until the
+   * monotonic *send* time of its last answered heartbeat + leaseMs, so a member paused or cut off from the
+   * coordinator stops serving before the coordinator can declare it dead (`deadAfterMs` after it last heard from it)
+   * and promote another copy. Must be < deadAfterMs (the difference absorbs clock drift and the heartbeat's transit)
+   * and > heartbeatMs (else a healthy member's lease lapses between two beats). Trade-off: a longer lease rides
+   * through longer coordinator outages (restart, election) with no refusal; a shorter one leaves more margin.
+   * 0 = derived: deadAfterMs − max(200 ms, 20% of deadAfterMs) (1200 ms with the defaults), or, when that is not
+   * more than heartbeatMs (tight test settings), halfway between heartbeatMs and deadAfterMs.
+   */
+  leaseMs: number;
   /** Placement (see PlannerOptions). */
   placement: PlannerOptions;
 }
@@ -71,6 +82,7 @@ export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.
   watchKeepAliveMs: 15_000,
   forgetAfterMs: 10 * 60_000,
   probeTimeoutMs: 200,
+  leaseMs: 0,
   placement: DEFAULT_PLANNER_OPTIONS,
 });
 
@@ -86,5 +98,18 @@ export function resolveCoordinatorOptions(input: CoordinatorOptionsInput = {}): 
   if (o.suspectAfterMs <= o.heartbeatMs) throw new TypeError(`suspectAfterMs (${o.suspectAfterMs}) must be > heartbeatMs (${o.heartbeatMs})`);
   if (o.deadAfterMs <= o.suspectAfterMs) throw new TypeError(`deadAfterMs (${o.deadAfterMs}) must be > suspectAfterMs (${o.suspectAfterMs})`);
   if (o.planMaxDelayMs < o.planDebounceMs) throw new TypeError(`planMaxDelayMs (${o.planMaxDelayMs}) must be >= planDebounceMs (${o.planDebounceMs})`);
+  if (!Number.isInteger(o.leaseMs) || o.leaseMs < 0) throw new TypeError(`leaseMs must be an integer >= 0 (0 = derived from deadAfterMs), got ${o.leaseMs}`);
+  if (o.leaseMs === 0) o.leaseMs = derivedLeaseMs(o.heartbeatMs, o.deadAfterMs);
+  else if (o.leaseMs >= o.deadAfterMs) throw new TypeError(`leaseMs (${o.leaseMs}) must be < deadAfterMs (${o.deadAfterMs}): a member must stop serving before it can be declared dead`);
+  else if (o.leaseMs <= o.heartbeatMs) throw new TypeError(`leaseMs (${o.leaseMs}) must be > heartbeatMs (${o.heartbeatMs}): a healthy member's lease would lapse between two heartbeats`);
   return o;
+}
+
+/**
+ * The default lease for a failure-detector deadline: deadAfterMs − max(200 ms, 20%); when that leaves no more than
+ * one heartbeat interval (tight test settings), halfway between heartbeatMs and deadAfterMs. Always < deadAfterMs.
+ */
+export function derivedLeaseMs(heartbeatMs: number, deadAfterMs: number): number {
+  const lease = deadAfterMs - Math.max(200, Math.ceil(deadAfterMs * 0.2));
+  return lease > heartbeatMs ? lease : Math.max(1, Math.floor((heartbeatMs + deadAfterMs) / 2));
 }

@@ -26,6 +26,8 @@ export const ERR_WRONGPASS = errorText(NODE_ERRORS.WRONGPASS, 'invalid username-
 export const ERR_CLUSTERDOWN = errorText(NODE_ERRORS.CLUSTERDOWN, 'The cluster is down');
 export const ERR_CLUSTERDOWN_UNBOUND = errorText(NODE_ERRORS.CLUSTERDOWN, 'Hash slot not served');
 export const ERR_TRYAGAIN_HANDOVER = errorText(NODE_ERRORS.TRYAGAIN, 'Partition changing hands, try again');
+/** The node's lease lapsed (no answered heartbeat for leaseMs): it may have been replaced, so it answers nothing about its keys. */
+export const ERR_TRYAGAIN_LEASE = errorText(NODE_ERRORS.TRYAGAIN, 'lease expired: no contact with the coordinator');
 export const ERR_CROSSSLOT = errorText(NODE_ERRORS.CROSSSLOT, "Keys in request don't hash to the same slot");
 export const ERR_FLUSH_DISABLED = errorText(NODE_ERRORS.FLUSH_DISABLED, 'FLUSHALL and FLUSHDB are disabled on this node (start it with --enable-flush)');
 

@@ -14,13 +14,13 @@ import { ReplyWriter, RequestDecoder, RespProtocolError, UNAUTHENTICATED_LIMITS 
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { ClusterView } from './cluster-view.js';
-import { CMD_NO_AUTH, CMD_READONLY, type CommandContext, type CommandSpec, type CommandStat, type CommandTable, type MemorySettings, type ReplicationHandler, type ServerStats } from './commands/index.js';
+import { CMD_NO_AUTH, CMD_READONLY, CMD_SERVED_KEYS, type CommandContext, type CommandSpec, type CommandStat, type CommandTable, type MemorySettings, type ReplicationHandler, type ServerStats } from './commands/index.js';
 import { Connection } from './connection.js';
 import { MULTI_IMMEDIATE, WatchRegistry, encodeQueued } from './transactions.js';
 import { commandInfo } from './commands/command-docs.js';
 import type { NodeServerOptions } from './options.js';
 import { NODE_ERRORS } from '../protocol/errors/index.js';
-import { errorText, ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, ERR_TRYAGAIN_HANDOVER, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
+import { errorText, ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, ERR_TRYAGAIN_HANDOVER, ERR_TRYAGAIN_LEASE, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
 import { slotOfArg } from './slots.js';
 
 const ERR_MAX_CLIENTS = Buffer.from('-ERR max number of clients reached\r\n', 'latin1');
@@ -35,6 +35,7 @@ export class NodeServer implements CommandContext {
   readonly stats: ServerStats = {
     connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0, protocolErrors: 0, outputLimitDisconnects: 0,
     moved: 0, crossSlot: 0, clusterDown: 0, netInputBytes: 0, netOutputBytes: 0, tryAgain: 0, backupReads: 0, errorReplies: 0,
+    leaseRefused: 0, leaseLateCloses: 0,
   };
   /** INFO commandstats: calls, time, rejected and failed calls per command or `container|sub`. */
   readonly commandCounters = new Map<string, CommandStat>();
@@ -57,6 +58,8 @@ export class NodeServer implements CommandContext {
   /** Where suppressed replies go (CLIENT REPLY OFF/SKIP); emptied after each command. */
   private readonly sink = new ReplyWriter();
   private nextClientId = 1;
+  /** The current read's replies include answers about served keys, given under the lease (re-checked before writing). */
+  private leasedReplies = false;
   private boundPort = 0;
 
   constructor(
@@ -104,6 +107,7 @@ export class NodeServer implements CommandContext {
     const s = this.stats;
     s.connectionsReceived = s.commandsProcessed = s.rejectedConnections = s.protocolErrors = s.outputLimitDisconnects = 0;
     s.moved = s.crossSlot = s.clusterDown = s.netInputBytes = s.netOutputBytes = s.errorReplies = s.tryAgain = s.backupReads = 0;
+    s.leaseRefused = s.leaseLateCloses = 0;
     this.commandCounters.clear();
     this.statBySpec = new WeakMap();
     this.errorStats.clear();
@@ -163,6 +167,7 @@ export class NodeServer implements CommandContext {
     const w = this.writer;
     w.resp3 = conn.resp === 3;
     const dec = conn.decoder;
+    this.leasedReplies = false;
     try {
       dec.feed(chunk);
       for (let argc = dec.next(); argc > 0; argc = dec.next()) {
@@ -178,6 +183,17 @@ export class NodeServer implements CommandContext {
     const socket = conn.socket;
     if (socket.destroyed) {
       w.discard();
+      return;
+    }
+    if (this.leasedReplies && !this.view.lease.valid()) {
+      // The lease was valid when these commands ran but lapsed before their replies could leave (this process was
+      // paused in between): answering now could hand out data a new primary has overwritten, or acknowledge a write
+      // the new primary never saw. The replies cannot be swapped one by one, so the connection closes unanswered;
+      // its commands' outcome is unknown to the client (any write among them may have been applied here).
+      this.stats.leaseLateCloses++;
+      w.discard();
+      this.logger.warn({ client: conn.address }, 'lease lapsed between running commands and replying; closing the connection unanswered');
+      socket.destroy();
       return;
     }
     const out = w.take();
@@ -359,6 +375,7 @@ export class NodeServer implements CommandContext {
           return false;
         }
         if (conn.readonly && (spec.flags & CMD_READONLY) !== 0 && view.readable[partition] === 1) {
+          if (!queue && !this.underLease(w)) return false;
           this.stats.backupReads++;
           return this.run(spec, conn, req, w, partition);
         }
@@ -374,6 +391,10 @@ export class NodeServer implements CommandContext {
         return false;
       }
     }
+    // The lease (C5), for keyed commands on partitions this node serves and for the keyless ones that read or write
+    // every served partition (KEYS, SCAN...). Not for commands queued in MULTI (QUEUED says nothing about data):
+    // EXEC checks it, then each queued command again as it runs.
+    if ((partition >= 0 || (spec.flags & CMD_SERVED_KEYS) !== 0) && !queue && !this.underLease(w)) return false;
     if (queue) {
       // Once the transaction is doomed (a refused command, or a WATCHed key written), Redis answers QUEUED but keeps
       // nothing: EXEC will not run it, and the commands no longer count in EXEC's slot check.
@@ -435,6 +456,7 @@ export class NodeServer implements CommandContext {
         if (view.pending[p] === 1) return w.error(ERR_TRYAGAIN_HANDOVER);
         return w.error(view.movedReply(slot) ?? ERR_CLUSTERDOWN_UNBOUND);
       }
+      if (!this.underLease(w)) return this.watches.unwatchAll(conn);
     }
     if (dirty) {
       this.watches.unwatchAll(conn);
@@ -450,6 +472,20 @@ export class NodeServer implements CommandContext {
       const argc = d.next();
       this.execute(conn, d, argc, w, true);
     }
+  }
+
+  /**
+   * True when the lease lets this node answer about its partitions' keys now (and notes that this read's replies
+   * depend on it, so onData checks again before writing them); else answers -TRYAGAIN naming the lease.
+   */
+  private underLease(w: ReplyWriter): boolean {
+    if (this.view.lease.valid()) {
+      this.leasedReplies = true;
+      return true;
+    }
+    this.stats.leaseRefused++;
+    w.error(ERR_TRYAGAIN_LEASE);
+    return false;
   }
 
   /**
