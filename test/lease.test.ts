@@ -1,0 +1,183 @@
+// Node leases (contract C5) with real processes: a node answers nothing about its partitions' keys, reads included,
+// once the coordinator has not answered a heartbeat for the lease (the dead deadline minus a margin). So a primary
+// paused past the dead deadline and failed over never serves, after SIGCONT, a value the new primary has overwritten
+// nor acknowledges a write the new primary never sees; and a coordinator outage longer than the lease makes every
+// (strict) node answer -TRYAGAIN until heartbeats are answered again, with no restart.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { keySlot } from '../src/hashing/index.js';
+import { partitionOfSlot } from '../src/partitioning/index.js';
+import { LocalCluster, waitFor, type TableView } from '../src/testing/local-cluster.js';
+import { RawRespClient, type RawReply } from '../src/testing/resp-raw.js';
+
+// Heartbeats every 250 ms, dead after 2000 ms: the coordinator's lease is 2000 − max(200, 400) = 1600 ms.
+const CLUSTER = { partitions: 16, replicas: 2, heartbeatMs: 250, suspectAfterMs: 1000, deadAfterMs: 2000 } as const;
+const LEASE_REFUSAL = /^-TRYAGAIN lease expired: no contact with the coordinator\r\n$/;
+
+/** A key of partition p (P partitions). */
+function keyIn(p: number, P: number, prefix: string): string {
+  for (let i = 0; ; i++) {
+    const k = `${prefix}:${i}`;
+    if (partitionOfSlot(keySlot(k), P) === p) return k;
+  }
+}
+
+const show = (r: RawReply): string => JSON.stringify(r.raw.slice(0, 120));
+
+/** Opens a raw connection to a node's RESP port, closed after the test. */
+async function raw(t: { after: (fn: () => void) => void }, port: number): Promise<RawRespClient> {
+  const c = await RawRespClient.connect(port);
+  t.after(() => c.close());
+  return c;
+}
+
+/** Sends a command until the reply is not a transient refusal (TRYAGAIN, CLUSTERDOWN, MOVED during a change); returns it. */
+async function callUntilServed(c: RawRespClient, args: string[], what: string): Promise<RawReply> {
+  let last: RawReply | null = null;
+  await waitFor(what, async () => {
+    last = await c.call(args);
+    return !/^-(TRYAGAIN|CLUSTERDOWN|MOVED)/.test(last.raw);
+  }, 20_000, 50);
+  return last!;
+}
+
+function primaryName(cluster: LocalCluster, table: TableView, p: number): string {
+  const id = table.primaryOf(p);
+  const n = id === undefined ? undefined : cluster.nodeById(id);
+  assert.ok(n !== undefined, `partition ${p} has a primary that is a known node (${id})`);
+  return n.name;
+}
+
+test('a primary paused past the dead deadline and failed over: after SIGCONT it refuses reads and writes of those partitions, never serving an overwritten value', { timeout: 90_000 }, async (t) => {
+  const cluster = await LocalCluster.start({ nodes: 3, ...CLUSTER });
+  t.after(() => cluster.close());
+  const P = CLUSTER.partitions;
+  const victim = cluster.node('node-1');
+  const before = await cluster.table();
+  const p = before.primariesOf(victim.id)[0];
+  assert.ok(p !== undefined, 'node-1 is primary of some partition');
+  const key = keyIn(p, P, 'lease');
+  const old = await raw(t, victim.port);
+  assert.equal((await callUntilServed(old, ['SET', key, 'old'], 'SET via node-1')).raw, '+OK\r\n');
+  assert.equal((await old.call(['GET', key])).raw, '$3\r\nold\r\n');
+  // A second connection, opened now, whose commands are sent while node-1 is stopped: they wait in its socket buffer
+  // and run right after SIGCONT, before node-1 can have heard from the coordinator.
+  const buffered = await raw(t, victim.port);
+  await buffered.call(['PING']);
+
+  cluster.pause('node-1');
+  t.after(() => cluster.resume('node-1')); // close() kills it either way; never leave a stopped process behind
+  let after: TableView | null = null;
+  await cluster.waitFor(`partition ${p} failed over from the paused node-1`, async () => {
+    after = await cluster.table();
+    const id = after.primaryOf(p);
+    return id !== undefined && id !== victim.id;
+  }, 30_000);
+  const successor = primaryName(cluster, after!, p);
+  const fresh = await raw(t, cluster.node(successor).port);
+  assert.equal((await callUntilServed(fresh, ['SET', key, 'new'], `SET via the new primary ${successor}`)).raw, '+OK\r\n');
+
+  // Sent while node-1 is stopped: a read, a write, and a transaction, all about partition p.
+  buffered.send(['GET', key]);
+  buffered.send(['SET', key, 'late-write']);
+  buffered.send(['MULTI']);
+  buffered.send(['SET', key, 'late-multi']);
+  buffered.send(['EXEC']);
+  cluster.resume('node-1');
+  const replies: RawReply[] = [];
+  for (let i = 0; i < 5; i++) replies.push(await buffered.next(15_000));
+  t.diagnostic(`buffered replies after SIGCONT: ${replies.map(show).join(', ')}`);
+  assert.match(replies[0]!.raw, /^-(TRYAGAIN|MOVED) /, `GET after SIGCONT is refused (never the old value): ${show(replies[0]!)}`);
+  assert.match(replies[1]!.raw, /^-(TRYAGAIN|MOVED) /, `SET after SIGCONT is refused (never acknowledged): ${show(replies[1]!)}`);
+  assert.match(replies[4]!.raw, /^-(TRYAGAIN|MOVED|EXECABORT) /, `EXEC after SIGCONT is refused: ${show(replies[4]!)}`);
+
+  // Reads on a new connection right after SIGCONT, until node-1 has the new table (MOVED): never the old value.
+  const seen = new Map<string, number>();
+  const served: string[] = [];
+  await waitFor('node-1 to redirect partition p (it has the new table)', async () => {
+    const r = await old.call(['GET', key]);
+    const kind = r.raw.startsWith('-') ? r.raw.split(' ')[0]! + (LEASE_REFUSAL.test(r.raw) ? ' (lease)' : '') : r.raw;
+    seen.set(kind, (seen.get(kind) ?? 0) + 1);
+    if (!r.raw.startsWith('-')) served.push(show(r));
+    return r.raw.startsWith('-MOVED');
+  }, 30_000, 10);
+  t.diagnostic(`direct reads on node-1 after SIGCONT: ${[...seen].map(([k, n]) => `${k} x${n}`).join(', ')}`);
+  assert.deepEqual(served, [], `node-1 served GET ${key} after SIGCONT before it had the new table`);
+
+  // The refused writes changed nothing on the new primary; the write it acknowledged is there.
+  assert.equal((await callUntilServed(fresh, ['GET', key], 'GET via the new primary')).raw, '$3\r\nnew\r\n');
+  const refused = Number((await cluster.info('node-1', 'cluster')).get('ringleader_lease_refused'));
+  t.diagnostic(`node-1 lease refusals: ${refused}`);
+});
+
+test('the coordinator stopped longer than the lease: every strict node answers TRYAGAIN (reads, backup reads, EXEC, KEYS); after SIGCONT all serve again without a restart', { timeout: 90_000 }, async (t) => {
+  const cluster = await LocalCluster.start({ nodes: 3, ...CLUSTER });
+  t.after(() => cluster.close());
+  // A fourth node that opts out of the lease keeps serving through the outage (the `off` trade-off).
+  const relaxed = await cluster.addNode('node-off', ['--lease-mode', 'off']);
+  const P = CLUSTER.partitions;
+  const table = await cluster.table();
+  const membersBefore = (await cluster.members()).members;
+  const pids = new Map(cluster.running.map((n) => [n.name, n.proc.pid]));
+
+  // One key per partition, written through its primary.
+  const keys = Array.from({ length: P }, (_, p) => keyIn(p, P, 'outage'));
+  const conns = new Map<string, RawRespClient>();
+  for (const n of cluster.running) conns.set(n.name, await raw(t, n.port));
+  for (let p = 0; p < P; p++) {
+    const c = conns.get(primaryName(cluster, table, p))!;
+    assert.equal((await callUntilServed(c, ['SET', keys[p]!, `v${p}`], `SET ${keys[p]}`)).raw, '+OK\r\n');
+  }
+  const strictPrimary = (name: string): number => table.primariesOf(cluster.node(name).id)[0]!;
+  const strictNames = ['node-1', 'node-2', 'node-3'].filter((n) => table.primariesOf(cluster.node(n).id).length > 0);
+  assert.ok(strictNames.length > 0);
+  // A backup copy on a strict node, read over a READONLY connection.
+  const backupP = Array.from({ length: P }, (_, p) => p).find((p) => {
+    const b = table.servingOf(p).slice(1).map((id) => cluster.nodeById(id)?.name);
+    return b.some((n) => n !== undefined && n !== 'node-off');
+  })!;
+  const backupName = table.servingOf(backupP).slice(1).map((id) => cluster.nodeById(id)!.name).find((n) => n !== 'node-off')!;
+  const ro = await raw(t, cluster.node(backupName).port);
+  assert.equal((await ro.call(['READONLY'])).raw, '+OK\r\n');
+  await callUntilServed(ro, ['GET', keys[backupP]!], 'a READONLY read from a backup');
+
+  cluster.coordinator.signal('SIGSTOP');
+  const stoppedAt = performance.now();
+  t.after(() => cluster.coordinator.signal('SIGCONT'));
+  for (const name of strictNames) {
+    const p = strictPrimary(name);
+    await waitFor(`${name} to refuse GET once its lease lapsed`, async () => LEASE_REFUSAL.test((await conns.get(name)!.call(['GET', keys[p]!])).raw), 15_000, 50);
+  }
+  t.diagnostic(`every strict node refused after ${(performance.now() - stoppedAt).toFixed(0)} ms (lease 1600 ms)`);
+  const name = strictNames[0]!;
+  const c = conns.get(name)!;
+  const p = strictPrimary(name);
+  assert.match((await c.call(['SET', keys[p]!, 'during-outage'])).raw, LEASE_REFUSAL, 'writes are refused');
+  assert.match((await c.call(['KEYS', '*'])).raw, LEASE_REFUSAL, 'keyless commands over the served partitions too');
+  assert.equal((await c.call(['MULTI'])).raw, '+OK\r\n');
+  assert.equal((await c.call(['GET', keys[p]!])).raw, '+QUEUED\r\n');
+  assert.match((await c.call(['EXEC'])).raw, LEASE_REFUSAL, 'EXEC is refused as a whole');
+  assert.match((await ro.call(['GET', keys[backupP]!])).raw, LEASE_REFUSAL, 'READONLY reads from a backup need the lease too');
+  assert.equal((await c.call(['PING'])).raw, '+PONG\r\n', 'commands about no key still work');
+  const info = await cluster.info(name, 'cluster');
+  assert.equal(info.get('ringleader_lease'), 'lapsed');
+  assert.ok(Number(info.get('ringleader_lease_refused')) >= 4);
+  // The node without a lease still serves its keys.
+  const offP = table.primariesOf(relaxed.id)[0];
+  if (offP !== undefined) assert.equal((await conns.get('node-off')!.call(['GET', keys[offP]!])).raw, `$${`v${offP}`.length}\r\nv${offP}\r\n`, '--lease-mode off serves on');
+  assert.equal((await cluster.info('node-off', 'cluster')).get('ringleader_lease'), 'off');
+
+  cluster.coordinator.signal('SIGCONT');
+  const resumedAt = performance.now();
+  for (let q = 0; q < P; q++) {
+    const owner = primaryName(cluster, table, q);
+    const r = await callUntilServed(conns.get(owner)!, ['GET', keys[q]!], `${owner} serving again`);
+    assert.equal(r.raw, `$${`v${q}`.length}\r\nv${q}\r\n`, `partition ${q} on ${owner}: the value written before the outage`);
+  }
+  t.diagnostic(`all partitions served again ${(performance.now() - resumedAt).toFixed(0)} ms after SIGCONT`);
+  assert.equal((await ro.call(['GET', keys[backupP]!])).raw.startsWith('$'), true, 'backup reads resume');
+  // Nobody restarted or re-joined: same processes, same incarnations, same table.
+  for (const n of cluster.running) assert.equal(n.proc.pid, pids.get(n.name), `${n.name} was not restarted`);
+  const membersAfter = (await cluster.members()).members;
+  for (const m of membersBefore) assert.equal(membersAfter.find((x) => x.id === m.id)?.incarnation, m.incarnation, `${m.name} kept its incarnation`);
+});
