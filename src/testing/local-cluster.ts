@@ -377,7 +377,8 @@ export class LocalCluster {
 
   /**
    * Starts a node (default name `node-<n>`) and resolves once it listens (it has joined by then). `wait` = also wait
-   * until the table is settled and applied by every running node.
+   * until the table is settled and applied by every running node. `args` with `--coordinator URL` replace the
+   * cluster's coordinator URL for this node.
    */
   async addNode(name?: string, args: readonly string[] = [], wait = true): Promise<LocalNode> {
     this.assertOpen();
@@ -390,7 +391,9 @@ export class LocalCluster {
 
   private async spawnNode(name: string, port: number, args: readonly string[]): Promise<LocalNode> {
     const o = this.options;
-    const argv = ['node', '--coordinator', this.coordinatorUrl, '--port', String(port), '--name', name, '--log-level', o.nodeLogLevel, ...o.nodeArgs, ...args];
+    // `args` naming --coordinator replace the cluster's URL (e.g. a TcpProxy in front of it, to cut that link alone).
+    const coordinator = args.includes('--coordinator') ? [] : ['--coordinator', this.coordinatorUrl];
+    const argv = ['node', ...coordinator, '--port', String(port), '--name', name, '--log-level', o.nodeLogLevel, ...o.nodeArgs, ...args];
     if (o.metrics) argv.push('--metrics-port', '0');
     const proc = spawnCli(name, argv, { ...o.env });
     const m = await proc.waitForLine(/ringleader node listening id=([0-9a-f]{40}) address=\S+ port=(\d+)(?: metrics=(\d+))?/, o.startTimeoutMs).catch(async (err: unknown) => {
