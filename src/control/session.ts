@@ -158,7 +158,7 @@ export class MemberSession {
       if (res.clusterId !== undefined) this.cluster = res.clusterId;
       // From the send time (`started`, before any retry): an answer that took long, or was read after this process
       // was paused, must not stretch the lease past what the coordinator's failure detector allows.
-      this.lease.grant(started, res.leaseMs);
+      this.lease.grant(started, res.leaseMs ?? 0);
       this.events.emit('heartbeat', res, started);
       this.setState(res.state);
       if (res.state === 'left') return this.finishLeave();

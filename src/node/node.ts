@@ -224,7 +224,15 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
         log.warn({ dropped: n }, 're-joined after being declared dead; dropped local data');
       }
     });
-    if (o.leaseMode === 'strict') view.lease = session.lease;
+    if (o.leaseMode === 'strict') {
+      view.lease = session.lease;
+      let warned = false;
+      session.on('heartbeat', (res) => {
+        if (res.leaseMs !== undefined || warned) return;
+        warned = true;
+        log.error('the coordinator grants no lease (a version older than leases): this node refuses its keys with -TRYAGAIN; upgrade the coordinators first, or run nodes with --lease-mode off meanwhile');
+      });
+    }
     session.on('error', (err) => log.warn({ err: err.message }, 'coordinator session error'));
     session.on('state', (state) => log.info({ state }, 'member state'));
     try {
