@@ -477,9 +477,9 @@ function summarize(o: ChaosOptions, history: History, check: CheckResult, faults
 
 /**
  * What the system guarantees TODAY that this run broke (empty = every guarantee held). Lost writes and stale reads
- * are not in it: replication is asynchronous (a primary acknowledges before its copies have the write, and nothing
- * fences a paused old primary), so both are expected under kill -9 and SIGSTOP. Issue 9 (synchronous replication,
- * leases) will move them here.
+ * are not in it: replication is asynchronous (a primary acknowledges before its copies have the write), so both can
+ * happen under kill -9 and SIGSTOP. (A paused old primary is fenced by its lease: after SIGCONT it refuses until it has
+ * the new table.) Synchronous replication (issue 9) will move them here.
  */
 export function guaranteeFindings(r: ChaosReport): string[] {
   const f: string[] = [];
