@@ -3,14 +3,13 @@
 // paused past the dead deadline and failed over never serves, after SIGCONT, a value the new primary has overwritten
 // nor acknowledges a write the new primary never sees, and a node cut off from the coordinator stops acknowledging
 // before another copy can take over. One cluster for the three scenarios (each waits for a stable table first):
-// node-1..3 reach the coordinator directly, node-cut through a TcpProxy that can cut that link alone.
+// each node reaches the coordinator through its own TcpProxy (LocalCluster controlProxy) that can cut that link alone.
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { keySlot } from '../src/hashing/index.js';
 import { partitionOfSlot } from '../src/partitioning/index.js';
 import { LocalCluster, waitFor, type TableView } from '../src/testing/local-cluster.js';
 import { RawRespClient, type RawReply } from '../src/testing/resp-raw.js';
-import { TcpProxy } from '../src/testing/tcp-proxy.js';
 
 // Heartbeats every 250 ms, dead after 2000 ms: the coordinator's lease is 2000 − max(200, 400) = 1600 ms.
 const CLUSTER = { partitions: 16, replicas: 2, heartbeatMs: 250, suspectAfterMs: 1000, deadAfterMs: 2000 } as const;
@@ -51,16 +50,14 @@ function primaryName(cluster: LocalCluster, table: TableView, p: number): string
 }
 
 let cluster: LocalCluster;
-let proxy: TcpProxy;
 
 before(async () => {
-  cluster = await LocalCluster.start({ nodes: 3, ...CLUSTER });
-  proxy = await TcpProxy.start('127.0.0.1', Number(new URL(cluster.coordinatorUrl).port));
-  await cluster.addNode('node-cut', ['--coordinator', proxy.url]);
+  // Every node reaches the coordinator through its own TcpProxy (controlProxy), so one node's link can be cut alone.
+  cluster = await LocalCluster.start({ nodes: 3, controlProxy: true, ...CLUSTER });
+  await cluster.addNode('node-cut');
 });
 
 after(async () => {
-  await proxy?.close();
   await cluster?.close();
 });
 
@@ -83,7 +80,7 @@ async function pausedPrimary(t: TestContext, name: string, cutLink: boolean): Pr
   const pending = await raw(t, victim.port);
   await pending.call(['PING']);
 
-  if (cutLink) proxy.cut();
+  if (cutLink) cluster.cutFromCoordinator(name);
   cluster.pause(name);
   let tb: TableView | null = null;
   try {
@@ -103,7 +100,7 @@ async function pausedPrimary(t: TestContext, name: string, cutLink: boolean): Pr
   const reads: RawReply[] = [];
   if (cutLink) {
     for (let i = 0; i < 10; i++) reads.push(await direct.call(['GET', key]));
-    proxy.heal();
+    cluster.healToCoordinator(name);
   }
   await waitFor(`${name} to redirect partition ${p} (it has the new table)`, async () => {
     const r = await direct.call(['GET', key]);
@@ -156,11 +153,11 @@ test('a node cut off from the coordinator only: its lease lapses before it is de
   const p = (await cluster.table()).primariesOf(cut.id)[0];
   assert.ok(p !== undefined, 'node-cut is primary of some partition');
   const key = keyIn(p, P, 'cut');
-  t.after(() => proxy.heal());
+  t.after(() => cluster.healToCoordinator('node-cut'));
   const c = await raw(t, cut.port);
   assert.equal((await callUntilServed(c, ['SET', key, 'v0'], 'SET via node-cut')).raw, '+OK\r\n');
 
-  proxy.cut();
+  cluster.cutFromCoordinator('node-cut');
   const cutAt = performance.now();
   // Writes to node-cut until it refuses one: it must be the lease that refuses, while the table still names it
   // (the coordinator declares it dead only deadAfterMs after its last heartbeat arrived).
@@ -195,7 +192,7 @@ test('a node cut off from the coordinator only: its lease lapses before it is de
     const r = await c.call(['GET', key]);
     assert.match(r.raw, /^-(TRYAGAIN|MOVED) /, `GET via node-cut while cut: ${show(r)}`);
   }
-  proxy.heal();
+  cluster.healToCoordinator('node-cut');
   const served: string[] = [];
   await waitFor('node-cut to follow the new table after the cut heals', async () => {
     const r = await c.call(['GET', key]);

@@ -2,11 +2,12 @@
 import type { Command } from 'commander';
 import { startCoordinator, resolveCoordinatorOptions, DEFAULT_COORDINATOR_OPTIONS, type StartCoordinatorOptions } from '../coordinator/index.js';
 import { createLogger } from '../shared/logger.js';
-import { asUsageError, intOption, logLevelOption, numberOption, readToken, UsageError } from './options.js';
+import { asUsageError, choiceOption, intOption, logLevelOption, numberOption, readToken, UsageError } from './options.js';
 
 /** Option names in resolver errors -> the flags that set them. */
 const FLAG_OF: Record<string, string> = {
   heartbeatMs: '--heartbeat-ms', leaveTimeoutMs: '--leave-timeout-ms', suspectAfterMs: '--suspect-after-ms', deadAfterMs: '--dead-after-ms', planDebounceMs: '--plan-debounce-ms', probeTimeoutMs: '--probe-timeout-ms', leaseMs: '--lease-ms',
+  replication: '--replication', minInSync: '--min-in-sync', lostPartitions: '--lost-partitions',
   partitionCount: '--partitions', replicas: '--replicas', virtualNodes: '--vnodes', loadFactor: '--load-factor',
 };
 
@@ -25,6 +26,9 @@ interface Flags {
   leaveTimeoutMs: number;
   probeTimeoutMs: number;
   leaseMs?: number;
+  replication: 'sync' | 'async';
+  minInSync: number;
+  lostPartitions: 'unavailable' | 'recreate';
   logLevel?: string;
   tokenFile?: string;
   publicReads: boolean;
@@ -78,6 +82,9 @@ export function register(program: Command): void {
     .option('--leave-timeout-ms <ms>', 'longest a leaving member waits for its copies to be handed over before they are dropped', intOption('--leave-timeout-ms', 1, 24 * 3_600_000), d.leaveTimeoutMs)
     .option('--probe-timeout-ms <ms>', 'fast failure path: when a node\'s watch stream closes, probe its port this long; a refused connection = dead at once (0 = off, heartbeats only)', intOption('--probe-timeout-ms', 0, 60_000), d.probeTimeoutMs)
     .option('--lease-ms <ms>', 'how long an answered heartbeat lets a node serve (reads included) without another; < --dead-after-ms (default: dead-after − max(200 ms, 20%))', intOption('--lease-ms', 1, 600_000))
+    .option('--replication <mode>', 'sync: a write is acknowledged after every in-sync backup applied it (no acknowledged write lost when a primary dies); async: at once (faster; a crash loses what backups had not received)', choiceOption('--replication', ['sync', 'async'] as const), d.replication)
+    .option('--min-in-sync <n>', 'refuse writes (NOREPLICAS) to a partition with fewer in-sync copies, primary included', intOption('--min-in-sync', 1, 16), d.minInSync)
+    .option('--lost-partitions <policy>', 'a partition that lost every copy: unavailable (CLUSTERDOWN until `ringleader recreate-lost`) or recreate (empty at once)', choiceOption('--lost-partitions', ['unavailable', 'recreate'] as const), d.lostPartitions)
     .option('--token-file <file>', 'bearer token required on the control plane (default: $RINGLEADER_TOKEN; without one, loopback only)')
     .option('--public-reads', 'with a token: table, members, locate, watch and metrics need none', false)
     .option('--store <kind>', 'state store: file (with --data-dir), memory, or etcd (high availability: several coordinators, one leader)')
@@ -106,6 +113,9 @@ export function register(program: Command): void {
         leaveTimeoutMs: flags.leaveTimeoutMs,
         probeTimeoutMs: flags.probeTimeoutMs,
         ...(flags.leaseMs === undefined ? {} : { leaseMs: flags.leaseMs }),
+        replication: flags.replication,
+        minInSync: flags.minInSync,
+        lostPartitions: flags.lostPartitions,
         placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
       };
       // Flags that contradict each other (--suspect-after-ms below --heartbeat-ms...) are usage errors: one line, exit 2.

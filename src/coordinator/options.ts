@@ -1,4 +1,5 @@
 import { resolvePlannerOptions, DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from '../partitioning/planner.js';
+import { MAX_COPIES_PER_PARTITION, REPLICATION_MODES, type ReplicationMode } from '../protocol/control.js';
 
 /**
  * Coordinator options (failure detection, planning cadence, watch limits). Placement options are the planner's
@@ -64,6 +65,20 @@ export interface CoordinatorOptions {
    * more than heartbeatMs (tight test settings), halfway between heartbeatMs and deadAfterMs.
    */
   leaseMs: number;
+  /**
+   * When primaries acknowledge writes, cluster-wide (carried in the table): `sync` after every in-sync backup applied
+   * the write (no acknowledged write is lost when a primary dies), `async` at once (faster; a crash loses what the
+   * backups had not received yet).
+   */
+  replication: ReplicationMode;
+  /** Writes to a partition are refused (NOREPLICAS) while it has fewer in-sync copies (primary + backups) than this. */
+  minInSync: number;
+  /**
+   * A partition whose every copy was lost (both copies died, or replicas 1): `unavailable` keeps it without a primary
+   * (CLUSTERDOWN for its slots: nothing acknowledged is silently replaced by nothing) until `POST
+   * /v1/partitions/recreate-lost`; `recreate` re-creates it empty at once (a cache miss for every key it held).
+   */
+  lostPartitions: 'unavailable' | 'recreate';
   /** Placement (see PlannerOptions). */
   placement: PlannerOptions;
 }
@@ -83,6 +98,9 @@ export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.
   forgetAfterMs: 10 * 60_000,
   probeTimeoutMs: 200,
   leaseMs: 0,
+  replication: 'sync',
+  minInSync: 1,
+  lostPartitions: 'unavailable',
   placement: DEFAULT_PLANNER_OPTIONS,
 });
 
@@ -97,6 +115,9 @@ export function resolveCoordinatorOptions(input: CoordinatorOptionsInput = {}): 
   if (!Number.isInteger(o.planDebounceMs) || o.planDebounceMs < 0) throw new TypeError(`planDebounceMs must be an integer >= 0, got ${o.planDebounceMs}`);
   if (o.suspectAfterMs <= o.heartbeatMs) throw new TypeError(`suspectAfterMs (${o.suspectAfterMs}) must be > heartbeatMs (${o.heartbeatMs})`);
   if (o.deadAfterMs <= o.suspectAfterMs) throw new TypeError(`deadAfterMs (${o.deadAfterMs}) must be > suspectAfterMs (${o.suspectAfterMs})`);
+  if (!(REPLICATION_MODES as readonly string[]).includes(o.replication)) throw new TypeError(`replication must be one of ${REPLICATION_MODES.join(', ')}, got ${String(o.replication)}`);
+  if (o.lostPartitions !== 'unavailable' && o.lostPartitions !== 'recreate') throw new TypeError(`lostPartitions must be unavailable or recreate, got ${String(o.lostPartitions)}`);
+  if (!Number.isInteger(o.minInSync) || o.minInSync < 1 || o.minInSync > MAX_COPIES_PER_PARTITION) throw new TypeError(`minInSync must be an integer in 1..${MAX_COPIES_PER_PARTITION}, got ${o.minInSync}`);
   if (o.planMaxDelayMs < o.planDebounceMs) throw new TypeError(`planMaxDelayMs (${o.planMaxDelayMs}) must be >= planDebounceMs (${o.planDebounceMs})`);
   if (!Number.isInteger(o.leaseMs) || o.leaseMs < 0) throw new TypeError(`leaseMs must be an integer >= 0 (0 = derived from deadAfterMs), got ${o.leaseMs}`);
   if (o.leaseMs === 0) o.leaseMs = derivedLeaseMs(o.heartbeatMs, o.deadAfterMs);

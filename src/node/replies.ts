@@ -25,6 +25,8 @@ export const ERR_NOAUTH = errorText(NODE_ERRORS.NOAUTH, 'Authentication required
 export const ERR_WRONGPASS = errorText(NODE_ERRORS.WRONGPASS, 'invalid username-password pair or user is disabled.');
 export const ERR_CLUSTERDOWN = errorText(NODE_ERRORS.CLUSTERDOWN, 'The cluster is down');
 export const ERR_CLUSTERDOWN_UNBOUND = errorText(NODE_ERRORS.CLUSTERDOWN, 'Hash slot not served');
+export const ERR_NOREPLICAS = errorText(NODE_ERRORS.NOREPLICAS, 'Not enough good replicas to write.');
+export const ERR_OUTCOME_UNKNOWN = errorText(NODE_ERRORS.OUTCOME_UNKNOWN, 'the write was applied here but its replication was not confirmed before the partition changed hands; read the key to learn the outcome');
 export const ERR_TRYAGAIN_HANDOVER = errorText(NODE_ERRORS.TRYAGAIN, 'Partition changing hands, try again');
 /** The node's lease lapsed (no answered heartbeat for leaseMs): it may have been replaced, so it answers nothing about its keys. */
 export const ERR_TRYAGAIN_LEASE = errorText(NODE_ERRORS.TRYAGAIN, 'lease expired: no contact with the coordinator');

@@ -1,4 +1,4 @@
-import { MAX_COPIES_PER_PARTITION, type CopyReportStatus, type CopyState } from '../protocol/control.js';
+import { MAX_COPIES_PER_PARTITION, type CopyReportStatus, type CopyState, type ReplicationMode } from '../protocol/control.js';
 import { COPY_STATE_RANK, PartitionTable, type Copy } from './table.js';
 
 /** What a node last reported about its copy of one partition (C2), as the coordinator keeps it. */
@@ -10,6 +10,28 @@ export interface CopyReportEntry {
 
 /** Reports by partition, then by member id. */
 export type CopyReports = ReadonlyMap<number, ReadonlyMap<string, CopyReportEntry>>;
+
+/** Out-of-sync requests by partition: the term they were made at and the backups to demote (sync mode). */
+export type OutOfSyncRequests = ReadonlyMap<number, { readonly term: number; readonly members: ReadonlySet<string> }>;
+
+/** Optional inputs of advance beyond the two tables, the reports and the alive set. */
+export interface AdvanceInputs {
+  /**
+   * Backups the primary of a partition stopped waiting for (sync mode, C3): at the partition's current term they are
+   * demoted to learners (out of the in-sync set), so a failover never promotes them until they re-sync.
+   */
+  readonly outOfSync?: OutOfSyncRequests;
+  /** Replication mode and minimum in-sync copies written into the table (default: the current table's). */
+  readonly replication?: ReplicationMode;
+  readonly minInSync?: number;
+  /**
+   * A partition that had data (term > 0) and lost every copy: re-create it empty (true, the default of this pure
+   * function) or leave it without a primary, unavailable, until the operator asks for it (`recreate`).
+   */
+  readonly recreateLost?: boolean;
+  /** Lost partitions the operator asked to re-create empty. */
+  readonly recreate?: ReadonlySet<number>;
+}
 
 /** What one advance step did, summed over partitions (for logs and metrics). */
 export interface AdvanceCounts {
@@ -27,6 +49,10 @@ export interface AdvanceCounts {
   created: number;
   /** Copies removed for any reason. */
   removed: number;
+  /** Backups demoted to learners because their primary stopped waiting for them (sync mode). */
+  outOfSync: number;
+  /** Partitions that held data and have no copy left, kept unavailable (not re-created empty). */
+  lost: number;
 }
 
 export interface AdvanceResult {
@@ -53,7 +79,9 @@ interface Work {
  *    copy (an old primary that stopped at the end of its term: it holds every write up to there). With neither, the
  *    partition has no primary; its learners are dropped too (nothing is left to sync from).
  * 2. A partition with no copy at all (first placement, or every copy lost) gets its target primary as an empty
- *    `primary` (term + 1): there is no data to lose. Never a member whose copy was removed in this step.
+ *    `primary` (term + 1): there is no data to lose. Never a member whose copy was removed in this step. A partition
+ *    that had data (term > 0) is re-created only when `inputs.recreateLost` is not false or it is in `inputs.recreate`;
+ *    otherwise it stays without a copy (unavailable: CLUSTERDOWN) and counts as `lost`.
  * 3. Every target member without a copy becomes a `learner` (only while the partition has a primary, and never a
  *    member whose copy was removed in this step). Learners not in the target are dropped (they serve nothing).
  * 4. A learner whose report says `synced` at the current term becomes a `backup`.
@@ -69,19 +97,22 @@ interface Work {
  * `alive` are the members whose copies in `current` are valid; a target member missing from it gets no new copy.
  * Throws RangeError when the two tables have different partition counts.
  */
-export function advance(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>): AdvanceResult {
+export function advance(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>, inputs: AdvanceInputs = {}): AdvanceResult {
   if (current.partitionCount !== target.partitionCount) throw new RangeError(`current has ${current.partitionCount} partitions, target ${target.partitionCount}`);
   const inTable = new Set(target.members.map((m) => m.id));
-  const counts: AdvanceCounts = { learnersAdded: 0, learnersSynced: 0, handOvers: 0, failovers: 0, primariesLost: 0, created: 0, removed: 0 };
+  const counts: AdvanceCounts = { learnersAdded: 0, learnersSynced: 0, handOvers: 0, failovers: 0, primariesLost: 0, created: 0, removed: 0, outOfSync: 0, lost: 0 };
+  const replication = inputs.replication ?? current.replication;
+  const minInSync = inputs.minInSync ?? current.minInSync;
   const partitions: string[][] = [];
   const states: CopyState[][] = [];
   const terms: number[] = [];
-  let changed = !sameMembers(current, target) || current.replicas !== target.replicas;
+  let changed = !sameMembers(current, target) || current.replicas !== target.replicas || current.replication !== replication || current.minInSync !== minInSync;
 
   for (let p = 0; p < current.partitionCount; p++) {
     const before = current.copiesOf(p);
     const startTerm = current.termOf(p);
-    const { copies, term } = step(before, startTerm, target.replicasOf(p), reports.get(p), alive, inTable, counts);
+    const mayCreate = startTerm === 0 || inputs.recreateLost !== false || inputs.recreate?.has(p) === true;
+    const { copies, term } = step(before, startTerm, target.replicasOf(p), reports.get(p), alive, inTable, counts, inputs.outOfSync?.get(p), mayCreate);
     let same = term === startTerm && before.length === copies.length;
     for (let i = 0; same && i < copies.length; i++) same = before[i]!.member === copies[i]!.member && before[i]!.state === copies[i]!.state;
     if (!same) changed = true;
@@ -99,6 +130,8 @@ export function advance(current: PartitionTable, target: PartitionTable, reports
     partitions,
     states,
     terms,
+    replication,
+    minInSync,
   });
   return { table, changed, counts };
 }
@@ -112,10 +145,21 @@ function step(
   alive: ReadonlySet<string>,
   inTable: ReadonlySet<string>,
   counts: AdvanceCounts,
+  outOfSync: { readonly term: number; readonly members: ReadonlySet<string> } | undefined,
+  mayCreate: boolean,
 ): { copies: Work[]; term: number } {
   let term = startTerm;
   const removed: string[] = [];
   let copies: Work[] = [];
+
+  // 0. Backups the primary stopped waiting for leave the in-sync set first (before any failover could pick them).
+  if (outOfSync !== undefined && outOfSync.term === startTerm && before[0]?.state === 'primary' && before.some((c) => c.state === 'backup' && outOfSync.members.has(c.member))) {
+    before = before.map((c): Copy => {
+      if (c.state !== 'backup' || !outOfSync.members.has(c.member)) return c;
+      counts.outOfSync++;
+      return { member: c.member, state: 'learner' };
+    });
+  }
 
   // 1. Void copies; failover.
   const hadPrimary = before[0]?.state === 'primary';
@@ -149,12 +193,16 @@ function step(
     copies = [];
   }
 
-  // 2. Create a partition no copy holds data of.
+  // 2. Create a partition no copy holds data of (a lost one only when allowed: else it stays unavailable).
   const first = T[0];
   if (copies.length === 0 && first !== undefined && alive.has(first) && inTable.has(first) && !removed.includes(first)) {
-    copies.push({ member: first, state: 'primary', was: null });
-    term++;
-    counts.created++;
+    if (mayCreate) {
+      copies.push({ member: first, state: 'primary', was: null });
+      term++;
+      counts.created++;
+    } else {
+      counts.lost++;
+    }
   }
 
   // 3. Learners for target members without a copy; drop learners the target no longer wants.

@@ -1,95 +1,87 @@
 /**
- * A TCP proxy for fault tests: forwards every connection to one upstream address and can `cut()` the link the way a
- * network partition does (nothing passes either way, connections stay open, so requests hang until their own
- * timeouts) and `heal()` it (what was held back is delivered late, as TCP retransmits after a partition heals).
- * Put it between one node and the coordinator to cut only that link while the node still reaches peers and clients.
+ * A TCP proxy on loopback that a test can cut and heal: the network fault "this process cannot reach that one" without
+ * network namespaces. While cut, every forwarded connection is dropped and new ones are accepted but black-holed
+ * (nothing forwarded, nothing answered: the client sees timeouts, as with a cut cable, not refusals). Healing closes
+ * the black-holed connections so their clients reconnect, and forwards again.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
-
-interface Pair {
-  down: Socket;
-  up: Socket;
-  /** Bytes read while cut, delivered on heal (toward upstream, toward downstream). */
-  heldUp: Buffer[];
-  heldDown: Buffer[];
-}
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export class TcpProxy {
-  private readonly pairs = new Set<Pair>();
-  private cutNow = false;
-  private closed = false;
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private readonly held = new Set<Socket>();
+  private isCut = false;
 
   private constructor(
     private readonly server: Server,
     readonly port: number,
-    private readonly upstreamHost: string,
-    private readonly upstreamPort: number,
+    private readonly target: { host: string; port: number },
   ) {
-    server.on('connection', (down) => this.accept(down));
+    server.on('connection', (client) => this.accept(client));
   }
 
-  /** Listens on 127.0.0.1 (ephemeral port) and forwards to host:port. */
-  static async start(upstreamHost: string, upstreamPort: number): Promise<TcpProxy> {
-    const server = createServer({ pauseOnConnect: true });
-    await new Promise<void>((resolve, reject) => {
+  /** Listens on an ephemeral loopback port and forwards to host:port. */
+  static start(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
+    const server = createServer();
+    return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(0, '127.0.0.1', () => {
+        const addr = server.address();
+        resolve(new TcpProxy(server, typeof addr === 'object' && addr !== null ? addr.port : 0, { host: targetHost, port: targetPort }));
+      });
     });
-    const addr = server.address();
-    const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-    return new TcpProxy(server, port, upstreamHost, upstreamPort);
   }
 
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+  get cut(): boolean {
+    return this.isCut;
   }
 
-  get isCut(): boolean {
-    return this.cutNow;
+  /** Where connections go from now on (a coordinator restarted on another port). */
+  retarget(port: number): void {
+    this.target.port = port;
   }
 
-  /** Stops all traffic both ways (open connections stall; new ones are accepted but get nothing). */
-  cut(): void {
-    this.cutNow = true;
-  }
-
-  /** Lets traffic flow again, held-back bytes first. */
-  heal(): void {
-    this.cutNow = false;
-    for (const p of this.pairs) {
-      for (const b of p.heldUp.splice(0)) p.up.write(b);
-      for (const b of p.heldDown.splice(0)) p.down.write(b);
-    }
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const p of this.pairs) {
-      p.down.destroy();
-      p.up.destroy();
+  /** Drops every forwarded connection and black-holes new ones until heal(). */
+  cutNow(): void {
+    this.isCut = true;
+    for (const [a, b] of this.pairs) {
+      a.destroy();
+      b.destroy();
     }
     this.pairs.clear();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private accept(down: Socket): void {
-    if (this.closed) {
-      down.destroy();
+  heal(): void {
+    this.isCut = false;
+    for (const s of this.held) s.destroy();
+    this.held.clear();
+  }
+
+  close(): Promise<void> {
+    this.cutNow();
+    this.heal();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    client.on('error', () => client.destroy());
+    if (this.isCut) {
+      this.held.add(client);
+      client.on('close', () => this.held.delete(client));
+      client.resume(); // read and discard
       return;
     }
-    const up = connect(this.upstreamPort, this.upstreamHost);
-    const pair: Pair = { down, up, heldUp: [], heldDown: [] };
+    const upstream = connect(this.target);
+    const pair: [Socket, Socket] = [client, upstream];
     this.pairs.add(pair);
-    const end = (): void => {
+    const end = () => {
       this.pairs.delete(pair);
-      down.destroy();
-      up.destroy();
+      client.destroy();
+      upstream.destroy();
     };
-    down.on('error', end).on('close', end);
-    up.on('error', end).on('close', end);
-    // Read everything at once and hold it while cut (the endpoints see what a partition shows them: silence).
-    down.on('data', (d: Buffer) => (this.cutNow ? pair.heldUp.push(d) : up.write(d)));
-    up.on('data', (d: Buffer) => (this.cutNow ? pair.heldDown.push(d) : down.write(d)));
-    down.resume();
+    upstream.on('error', end);
+    upstream.on('close', end);
+    client.on('close', end);
+    client.pipe(upstream);
+    upstream.pipe(client);
   }
 }
