@@ -119,9 +119,10 @@ export function register(program: Command): void {
         placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
       };
       // Flags that contradict each other (--suspect-after-ms below --heartbeat-ms...) are usage errors: one line, exit 2.
+      let leaseMs: number;
       try {
         const { port: _p, host: _h, dataDir: _d, ...rest } = options;
-        resolveCoordinatorOptions(rest);
+        leaseMs = resolveCoordinatorOptions(rest).leaseMs;
       } catch (err) {
         throw asUsageError(err, FLAG_OF);
       }
@@ -136,7 +137,7 @@ export function register(program: Command): void {
         return;
       }
       const auth = ha.token === null || ha.token === undefined ? 'none (loopback only)' : flags.publicReads ? 'token for changes' : 'token';
-      logger.info({ listening: running.url, epoch: running.coordinator.epoch, store: kind, dataDir: flags.dataDir ?? null, auth }, `coordinator listening on ${running.url} (dashboard: ${running.url}/)`);
+      logger.info({ listening: running.url, epoch: running.coordinator.epoch, store: kind, dataDir: flags.dataDir ?? null, auth, leaseMs }, `coordinator listening on ${running.url} (dashboard: ${running.url}/)`);
       const stop = (signal: string) => {
         logger.info({ signal }, 'coordinator stopping');
         void running.close().then(() => process.exit(0));

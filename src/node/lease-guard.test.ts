@@ -11,6 +11,7 @@ import { ClusterView, type LeaseCheck } from './cluster-view.js';
 import { createCommandTable } from './commands/index.js';
 import { resolveNodeServerOptions } from './options.js';
 import { NodeServer } from './server.js';
+import { resolveNodeOptions } from './node.js';
 
 const SELF = memberIdFor('self');
 const OTHER = memberIdFor('other');
@@ -92,4 +93,10 @@ test('standalone (no lease): nothing is refused and no clock is read for it', as
   const { c } = await serverWith(t, view.lease);
   assert.equal(await call(c, 'SET', 'bar', '1'), '+OK\r\n');
   assert.match(await call(c, 'INFO', 'cluster'), /ringleader_lease:off\r\nringleader_lease_remaining_ms:-1\r\n/);
+});
+
+test('NodeOptions.leaseMode: strict by default, off on request, anything else refused naming the option', () => {
+  assert.equal(resolveNodeOptions({ name: 'n', coordinators: ['http://127.0.0.1:1'] }).leaseMode, 'strict');
+  assert.equal(resolveNodeOptions({ name: 'n', coordinators: ['http://127.0.0.1:1'], leaseMode: 'off' }).leaseMode, 'off');
+  assert.throws(() => resolveNodeOptions({ name: 'n', coordinators: ['http://127.0.0.1:1'], leaseMode: 'lenient' as never }), /NodeOptions\.leaseMode must be one of strict, off/);
 });
