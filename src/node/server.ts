@@ -283,6 +283,7 @@ export class NodeServer implements CommandContext {
     if (!this.leasedReplies || this.view.lease.valid()) return false;
     this.stats.leaseLateCloses++;
     this.logger.warn({ client: conn.address }, 'lease lapsed between running commands and replying; closing the connection unanswered');
+    conn.closing = true; // the rest of this read is not run
     conn.socket.destroy();
     return true;
   }
