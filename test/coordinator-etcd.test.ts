@@ -17,11 +17,11 @@ interface Coord {
   url: string;
 }
 
-async function startCoordinatorProcess(etcd: TestEtcd, prefix: string, t: { after: (fn: () => void) => void }): Promise<Coord> {
+async function startCoordinatorProcess(etcd: TestEtcd, prefix: string, t: { after: (fn: () => void) => void }, heartbeatMs = 200): Promise<Coord> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', String(port), '--store', 'etcd', '--etcd', etcd.url, '--etcd-prefix', prefix, '--heartbeat-ms', '200', '--plan-debounce-ms', '10', '--partitions', '64'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', String(port), '--store', 'etcd', '--etcd', etcd.url, '--etcd-prefix', prefix, '--heartbeat-ms', String(heartbeatMs), '--plan-debounce-ms', '10', '--partitions', '64'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     t.after(() => {
@@ -216,7 +216,9 @@ test('etcd: a leader paused past its lease is refused and steps down; an etcd re
   assert.equal(await leaderOf(coords), other);
 
   // Real nodes heartbeating to both coordinators, then etcd down for longer than the dead deadline (600 ms here):
-  // the table keeps serving, nobody is declared dead, and everything resumes when etcd is back, without a restart.
+  // the table stays, nobody is declared dead, and everything resumes when etcd is back, without a restart. With no
+  // leader no heartbeat is answered, so the nodes' leases (400 ms here) lapse meanwhile and they refuse their keys.
+  // They serve again on their own once a leader answers.
   const nodes: RunningNode[] = [];
   t.after(() => Promise.all(nodes.map((n) => n.close())));
   for (const name of ['e-a', 'e-b']) nodes.push(await startNode({ name, coordinators: urls, server: { port: 0 }, leaveTimeoutMs: 300, drainTimeoutMs: 0 }));
@@ -240,6 +242,7 @@ test('etcd: a leader paused past its lease is refused and steps down; an etcd re
   await new Promise((r) => setTimeout(r, 1500));
   const stillServing = await health(other.url);
   assert.ok(stillServing !== null && stillServing.epoch >= epochBefore, 'reads keep being served');
+  assert.ok(nodes.every((n) => !n.view.lease.valid()), 'no leader, no lease: the nodes refuse their keys');
   await etcd.restart();
   await waitFor(() => leaderOf(coords), 'a leader after the etcd restart', 15_000);
   await api.join({ name: 'p4', address: '127.0.0.1:7104' });
@@ -252,5 +255,33 @@ test('etcd: a leader paused past its lease is refused and steps down; an etcd re
   const leaderNow = (await leaderOf(coords))!;
   assert.equal(JSON.stringify(await activeMembers(leaderNow.url)), incarnations, 'no node was declared dead or re-joined');
   assert.ok(nodes.every((n) => n.view.table!.epoch >= tableBefore));
+  assert.ok(nodes.every((n) => n.view.lease.valid()), 'the nodes hold a lease again (serving)');
   assert.ok(coords.every((c) => c.child.exitCode === null), 'no coordinator crashed');
+});
+
+test('etcd: a graceful leader stop (SIGTERM) hands over faster than the lease: the nodes never stop serving', async (t) => {
+  const etcd = await startEtcd();
+  t.after(() => etcd.stop());
+  // Default heartbeats (500 ms): dead deadline 1500 ms, lease 1200 ms.
+  const coords = await Promise.all([0, 1].map(() => startCoordinatorProcess(etcd, '/ringleader/t3', t, 500)));
+  const urls = coords.map((c) => c.url);
+  const leader = await waitFor(() => leaderOf(coords), 'a leader');
+  const other = coords.find((c) => c !== leader)!;
+  const nodes: RunningNode[] = [];
+  t.after(() => Promise.all(nodes.map((n) => n.close())));
+  for (const name of ['g-a', 'g-b']) nodes.push(await startNode({ name, coordinators: urls, server: { port: 0 }, leaveTimeoutMs: 300, drainTimeoutMs: 0 }));
+  await waitFor(async () => nodes.every((n) => n.view.lease.valid()) || null, 'both nodes holding a lease');
+  let lapses = 0;
+  const monitor = setInterval(() => (lapses += nodes.filter((n) => !n.view.lease.valid()).length), 10);
+  t.after(() => clearInterval(monitor));
+  const stoppedAt = Date.now();
+  leader.child.kill('SIGTERM');
+  await waitFor(async () => ((await health(other.url))?.role === 'leader' ? other : null), 'the other coordinator to lead', 10_000);
+  const takeoverMs = Date.now() - stoppedAt;
+  // A few heartbeats on the new leader.
+  await new Promise((r) => setTimeout(r, 1500));
+  clearInterval(monitor);
+  console.log(`# graceful takeover in ${takeoverMs} ms; lease lapses seen: ${lapses}`);
+  assert.equal(lapses, 0, 'no node\'s lease lapsed during a graceful leader change');
+  assert.ok(nodes.every((n) => n.view.lease.valid()));
 });
