@@ -11,6 +11,28 @@ export interface CopyReportEntry {
 /** Reports by partition, then by member id. */
 export type CopyReports = ReadonlyMap<number, ReadonlyMap<string, CopyReportEntry>>;
 
+/** A copy's answer to the coordinator's fence (`RL.FENCE p term`, C4): where the copy stands in p's history. */
+export interface FenceAnswer {
+  readonly term: number;
+  readonly offset: number;
+  /** False while the copy is being rebuilt (a snapshot in progress), or when the node holds no copy. */
+  readonly complete: boolean;
+}
+
+/** Fence answers by partition, then by member id. A member that did not answer (timeout, error) has no entry. */
+export type FenceAnswers = ReadonlyMap<number, ReadonlyMap<string, FenceAnswer>>;
+
+/** A partition whose primary the next advance() step replaces (failover), and whom to fence first. */
+export interface PendingFailover {
+  readonly partition: number;
+  /** The term the promoted copy will serve: the current term + 1. */
+  readonly term: number;
+  /** The copies advance() may promote (in-sync `backup`s and `handing-off` copies on live members), in fallback order. */
+  readonly candidates: readonly string[];
+  /** The replaced primary when its member is still alive (its copy reported `failed`): fenced so it stops serving. */
+  readonly replaced: string | null;
+}
+
 /** What one advance step did, summed over partitions (for logs and metrics). */
 export interface AdvanceCounts {
   /** Copies created as learners. */
@@ -49,8 +71,11 @@ interface Work {
  *
  * 1. Copies on members not in `alive` (dead, left, or re-joined as a new incarnation whose old copies are void) or not
  *    in the target's member list, and copies reported `failed` at the current term, are removed. A removed primary
- *    fails over to a `backup` (the first one in target order, else the first one; term + 1), else to a `handing-off`
- *    copy (an old primary that stopped at the end of its term: it holds every write up to there). With neither, the
+ *    fails over (term + 1) to the freshest candidate — an in-sync `backup` or a `handing-off` copy (an old primary
+ *    that stopped at the end of its term: it holds every write up to there), never a learner: the candidate whose
+ *    `fenced` answer is complete with the highest (term, offset); ties, and partitions where no candidate answered
+ *    complete, go by the fallback order: backups in target order, other backups, handing-off copies (with no
+ *    answer at all, candidates that did not answer before those that answered incomplete). With no candidate, the
  *    partition has no primary; its learners are dropped too (nothing is left to sync from).
  * 2. A partition with no copy at all (first placement, or every copy lost) gets its target primary as an empty
  *    `primary` (term + 1): there is no data to lose. Never a member whose copy was removed in this step.
@@ -69,7 +94,7 @@ interface Work {
  * `alive` are the members whose copies in `current` are valid; a target member missing from it gets no new copy.
  * Throws RangeError when the two tables have different partition counts.
  */
-export function advance(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>): AdvanceResult {
+export function advance(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>, fenced: FenceAnswers = NO_ANSWERS): AdvanceResult {
   if (current.partitionCount !== target.partitionCount) throw new RangeError(`current has ${current.partitionCount} partitions, target ${target.partitionCount}`);
   const inTable = new Set(target.members.map((m) => m.id));
   const counts: AdvanceCounts = { learnersAdded: 0, learnersSynced: 0, handOvers: 0, failovers: 0, primariesLost: 0, created: 0, removed: 0 };
@@ -81,7 +106,7 @@ export function advance(current: PartitionTable, target: PartitionTable, reports
   for (let p = 0; p < current.partitionCount; p++) {
     const before = current.copiesOf(p);
     const startTerm = current.termOf(p);
-    const { copies, term } = step(before, startTerm, target.replicasOf(p), reports.get(p), alive, inTable, counts);
+    const { copies, term } = step(before, startTerm, target.replicasOf(p), reports.get(p), alive, inTable, counts, fenced.get(p));
     let same = term === startTerm && before.length === copies.length;
     for (let i = 0; same && i < copies.length; i++) same = before[i]!.member === copies[i]!.member && before[i]!.state === copies[i]!.state;
     if (!same) changed = true;
@@ -103,6 +128,69 @@ export function advance(current: PartitionTable, target: PartitionTable, reports
   return { table, changed, counts };
 }
 
+const NO_ANSWERS: FenceAnswers = new Map();
+
+/**
+ * The partitions whose primary the next `advance` step with the same inputs replaces, with the copies to fence
+ * first (pure). The coordinator fences them (RL.FENCE p term) and passes the answers to `advance` as `fenced`.
+ */
+export function pendingFailovers(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>): PendingFailover[] {
+  const inTable = new Set(target.members.map((m) => m.id));
+  const out: PendingFailover[] = [];
+  for (let p = 0; p < current.partitionCount; p++) {
+    const before = current.copiesOf(p);
+    const startTerm = current.termOf(p);
+    const r = reports.get(p);
+    const primary = before[0];
+    if (primary === undefined || primary.state !== 'primary' || !isVoid(primary.member, r, alive, inTable, startTerm)) continue;
+    const kept: Work[] = [];
+    for (const c of before) if (!isVoid(c.member, r, alive, inTable, startTerm)) kept.push({ member: c.member, state: c.state, was: c.state });
+    const candidates = fallbackOrder(kept, target.replicasOf(p)).map((c) => c.member);
+    const replaced = alive.has(primary.member) && inTable.has(primary.member) ? primary.member : null;
+    if (candidates.length > 0 || replaced !== null) out.push({ partition: p, term: startTerm + 1, candidates, replaced });
+  }
+  return out;
+}
+
+/** Rule 1: a copy on a member not alive or not in the target, or reported `failed` at the current term, is void. */
+function isVoid(member: string, reports: ReadonlyMap<string, CopyReportEntry> | undefined, alive: ReadonlySet<string>, inTable: ReadonlySet<string>, startTerm: number): boolean {
+  const r = reports?.get(member);
+  return !alive.has(member) || !inTable.has(member) || (r !== undefined && r.status === 'failed' && r.term === startTerm);
+}
+
+/** The promotable copies in fallback order: backups in target order, other backups as they are, handing-off copies. */
+function fallbackOrder(copies: readonly Work[], T: readonly string[]): Work[] {
+  const out: Work[] = [];
+  for (const id of T) {
+    const c = copies.find((x) => x.member === id && x.state === 'backup');
+    if (c) out.push(c);
+  }
+  for (const c of copies) if (c.state === 'backup' && !out.includes(c)) out.push(c);
+  // An old primary still handing over holds every write of its term up to where it stopped: when the new
+  // primary died before any backup was built, it is the freshest copy left (dropping it would lose the data).
+  for (const c of copies) if (c.state === 'handing-off') out.push(c);
+  return out;
+}
+
+/**
+ * The failover choice: the complete answer with the highest (term, offset), the first in fallback order on a tie;
+ * with no complete answer, the first candidate that did not answer, else the first one.
+ */
+function freshest(candidates: readonly Work[], answers: ReadonlyMap<string, FenceAnswer> | undefined): Work | undefined {
+  if (answers === undefined || answers.size === 0) return candidates[0];
+  let best: Work | undefined;
+  let bestAt: FenceAnswer | undefined;
+  for (const c of candidates) {
+    const a = answers.get(c.member);
+    if (a === undefined || !a.complete) continue;
+    if (bestAt === undefined || a.term > bestAt.term || (a.term === bestAt.term && a.offset > bestAt.offset)) {
+      best = c;
+      bestAt = a;
+    }
+  }
+  return best ?? candidates.find((c) => !answers.has(c.member)) ?? candidates[0];
+}
+
 /** One partition's step (the rules of advance, in order). Plain loops, no closures: it runs for every partition of every plan. */
 function step(
   before: readonly Copy[],
@@ -112,29 +200,21 @@ function step(
   alive: ReadonlySet<string>,
   inTable: ReadonlySet<string>,
   counts: AdvanceCounts,
+  answers: ReadonlyMap<string, FenceAnswer> | undefined,
 ): { copies: Work[]; term: number } {
   let term = startTerm;
   const removed: string[] = [];
   let copies: Work[] = [];
 
-  // 1. Void copies; failover.
+  // 1. Void copies; failover to the freshest candidate.
   const hadPrimary = before[0]?.state === 'primary';
   for (const c of before) {
-    const r = reports?.get(c.member);
-    if (alive.has(c.member) && inTable.has(c.member) && !(r !== undefined && r.status === 'failed' && r.term === startTerm)) copies.push({ member: c.member, state: c.state, was: c.state });
+    if (!isVoid(c.member, reports, alive, inTable, startTerm)) copies.push({ member: c.member, state: c.state, was: c.state });
     else removed.push(c.member);
   }
   let failedOver = false;
   if (hadPrimary && copies[0]?.state !== 'primary') {
-    let pick: Work | undefined;
-    for (const id of T) {
-      pick = copies.find((c) => c.member === id && c.state === 'backup');
-      if (pick) break;
-    }
-    pick ??= copies.find((c) => c.state === 'backup');
-    // An old primary still handing over holds every write of its term up to where it stopped: when the new
-    // primary died before any backup was built, it is the freshest copy left (dropping it would lose the data).
-    pick ??= copies.find((c) => c.state === 'handing-off');
+    const pick = freshest(fallbackOrder(copies, T), answers);
     if (pick) {
       pick.state = 'primary';
       term++;
