@@ -2,11 +2,11 @@
 import type { Command } from 'commander';
 import { startCoordinator, resolveCoordinatorOptions, DEFAULT_COORDINATOR_OPTIONS, type StartCoordinatorOptions } from '../coordinator/index.js';
 import { createLogger } from '../shared/logger.js';
-import { asUsageError, intOption, logLevelOption, numberOption, readToken, UsageError } from './options.js';
+import { asUsageError, intOption, logLevelOption, numberOption, readNodePassword, readToken, UsageError } from './options.js';
 
 /** Option names in resolver errors -> the flags that set them. */
 const FLAG_OF: Record<string, string> = {
-  heartbeatMs: '--heartbeat-ms', leaveTimeoutMs: '--leave-timeout-ms', suspectAfterMs: '--suspect-after-ms', deadAfterMs: '--dead-after-ms', planDebounceMs: '--plan-debounce-ms', probeTimeoutMs: '--probe-timeout-ms',
+  heartbeatMs: '--heartbeat-ms', leaveTimeoutMs: '--leave-timeout-ms', suspectAfterMs: '--suspect-after-ms', deadAfterMs: '--dead-after-ms', planDebounceMs: '--plan-debounce-ms', probeTimeoutMs: '--probe-timeout-ms', fenceTimeoutMs: '--fence-timeout-ms', handoverTimeoutMs: '--handover-timeout-ms',
   partitionCount: '--partitions', replicas: '--replicas', virtualNodes: '--vnodes', loadFactor: '--load-factor',
 };
 
@@ -24,6 +24,9 @@ interface Flags {
   planDebounceMs: number;
   leaveTimeoutMs: number;
   probeTimeoutMs: number;
+  fenceTimeoutMs: number;
+  handoverTimeoutMs: number;
+  nodePasswordFile?: string;
   logLevel?: string;
   tokenFile?: string;
   publicReads: boolean;
@@ -50,6 +53,7 @@ function haOptions(flags: Flags): Partial<StartCoordinatorOptions> & { kind: str
   return {
     kind,
     token: readToken(flags.tokenFile),
+    nodePassword: readNodePassword(flags.nodePasswordFile),
     publicReads: flags.publicReads,
     ...(flags.clusterId === undefined ? {} : { clusterId: flags.clusterId }),
     ...(kind === 'etcd' ? { etcd: { endpoints: flags.etcd!.split(',').map((u) => u.trim()).filter(Boolean), prefix: flags.etcdPrefix, leaseTtlSec: flags.etcdLeaseTtl } } : {}),
@@ -76,6 +80,9 @@ export function register(program: Command): void {
     .option('--plan-debounce-ms <ms>', 'quiet time that coalesces membership changes into one epoch', intOption('--plan-debounce-ms', 0, 60_000), d.planDebounceMs)
     .option('--leave-timeout-ms <ms>', 'longest a leaving member waits for its copies to be handed over before they are dropped', intOption('--leave-timeout-ms', 1, 24 * 3_600_000), d.leaveTimeoutMs)
     .option('--probe-timeout-ms <ms>', 'fast failure path: when a node\'s watch stream closes, probe its port this long; a refused connection = dead at once (0 = off, heartbeats only)', intOption('--probe-timeout-ms', 0, 60_000), d.probeTimeoutMs)
+    .option('--fence-timeout-ms <ms>', 'before a failover, wait this long for the candidate copies to answer RL.FENCE (the freshest answer is promoted; 0 = no fencing, target order)', intOption('--fence-timeout-ms', 0, 60_000), d.fenceTimeoutMs)
+    .option('--handover-timeout-ms <ms>', 'abandon a hand-over whose new primary has not reported serving after this long and fail over instead (0 = never)', intOption('--handover-timeout-ms', 0, 24 * 3_600_000), d.handoverTimeoutMs)
+    .option('--node-password-file <file>', 'the nodes\' --requirepass, for the coordinator\'s RESP connections to them (fencing); default: $RINGLEADER_NODE_PASSWORD, else none')
     .option('--token-file <file>', 'bearer token required on the control plane (default: $RINGLEADER_TOKEN; without one, loopback only)')
     .option('--public-reads', 'with a token: table, members, locate, watch and metrics need none', false)
     .option('--store <kind>', 'state store: file (with --data-dir), memory, or etcd (high availability: several coordinators, one leader)')
@@ -103,6 +110,8 @@ export function register(program: Command): void {
         planMaxDelayMs: Math.max(d.planMaxDelayMs, flags.planDebounceMs),
         leaveTimeoutMs: flags.leaveTimeoutMs,
         probeTimeoutMs: flags.probeTimeoutMs,
+        fenceTimeoutMs: flags.fenceTimeoutMs,
+        handoverTimeoutMs: flags.handoverTimeoutMs,
         placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
       };
       // Flags that contradict each other (--suspect-after-ms below --heartbeat-ms...) are usage errors: one line, exit 2.

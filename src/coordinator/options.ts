@@ -53,6 +53,28 @@ export interface CoordinatorOptions {
    * nothing (a paused process still accepts connections; a cut network times out): heartbeats decide. 0 turns it off.
    */
   probeTimeoutMs: number;
+  /**
+   * Before a failover (a primary lost, a backup promoted) the coordinator fences the candidate copies: `RL.FENCE p
+   * term` to every live in-sync copy, one pipelined round per node, all nodes in parallel, and waits at most this long
+   * for the answers. It then promotes the copy with the highest (term, offset) among those that answered complete.
+   * Longer = a slow node's fresher copy is still counted, at the price of a longer failover when a node does not
+   * answer. 0 = no fencing: the first backup in target order is promoted without asking (the pre-issue-9 behaviour).
+   */
+  fenceTimeoutMs: number;
+  /**
+   * A hand-over whose new primary has not reported `serving` this long after the table that started it (the old
+   * primary still `handing-off`) is abandoned: the new primary's copy is treated as failed and the failover rules
+   * choose among the fenced copies (the old primary included). Longer than the nodes' --handover-timeout-ms (3 s),
+   * after which a new primary serves with what it has. 0 = never.
+   */
+  handoverTimeoutMs: number;
+  /**
+   * How long a node may act on the coordinator's last answered heartbeat (C5: its lease runs from the heartbeat's send
+   * time). A coordinator that just became leader or just started on a stored state waits this long before it promotes
+   * a backup of a primary that the fast path did not see die: a node that still holds a lease from the previous
+   * leader may serve until then. Default deadAfterMs − max(200 ms, 20 % of deadAfterMs); must be < deadAfterMs.
+   */
+  leaseMs: number;
   /** Placement (see PlannerOptions). */
   placement: PlannerOptions;
 }
@@ -71,6 +93,10 @@ export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.
   watchKeepAliveMs: 15_000,
   forgetAfterMs: 10 * 60_000,
   probeTimeoutMs: 200,
+  fenceTimeoutMs: 300,
+  handoverTimeoutMs: 10_000,
+  /** At the default deadAfterMs (1500): 1500 − max(200, 300). Derived from deadAfterMs when not given. */
+  leaseMs: 1200,
   placement: DEFAULT_PLANNER_OPTIONS,
 });
 
@@ -79,12 +105,21 @@ export type CoordinatorOptionsInput = Partial<Omit<CoordinatorOptions, 'placemen
 /** Merges defaults and validates; throws TypeError naming the bad option. */
 export function resolveCoordinatorOptions(input: CoordinatorOptionsInput = {}): CoordinatorOptions {
   const o: CoordinatorOptions = { ...DEFAULT_COORDINATOR_OPTIONS, ...input, placement: resolvePlannerOptions(input.placement ?? {}) };
+  if (input.leaseMs === undefined) o.leaseMs = defaultLeaseMs(o.deadAfterMs);
   const positive = ['heartbeatMs', 'suspectAfterMs', 'deadAfterMs', 'checkIntervalMs', 'stallToleranceMs', 'planMaxDelayMs', 'leaveTimeoutMs', 'historyEpochs', 'watchMaxBufferedBytes', 'watchKeepAliveMs', 'forgetAfterMs'] as const;
   for (const k of positive) if (!Number.isInteger(o[k]) || o[k] <= 0) throw new TypeError(`${k} must be a positive integer, got ${o[k]}`);
   if (!Number.isInteger(o.probeTimeoutMs) || o.probeTimeoutMs < 0 || o.probeTimeoutMs > 60_000) throw new TypeError(`probeTimeoutMs must be an integer in 0..60000 (0 = no fast failure path), got ${o.probeTimeoutMs}`);
+  if (!Number.isInteger(o.fenceTimeoutMs) || o.fenceTimeoutMs < 0 || o.fenceTimeoutMs > 60_000) throw new TypeError(`fenceTimeoutMs must be an integer in 0..60000 (0 = no fencing), got ${o.fenceTimeoutMs}`);
+  if (!Number.isInteger(o.handoverTimeoutMs) || o.handoverTimeoutMs < 0) throw new TypeError(`handoverTimeoutMs must be an integer >= 0 (0 = never), got ${o.handoverTimeoutMs}`);
+  if (!Number.isInteger(o.leaseMs) || o.leaseMs <= 0 || o.leaseMs >= o.deadAfterMs) throw new TypeError(`leaseMs must be an integer in 1..deadAfterMs-1 (${o.deadAfterMs - 1}), got ${o.leaseMs}`);
   if (!Number.isInteger(o.planDebounceMs) || o.planDebounceMs < 0) throw new TypeError(`planDebounceMs must be an integer >= 0, got ${o.planDebounceMs}`);
   if (o.suspectAfterMs <= o.heartbeatMs) throw new TypeError(`suspectAfterMs (${o.suspectAfterMs}) must be > heartbeatMs (${o.heartbeatMs})`);
   if (o.deadAfterMs <= o.suspectAfterMs) throw new TypeError(`deadAfterMs (${o.deadAfterMs}) must be > suspectAfterMs (${o.suspectAfterMs})`);
   if (o.planMaxDelayMs < o.planDebounceMs) throw new TypeError(`planMaxDelayMs (${o.planMaxDelayMs}) must be >= planDebounceMs (${o.planDebounceMs})`);
   return o;
+}
+
+/** C5: a node's lease = deadAfterMs − max(200 ms, 20 %) (at least 1 ms): it lapses before the coordinator declares the node dead. */
+export function defaultLeaseMs(deadAfterMs: number): number {
+  return Math.max(1, deadAfterMs - Math.max(200, Math.round(deadAfterMs * 0.2)));
 }
