@@ -13,7 +13,11 @@
  * asynchronous today (a primary acknowledges before its backups have the write); synchronous replication does not
  * exist yet, so `syncR2OverR1` is null and `asyncR2OverR1` is the measured ratio.
  *
- * `npm run bench -- failover [--trials N] [--partitions P] [--throughput-ms MS]`. Prints a table, then one JSON line.
+ * Before each failover the coordinator fences the candidate copies (RL.FENCE, one pipelined round per node) and
+ * promotes the freshest; `--no-fencing` runs the coordinator with `--fence-timeout-ms 0` (promotion in target order
+ * without asking), to measure what the fence round costs.
+ *
+ * `npm run bench -- failover [--trials N] [--partitions P] [--throughput-ms MS] [--no-fencing]`. Prints a table, then one JSON line.
  */
 import { Redis } from 'ioredis';
 import { keySlot } from '../src/hashing/index.js';
@@ -26,6 +30,7 @@ import { LocalCluster } from '../src/testing/local-cluster.js';
 const TRIALS = flag('trials', 20);
 const PARTITIONS = flag('partitions', 32);
 const THROUGHPUT_MS = flag('throughput-ms', 2000);
+const FENCING = !process.argv.slice(3).includes('--no-fencing');
 /** Alternating windows per replica count. */
 const THROUGHPUT_ROUNDS = 3;
 const NODES = 4;
@@ -298,8 +303,8 @@ async function throughput(router: Router, pool: Pool, tags: string[]): Promise<n
 
 export default async function run(): Promise<void> {
   const tags = tagsFor(PARTITIONS);
-  console.error(`failover bench: ${NODES} nodes, ${PARTITIONS} partitions, ${TRIALS} trials each of kill -9 and SIGSTOP`);
-  const cluster = await LocalCluster.start({ nodes: NODES, partitions: PARTITIONS, replicas: 2 });
+  console.error(`failover bench: ${NODES} nodes, ${PARTITIONS} partitions, ${TRIALS} trials each of kill -9 and SIGSTOP, fencing ${FENCING ? 'on' : 'off'}`);
+  const cluster = await LocalCluster.start({ nodes: NODES, partitions: PARTITIONS, replicas: 2, coordinatorArgs: FENCING ? [] : ['--fence-timeout-ms', '0'] });
   const router = new Router(cluster.coordinatorUrl);
   const pool = new Pool();
   const results: Record<'kill9' | 'sigstop', TrialResult[]> = { kill9: [], sigstop: [] };
@@ -350,6 +355,7 @@ export default async function run(): Promise<void> {
     const det = all(how, (r) => r.detectMs);
     return {
       fault: how,
+      fencing: FENCING ? 'on' : 'off',
       trials: results[how].length,
       partitions: rec.length,
       'recovery p50 ms': r1(pct(rec, 0.5)),
