@@ -60,7 +60,7 @@ export interface CoordinatorDeps {
   logger: Logger;
   /** The fast failure path's port probe (default: a real TCP connect). */
   prober?: Prober;
-  /** Fences candidate copies before a failover (RL.FENCE over RESP, C4); without one, failovers promote in target order. */
+  /** Fences candidate copies before a failover (RL.FENCE over RESP); without one, failovers promote in target order. */
   fencer?: Fencer;
   /** A fixed cluster id (must match the stored one); default: the stored one, else generated at first start. */
   clusterId?: string;

@@ -11,7 +11,7 @@ export interface FenceRequest {
   readonly term: number;
 }
 
-/** The coordinator's seam to fence copies before a failover (C4): the real one speaks RESP; tests inject their own. */
+/** The coordinator's seam to fence copies before a failover (RL.FENCE): the real one speaks RESP; tests inject their own. */
 export interface Fencer {
   /**
    * Sends every request to the node at `address` in one pipelined write and resolves, within about `timeoutMs`,

@@ -69,7 +69,7 @@ export interface CoordinatorOptions {
    */
   handoverTimeoutMs: number;
   /**
-   * How long a node may act on the coordinator's last answered heartbeat (C5: its lease runs from the heartbeat's send
+   * How long a node may act on the coordinator's last answered heartbeat (the node lease: it runs from the heartbeat's send
    * time). A coordinator that just became leader or just started on a stored state waits this long before it promotes
    * a backup of a primary that the fast path did not see die: a node that still holds a lease from the previous
    * leader may serve until then. Default deadAfterMs − max(200 ms, 20 % of deadAfterMs); must be < deadAfterMs.
@@ -119,7 +119,7 @@ export function resolveCoordinatorOptions(input: CoordinatorOptionsInput = {}): 
   return o;
 }
 
-/** C5: a node's lease = deadAfterMs − max(200 ms, 20 %) (at least 1 ms): it lapses before the coordinator declares the node dead. */
+/** The default node lease = deadAfterMs − max(200 ms, 20 %) (at least 1 ms): it lapses before the coordinator declares the node dead. */
 export function defaultLeaseMs(deadAfterMs: number): number {
   return Math.max(1, deadAfterMs - Math.max(200, Math.round(deadAfterMs * 0.2)));
 }

@@ -11,7 +11,7 @@ export interface CopyReportEntry {
 /** Reports by partition, then by member id. */
 export type CopyReports = ReadonlyMap<number, ReadonlyMap<string, CopyReportEntry>>;
 
-/** A copy's answer to the coordinator's fence (`RL.FENCE p term`, C4): where the copy stands in p's history. */
+/** A copy's answer to the coordinator's fence (`RL.FENCE p term`): where the copy stands in p's history. */
 export interface FenceAnswer {
   readonly term: number;
   readonly offset: number;
