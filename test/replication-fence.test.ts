@@ -6,11 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { digest, startTestNode, table, waitFor } from './replication-helpers.js';
+import { all, digest, P, startTestNode, table, waitFor } from './replication-fixture.js';
 
 const exec = promisify(execFile);
-const P = 4;
-const all = <T>(f: (p: number) => T): T[] => Array.from({ length: P }, (_, p) => f(p));
+const portOf = (address: string): string => address.slice(address.lastIndexOf(':') + 1);
 
 test('a fenced backup ignores its old primary and older tables, then serves under the table of the new term', async (t) => {
   const [a, b, c] = await Promise.all([startTestNode('a'), startTestNode('b'), startTestNode('c')]);
@@ -83,8 +82,8 @@ test('RL.FENCE with bad arguments: clear errors over ioredis and redis-cli, noth
     [[], /wrong number of arguments/],
     [[0], /wrong number of arguments/],
     [[0, 1, 2], /wrong number of arguments/],
-    [['x', 1], /partition must be an integer in \[0, 3\]/],
-    [[4, 1], /partition must be an integer in \[0, 3\]/],
+    [['x', 1], new RegExp(`partition must be an integer in \\[0, ${P - 1}\\]`)],
+    [[P, 1], new RegExp(`partition must be an integer in \\[0, ${P - 1}\\]`)],
     [[-1, 1], /partition must be an integer/],
     [[0, 0], /term must be a positive integer/],
     [[0, -2], /term must be a positive integer/],
@@ -94,9 +93,9 @@ test('RL.FENCE with bad arguments: clear errors over ioredis and redis-cli, noth
   ];
   for (const [args, re] of bad) await assert.rejects(a.redis.call('RL.FENCE', ...(args as string[])), re, `RL.FENCE ${args.join(' ')}`);
   assert.equal(a.view.owned[0], 1, 'still serving');
-  const cli = await exec('redis-cli', ['-p', String(a.port), 'RL.FENCE', '0', 'nope']);
+  const cli = await exec('redis-cli', ['-p', portOf(a.address), 'RL.FENCE', '0', 'nope']);
   assert.match(cli.stdout, /ERR .*term must be a positive integer/);
-  const ok = await exec('redis-cli', ['-p', String(a.port), 'RL.FENCE', '3', '1']);
+  const ok = await exec('redis-cli', ['-p', portOf(a.address), 'RL.FENCE', '3', '1']);
   assert.equal(ok.stdout.trim(), '1\n0\n1', 'an older-or-equal term: the position, nothing fenced');
   assert.equal(a.view.owned[3], 1);
 });

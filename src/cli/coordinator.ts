@@ -2,11 +2,11 @@
 import type { Command } from 'commander';
 import { startCoordinator, resolveCoordinatorOptions, DEFAULT_COORDINATOR_OPTIONS, type StartCoordinatorOptions } from '../coordinator/index.js';
 import { createLogger } from '../shared/logger.js';
-import { asUsageError, intOption, logLevelOption, numberOption, readNodePassword, readToken, UsageError } from './options.js';
+import { asUsageError, choiceOption, intOption, logLevelOption, numberOption, readNodePassword, readToken, UsageError } from './options.js';
 
 /** Option names in resolver errors -> the flags that set them. */
 const FLAG_OF: Record<string, string> = {
-  heartbeatMs: '--heartbeat-ms', leaveTimeoutMs: '--leave-timeout-ms', suspectAfterMs: '--suspect-after-ms', deadAfterMs: '--dead-after-ms', planDebounceMs: '--plan-debounce-ms', probeTimeoutMs: '--probe-timeout-ms', fenceTimeoutMs: '--fence-timeout-ms', handoverTimeoutMs: '--handover-timeout-ms',
+  heartbeatMs: '--heartbeat-ms', leaveTimeoutMs: '--leave-timeout-ms', suspectAfterMs: '--suspect-after-ms', deadAfterMs: '--dead-after-ms', planDebounceMs: '--plan-debounce-ms', probeTimeoutMs: '--probe-timeout-ms', fenceTimeoutMs: '--fence-timeout-ms', handoverTimeoutMs: '--handover-timeout-ms', replication: '--replication', minInSync: '--min-in-sync',
   partitionCount: '--partitions', replicas: '--replicas', virtualNodes: '--vnodes', loadFactor: '--load-factor',
 };
 
@@ -27,6 +27,8 @@ interface Flags {
   fenceTimeoutMs: number;
   handoverTimeoutMs: number;
   nodePasswordFile?: string;
+  replication: 'sync' | 'async';
+  minInSync: number;
   logLevel?: string;
   tokenFile?: string;
   publicReads: boolean;
@@ -83,6 +85,8 @@ export function register(program: Command): void {
     .option('--fence-timeout-ms <ms>', 'before a failover, wait this long for the candidate copies to answer RL.FENCE (the freshest answer is promoted; 0 = no fencing, target order)', intOption('--fence-timeout-ms', 0, 60_000), d.fenceTimeoutMs)
     .option('--handover-timeout-ms <ms>', 'abandon a hand-over whose new primary has not reported serving after this long and fail over instead (0 = never)', intOption('--handover-timeout-ms', 0, 24 * 3_600_000), d.handoverTimeoutMs)
     .option('--node-password-file <file>', 'the nodes\' --requirepass, for the coordinator\'s RESP connections to them (fencing); default: $RINGLEADER_NODE_PASSWORD, else none')
+    .option('--replication <mode>', 'sync: a write is acknowledged after every in-sync backup applied it (no acknowledged write lost when a primary dies); async: at once (faster; a crash loses what backups had not received)', choiceOption('--replication', ['sync', 'async'] as const), d.replication)
+    .option('--min-in-sync <n>', 'refuse writes (NOREPLICAS) to a partition with fewer in-sync copies, primary included', intOption('--min-in-sync', 1, 16), d.minInSync)
     .option('--token-file <file>', 'bearer token required on the control plane (default: $RINGLEADER_TOKEN; without one, loopback only)')
     .option('--public-reads', 'with a token: table, members, locate, watch and metrics need none', false)
     .option('--store <kind>', 'state store: file (with --data-dir), memory, or etcd (high availability: several coordinators, one leader)')
@@ -112,6 +116,8 @@ export function register(program: Command): void {
         probeTimeoutMs: flags.probeTimeoutMs,
         fenceTimeoutMs: flags.fenceTimeoutMs,
         handoverTimeoutMs: flags.handoverTimeoutMs,
+        replication: flags.replication,
+        minInSync: flags.minInSync,
         placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
       };
       // Flags that contradict each other (--suspect-after-ms below --heartbeat-ms...) are usage errors: one line, exit 2.

@@ -1,4 +1,4 @@
-import { MAX_COPIES_PER_PARTITION, type CopyReportStatus, type CopyState } from '../protocol/control.js';
+import { MAX_COPIES_PER_PARTITION, type CopyReportStatus, type CopyState, type ReplicationMode } from '../protocol/control.js';
 import { COPY_STATE_RANK, PartitionTable, type Copy } from './table.js';
 
 /** What a node last reported about its copy of one partition (C2), as the coordinator keeps it. */
@@ -33,6 +33,26 @@ export interface PendingFailover {
   readonly replaced: string | null;
 }
 
+/** Out-of-sync requests by partition: the term they were made at and the backups to demote (sync mode). */
+export type OutOfSyncRequests = ReadonlyMap<number, { readonly term: number; readonly members: ReadonlySet<string> }>;
+
+/** Optional inputs of advance beyond the two tables, the reports and the alive set. */
+export interface AdvanceInputs {
+  /**
+   * Backups the primary of a partition stopped waiting for (sync mode, C3): at the partition's current term they are
+   * demoted to learners (out of the in-sync set), so a failover never promotes them until they re-sync.
+   */
+  readonly outOfSync?: OutOfSyncRequests;
+  /** Replication mode and minimum in-sync copies written into the table (default: the current table's). */
+  readonly replication?: ReplicationMode;
+  readonly minInSync?: number;
+  /**
+   * Answers of the failover candidates to the coordinator's fence (RL.FENCE): a lost primary fails over to the
+   * freshest complete one (rule 1). Without them, to the first candidate in target order.
+   */
+  readonly fenced?: FenceAnswers;
+}
+
 /** What one advance step did, summed over partitions (for logs and metrics). */
 export interface AdvanceCounts {
   /** Copies created as learners. */
@@ -49,6 +69,8 @@ export interface AdvanceCounts {
   created: number;
   /** Copies removed for any reason. */
   removed: number;
+  /** Backups demoted to learners because their primary stopped waiting for them (sync mode). */
+  outOfSync: number;
 }
 
 export interface AdvanceResult {
@@ -94,19 +116,21 @@ interface Work {
  * `alive` are the members whose copies in `current` are valid; a target member missing from it gets no new copy.
  * Throws RangeError when the two tables have different partition counts.
  */
-export function advance(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>, fenced: FenceAnswers = NO_ANSWERS): AdvanceResult {
+export function advance(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>, inputs: AdvanceInputs = {}): AdvanceResult {
   if (current.partitionCount !== target.partitionCount) throw new RangeError(`current has ${current.partitionCount} partitions, target ${target.partitionCount}`);
   const inTable = new Set(target.members.map((m) => m.id));
-  const counts: AdvanceCounts = { learnersAdded: 0, learnersSynced: 0, handOvers: 0, failovers: 0, primariesLost: 0, created: 0, removed: 0 };
+  const counts: AdvanceCounts = { learnersAdded: 0, learnersSynced: 0, handOvers: 0, failovers: 0, primariesLost: 0, created: 0, removed: 0, outOfSync: 0 };
+  const replication = inputs.replication ?? current.replication;
+  const minInSync = inputs.minInSync ?? current.minInSync;
   const partitions: string[][] = [];
   const states: CopyState[][] = [];
   const terms: number[] = [];
-  let changed = !sameMembers(current, target) || current.replicas !== target.replicas;
+  let changed = !sameMembers(current, target) || current.replicas !== target.replicas || current.replication !== replication || current.minInSync !== minInSync;
 
   for (let p = 0; p < current.partitionCount; p++) {
     const before = current.copiesOf(p);
     const startTerm = current.termOf(p);
-    const { copies, term } = step(before, startTerm, target.replicasOf(p), reports.get(p), alive, inTable, counts, fenced.get(p));
+    const { copies, term } = step(before, startTerm, target.replicasOf(p), reports.get(p), alive, inTable, counts, inputs.outOfSync?.get(p), inputs.fenced?.get(p));
     let same = term === startTerm && before.length === copies.length;
     for (let i = 0; same && i < copies.length; i++) same = before[i]!.member === copies[i]!.member && before[i]!.state === copies[i]!.state;
     if (!same) changed = true;
@@ -124,21 +148,21 @@ export function advance(current: PartitionTable, target: PartitionTable, reports
     partitions,
     states,
     terms,
+    replication,
+    minInSync,
   });
   return { table, changed, counts };
 }
-
-const NO_ANSWERS: FenceAnswers = new Map();
 
 /**
  * The partitions whose primary the next `advance` step with the same inputs replaces, with the copies to fence
  * first (pure). The coordinator fences them (RL.FENCE p term) and passes the answers to `advance` as `fenced`.
  */
-export function pendingFailovers(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>): PendingFailover[] {
+export function pendingFailovers(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>, inputs: Pick<AdvanceInputs, 'outOfSync'> = {}): PendingFailover[] {
   const inTable = new Set(target.members.map((m) => m.id));
   const out: PendingFailover[] = [];
   for (let p = 0; p < current.partitionCount; p++) {
-    const before = current.copiesOf(p);
+    const before = withoutOutOfSync(current.copiesOf(p), current.termOf(p), inputs.outOfSync?.get(p));
     const startTerm = current.termOf(p);
     const r = reports.get(p);
     const primary = before[0];
@@ -150,6 +174,14 @@ export function pendingFailovers(current: PartitionTable, target: PartitionTable
     if (candidates.length > 0 || replaced !== null) out.push({ partition: p, term: startTerm + 1, candidates, replaced });
   }
   return out;
+}
+
+type OutOfSyncRequest = { readonly term: number; readonly members: ReadonlySet<string> };
+
+/** Rule 0: the copies with the backups their primary stopped waiting for (at the current term) as learners; `before` itself when none. */
+function withoutOutOfSync(before: readonly Copy[], startTerm: number, outOfSync: OutOfSyncRequest | undefined): readonly Copy[] {
+  if (outOfSync === undefined || outOfSync.term !== startTerm || before[0]?.state !== 'primary' || !before.some((c) => c.state === 'backup' && outOfSync.members.has(c.member))) return before;
+  return before.map((c): Copy => (c.state !== 'backup' || !outOfSync.members.has(c.member) ? c : { member: c.member, state: 'learner' }));
 }
 
 /** Rule 1: a copy on a member not alive or not in the target, or reported `failed` at the current term, is void. */
@@ -200,11 +232,19 @@ function step(
   alive: ReadonlySet<string>,
   inTable: ReadonlySet<string>,
   counts: AdvanceCounts,
+  outOfSync: OutOfSyncRequest | undefined,
   answers: ReadonlyMap<string, FenceAnswer> | undefined,
 ): { copies: Work[]; term: number } {
   let term = startTerm;
   const removed: string[] = [];
   let copies: Work[] = [];
+
+  // 0. Backups the primary stopped waiting for leave the in-sync set first (before any failover could pick them).
+  const inSync = withoutOutOfSync(before, startTerm, outOfSync);
+  if (inSync !== before) {
+    for (let i = 0; i < before.length; i++) if (before[i]!.state !== inSync[i]!.state) counts.outOfSync++;
+    before = inSync;
+  }
 
   // 1. Void copies; failover to the freshest candidate.
   const hadPrimary = before[0]?.state === 'primary';

@@ -57,7 +57,7 @@ const CASES: Array<{ name: string; spec: string; tgt: Name[]; dead: Name[]; fenc
 for (const c of CASES) {
   test(`failover choice: ${c.name}`, () => {
     const cur = current(c.spec, 4);
-    const r = advance(cur, target(c.tgt), NONE, aliveBut(...c.dead), answers(...c.fenced));
+    const r = advance(cur, target(c.tgt), NONE, aliveBut(...c.dead), { fenced: answers(...c.fenced) });
     const got = r.table.primaryOf(0);
     assert.equal(got === undefined ? null : NAME.get(got), c.primary);
     if (c.primary !== null) {
@@ -78,6 +78,11 @@ test('pendingFailovers: the partitions whose primary goes, the next term, candid
   const failed: CopyReports = new Map([[0, new Map<string, CopyReportEntry>([[ID.A, { term: 4, offset: 0, status: 'failed' }]])]]);
   assert.deepEqual(pendingFailovers(current('A:p B:b', 4), target(['A', 'B']), failed, ALL), [{ partition: 0, term: 5, candidates: [ID.B], replaced: ID.A }], 'a primary reported failed is replaced and fenced');
   assert.deepEqual(pendingFailovers(current('A:p B:b', 4), target(['A', 'B']), new Map([[0, new Map([[ID.A, { term: 3, offset: 0, status: 'failed' as const }]])]]), ALL), [], 'an old-term report changes nothing');
+  // Sync mode: a backup its primary stopped waiting for is demoted first (rule 0): never a candidate, and never fenced.
+  const outOfSync = new Map([[0, { term: 4, members: new Set([ID.B]) }]]);
+  assert.deepEqual(pendingFailovers(current('A:p B:b C:b', 4), target(['A', 'B', 'C']), NONE, aliveBut('A'), { outOfSync }), [{ partition: 0, term: 5, candidates: [ID.C], replaced: null }]);
+  const r = advance(current('A:p B:b C:b', 4), target(['A', 'B', 'C']), NONE, aliveBut('A'), { outOfSync, fenced: answers('B=4/99', 'C=4/1') });
+  assert.equal(r.table.primaryOf(0), ID.C, 'the demoted copy is not promoted however fresh it says it is');
 });
 
 // ---- properties ---------------------------------------------------------------------------------------------
@@ -137,7 +142,7 @@ test('property: a failover promotes a candidate pendingFailovers named, the fres
     fc.property(caseArb, (k) => {
       const { cur, tgt, alive, fenced } = build(k);
       const pending = new Map(pendingFailovers(cur, tgt, NONE, alive).map((f) => [f.partition, f]));
-      const { table, counts } = advance(cur, tgt, NONE, alive, fenced);
+      const { table, counts } = advance(cur, tgt, NONE, alive, { fenced });
       let failovers = 0;
       for (let p = 0; p < P; p++) {
         const before = cur.primaryOf(p);
@@ -183,8 +188,8 @@ test('property: without answers the choice is the fallback order, and the same a
       for (const f of pendingFailovers(cur, tgt, NONE, alive)) {
         if (f.candidates.length > 0) assert.equal(plain.table.primaryOf(f.partition), f.candidates[0]);
       }
-      assert.deepEqual(advance(cur, tgt, NONE, alive, new Map()).table.toJSON(), plain.table.toJSON());
-      assert.deepEqual(advance(cur, tgt, NONE, alive, fenced).table.toJSON(), advance(cur, tgt, NONE, alive, fenced).table.toJSON());
+      assert.deepEqual(advance(cur, tgt, NONE, alive, { fenced: new Map() }).table.toJSON(), plain.table.toJSON());
+      assert.deepEqual(advance(cur, tgt, NONE, alive, { fenced }).table.toJSON(), advance(cur, tgt, NONE, alive, { fenced }).table.toJSON());
     }),
     { numRuns: 300 },
   );
