@@ -1,7 +1,7 @@
 /** The coordinator: membership, failure detection, epochs, state persistence, watch streams and the HTTP API. */
 export { startCoordinator, type StartCoordinatorOptions, type RunningCoordinator } from './server.js';
 export { Coordinator, type EpochRecord, type CoordinatorEvents, type CoordinatorDeps } from './coordinator.js';
-export { DEFAULT_COORDINATOR_OPTIONS, resolveCoordinatorOptions, defaultLeaseMs, type CoordinatorOptions, type CoordinatorOptionsInput } from './options.js';
+export { DEFAULT_COORDINATOR_OPTIONS, derivedLeaseMs, resolveCoordinatorOptions, type CoordinatorOptions, type CoordinatorOptionsInput } from './options.js';
 export { FileStateStore, InMemoryStateStore, type StateStore, type CoordinatorState, type PersistedMember } from './state-store.js';
 export { nextState, type LifecycleInput } from './lifecycle.js';
 export { assignmentFor, locate } from './views.js';

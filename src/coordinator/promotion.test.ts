@@ -11,7 +11,7 @@ import type { CopyReport, JoinResponse, MemberState } from '../protocol/control.
 import type { FenceAnswer } from '../partitioning/index.js';
 import { Coordinator, type EpochRecord } from './coordinator.js';
 import type { PartitionTable } from '../partitioning/index.js';
-import { resolveCoordinatorOptions, defaultLeaseMs, type CoordinatorOptionsInput } from './options.js';
+import { resolveCoordinatorOptions, derivedLeaseMs, type CoordinatorOptionsInput } from './options.js';
 import { InMemoryStateStore, type StateStore } from './state-store.js';
 import { RespFencer, type Fencer, type FenceRequest } from './fencer.js';
 import type { ProbeResult, Prober } from './prober.js';
@@ -170,7 +170,7 @@ test('a coordinator that resumes a stored state waits one lease before promoting
   // published: e.g. written by the previous leader as it went away). Its process may still serve on its lease.
   const state = (await store.load())!;
   await store.compareAndSet(state.epoch, { ...state, members: state.members.map((m) => (m.id === a.id ? { ...m, state: 'dead' as const } : m)) });
-  const leaseMs = defaultLeaseMs(1500);
+  const leaseMs = derivedLeaseMs(500, 1500);
   const { c: c2, clock } = await open(new ScriptedFencer(() => null), {}, store);
   c2.join({ name: 'd', address: '127.0.0.1:7004' }); // something to plan
   for (const n of nodes.slice(1)) c2.heartbeat(n.id, { appliedEpoch: c2.epoch, incarnation: n.incarnation });
