@@ -25,7 +25,7 @@ function tagFor(p: number): string {
 
 test('kill -9 of a primary whose backups differ: the fresher backup is promoted, not the first in target order', { timeout: 150_000 }, async (t) => {
   // Long deadlines: the paused backup must stay alive (a member) through the pause; the kill is seen by the fast path.
-  const cluster = await LocalCluster.start({ nodes: 3, partitions: PARTITIONS, replicas: 3, suspectAfterMs: 8000, deadAfterMs: 12_000, password: PASSWORD, coordinatorArgs: ['--fence-timeout-ms', '5000', '--replication', 'async'] });
+  const cluster = await LocalCluster.start({ nodes: 3, partitions: PARTITIONS, replicas: 3, suspectAfterMs: 20_000, deadAfterMs: 30_000, password: PASSWORD, coordinatorArgs: ['--fence-timeout-ms', '5000', '--replication', 'async'] });
   t.after(() => cluster.close());
   const p = 0;
   const before = PartitionTable.fromJSON((await cluster.table()).json);
@@ -55,6 +55,7 @@ test('kill -9 of a primary whose backups differ: the fresher backup is promoted,
   for (let i = 0; i < 50; i++) await rx.set(`{${tag}}:small:${i}`, `v${i}`);
   const big = 'x'.repeat(1024 * 1024);
   cluster.pause(y.name);
+  const pausedAt = Date.now();
   const written: string[] = [];
   for (let i = 0; i < 24; i++) {
     await rx.set(`{${tag}}:big:${i}`, big + i);
@@ -73,6 +74,7 @@ test('kill -9 of a primary whose backups differ: the fresher backup is promoted,
   }));
   await cluster.kill9(x.name);
   cluster.resume(y.name);
+  t.diagnostic(`${y.name} was paused ${Date.now() - pausedAt} ms (it must stay a member: dead after 30 s)`);
   const table = await promoted;
   assert.equal(table.primaryOf(p), z.id, `the fresher copy (${z.name}) is promoted, not ${y.name}`);
   assert.equal(table.termOf(p), before.termOf(p) + 1);
