@@ -32,8 +32,8 @@ test('chaos seed 4: kill -9 + restart, and a restart faster than the dead deadli
   await run(t, 4, ['kill9', 'restart']);
 });
 
-test('chaos seed 6: SIGSTOP past the dead deadline + SIGCONT, and coordinator kill -9 + restart', { timeout: 150_000 }, async (t) => {
-  await run(t, 6, ['sigstop', 'coordinator']);
+test('chaos seed 7: SIGSTOP past the dead deadline + SIGCONT, a node cut off from the coordinator only, and coordinator kill -9 + restart', { timeout: 150_000 }, async (t) => {
+  await run(t, 7, ['sigstop', 'coordinator', 'cut']);
 });
 
 test('npm run chaos refuses bad flags with exit code 2 and the usage line, starting nothing', async () => {

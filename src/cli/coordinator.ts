@@ -6,7 +6,7 @@ import { asUsageError, choiceOption, intOption, logLevelOption, numberOption, re
 
 /** Option names in resolver errors -> the flags that set them. */
 const FLAG_OF: Record<string, string> = {
-  heartbeatMs: '--heartbeat-ms', leaveTimeoutMs: '--leave-timeout-ms', suspectAfterMs: '--suspect-after-ms', deadAfterMs: '--dead-after-ms', planDebounceMs: '--plan-debounce-ms', probeTimeoutMs: '--probe-timeout-ms', fenceTimeoutMs: '--fence-timeout-ms', handoverTimeoutMs: '--handover-timeout-ms', replication: '--replication', minInSync: '--min-in-sync',
+  heartbeatMs: '--heartbeat-ms', leaveTimeoutMs: '--leave-timeout-ms', suspectAfterMs: '--suspect-after-ms', deadAfterMs: '--dead-after-ms', planDebounceMs: '--plan-debounce-ms', probeTimeoutMs: '--probe-timeout-ms', fenceTimeoutMs: '--fence-timeout-ms', handoverTimeoutMs: '--handover-timeout-ms', replication: '--replication', minInSync: '--min-in-sync', lostPartitions: '--lost-partitions',
   partitionCount: '--partitions', replicas: '--replicas', virtualNodes: '--vnodes', loadFactor: '--load-factor',
 };
 
@@ -29,6 +29,7 @@ interface Flags {
   nodePasswordFile?: string;
   replication: 'sync' | 'async';
   minInSync: number;
+  lostPartitions: 'unavailable' | 'recreate';
   logLevel?: string;
   tokenFile?: string;
   publicReads: boolean;
@@ -87,6 +88,7 @@ export function register(program: Command): void {
     .option('--node-password-file <file>', 'the nodes\' --requirepass, for the coordinator\'s RESP connections to them (fencing); default: $RINGLEADER_NODE_PASSWORD, else none')
     .option('--replication <mode>', 'sync: a write is acknowledged after every in-sync backup applied it (no acknowledged write lost when a primary dies); async: at once (faster; a crash loses what backups had not received)', choiceOption('--replication', ['sync', 'async'] as const), d.replication)
     .option('--min-in-sync <n>', 'refuse writes (NOREPLICAS) to a partition with fewer in-sync copies, primary included', intOption('--min-in-sync', 1, 16), d.minInSync)
+    .option('--lost-partitions <policy>', 'a partition that lost every copy: unavailable (CLUSTERDOWN until `ringleader recreate-lost`) or recreate (empty at once)', choiceOption('--lost-partitions', ['unavailable', 'recreate'] as const), d.lostPartitions)
     .option('--token-file <file>', 'bearer token required on the control plane (default: $RINGLEADER_TOKEN; without one, loopback only)')
     .option('--public-reads', 'with a token: table, members, locate, watch and metrics need none', false)
     .option('--store <kind>', 'state store: file (with --data-dir), memory, or etcd (high availability: several coordinators, one leader)')
@@ -118,6 +120,7 @@ export function register(program: Command): void {
         handoverTimeoutMs: flags.handoverTimeoutMs,
         replication: flags.replication,
         minInSync: flags.minInSync,
+        lostPartitions: flags.lostPartitions,
         placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
       };
       // Flags that contradict each other (--suspect-after-ms below --heartbeat-ms...) are usage errors: one line, exit 2.

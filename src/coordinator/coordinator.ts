@@ -91,6 +91,8 @@ export class Coordinator {
   private target: PartitionTable;
   /** Copy reports not yet reflected by the current table, by partition then member id. */
   private readonly reports = new Map<number, Map<string, CopyReportEntry>>();
+  /** Lost partitions (no copy left) the operator asked to re-create empty (POST /v1/partitions/recreate-lost). */
+  private readonly recreate = new Set<number>();
   /** Sync mode: backups a partition's primary stopped waiting for, not yet demoted by a published table. */
   private readonly outOfSync = new Map<number, { term: number; members: Set<string> }>();
   /** Open watch streams per member id (the node's own watch, `?member=`): the fast failure path probes only when none is left. */
@@ -368,7 +370,29 @@ export class Coordinator {
 
   /** What advance() takes beyond tables, reports and the alive set. */
   private advanceInputs(): AdvanceInputs {
-    return { outOfSync: this.outOfSync, replication: this.deps.options.replication, minInSync: this.deps.options.minInSync };
+    return { outOfSync: this.outOfSync, replication: this.deps.options.replication, minInSync: this.deps.options.minInSync, recreateLost: this.deps.options.lostPartitions === 'recreate', recreate: this.recreate };
+  }
+
+  /** Partitions that held data and have no copy left (unavailable until re-created). */
+  lostPartitions(): number[] {
+    const out: number[] = [];
+    for (let p = 0; p < this.current.partitionCount; p++) if (this.current.termOf(p) > 0 && this.current.copiesOf(p).length === 0) out.push(p);
+    return out;
+  }
+
+  /**
+   * The operator accepts the loss: every lost partition is re-created empty in the next epoch (its keys read as
+   * missing from then on). Returns the partitions concerned.
+   */
+  recreateLost(): { epoch: number; partitions: number[] } {
+    this.ensureOpen();
+    const lost = this.lostPartitions();
+    for (const p of lost) this.recreate.add(p);
+    if (lost.length > 0) {
+      this.deps.logger.warn({ partitions: lost }, 'operator asked to re-create lost partitions empty');
+      this.markDirty();
+    }
+    return { epoch: this.current.epoch, partitions: lost };
   }
 
   assignment(id: string, fromEpoch: number | undefined): NodeAssignment {
@@ -879,6 +903,7 @@ export class Coordinator {
     this.deps.fencer?.retain(new Set(table.members.map((m) => m.address)));
     const ms = (x: number) => Math.round(x * 10) / 10;
     // Where the time from "plan" to "on every watcher's socket" goes (bench/coordinator.ts reads these fields).
+    if (counts.lost > 0) this.deps.logger.error({ epoch, partitions: this.lostPartitions() }, 'partitions lost every copy: unavailable (CLUSTERDOWN) until re-created (ringleader recreate-lost, or --lost-partitions recreate)');
     this.deps.logger.info({ epoch, members: table.members.length, events: record.events.length, copies: counts, planMs: ms(t1 - t0), storeMs: ms(t2 - t1), publishMs: ms(clock.monotonic() - t2) }, 'table published');
     // advance() takes one step per epoch: if another one is possible without new input (a failover then a
     // re-creation, a re-joined member's copies removed then a learner), plan it now.
@@ -971,6 +996,7 @@ export class Coordinator {
       }
       if (byMember.size === 0) this.reports.delete(p);
     }
+    for (const p of this.recreate) if (this.current.copiesOf(p).length > 0) this.recreate.delete(p);
     for (const [p, o] of this.outOfSync) {
       if (o.term !== this.current.termOf(p)) this.outOfSync.delete(p);
       else for (const m of o.members) if (this.current.stateOf(p, m) !== 'backup') o.members.delete(m);

@@ -51,6 +51,13 @@ export interface AdvanceInputs {
    * freshest complete one (rule 1). Without them, to the first candidate in target order.
    */
   readonly fenced?: FenceAnswers;
+  /**
+   * A partition that had data (term > 0) and lost every copy: re-create it empty (true, the default of this pure
+   * function) or leave it without a primary, unavailable, until the operator asks for it (`recreate`).
+   */
+  readonly recreateLost?: boolean;
+  /** Lost partitions the operator asked to re-create empty. */
+  readonly recreate?: ReadonlySet<number>;
 }
 
 /** What one advance step did, summed over partitions (for logs and metrics). */
@@ -71,6 +78,8 @@ export interface AdvanceCounts {
   removed: number;
   /** Backups demoted to learners because their primary stopped waiting for them (sync mode). */
   outOfSync: number;
+  /** Partitions that held data and have no copy left, kept unavailable (not re-created empty). */
+  lost: number;
 }
 
 export interface AdvanceResult {
@@ -100,7 +109,9 @@ interface Work {
  *    answer at all, candidates that did not answer before those that answered incomplete). With no candidate, the
  *    partition has no primary; its learners are dropped too (nothing is left to sync from).
  * 2. A partition with no copy at all (first placement, or every copy lost) gets its target primary as an empty
- *    `primary` (term + 1): there is no data to lose. Never a member whose copy was removed in this step.
+ *    `primary` (term + 1): there is no data to lose. Never a member whose copy was removed in this step. A partition
+ *    that had data (term > 0) is re-created only when `inputs.recreateLost` is not false or it is in `inputs.recreate`;
+ *    otherwise it stays without a copy (unavailable: CLUSTERDOWN) and counts as `lost`.
  * 3. Every target member without a copy becomes a `learner` (only while the partition has a primary, and never a
  *    member whose copy was removed in this step). Learners not in the target are dropped (they serve nothing).
  * 4. A learner whose report says `synced` at the current term becomes a `backup`.
@@ -119,7 +130,7 @@ interface Work {
 export function advance(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>, inputs: AdvanceInputs = {}): AdvanceResult {
   if (current.partitionCount !== target.partitionCount) throw new RangeError(`current has ${current.partitionCount} partitions, target ${target.partitionCount}`);
   const inTable = new Set(target.members.map((m) => m.id));
-  const counts: AdvanceCounts = { learnersAdded: 0, learnersSynced: 0, handOvers: 0, failovers: 0, primariesLost: 0, created: 0, removed: 0, outOfSync: 0 };
+  const counts: AdvanceCounts = { learnersAdded: 0, learnersSynced: 0, handOvers: 0, failovers: 0, primariesLost: 0, created: 0, removed: 0, outOfSync: 0, lost: 0 };
   const replication = inputs.replication ?? current.replication;
   const minInSync = inputs.minInSync ?? current.minInSync;
   const partitions: string[][] = [];
@@ -130,7 +141,8 @@ export function advance(current: PartitionTable, target: PartitionTable, reports
   for (let p = 0; p < current.partitionCount; p++) {
     const before = current.copiesOf(p);
     const startTerm = current.termOf(p);
-    const { copies, term } = step(before, startTerm, target.replicasOf(p), reports.get(p), alive, inTable, counts, inputs.outOfSync?.get(p), inputs.fenced?.get(p));
+    const mayCreate = startTerm === 0 || inputs.recreateLost !== false || inputs.recreate?.has(p) === true;
+    const { copies, term } = step(before, startTerm, target.replicasOf(p), reports.get(p), alive, inTable, counts, inputs.outOfSync?.get(p), mayCreate, inputs.fenced?.get(p));
     let same = term === startTerm && before.length === copies.length;
     for (let i = 0; same && i < copies.length; i++) same = before[i]!.member === copies[i]!.member && before[i]!.state === copies[i]!.state;
     if (!same) changed = true;
@@ -233,6 +245,7 @@ function step(
   inTable: ReadonlySet<string>,
   counts: AdvanceCounts,
   outOfSync: OutOfSyncRequest | undefined,
+  mayCreate: boolean,
   answers: ReadonlyMap<string, FenceAnswer> | undefined,
 ): { copies: Work[]; term: number } {
   let term = startTerm;
@@ -269,12 +282,16 @@ function step(
     copies = [];
   }
 
-  // 2. Create a partition no copy holds data of.
+  // 2. Create a partition no copy holds data of (a lost one only when allowed: else it stays unavailable).
   const first = T[0];
   if (copies.length === 0 && first !== undefined && alive.has(first) && inTable.has(first) && !removed.includes(first)) {
-    copies.push({ member: first, state: 'primary', was: null });
-    term++;
-    counts.created++;
+    if (mayCreate) {
+      copies.push({ member: first, state: 'primary', was: null });
+      term++;
+      counts.created++;
+    } else {
+      counts.lost++;
+    }
   }
 
   // 3. Learners for target members without a copy; drop learners the target no longer wants.

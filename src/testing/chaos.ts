@@ -30,7 +30,7 @@ import { CoordinatorClient } from '../control/index.js';
 import { LocalCluster, TableView, waitFor, type TableJsonAny } from './local-cluster.js';
 import { Workload, ioredisAdapter, ioredisClusterFor, preload, readAll, ringleaderAdapter, seededRandom, type KvAdapter } from './workload.js';
 
-export const FAULT_KINDS = ['kill9', 'sigstop', 'restart', 'coordinator'] as const;
+export const FAULT_KINDS = ['kill9', 'sigstop', 'restart', 'coordinator', 'cut'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface ChaosOptions {
@@ -218,7 +218,7 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
   const keys = chaosKeys(o.keys, o.partitions);
   const report: Partial<ChaosReport> = {};
   try {
-    cluster = await LocalCluster.start({ nodes: o.nodes, partitions: o.partitions, replicas: o.replicas, heartbeatMs: o.heartbeatMs, suspectAfterMs: o.suspectAfterMs, deadAfterMs: o.deadAfterMs, coordinatorArgs: ['--replication', o.replication] });
+    cluster = await LocalCluster.start({ nodes: o.nodes, partitions: o.partitions, replicas: o.replicas, heartbeatMs: o.heartbeatMs, suspectAfterMs: o.suspectAfterMs, deadAfterMs: o.deadAfterMs, coordinatorArgs: ['--replication', o.replication], controlProxy: o.faults.includes('cut') });
     const c = cluster;
     ioCluster = ioredisClusterFor(c.running.map((n) => n.port));
     client = await Ringleader.connect({ coordinators: [c.coordinatorUrl], connectTimeoutMs: 20_000 });
@@ -399,6 +399,19 @@ async function injectFault(c: LocalCluster, rec: FaultRecord, o: ChaosOptions): 
       await watch;
       const after = (await c.members()).members.find((m) => m.id === c.node(rec.target).id);
       rec.beatDeadline = !left && rec.detailMs < o.deadAfterMs && after?.incarnation !== before;
+      return;
+    }
+    case 'cut': {
+      // The node loses the coordinator only: clients and its peers still reach it. The coordinator declares it dead by
+      // heartbeats and fails its partitions over while it still runs and still gets requests.
+      const id = c.node(rec.target).id;
+      c.cutFromCoordinator(rec.target);
+      try {
+        rec.detailMs = await droppedAfter(id);
+        await sleep(rec.holdMs);
+      } finally {
+        c.healToCoordinator(rec.target);
+      }
       return;
     }
     case 'coordinator':
