@@ -7,6 +7,7 @@ export { nextState, type LifecycleInput } from './lifecycle.js';
 export { assignmentFor, locate } from './views.js';
 export { CoordinatorMetrics } from './metrics.js';
 export { tcpProber, splitAddress, type Prober, type ProbeResult } from './prober.js';
+export { RespFencer, type Fencer, type FenceRequest } from './fencer.js';
 export { installAuth, isLoopbackHost, tokenMatches, validateToken, MAX_TOKEN_BYTES, type AuthOptions } from './auth.js';
 export type { HttpExtras, LeadershipView } from './http.js';
 export { KubernetesMemberSource, resolveKubernetesOptions, type KubernetesOptions, type DiscoveredEndpoint, type MemberGate } from './kubernetes.js';

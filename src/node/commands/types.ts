@@ -84,6 +84,8 @@ export interface ReplicationHandler {
   unfollow(socket: Socket, partition: number): void;
   ack(socket: Socket, pairs: ReadonlyArray<readonly [number, number]>): void;
   handoff(partition: number, term: number): void;
+  /** RL.FENCE: the copy's position; it ignores terms older than `term` from now on. */
+  fence(partition: number, term: number): { term: number; offset: number; complete: boolean };
   /** INFO replication lines (`key:value`). */
   infoLines(): string[];
   digest(partition: number): { term: number; offset: number; mode: string; complete: boolean; keys: number; digest: string } | null;
