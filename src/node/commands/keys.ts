@@ -6,7 +6,7 @@ import { ERR_NOT_INTEGER, ERR_SYNTAX, errInvalidExpire, errorText } from '../rep
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
 import { globMatcher } from '../glob.js';
 import { expiryMs, intArg, numArg, partitionOfArg } from './strings.js';
-import { CMD_FAST, CMD_READONLY, CMD_WRITE, KEY1, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
+import { CMD_FAST, CMD_READONLY, CMD_SERVED_KEYS, CMD_WRITE, KEY1, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
 import type { ValueType } from '../../storage/index.js';
 
 function del(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
@@ -178,5 +178,5 @@ export function registerKeyCommands(t: CommandTable): void {
   t.add(cmd('expiretime', 2, CMD_READONLY | CMD_FAST, KEY1, expiretime, 'Absolute expiry in Unix seconds'));
   t.add(cmd('pexpiretime', 2, CMD_READONLY | CMD_FAST, KEY1, pexpiretime, 'Absolute expiry in Unix ms'));
   t.add(cmd('type', 2, CMD_READONLY | CMD_FAST, KEY1, type, 'The type of a key (string, hash, set, zset or none)'));
-  t.add(cmd('scan', -2, CMD_READONLY, NO_KEYS, scan, 'Iterate the keys this node serves', { support: 'partial', note: 'cursors are the node\'s own (position x 16384 + partition)' }));
+  t.add(cmd('scan', -2, CMD_READONLY | CMD_SERVED_KEYS, NO_KEYS, scan, 'Iterate the keys this node serves', { support: 'partial', note: 'cursors are the node\'s own (position x 16384 + partition)' }));
 }

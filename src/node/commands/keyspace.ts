@@ -11,7 +11,7 @@ import type { Connection } from '../connection.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, errUnknownSubcommand, errWrongArity, errorText } from '../replies.js';
 import { globMatcher } from '../glob.js';
 import { numArg, partitionOfArg } from './strings.js';
-import { CMD_FAST, CMD_READONLY, CMD_WRITE, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
+import { CMD_FAST, CMD_READONLY, CMD_SERVED_KEYS, CMD_WRITE, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
 
 const ERR_NO_SUCH_KEY = errorText(NODE_ERRORS.SYNTAX_ERROR, 'no such key');
 const ERR_SAME_OBJECT = errorText(NODE_ERRORS.SYNTAX_ERROR, 'source and destination objects are the same');
@@ -222,8 +222,8 @@ export function registerKeyspaceCommands(t: CommandTable): void {
   t.add(cmd('memory', -2, CMD_READONLY, [2, 2, 1], memory, 'MEMORY USAGE/HELP', {
     subcommands: ['help', 'usage'], support: 'partial', note: 'USAGE and HELP only; USAGE reports the store\'s accounted bytes, not the allocator\'s',
   }));
-  t.add(cmd('keys', 2, CMD_READONLY, NO_KEYS, keys, 'Keys matching a glob, over the partitions this node serves'));
-  t.add(cmd('randomkey', 1, CMD_READONLY, NO_KEYS, randomkey, 'A random key of the partitions this node serves'));
+  t.add(cmd('keys', 2, CMD_READONLY | CMD_SERVED_KEYS, NO_KEYS, keys, 'Keys matching a glob, over the partitions this node serves'));
+  t.add(cmd('randomkey', 1, CMD_READONLY | CMD_SERVED_KEYS, NO_KEYS, randomkey, 'A random key of the partitions this node serves'));
   t.add(cmd('rename', 3, CMD_WRITE, [1, 2, 1], rename, 'Rename a key, keeping its TTL (both keys in one slot in cluster mode)'));
   t.add(cmd('renamenx', 3, CMD_WRITE | CMD_FAST, [1, 2, 1], renamenx, 'Rename a key only if the new name does not exist'));
   t.add(cmd('copy', -3, CMD_WRITE, [1, 2, 1], copy, 'Copy a key with its TTL (database 0 only)', { support: 'partial', note: 'DB other than 0 is refused' }));
