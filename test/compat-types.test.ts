@@ -251,3 +251,34 @@ const REGRESSIONS: ReadonlyArray<readonly Cmd[]> = [
 test('regression sequences reply as redis-server does', async () => {
   for (const cmds of REGRESSIONS) for (const proto of [2, 3] as const) await runBoth(cmds, proto, standalone());
 });
+
+test('WATCH on collections: a real change by another connection aborts EXEC, a no-op (SADD of a member, ZADD of the same score) does not, as on redis-server', async () => {
+  for (const proto of [2, 3] as const) {
+    const out: string[] = [];
+    for (const port of [redis.port, node.port]) {
+      const [a, b] = await Promise.all([RawRespClient.connect(port), RawRespClient.connect(port)]);
+      try {
+        let text = '';
+        for (const c of [a, b]) await c.call(['HELLO', String(proto)]);
+        await a.call(['FLUSHALL']);
+        for (const cmd of [['HSET', 'h', 'f', 'v'], ['SADD', 's', 'm'], ['ZADD', 'z', '1', 'm']]) await a.call(cmd);
+        const round = async (key: string, other: string[]): Promise<void> => {
+          for (const cmd of [['WATCH', key], ['MULTI'], ['TYPE', key]]) text += (await a.call(cmd)).raw;
+          text += (await b.call(other)).raw;
+          text += (await a.call(['EXEC'])).raw;
+        };
+        await round('h', ['HSET', 'h', 'f', 'v']); // HSET always touches the key
+        await round('h', ['HDEL', 'h', 'nope']);
+        await round('s', ['SADD', 's', 'm']);
+        await round('s', ['SREM', 's', 'm']);
+        await round('z', ['ZADD', 'z', '1', 'm']);
+        await round('z', ['ZINCRBY', 'z', '1', 'm']);
+        out.push(text);
+      } finally {
+        a.close();
+        b.close();
+      }
+    }
+    assert.equal(out[1], out[0], `RESP${proto}`);
+  }
+});

@@ -56,8 +56,8 @@ function hmset(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Repl
 
 function hsetnx(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
   const field = req.str(2);
-  const added = ctx.store!.mutate(p, req.str(1), 'hash', true, pairBytes(req, 2), (h) => (h.map.has(field) ? 0 : (h.set(field, req.str(3)), 1)), 0, (r) => r === 1);
-  w.raw(added === 1 ? REPLY_ONE : REPLY_ZERO);
+  const added = ctx.store!.mutate(p, req.str(1), 'hash', true, pairBytes(req, 2), (h) => !h.map.has(field) && h.set(field, req.str(3)), false, (r) => r);
+  w.raw(added ? REPLY_ONE : REPLY_ZERO);
 }
 
 function hget(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
