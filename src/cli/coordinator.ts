@@ -31,7 +31,7 @@ interface Flags {
   nodePasswordFile?: string;
   replication: 'sync' | 'async';
   minInSync: number;
-  lostPartitions: 'unavailable' | 'recreate';
+  lostPartitions: 'auto' | 'unavailable' | 'recreate';
   logLevel?: string;
   tokenFile?: string;
   publicReads: boolean;
@@ -91,7 +91,7 @@ export function register(program: Command): void {
     .option('--node-password-file <file>', 'the nodes\' --requirepass, for the coordinator\'s RESP connections to them (fencing); default: $RINGLEADER_NODE_PASSWORD, else none')
     .option('--replication <mode>', 'sync: a write is acknowledged after every in-sync backup applied it (no acknowledged write lost when a primary dies); async: at once (faster; a crash loses what backups had not received)', choiceOption('--replication', ['sync', 'async'] as const), d.replication)
     .option('--min-in-sync <n>', 'refuse writes (NOREPLICAS) to a partition with fewer in-sync copies, primary included', intOption('--min-in-sync', 1, 16), d.minInSync)
-    .option('--lost-partitions <policy>', 'a partition that lost every copy: unavailable (CLUSTERDOWN until `ringleader recreate-lost`) or recreate (empty at once)', choiceOption('--lost-partitions', ['unavailable', 'recreate'] as const), d.lostPartitions)
+    .option('--lost-partitions <policy>', 'a partition that lost every copy: unavailable (CLUSTERDOWN until `ringleader recreate-lost`), recreate (empty at once), or auto (unavailable with --replicas >= 2, recreate with 1)', choiceOption('--lost-partitions', ['auto', 'unavailable', 'recreate'] as const), d.lostPartitions)
     .option('--token-file <file>', 'bearer token required on the control plane (default: $RINGLEADER_TOKEN; without one, loopback only)')
     .option('--public-reads', 'with a token: table, members, locate, watch and metrics need none', false)
     .option('--store <kind>', 'state store: file (with --data-dir), memory, or etcd (high availability: several coordinators, one leader)')

@@ -373,7 +373,7 @@ export class Coordinator {
 
   /** What advance() takes beyond tables, reports and the alive set. */
   private advanceInputs(): AdvanceInputs {
-    return { outOfSync: this.outOfSync, replication: this.deps.options.replication, minInSync: this.deps.options.minInSync, recreateLost: this.deps.options.lostPartitions === 'recreate', recreate: this.recreate };
+    return { outOfSync: this.outOfSync, replication: this.deps.options.replication, minInSync: this.deps.options.minInSync, recreateLost: recreatesLost(this.deps.options), recreate: this.recreate };
   }
 
   /** Partitions that held data and have no copy left (unavailable until re-created). */
@@ -1081,4 +1081,9 @@ function toPersisted(r: MemberRecord, epoch: number, table: PartitionTable): Per
     id: r.id, name: r.name, address: r.address, zone: r.zone, capacity: r.capacity, state: r.state, incarnation: r.incarnation,
     appliedEpoch: r.appliedEpoch, includedEpoch, handoverEpoch,
   };
+}
+
+/** Whether partitions that lost every copy are re-created empty at once (see CoordinatorOptions.lostPartitions). */
+function recreatesLost(o: CoordinatorOptions): boolean {
+  return o.lostPartitions === 'recreate' || (o.lostPartitions === 'auto' && o.placement.replicas < 2);
 }

@@ -91,9 +91,11 @@ export interface CoordinatorOptions {
   /**
    * A partition whose every copy was lost (both copies died, or replicas 1): `unavailable` keeps it without a primary
    * (CLUSTERDOWN for its slots: nothing acknowledged is silently replaced by nothing) until `POST
-   * /v1/partitions/recreate-lost`; `recreate` re-creates it empty at once (a cache miss for every key it held).
+   * /v1/partitions/recreate-lost`; `recreate` re-creates it empty at once (a cache miss for every key it held);
+   * `auto` is `unavailable` with replicas >= 2 and `recreate` with replicas 1 (no redundancy was asked for: a node
+   * restart must not need an operator, as with Redis Cluster masters without replicas).
    */
-  lostPartitions: 'unavailable' | 'recreate';
+  lostPartitions: 'auto' | 'unavailable' | 'recreate';
   /** Placement (see PlannerOptions). */
   placement: PlannerOptions;
 }
@@ -117,7 +119,7 @@ export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.
   handoverTimeoutMs: 10_000,
   replication: 'sync',
   minInSync: 1,
-  lostPartitions: 'unavailable',
+  lostPartitions: 'auto',
   placement: DEFAULT_PLANNER_OPTIONS,
 });
 
@@ -135,7 +137,7 @@ export function resolveCoordinatorOptions(input: CoordinatorOptionsInput = {}): 
   if (o.suspectAfterMs <= o.heartbeatMs) throw new TypeError(`suspectAfterMs (${o.suspectAfterMs}) must be > heartbeatMs (${o.heartbeatMs})`);
   if (o.deadAfterMs <= o.suspectAfterMs) throw new TypeError(`deadAfterMs (${o.deadAfterMs}) must be > suspectAfterMs (${o.suspectAfterMs})`);
   if (!(REPLICATION_MODES as readonly string[]).includes(o.replication)) throw new TypeError(`replication must be one of ${REPLICATION_MODES.join(', ')}, got ${String(o.replication)}`);
-  if (o.lostPartitions !== 'unavailable' && o.lostPartitions !== 'recreate') throw new TypeError(`lostPartitions must be unavailable or recreate, got ${String(o.lostPartitions)}`);
+  if (!['auto', 'unavailable', 'recreate'].includes(o.lostPartitions)) throw new TypeError(`lostPartitions must be auto, unavailable or recreate, got ${String(o.lostPartitions)}`);
   if (!Number.isInteger(o.minInSync) || o.minInSync < 1 || o.minInSync > MAX_COPIES_PER_PARTITION) throw new TypeError(`minInSync must be an integer in 1..${MAX_COPIES_PER_PARTITION}, got ${o.minInSync}`);
   if (o.planMaxDelayMs < o.planDebounceMs) throw new TypeError(`planMaxDelayMs (${o.planMaxDelayMs}) must be >= planDebounceMs (${o.planDebounceMs})`);
   if (!Number.isInteger(o.leaseMs) || o.leaseMs < 0) throw new TypeError(`leaseMs must be an integer >= 0 (0 = derived from deadAfterMs), got ${o.leaseMs}`);
