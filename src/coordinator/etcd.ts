@@ -1,6 +1,6 @@
 import { noop } from 'cockatiel';
 import { Counter, Gauge } from 'prom-client';
-import { Etcd3, type Lease, type Watcher } from 'etcd3';
+import { Etcd3, GRPCGenericError, type Lease, type Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import { isRingleaderError } from '../shared/errors.js';
@@ -53,8 +53,21 @@ export function etcdClient(o: EtcdOptions): Etcd3 {
   });
 }
 
+/** grpc's messages repeat themselves ("14 UNAVAILABLE: No connection established. Last error: ..."): keep the first sentence. */
+export function etcdErrorText(err: unknown): string {
+  const msg = (err as Error)?.message ?? String(err);
+  const last = /Last error: (?:Error: )?(.*?)(?:\. Resolution note|$)/.exec(msg)?.[1];
+  const status = /^\d+ [A-Z_]+/.exec(msg)?.[0];
+  return (last && status ? `${status}: ${last}` : msg).slice(0, 300);
+}
+
+/** An etcd call failed on the way (unreachable, timeout, leader lost): worth retrying, unlike bad stored data. */
+export function isEtcdUnavailable(err: unknown): boolean {
+  return err instanceof GRPCGenericError;
+}
+
 function storeFailed(what: string, err: unknown) {
-  return errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `etcd ${what}: ${(err as Error).message}`, undefined, err);
+  return errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `etcd ${what}: ${etcdErrorText(err)}`, undefined, err);
 }
 
 /** A member's stored JSON without the fields that change on every heartbeat (only state changes are written). */
@@ -189,6 +202,11 @@ export interface EtcdLeadershipEvents {
  */
 export class EtcdLeadership implements LeadershipView {
   private isLeaderNow = false;
+  /** The cluster state was read from etcd at least once (at start, or later when etcd was unreachable then). */
+  private loaded: boolean;
+  /** The last etcd failure of the election or follower loops, cleared by the next success. */
+  private lastError: string | null;
+  private failures = 0;
   private leaderUrl: string | null = null;
   private lease: Lease | null = null;
   private leaseOkAt = 0;
@@ -211,7 +229,11 @@ export class EtcdLeadership implements LeadershipView {
     private readonly selfUrl: string,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Null when the state was read before start; else why it could not be (the coordinator starts not ready). */
+    startError: string | null = null,
   ) {
+    this.loaded = startError === null;
+    this.lastError = startError;
     this.unsubscribe = coordinator.on('fenced', () => void this.stepDown('a state write was refused'));
     const registers = [coordinator.metrics.registry];
     const isLeader = () => this.isLeader();
@@ -239,11 +261,37 @@ export class EtcdLeadership implements LeadershipView {
     return this.leaderUrl;
   }
 
+  /**
+   * Ready once the cluster state was read from etcd; `error` names the last etcd failure (null after a success).
+   * A coordinator that could not reach etcd at start serves nothing but /healthz and /metrics until it is ready.
+   */
+  status(): { ready: boolean; error: string | null } {
+    return { ready: this.loaded, error: this.lastError };
+  }
+
+  private failed(err: unknown): void {
+    this.etcdErrors.inc();
+    this.failures++;
+    this.lastError = `etcd at ${this.options.endpoints.join(',')} unavailable: ${etcdErrorText(err)}`;
+  }
+
+  private succeeded(): void {
+    this.failures = 0;
+    this.lastError = null;
+  }
+
+  /** Retry delay after `failures` consecutive etcd failures: 100 ms doubling to 2 s, with ±20% jitter. */
+  private backoffMs(): number {
+    const base = Math.min(2000, 100 * 2 ** Math.min(this.failures - 1, 5));
+    return Math.round(base * (0.8 + 0.4 * Math.random()));
+  }
+
   /** Starts campaigning and following; resolves at once. */
   start(): void {
     this.poll = this.clock.setInterval(() => this.tick(), this.options.followerPollMs);
     void this.watchState();
     this.loop = this.campaignLoop();
+    if (!this.loaded) void this.sync();
   }
 
   async close(): Promise<void> {
@@ -285,6 +333,7 @@ export class EtcdLeadership implements LeadershipView {
           .else(this.client.get(this.leaderKey))
           .commit();
         if (this.closed) return;
+        this.succeeded();
         if (res.succeeded) {
           await this.becomeLeader(String(res.header.revision));
           while (!this.closed && this.isLeaderNow && this.lease === lease) {
@@ -302,6 +351,7 @@ export class EtcdLeadership implements LeadershipView {
           while (!this.closed && this.lease === lease) {
             await this.sleep(this.options.leaderPollMs);
             const cur = await this.client.get(this.leaderKey).string();
+            this.succeeded();
             if (cur === null) break;
             if (cur !== this.leaderUrl) {
               this.logger.info({ leader: cur }, 'following the leading coordinator');
@@ -311,10 +361,12 @@ export class EtcdLeadership implements LeadershipView {
         }
       } catch (err) {
         if (this.closed) return;
-        this.etcdErrors.inc();
-        this.logger.warn({ err: (err as Error).message }, 'etcd unavailable; retrying the election');
+        this.failed(err);
+        const retryMs = this.backoffMs();
+        // Once per outage at warn level (the loop retries every <= 2 s), then at debug.
+        this.logger[this.failures === 1 ? 'warn' : 'debug']({ err: etcdErrorText(err), retryMs, ready: this.loaded }, 'etcd unavailable; retrying the election');
         if (this.isLeaderNow) await this.stepDown('etcd unavailable');
-        await this.sleep(500);
+        await this.sleep(retryMs);
       }
     }
   }
@@ -349,7 +401,15 @@ export class EtcdLeadership implements LeadershipView {
       await this.client.delete().key(this.leaderKey).catch(() => {});
       throw err;
     }
-    this.coordinator.lead(state);
+    try {
+      this.coordinator.lead(state);
+    } catch (err) {
+      this.store.fence = null;
+      await this.client.delete().key(this.leaderKey).catch(() => {});
+      throw err;
+    }
+    if (!this.loaded) this.logger.warn({ epoch: this.coordinator.epoch }, 'read the cluster state from etcd: ready');
+    this.loaded = true;
     this.isLeaderNow = true;
     this.leaderUrl = this.selfUrl;
     this.elections.inc();
@@ -375,19 +435,31 @@ export class EtcdLeadership implements LeadershipView {
     if (!this.isLeaderNow) void this.sync();
   }
 
+  /** The follower's watch on the epoch key; retried with backoff while etcd is unreachable (the poll covers the gap). */
   private async watchState(): Promise<void> {
-    try {
-      const w = await this.client.watch().key(this.store.epochKey).create();
-      if (this.closed) return void w.cancel();
-      this.watcher = w;
-      w.on('put', (kv) => {
-        // The event carries the new epoch: load at once, without reading it again.
-        if (!this.isLeaderNow) void this.sync(Number(kv.value.toString()));
-      });
-      w.on('error', () => {});
-    } catch (err) {
-      this.logger.debug({ err: (err as Error).message }, 'etcd watch failed; the follower polls');
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        const w = await this.client.watch().key(this.store.epochKey).create();
+        if (this.closed) return void w.cancel();
+        this.watcher = w;
+        w.on('put', (kv) => {
+          // The event carries the new epoch: load at once, without reading it again.
+          if (!this.isLeaderNow) void this.sync(Number(kv.value.toString()));
+        });
+        w.on('error', () => {});
+        return;
+      } catch (err) {
+        this.logger.debug({ err: etcdErrorText(err) }, 'etcd watch failed; the follower polls meanwhile');
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, Math.min(2000, 100 * 2 ** Math.min(attempt, 5))));
+      }
     }
+  }
+
+  private markLoaded(): void {
+    this.succeeded();
+    if (this.loaded) return;
+    this.loaded = true;
+    this.logger.warn({ epoch: this.coordinator.epoch }, 'read the cluster state from etcd: ready');
   }
 
   /** Follower: installs the stored state when its epoch moved. Serialized; a request during a sync runs once more after it. */
@@ -403,13 +475,25 @@ export class EtcdLeadership implements LeadershipView {
         try {
           const epoch = hint !== undefined && Number.isSafeInteger(hint) ? hint : await this.store.storedEpoch();
           hint = undefined;
-          if (epoch === null || epoch <= this.coordinator.epoch || this.isLeaderNow) continue;
+          if (this.isLeaderNow) continue;
+          if (epoch === null || (epoch <= this.coordinator.epoch && this.loaded)) {
+            // Nothing stored yet (a new cluster: epoch 0 is the truth), or nothing newer than what this one holds.
+            this.markLoaded();
+            continue;
+          }
           const state = await this.store.load();
-          if (state && !this.isLeaderNow) this.coordinator.applyStored(state);
+          if (this.isLeaderNow) continue;
+          if (state) this.coordinator.applyStored(state);
+          this.markLoaded();
         } catch (err) {
-          this.etcdErrors.inc();
-          if (!isRingleaderError(err)) this.logger.error({ err }, 'follower sync failed');
-          else this.logger.debug({ err: err.message }, 'follower sync failed');
+          if (isRingleaderError(err)) {
+            this.failed(err.cause ?? err);
+            this.logger.debug({ err: err.message }, 'follower sync failed');
+          } else {
+            this.etcdErrors.inc();
+            this.lastError = `cannot follow the stored state: ${(err as Error).message}`;
+            this.logger.error({ err }, 'follower sync failed');
+          }
         }
       } while (this.resync && !this.closed);
     })().finally(() => {
