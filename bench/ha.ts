@@ -31,6 +31,11 @@ process.once('exit', () => {
 
 /** `table published` log lines of the coordinators (planMs, storeMs = the fsync or the etcd transaction, publishMs). */
 const published: Array<{ epoch: number; time: number; planMs: number; storeMs: number; publishMs: number }> = [];
+/**
+ * `followed the stored state` log lines of etcd-mode followers: loadMs = a full read of the state (0 when installed
+ * from the watch event itself), decodeMs = decoding the watched keys, applyMs = install + write to its watchers.
+ */
+const followed: Array<{ pid: number; epoch: number; time: number; loadMs: number; decodeMs: number; applyMs: number }> = [];
 
 /** A coordinator process (the CLI); resolves with its URL once listening. */
 async function coordinator(args: string[]): Promise<{ child: ChildProcess; url: string }> {
@@ -39,6 +44,7 @@ async function coordinator(args: string[]): Promise<{ child: ChildProcess; url: 
   procs.push(child);
   createInterface({ input: child.stdout! }).on('line', (line) => {
     if (line.includes('"table published"')) published.push(JSON.parse(line) as (typeof published)[number]);
+    if (line.includes('"followed the stored state"')) followed.push(JSON.parse(line) as (typeof followed)[number]);
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
@@ -128,9 +134,15 @@ export default async function run(): Promise<void> {
   let leader = await leaderOf();
   const follower = coords.find((c) => c !== leader)!;
   published.length = 0;
+  followed.length = 0;
   const etcdN = await notify(leader.url, follower.url);
   const etcdLat = etcdN.last;
   const etcdStore = published.map((p) => p.storeMs);
+  // the leader's log time -> the watched follower's log time, per epoch (log times are Date.now(), in ms)
+  const watched = followed.filter((x) => x.pid === follower.child.pid);
+  const leaderToFollower = published.flatMap((p) => watched.filter((x) => x.epoch === p.epoch).map((x) => x.time - p.time));
+  const followerLoad = watched.map((f) => f.loadMs + f.decodeMs);
+  const followerApply = watched.map((f) => f.applyMs);
 
   // --- takeover
   const takeover: number[] = [];
@@ -177,6 +189,9 @@ export default async function run(): Promise<void> {
   console.log(`| of which: etcd transaction (leader) | ${r(pct(etcdStore, 50))} | ${r(pct(etcdStore, 99))} | ${r(Math.max(...etcdStore))} |`);
   row('change -> planning coordinator published (its log time), file mode', fileN.published);
   row('change -> planning coordinator (leader) published, etcd mode', etcdN.published);
+  row('of which: leader published -> watched follower published (log times), etcd mode', leaderToFollower);
+  row('of which: follower reading the change (decoding the watch event, or a full read), etcd mode', followerLoad);
+  row('of which: follower install + write to its watchers, etcd mode', followerApply);
   row('first -> last watcher, file mode', fileN.last.map((l, i) => l - fileN.first[i]!));
   row('first -> last watcher, etcd mode', etcdN.last.map((l, i) => l - etcdN.first[i]!));
   console.log(`| kill -9 leader -> a change accepted by the new leader | ${r(pct(takeover, 50))} | ${r(pct(takeover, 99))} | ${r(Math.max(...takeover))} |`);
