@@ -4,9 +4,10 @@
 //    follower -> watchers). The watchers are spread over BENCH_READERS reader processes (bench/watcher-group.ts).
 // 2. Takeover: kill -9 the leader of 3 coordinators; time until a change is accepted and published again (a join
 //    retried every 20 ms across the survivors succeeds). T trials; a fresh coordinator replaces the killed one.
-// Env: BENCH_WATCHERS (1000), BENCH_READERS (4), BENCH_CHANGES (20), BENCH_TRIALS (20). Prints a table, then one JSON line.
+// Env: BENCH_WATCHERS (1000), BENCH_READERS (4), BENCH_READER (raw | http), BENCH_CHANGES (20), BENCH_TRIALS (20). Prints a table, then one JSON line.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,6 +18,9 @@ const WATCHERS = Number(process.env['BENCH_WATCHERS'] ?? 1000);
 const CHANGES = Number(process.env['BENCH_CHANGES'] ?? 20);
 const TRIALS = Number(process.env['BENCH_TRIALS'] ?? 20);
 const READERS = Number(process.env['BENCH_READERS'] ?? 4);
+/** raw: plain TCP sockets scanning the bytes (receipt at the socket); http: node:http clients (as TableWatch reads). */
+const READER = process.env['BENCH_READER'] ?? 'raw';
+if (READER !== 'raw' && READER !== 'http') throw new TypeError(`BENCH_READER must be raw or http, got ${READER}`);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -67,6 +71,16 @@ async function health(url: string): Promise<{ role?: string; epoch: number } | n
   }
 }
 
+/** CPU time (user + system, ms) a process used so far, from /proc (clock ticks of 10 ms); 0 when unreadable. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14 and 15)
+  } catch {
+    return 0;
+  }
+}
+
 let seq = 0;
 async function join(url: string): Promise<number> {
   seq++;
@@ -80,14 +94,17 @@ async function join(url: string): Promise<number> {
  * time from sending the join to the first and to the last of the W watchers holding the new epoch, and (when the
  * coordinator that planned it is the watched one) to the coordinator's `table published` log line.
  */
-async function notify(joinUrl: string, watchUrl: string): Promise<{ last: number[]; first: number[]; published: number[] }> {
+async function notify(joinUrl: string, watchUrl: string, watchedPid: number | undefined): Promise<{ last: number[]; first: number[]; published: number[]; coordCpuMs: number; readersCpuMs: number; load: number }> {
   const h0 = await health(watchUrl);
-  const group = watcherGroup(watchUrl, WATCHERS, READERS, (c) => procs.push(c));
+  const group = watcherGroup(watchUrl, WATCHERS, READERS, (c) => procs.push(c), READER === 'raw');
   try {
     let epoch = (await group.until(h0!.epoch, 60_000)).epoch; // every stream holds the current table
     const lat: number[] = [];
     const firsts: number[] = [];
     const pubs: number[] = [];
+    const cpu0 = cpuMs(watchedPid);
+    const readers0 = group.pids.reduce<number>((a, p) => a + cpuMs(p), 0);
+    const load0 = loadavg()[0]!;
     for (let i = 0; i < CHANGES; i++) {
       const t0 = now();
       if ((await join(joinUrl)) !== 200) throw new Error('join refused');
@@ -100,7 +117,10 @@ async function notify(joinUrl: string, watchUrl: string): Promise<{ last: number
       await sleep(200);
       epoch = Math.max(epoch, ...group.arrivalsAfter(epoch).map((a) => a.epoch));
     }
-    return { last: lat, first: firsts, published: pubs };
+    // CPU per change (the 200 ms pauses between changes cost next to nothing: no heartbeats, keep-alives every 15 s)
+    const coordCpuMs = (cpuMs(watchedPid) - cpu0) / CHANGES;
+    const readersCpuMs = (group.pids.reduce<number>((a, p) => a + cpuMs(p), 0) - readers0) / CHANGES;
+    return { last: lat, first: firsts, published: pubs, coordCpuMs, readersCpuMs, load: (load0 + loadavg()[0]!) / 2 };
   } finally {
     group.close();
   }
@@ -111,7 +131,7 @@ export default async function run(): Promise<void> {
   const dir = mkdtempSync(joinPath(tmpdir(), 'rl-bench-ha-'));
   const file = await coordinator(['--data-dir', dir]);
   published.length = 0;
-  const fileN = await notify(file.url, file.url);
+  const fileN = await notify(file.url, file.url, file.child.pid);
   const fileLat = fileN.last;
   const fileStore = published.map((p) => p.storeMs);
   const filePublish = published.map((p) => p.publishMs);
@@ -135,7 +155,7 @@ export default async function run(): Promise<void> {
   const follower = coords.find((c) => c !== leader)!;
   published.length = 0;
   followed.length = 0;
-  const etcdN = await notify(leader.url, follower.url);
+  const etcdN = await notify(leader.url, follower.url, follower.child.pid);
   const etcdLat = etcdN.last;
   const etcdStore = published.map((p) => p.storeMs);
   // the leader's log time -> the watched follower's log time, per epoch (log times are Date.now(), in ms)
@@ -177,7 +197,7 @@ export default async function run(): Promise<void> {
 
   const r = (x: number) => Math.round(x * 10) / 10;
   const row = (label: string, xs: number[]) => console.log(`| ${label} | ${r(pct(xs, 50))} | ${r(pct(xs, 99))} | ${r(Math.max(...xs))} |`);
-  console.log(`ha bench (${new Date().toISOString()}): ${WATCHERS} watchers in ${Math.min(READERS, WATCHERS)} reader processes, ${CHANGES} changes per mode, ${TRIALS} takeover trials, lease TTL 2 s`);
+  console.log(`ha bench (${new Date().toISOString()}): ${WATCHERS} watchers in ${Math.min(READERS, WATCHERS)} reader processes (${READER} sockets), ${CHANGES} changes per mode, ${TRIALS} takeover trials, lease TTL 2 s`);
   console.log('| measure | p50 ms | p99 ms | max ms |');
   console.log('|---|---|---|---|');
   console.log(`| change -> last watcher, file mode (fsync) | ${r(pct(fileLat, 50))} | ${r(pct(fileLat, 99))} | ${r(Math.max(...fileLat))} |`);
@@ -192,6 +212,9 @@ export default async function run(): Promise<void> {
   row('of which: leader published -> watched follower published (log times), etcd mode', leaderToFollower);
   row('of which: follower reading the change (decoding the watch event, or a full read), etcd mode', followerLoad);
   row('of which: follower install + write to its watchers, etcd mode', followerApply);
+  console.log(`| CPU per change: the watched coordinator, file / etcd mode (follower) | ${r(fileN.coordCpuMs)} / ${r(etcdN.coordCpuMs)} | | |`);
+  console.log(`| CPU per change: the ${Math.min(READERS, WATCHERS)} reader processes together, file / etcd mode | ${r(fileN.readersCpuMs)} / ${r(etcdN.readersCpuMs)} | | |`);
+  console.log(`| machine load average (1 min) during file / etcd mode | ${r(fileN.load)} / ${r(etcdN.load)} | | |`);
   row('first -> last watcher, file mode', fileN.last.map((l, i) => l - fileN.first[i]!));
   row('first -> last watcher, etcd mode', etcdN.last.map((l, i) => l - etcdN.first[i]!));
   console.log(`| kill -9 leader -> a change accepted by the new leader | ${r(pct(takeover, 50))} | ${r(pct(takeover, 99))} | ${r(Math.max(...takeover))} |`);

@@ -18,16 +18,18 @@ export interface WatcherGroup {
   /** Arrivals of epochs > `after` complete so far (every reader reported them). */
   arrivalsAfter(after: number): EpochArrival[];
   close(): void;
+  /** The reader processes' pids (CPU accounting). */
+  pids: Array<number | undefined>;
 }
 
-export function watcherGroup(url: string, watchers: number, readers: number, track: (c: ChildProcess) => void): WatcherGroup {
+export function watcherGroup(url: string, watchers: number, readers: number, track: (c: ChildProcess) => void, raw = false): WatcherGroup {
   const n = Math.max(1, Math.min(readers, watchers));
   const byEpoch = new Map<number, { reports: number; first: number; last: number }>();
   const complete = new Map<number, EpochArrival>();
   const children: ChildProcess[] = [];
   for (let i = 0; i < n; i++) {
     const count = Math.floor(watchers / n) + (i < watchers % n ? 1 : 0);
-    const child = fork(new URL('./coordinator-watchers.ts', import.meta.url), { execArgv: ['--import', 'tsx'], env: { ...process.env, WATCH_URL: url, WATCH_COUNT: String(count) } });
+    const child = fork(new URL('./coordinator-watchers.ts', import.meta.url), { execArgv: ['--import', 'tsx'], env: { ...process.env, WATCH_URL: url, WATCH_COUNT: String(count), WATCH_RAW: raw ? '1' : '0' } });
     track(child);
     children.push(child);
     child.on('message', (m: { epoch: number; first: number; last: number }) => {
@@ -44,6 +46,7 @@ export function watcherGroup(url: string, watchers: number, readers: number, tra
   }
   const arrivalsAfter = (after: number) => [...complete.values()].filter((a) => a.epoch > after).sort((a, b) => a.epoch - b.epoch);
   return {
+    pids: children.map((c) => c.pid),
     arrivalsAfter,
     async until(epoch, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
