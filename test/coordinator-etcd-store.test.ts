@@ -81,7 +81,8 @@ test('EtcdStateStore mirror: a follower installs each change from its watch even
 
   const follower = new EtcdStateStore(client, o.prefix);
   // Not anchored yet: a change to the epoch asks for a full read (null), anything else is ignored (undefined).
-  const epochEvent = { type: 'Put' as const, kv: { key: Buffer.from('/rl/mirror/state/epoch'), value: Buffer.from('9'), mod_revision: '999', create_revision: '1', version: '1', lease: '0' } };
+  const kv = { key: Buffer.from('/rl/mirror/state/epoch'), value: Buffer.from('9'), mod_revision: '999', create_revision: '1', version: '1', lease: '0' };
+  const epochEvent: IEvent = { type: 'Put', kv, prev_kv: kv };
   assert.equal(follower.applyWatch([epochEvent]), null);
   assert.equal(follower.applyWatch([{ ...epochEvent, kv: { ...epochEvent.kv, key: Buffer.from('/rl/mirror/leader') } }]), undefined);
 
