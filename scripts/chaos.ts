@@ -3,7 +3,7 @@
 // table and, last, one JSON line. Exit code 0 when every guarantee of today held, 1 when one broke, 2 on bad flags.
 import { FAULT_KINDS, chaosJson, formatChaosReport, guaranteeFindings, runChaos, type ChaosOptions, type FaultKind } from '../src/testing/chaos.js';
 
-const USAGE = `usage: npm run chaos -- --seed S --minutes M [--nodes N] [--replicas R] [--partitions P] [--faults ${FAULT_KINDS.join(',')}] [--max-ops N] [--max-faults N] [--rate OPS_PER_S_PER_CLIENT] [--workers N] [--keys N] [--dump FILE.json]`;
+const USAGE = `usage: npm run chaos -- --seed S --minutes M [--nodes N] [--replicas R] [--partitions P] [--faults ${FAULT_KINDS.join(',')}] [--max-ops N] [--max-faults N] [--rate OPS_PER_S_PER_CLIENT] [--workers N] [--keys N] [--replication sync|async] [--dump FILE.json]`;
 
 function parse(argv: readonly string[]): Partial<ChaosOptions> {
   const o: Partial<ChaosOptions> = {};
@@ -27,6 +27,10 @@ function parse(argv: readonly string[]): Partial<ChaosOptions> {
       case '--rate': o.maxOpsPerSec = num(flag, v); break;
       case '--workers': o.workers = num(flag, v); break;
       case '--keys': o.keys = num(flag, v); break;
+      case '--replication':
+        if (v !== 'sync' && v !== 'async') throw new TypeError(`--replication takes sync or async, got ${v ?? '(nothing)'}`);
+        o.replication = v;
+        break;
       case '--dump':
         if (v === undefined || v === '') throw new TypeError('--dump needs a file path');
         o.dumpPath = v;

@@ -1,15 +1,10 @@
 // The fault harness (src/testing/chaos.ts) on a short fixed set of seeds: real processes, faults injected one at a
 // time under a unique-value workload through ioredis Cluster and the Ringleader client, the whole history checked.
 //
-// What is asserted is what the system guarantees TODAY, with asynchronous replication: no read returns a value that
-// was never written (or whose write was refused), no published table has two primaries or a partition with no copy
-// (one fault at a time with replicas 2 always leaves a copy), the replica count is restored and every partition is
-// served through both clients at the end, and no request hangs.
-//
-// Lost writes and stale reads are REPORTED (t.diagnostic), not asserted zero: a primary acknowledges a write before
-// its copies have it, so kill -9 can lose the last acknowledged writes, and nothing fences a paused old primary, so
-// after SIGCONT it can serve values that were overwritten meanwhile. Issue 9 (synchronous replication, leases) will
-// turn both into assertions (lostWrites === 0, staleReads === 0).
+// Asserted (guaranteeFindings), in sync mode (the default): no acknowledged write is lost, whatever the fault; no
+// read returns a value that was never written (or whose write was refused); no published table has two primaries or
+// a partition with no copy (one fault at a time with replicas 2 always leaves a copy); the replica count is restored
+// and every partition is served through both clients at the end; no request hangs. Stale reads are reported only.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -28,18 +23,17 @@ async function run(t: TestContext, seed: number, faults: FaultKind[]): Promise<v
   const report = await runChaos({ ...BASE, seed, faults, log: (line) => t.diagnostic(line) });
   for (const line of formatChaosReport(report).split('\n')) t.diagnostic(line);
   t.diagnostic(JSON.stringify(chaosJson(report)));
-  // Reported only (async replication): see the file comment. Issue 9 turns these into assertions.
-  t.diagnostic(`lost writes ${report.lostWrites}, stale reads ${report.staleReads} (not asserted: replication is asynchronous)`);
+  t.diagnostic(`lost writes ${report.lostWrites} (asserted 0: sync mode), stale reads ${report.staleReads} (reported)`);
   assert.equal(report.faults.length, 3, `3 faults injected:\n${formatChaosReport(report)}`);
-  assert.deepEqual(guaranteeFindings(report), [], `a guarantee of today broke (seed ${seed}):\n${formatChaosReport(report)}`);
+  assert.deepEqual(guaranteeFindings(report), [], `a guarantee broke (seed ${seed}):\n${formatChaosReport(report)}`);
 }
 
 test('chaos seed 4: kill -9 + restart, and a restart faster than the dead deadline', { timeout: 150_000 }, async (t) => {
   await run(t, 4, ['kill9', 'restart']);
 });
 
-test('chaos seed 6: SIGSTOP past the dead deadline + SIGCONT, and coordinator kill -9 + restart', { timeout: 150_000 }, async (t) => {
-  await run(t, 6, ['sigstop', 'coordinator']);
+test('chaos seed 7: SIGSTOP past the dead deadline + SIGCONT, a node cut off from the coordinator only, and coordinator kill -9 + restart', { timeout: 150_000 }, async (t) => {
+  await run(t, 7, ['sigstop', 'coordinator', 'cut']);
 });
 
 test('npm run chaos refuses bad flags with exit code 2 and the usage line, starting nothing', async () => {

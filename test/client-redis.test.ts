@@ -140,16 +140,93 @@ test('follows MOVED to the new owner, refreshing the table once for many concurr
   assert.ok(source.fetches - before <= 2, `at most one refresh in flight (saw ${source.fetches - before})`);
 });
 
-test('a node that never answers costs COMMAND_TIMEOUT within the timeout, never a hang', async () => {
-  const srv = createServer(() => {});
+test('a node that never answers: a read retries until retryBudgetMs then COMMAND_TIMEOUT; a write gets OUTCOME_UNKNOWN after one timeout', async () => {
+  let received = 0;
+  const srv = createServer((sock) => sock.on('data', (d: Buffer) => (received += (d.toString().match(/\*\d+\r\n/g) ?? []).length)));
   servers.push(srv);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const c = client(new ManualSource(tableFor([`127.0.0.1:${(srv.address() as AddressInfo).port}`])), { commandTimeoutMs: 200 });
+  const address = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  const c = client(new ManualSource(tableFor([address])), { commandTimeoutMs: 200, retryBudgetMs: 500, retryBackoffMinMs: 5, retryBackoffMaxMs: 20 });
   await c.ready();
-  const t0 = performance.now();
+  let t0 = performance.now();
   await assert.rejects(c.get('x'), (e: { code?: string }) => e.code === 'COMMAND_TIMEOUT');
+  let took = performance.now() - t0;
+  assert.ok(took >= 400 && took < 2000, `read: retried within the budget, took ${took} ms`);
+  assert.ok(received >= 2, `the read was resent (${received} commands reached the server)`);
+  const before = received;
+  t0 = performance.now();
+  await assert.rejects(c.set('x', 'v'), (e: { code?: string; details?: { command?: string; address?: string } }) =>
+    e.code === 'OUTCOME_UNKNOWN' && e.details?.command === 'SET' && e.details?.address === address);
+  took = performance.now() - t0;
+  assert.ok(took >= 150 && took < 1000, `write: one timeout, took ${took} ms`);
+  assert.equal(received - before, 1, 'the write was sent exactly once');
+});
+
+test('a node that closes the connection after reading a command: reads are resent, writes get OUTCOME_UNKNOWN (sent once)', async () => {
+  let received = 0;
+  let answered = 0;
+  // Closes the connection on every other command; answers the others (GET -> $-1).
+  const srv = createServer((sock) => {
+    sock.on('data', (d: Buffer) => {
+      const n = (d.toString().match(/\*\d+\r\n/g) ?? []).length;
+      for (let i = 0; i < n; i++) {
+        received++;
+        if (received % 2 === 1) {
+          sock.destroy();
+          return;
+        }
+        answered++;
+        sock.write('$-1\r\n');
+      }
+    });
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const address = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  const c = client(new ManualSource(tableFor([address])), { retryBackoffMinMs: 5, retryBackoffMaxMs: 20 });
+  await c.ready();
+  assert.equal(await c.get('k'), null, 'the read survived a closed connection');
+  assert.deepEqual([received, answered], [2, 1]);
+  await assert.rejects(c.incr('k'), (e: { code?: string; details?: { command?: string; address?: string } }) =>
+    e.code === 'OUTCOME_UNKNOWN' && e.details?.command === 'INCR' && e.details?.address === address);
+  assert.equal(received, 3, 'INCR was sent once and not resent');
+});
+
+test('a node answering OUTCOMEUNKNOWN (sync mode lost the hand-over) surfaces as OUTCOME_UNKNOWN, not resent', async () => {
+  let received = 0;
+  const srv = createServer((sock) => {
+    sock.on('data', (d: Buffer) => {
+      const n = (d.toString().match(/\*\d+\r\n/g) ?? []).length;
+      for (let i = 0; i < n; i++) {
+        received++;
+        sock.write('-OUTCOMEUNKNOWN the write was applied here but its replication was not confirmed\r\n');
+      }
+    });
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const c = client(new ManualSource(tableFor([`127.0.0.1:${(srv.address() as AddressInfo).port}`])));
+  await c.ready();
+  await assert.rejects(c.set('k', 'v'), (e: { code?: string; details?: { command?: string } }) => e.code === 'OUTCOME_UNKNOWN' && e.details?.command === 'SET');
+  assert.equal(received, 1);
+});
+
+test('failover in miniature: a write to a dead primary (connection refused) is retried until a new table names a live one, and runs once', async () => {
+  const dead = await freePort();
+  const source = new ManualSource(tableFor([`127.0.0.1:${dead}`], 20));
+  const c = client(source, { retryBackoffMinMs: 10, retryBackoffMaxMs: 100 });
+  await c.ready();
+  const key = `failover:${Date.now()}`;
+  const t0 = performance.now();
+  const write = c.incr(key);
+  // The coordinator publishes the promoted primary a while later (as after a kill -9).
+  await new Promise((r) => setTimeout(r, 700));
+  source.push(tableFor(addresses, 21));
+  assert.equal(await write, 1, 'INCR ran exactly once on the new primary');
   const took = performance.now() - t0;
-  assert.ok(took >= 150 && took < 1000, `took ${took} ms`);
+  assert.ok(took >= 650 && took < 4000, `rode through ${took.toFixed(0)} ms of refused connections`);
+  assert.ok(source.fetches >= 1, 'refreshed the table meanwhile');
+  assert.equal(await c.get(key), '1');
 });
 
 test('a closed port fails with CONNECTION_CLOSED after bounded retries', async () => {
@@ -308,4 +385,51 @@ test('a redirect loop ends with RETRIES_EXHAUSTED after maxAttempts', async () =
   const c = client(new ManualSource(tableFor([`127.0.0.1:${(srv.address() as AddressInfo).port}`])), { maxAttempts: 4, retryBackoffMinMs: 1, retryBackoffMaxMs: 5 });
   await c.ready();
   await assert.rejects(c.get('x'), (e: { code?: string; details?: { last?: string } }) => e.code === 'RETRIES_EXHAUSTED' && /TRYAGAIN/.test(e.details?.last ?? ''));
+});
+
+test('readFrom any: READONLY on the backup connection, reads served there; a backup answering MOVED falls back to the primary without a refresh', async () => {
+  const seen: string[] = [];
+  let primaryAddress = '';
+  const srv = createServer((sock) => {
+    let buf = '';
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString();
+      // Whole commands only: *N then N bulk strings.
+      for (;;) {
+        const m = /^\*(\d+)\r\n/.exec(buf);
+        if (!m) return;
+        const parts: string[] = [];
+        let at = m[0].length;
+        for (let i = 0; i < Number(m[1]); i++) {
+          const b = /^\$(\d+)\r\n/.exec(buf.slice(at));
+          if (!b || buf.length < at + b[0].length + Number(b[1]) + 2) return;
+          parts.push(buf.slice(at + b[0].length, at + b[0].length + Number(b[1])));
+          at += b[0].length + Number(b[1]) + 2;
+        }
+        buf = buf.slice(at);
+        seen.push(parts.join(' '));
+        const [name, key] = parts;
+        if (name === 'READONLY') sock.write('+OK\r\n');
+        else if (name === 'GET' && key === 'on-backup') sock.write('$6\r\nbackup\r\n');
+        else sock.write(`-MOVED ${keySlot(key ?? '')} ${primaryAddress}\r\n`);
+      }
+    });
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const backupAddress = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  primaryAddress = addresses[0]!;
+  const members = [primaryAddress, backupAddress].map((address, i) => ({ id: memberIdFor(`rf${i}`), name: `rf${i}`, address, zone: null, capacity: 1, state: 'active' as const }));
+  const table = PartitionTable.fromJSON({ epoch: 1, partitionCount: 4, replicas: 2, members, partitions: Array.from({ length: 4 }, () => [members[0]!.id, members[1]!.id]) });
+  const source = new ManualSource(table);
+  // random() near 1 picks the last serving copy: the backup.
+  const c = client(source, { readFrom: 'any', random: () => 0.99 });
+  await c.ready();
+  const fetchesBefore = source.fetches;
+  await c.set('behind', 'primary-value');
+  assert.equal(await c.get('on-backup'), 'backup', 'served by the backup');
+  assert.equal(await c.get('behind'), 'primary-value', 'MOVED from the backup: read again from the primary');
+  assert.equal(seen[0], 'READONLY', 'READONLY first on the backup connection');
+  assert.deepEqual(seen.slice(1), ['GET on-backup', 'GET behind'], 'writes never went to the backup');
+  assert.equal(source.fetches, fetchesBefore, 'a backup that is behind does not cost a table refresh');
 });

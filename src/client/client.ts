@@ -2,7 +2,7 @@ import { keySlot } from '../hashing/slot.js';
 import type { PartitionTable } from '../partitioning/table.js';
 import type { Member } from '../partitioning/member.js';
 import type { MemberEvent, MemberEventType } from '../protocol/control.js';
-import { CLIENT_ERRORS, errorFrom } from '../protocol/errors/index.js';
+import { CLIENT_ERRORS, NODE_ERRORS, errorFrom } from '../protocol/errors/index.js';
 import type { CommandArg } from '../protocol/resp/command-encoder.js';
 import { RespError, type RespReply } from '../protocol/resp/reply-decoder.js';
 import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
@@ -11,6 +11,7 @@ import { ConnectionPool } from './pool.js';
 import { resolveClientOptions, retryBackoffMs, type ClientInput, type ClientOptions } from './options.js';
 import { parseRedirect } from './redirect.js';
 import { decideRetry, type AttemptFailure } from './retry.js';
+import { isReadCommand } from './commands.js';
 import { groupBySlot, locateKey, type KeyLocation } from './router.js';
 import { CoordinatorTableSource, type TableSource } from './table-source.js';
 import { Loader, type GetOrLoadOptions, type LoadResult } from './loader.js';
@@ -55,9 +56,11 @@ export type Value = string | Buffer;
 
 /**
  * The smart client: keeps the current partition table (pushed by the coordinator's watch stream), routes every
- * command straight to the key's primary over pooled, pipelined RESP connections, follows MOVED/ASK, and retries
- * TRYAGAIN/CLUSTERDOWN/closed connections with bounded attempts and backoff. Every call settles: with its result or a
- * RingleaderError whose `code` is in docs/ERRORS.md.
+ * command straight to the key's primary (reads, with readFrom 'any', to any serving copy) over pooled, pipelined RESP
+ * connections, follows MOVED/ASK, and retries refusals (TRYAGAIN/CLUSTERDOWN/NOREPLICAS, connections that failed before
+ * sending) with backoff and table refreshes for up to retryBudgetMs. Reads are also resent after a lost reply; a write
+ * that may have reached a node is never resent: its caller gets OUTCOME_UNKNOWN. Every call settles: with its result
+ * or a RingleaderError whose `code` is in docs/ERRORS.md.
  */
 export class Ringleader {
   readonly options: ClientOptions;
@@ -76,7 +79,7 @@ export class Ringleader {
     this.options = resolveClientOptions(input);
     const o = this.options;
     this.events = new TypedEvents<ClientEvents>((err) => o.logger.error({ err }, 'client listener threw'));
-    this.pool = new ConnectionPool({ commandTimeoutMs: o.commandTimeoutMs, password: o.password, clock: o.clock }, o.connectionsPerNode);
+    this.pool = new ConnectionPool({ commandTimeoutMs: o.commandTimeoutMs, password: o.password, readonly: o.readFrom === 'any', clock: o.clock }, o.connectionsPerNode);
     this.source = source ?? new CoordinatorTableSource(o.coordinators, o.clock, o.logger, o.coordinatorToken ?? null);
     this.loader = new Loader(this, o);
     let resolve!: () => void;
@@ -142,7 +145,11 @@ export class Ringleader {
     return r === null ? null : asBuffer(r, 'GET');
   }
 
-  /** SET with optional PX/NX/XX; true when written, false when NX/XX prevented it. */
+  /**
+   * SET with optional PX/NX/XX; true when written, false when NX/XX prevented it. A write: retried while refused
+   * (MOVED, TRYAGAIN, CLUSTERDOWN, connection refused), never resent once it may have reached a node (then
+   * OUTCOME_UNKNOWN).
+   */
   async set(key: string, value: Value, options: SetOptions = {}): Promise<boolean> {
     const args: CommandArg[] = ['SET', key, value];
     if (options.ttlMs !== undefined) {
@@ -152,7 +159,7 @@ export class Ringleader {
     if (options.nx && options.xx) throw new TypeError('nx and xx are exclusive');
     if (options.nx) args.push('NX');
     if (options.xx) args.push('XX');
-    const r = await this.exec(keySlot(key), args, true);
+    const r = await this.exec(keySlot(key), args, false);
     return r !== null;
   }
 
@@ -160,7 +167,7 @@ export class Ringleader {
   async del(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
     const groups = groupBySlot(keys);
-    const counts = await Promise.all([...groups].map(([slot, idx]) => this.exec(slot, ['DEL', ...idx.map((i) => keys[i]!)], true)));
+    const counts = await Promise.all([...groups].map(([slot, idx]) => this.exec(slot, ['DEL', ...idx.map((i) => keys[i]!)], false)));
     return counts.reduce<number>((a, r) => a + asInteger(r, 'DEL'), 0);
   }
 
@@ -186,10 +193,10 @@ export class Ringleader {
     const list: ReadonlyArray<readonly [string, Value]> = Array.isArray(entries) ? entries : Object.entries(entries as Record<string, Value>);
     const keys = list.map(([k]) => k);
     const groups = groupBySlot(keys);
-    await Promise.all([...groups].map(([slot, idx]) => this.exec(slot, ['MSET', ...idx.flatMap((i) => [list[i]![0], list[i]![1]])], true)));
+    await Promise.all([...groups].map(([slot, idx]) => this.exec(slot, ['MSET', ...idx.flatMap((i) => [list[i]![0], list[i]![1]])], false)));
   }
 
-  /** INCRBY (default 1); not retried once it may have reached the node. */
+  /** INCRBY (default 1); never resent once it may have reached the node (OUTCOME_UNKNOWN). */
   async incr(key: string, by = 1): Promise<number> {
     if (!Number.isSafeInteger(by)) throw new TypeError(`by must be a safe integer, got ${by}`);
     const r = await this.command(key, by === 1 ? ['INCR', key] : ['INCRBY', key, by], false);
@@ -199,7 +206,7 @@ export class Ringleader {
   /** PEXPIRE: true when the key exists. */
   async expire(key: string, ttlMs: number): Promise<boolean> {
     if (!Number.isInteger(ttlMs) || ttlMs <= 0) throw new TypeError(`ttlMs must be a positive integer, got ${ttlMs}`);
-    return asInteger(await this.command(key, ['PEXPIRE', key, ttlMs], true), 'PEXPIRE') === 1;
+    return asInteger(await this.command(key, ['PEXPIRE', key, ttlMs], false), 'PEXPIRE') === 1;
   }
 
   /** PTTL: remaining milliseconds, -1 without expiry, -2 when the key does not exist. */
@@ -220,9 +227,12 @@ export class Ringleader {
     return this.loader.getOrLoad(key, loader, options);
   }
 
-  /** Runs any single-key command routed by `key` (escape hatch; replies are raw RESP values). */
-  command(key: string, args: readonly CommandArg[], idempotent = false): Promise<RespReply> {
-    return this.exec(keySlot(key), args, idempotent);
+  /**
+   * Runs any single-key command routed by `key` (escape hatch; replies are raw RESP values). `resendable` (default:
+   * true for read commands only) allows sending it again when a reply was lost; otherwise that ends in OUTCOME_UNKNOWN.
+   */
+  command(key: string, args: readonly CommandArg[], resendable: boolean = isReadCommand(String(args[0]))): Promise<RespReply> {
+    return this.exec(keySlot(key), args, resendable);
   }
 
   /** Stops the watch and closes every connection; pending commands fail with CONNECTION_CLOSED. Idempotent. */
@@ -236,9 +246,15 @@ export class Ringleader {
   /**
    * One command to a slot's owner, with the retry policy of retry.ts. Why a loop and not recursion: attempts,
    * the redirect address and ASKING carry over between iterations, and the bound is visible in one place.
+   * `resendable`: the command may be sent again after it may have reached a node (reads, and writes whose repeat is
+   * harmless such as getOrLoad's cache fills); otherwise a lost reply ends in OUTCOME_UNKNOWN. It defaults to whether
+   * the command is a read (commands.ts).
    */
-  async exec(slot: number, args: readonly CommandArg[], idempotent: boolean): Promise<RespReply> {
+  async exec(slot: number, args: readonly CommandArg[], resendable: boolean = isReadCommand(String(args[0]))): Promise<RespReply> {
     const o = this.options;
+    const command = String(args[0]).toUpperCase();
+    // readFrom 'any': a read may go to a backup first; after any trouble there it goes to the primary.
+    let fromAny = o.readFrom === 'any' && isReadCommand(command);
     let address: string | null = null;
     let asking = false;
     let retries = 0;
@@ -249,6 +265,7 @@ export class Ringleader {
       if (this.closed) throw errorFrom(CLIENT_ERRORS.CLIENT_CLOSED, 'client closed');
       let failure: AttemptFailure;
       let target = address;
+      let onBackup = false;
       if (target === null) {
         if (o.localStore !== undefined && !asking) {
           const r = o.localStore.execute(args);
@@ -257,7 +274,9 @@ export class Ringleader {
             throw errorFrom(CLIENT_ERRORS.SERVER_ERROR, r.message, { prefix: r.prefix, address: 'local' });
           }
         }
-        target = this.current?.primaryOfSlot(slot)?.address ?? null;
+        const pick = this.route(slot, fromAny);
+        target = pick?.address ?? null;
+        onBackup = pick?.backup ?? false;
       }
       if (target === null) {
         failure = { kind: 'no-owner' };
@@ -269,11 +288,21 @@ export class Ringleader {
           if (asking) void conn.send(['ASKING']).catch(() => {});
           reply = await conn.send(args);
         } catch (err) {
-          if (!isRingleaderError(err) || err.code !== CLIENT_ERRORS.CONNECTION_CLOSED.code) throw err;
-          failure = { kind: 'connection', sent: err.details?.sent === true };
+          if (!isRingleaderError(err) || (err.code !== CLIENT_ERRORS.CONNECTION_CLOSED.code && err.code !== CLIENT_ERRORS.COMMAND_TIMEOUT.code)) throw err;
+          const sent = err.details?.sent === true;
           lastError = err;
-          const d = decideRetry(attempt, o.maxAttempts, failure, idempotent);
+          if (onBackup) {
+            // A read to a backup that failed: the primary next, at once (reads are resendable).
+            this.refresh();
+            fromAny = false;
+            continue;
+          }
+          failure = err.code === CLIENT_ERRORS.COMMAND_TIMEOUT.code ? { kind: 'timeout', sent } : { kind: 'connection', sent };
+          const d = decideRetry(attempt, o.maxAttempts, failure, resendable);
           if (d.refresh) this.refresh();
+          if (d.outcomeUnknown) {
+            throw errorFrom(NODE_ERRORS.OUTCOME_UNKNOWN, `${command} sent to ${target}: outcome unknown (${err.message}); not resent`, { command, address: target, reason: err.code }, err);
+          }
           if (!d.retry) throw err;
           const wait = retryBackoffMs(o, retries++);
           if (outOfTime(wait)) throw err;
@@ -283,12 +312,22 @@ export class Ringleader {
           continue;
         }
         if (!(reply instanceof RespError)) return reply;
+        if (reply.prefix === NODE_ERRORS.OUTCOME_UNKNOWN.resp) {
+          // The node applied the write but could not confirm its replication (sync mode, partition changing hands).
+          throw errorFrom(NODE_ERRORS.OUTCOME_UNKNOWN, `${command} on ${target}: ${reply.message}`, { command, address: target, reason: reply.prefix });
+        }
         const redirect = parseRedirect(reply);
+        if (onBackup && redirect !== null) {
+          // The backup's copy is not complete (or it does not serve reads): the primary answers.
+          lastError = errorFrom(CLIENT_ERRORS.RETRIES_EXHAUSTED, `${command}: backup ${target} answered ${reply.prefix}`, { slot, last: reply.message });
+          fromAny = false;
+          continue;
+        }
         if (redirect === null) throw errorFrom(CLIENT_ERRORS.SERVER_ERROR, reply.message, { prefix: reply.prefix, address: target });
         failure = { kind: 'redirect', redirect };
-        lastError = errorFrom(CLIENT_ERRORS.RETRIES_EXHAUSTED, `${String(args[0])}: still ${reply.prefix} after ${attempt + 1} attempts (last: ${reply.message})`, { slot, last: reply.message });
+        lastError = errorFrom(CLIENT_ERRORS.RETRIES_EXHAUSTED, `${command}: still ${reply.prefix} after ${attempt + 1} attempts (last: ${reply.message})`, { slot, last: reply.message });
       }
-      const d = decideRetry(attempt, o.maxAttempts, failure, idempotent);
+      const d = decideRetry(attempt, o.maxAttempts, failure, resendable);
       if (d.refresh) this.refresh();
       if (!d.retry) break;
       address = d.address;
@@ -298,6 +337,24 @@ export class Ringleader {
       if (wait > 0) await this.sleep(wait);
     }
     throw lastError ?? errorFrom(CLIENT_ERRORS.RETRIES_EXHAUSTED, 'out of attempts');
+  }
+
+  /**
+   * The address a command for `slot` goes to: the primary, or with `anyCopy` one of the serving copies (primary and
+   * backups) at random. `backup` says the pick is not the primary. Null when the table has no primary for the slot.
+   */
+  private route(slot: number, anyCopy: boolean): { address: string; backup: boolean } | null {
+    const t = this.current;
+    const primary = t?.primaryOfSlot(slot);
+    if (!t || primary === undefined) return null;
+    if (anyCopy) {
+      const ids = t.replicasOf(t.partitionOfSlot(slot));
+      if (ids.length > 1) {
+        const m = t.member(ids[Math.floor(this.options.random() * ids.length) % ids.length]!);
+        if (m !== undefined && m.id !== primary.id) return { address: m.address, backup: true };
+      }
+    }
+    return { address: primary.address, backup: false };
   }
 
   /** Fetches the table from the coordinator; at most one fetch in flight, failures are logged (the watch keeps going). */

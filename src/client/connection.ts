@@ -8,6 +8,8 @@ import { ReplyDecoder, RespError, RespProtocolError, type RespReply } from '../p
 export interface ConnectionOptions {
   commandTimeoutMs: number;
   password: string | undefined;
+  /** Send READONLY first on every connection (readFrom 'any': the node then serves reads of its complete backup copies). */
+  readonly: boolean;
   clock: Clock;
 }
 
@@ -93,12 +95,21 @@ export class RespConnection {
     socket.setNoDelay(true);
     socket.on('connect', () => {
       this.connected = true;
+      // AUTH then READONLY go first, ahead of anything queued while connecting. A refused AUTH closes the connection;
+      // a refused READONLY (a server without it) only means backups will answer MOVED, which the client follows.
+      const preamble: Array<{ frame: Buffer; pending: Pending }> = [];
+      const deadline = this.options.clock.monotonic() + this.options.commandTimeoutMs;
       if (this.options.password !== undefined) {
-        // AUTH goes first, ahead of anything queued while connecting; its failure closes the connection.
-        const auth: Pending = { resolve: (r) => { if (r instanceof RespError) this.fail(`AUTH refused: ${r.message}`); }, reject: () => {}, deadline: this.options.clock.monotonic() + this.options.commandTimeoutMs, done: false, written: false };
-        this.queue.splice(this.head, 0, auth);
-        this.outbox.unshift(encodeCommand(['AUTH', this.options.password]));
+        const resolve = (r: RespReply): void => {
+          if (r instanceof RespError) this.fail(`AUTH refused: ${r.message}`);
+        };
+        preamble.push({ frame: encodeCommand(['AUTH', this.options.password]), pending: { resolve, reject: () => {}, deadline, done: false, written: false } });
       }
+      if (this.options.readonly) {
+        preamble.push({ frame: encodeCommand(['READONLY']), pending: { resolve: () => {}, reject: () => {}, deadline, done: false, written: false } });
+      }
+      this.queue.splice(this.head, 0, ...preamble.map((x) => x.pending));
+      this.outbox.unshift(...preamble.map((x) => x.frame));
       this.flush();
     });
     socket.on('data', (chunk: Buffer) => {
@@ -166,6 +177,13 @@ export class RespConnection {
     for (let i = this.head; i < this.queue.length; i++) {
       const p = this.queue[i]!;
       if (p.deadline > now) break;
+      if (!p.done && !p.written) {
+        // Still not connected after a whole timeout. Fail the connection rather than time the command out: its bytes
+        // are still in the outbox and would go out if the connect succeeded later, a send nobody waits for (a write
+        // the caller was told had failed). Failing it sends nothing and tells the caller `sent: false`.
+        this.fail(`connect to ${this.address} timed out after ${this.options.commandTimeoutMs} ms`);
+        return;
+      }
       if (!p.done) {
         p.done = true;
         p.reject(errorFrom(CLIENT_ERRORS.COMMAND_TIMEOUT, `no reply from ${this.address} within ${this.options.commandTimeoutMs} ms`, { sent: p.written, address: this.address }));

@@ -36,6 +36,13 @@ export interface ClientOptions {
   /** Randomness in [0, 1) for backoff and TTL jitter. */
   random: () => number;
   logger: Logger;
+  /**
+   * Where reads (GET, MGET, EXISTS, PTTL... see commands.ts) go. `primary`: the key's primary, always current.
+   * `any`: spread at random over the partition's primary and backups (connections send READONLY); a backup whose
+   * copy is not complete answers MOVED and the read goes to the primary. A backup may lag its primary in async
+   * replication (a read there can miss a write acknowledged just before); writes always go to the primary.
+   */
+  readFrom: 'primary' | 'any';
   /** Embedded mode: a node in this process that answers for the partitions it owns without a network hop. */
   localStore: LocalStore | undefined;
 }
@@ -48,6 +55,7 @@ export const DEFAULT_CLIENT_OPTIONS: Readonly<Omit<ClientOptions, 'coordinators'
   retryBackoffMaxMs: 500,
   connectTimeoutMs: 5000,
   connectionsPerNode: 1,
+  readFrom: 'primary',
   loadLeaseMs: 10_000,
   loadPollMinMs: 5,
   loadPollMaxMs: 100,
@@ -76,6 +84,7 @@ export function resolveClientOptions(input: ClientInput): ClientOptions {
   }
   if (o.retryBackoffMaxMs < o.retryBackoffMinMs) throw new TypeError(`retryBackoffMaxMs (${o.retryBackoffMaxMs}) must be >= retryBackoffMinMs (${o.retryBackoffMinMs})`);
   if (o.loadPollMaxMs < o.loadPollMinMs) throw new TypeError(`loadPollMaxMs (${o.loadPollMaxMs}) must be >= loadPollMinMs (${o.loadPollMinMs})`);
+  if (o.readFrom !== 'primary' && o.readFrom !== 'any') throw new TypeError(`readFrom must be 'primary' or 'any', got ${String(o.readFrom)}`);
   if (o.password !== undefined && typeof o.password !== 'string') throw new TypeError('password must be a string');
   if (o.coordinatorToken !== undefined && typeof o.coordinatorToken !== 'string') throw new TypeError('coordinatorToken must be a string');
   return o;

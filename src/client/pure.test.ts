@@ -28,10 +28,12 @@ test('refuses malformed redirects instead of following them', () => {
 
 test('retry policy: MOVED refreshes and goes to the new address at once; ASK sends ASKING without refresh', () => {
   const moved = decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'moved', slot: 1, address: 'h:2' } }, true);
-  assert.deepEqual(moved, { retry: true, delay: 'none', refresh: true, address: 'h:2', asking: false });
+  assert.deepEqual(moved, { retry: true, delay: 'none', refresh: true, address: 'h:2', asking: false, outcomeUnknown: false });
   const ask = decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'ask', slot: 1, address: 'h:3' } }, true);
-  assert.deepEqual(ask, { retry: true, delay: 'none', refresh: false, address: 'h:3', asking: true });
+  assert.deepEqual(ask, { retry: true, delay: 'none', refresh: false, address: 'h:3', asking: true, outcomeUnknown: false });
   assert.equal(decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'tryagain' } }, true).delay, 'backoff');
+  assert.equal(decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'tryagain' } }, true).refresh, false, 'a hand-over needs no new table');
+  assert.equal(decideRetry(2, 5, { kind: 'redirect', redirect: { kind: 'tryagain' } }, true).refresh, true, 'a TRYAGAIN that persists refreshes');
   const down = decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'clusterdown' } }, true);
   assert.equal(down.refresh && down.delay === 'backoff', true);
 });
@@ -43,10 +45,28 @@ test('retry policy: never exceeds maxAttempts', () => {
   }
 });
 
-test('retry policy: a non-idempotent command that may have reached the node is not resent', () => {
-  assert.equal(decideRetry(0, 5, { kind: 'connection', sent: true }, false).retry, false);
-  assert.equal(decideRetry(0, 5, { kind: 'connection', sent: false }, false).retry, true);
-  assert.equal(decideRetry(0, 5, { kind: 'connection', sent: true }, true).retry, true);
+test('retry policy: a write that may have reached the node is never resent and ends as outcome unknown', () => {
+  for (const kind of ['connection', 'timeout'] as const) {
+    const lost = decideRetry(0, 5, { kind, sent: true }, false);
+    assert.deepEqual([lost.retry, lost.outcomeUnknown], [false, true], kind);
+    // Not sent (connection refused, connect timed out): the write did not run, so it is retried like a refusal.
+    const refused = decideRetry(0, 5, { kind, sent: false }, false);
+    assert.deepEqual([refused.retry, refused.outcomeUnknown, refused.refresh, refused.delay], [true, false, true, 'backoff'], kind);
+    // A read is resent whatever happened.
+    const read = decideRetry(0, 5, { kind, sent: true }, true);
+    assert.deepEqual([read.retry, read.outcomeUnknown], [true, false], kind);
+    // Out of attempts: a definite stop, never outcomeUnknown for something that was not sent.
+    assert.deepEqual([decideRetry(4, 5, { kind, sent: false }, false).retry, decideRetry(4, 5, { kind, sent: false }, false).outcomeUnknown], [false, false]);
+  }
+});
+
+test('retry policy: refusals (MOVED, TRYAGAIN, CLUSTERDOWN, NOREPLICAS) are retried for writes too: the write did not run', () => {
+  const redirects = [{ kind: 'moved', slot: 1, address: 'h:2' }, { kind: 'tryagain' }, { kind: 'clusterdown' }, { kind: 'noreplicas' }] as const;
+  for (const redirect of redirects) {
+    const d = decideRetry(1, 5, { kind: 'redirect', redirect }, false);
+    assert.deepEqual([d.retry, d.outcomeUnknown, d.delay], [true, false, 'backoff'], redirect.kind);
+  }
+  assert.deepEqual(parseRedirect(new RespError('NOREPLICAS Not enough good replicas to write.')), { kind: 'noreplicas' });
 });
 
 test('single-flight shares one execution among concurrent callers and forgets it once settled', async () => {
@@ -105,6 +125,8 @@ test('client options: defaults, validation naming the option, bounded backoff', 
   const o = resolveClientOptions({ coordinators: ['http://127.0.0.1:8081'] });
   assert.equal(o.maxAttempts, 30);
   assert.equal(o.retryBudgetMs, 5000);
+  assert.equal(o.readFrom, 'primary');
+  assert.throws(() => resolveClientOptions({ coordinators: ['x'], readFrom: 'replica' as 'any' }), /readFrom/);
   assert.throws(() => resolveClientOptions({ coordinators: ['x'], retryBudgetMs: 0 }), /retryBudgetMs/);
   assert.throws(() => resolveClientOptions({ coordinators: [] }), /coordinators/);
   assert.throws(() => resolveClientOptions({ coordinators: ['x'], commandTimeoutMs: 0 }), /commandTimeoutMs/);

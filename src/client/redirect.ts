@@ -7,10 +7,12 @@ import type { RespError } from '../protocol/resp/reply-decoder.js';
  * - ask: this one command should go to `address`, preceded by ASKING (a slot migration is in progress).
  * - tryagain: a multi-key command met a migrating slot; retry after a short backoff.
  * - clusterdown: the node has no owner for the slot (or the cluster is not serving); refresh and retry.
+ * - noreplicas: sync mode refused a write because too few in-sync copies remain (before running it); back off and
+ *   retry (re-replication or a returning backup lifts it).
  */
 export type Redirect =
   | { readonly kind: 'moved' | 'ask'; readonly slot: number; readonly address: string }
-  | { readonly kind: 'tryagain' | 'clusterdown' };
+  | { readonly kind: 'tryagain' | 'clusterdown' | 'noreplicas' };
 
 const ADDRESS = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+|[0-9A-Fa-f:]+):([0-9]{1,5})$/;
 
@@ -38,6 +40,8 @@ export function parseRedirect(err: RespError): Redirect | null {
       return { kind: 'tryagain' };
     case 'CLUSTERDOWN':
       return { kind: 'clusterdown' };
+    case 'NOREPLICAS':
+      return { kind: 'noreplicas' };
     default:
       return null;
   }

@@ -5,6 +5,8 @@ export type AttemptFailure =
   | { readonly kind: 'redirect'; readonly redirect: Redirect }
   /** The connection failed; `sent` says whether the command may have reached the node. */
   | { readonly kind: 'connection'; readonly sent: boolean }
+  /** No reply within commandTimeoutMs; `sent` says whether the command went to the socket. */
+  | { readonly kind: 'timeout'; readonly sent: boolean }
   | { readonly kind: 'no-owner' };
 
 export interface RetryDecision {
@@ -17,15 +19,23 @@ export interface RetryDecision {
   readonly address: string | null;
   /** The next attempt must be preceded by ASKING. */
   readonly asking: boolean;
+  /**
+   * The command may have been applied and must not be sent again: the caller gets OUTCOME_UNKNOWN (set only with
+   * retry = false).
+   */
+  readonly outcomeUnknown: boolean;
 }
 
 /**
  * The client's retry policy, pure: given the failed attempt number (0-based) and why it failed, decide what to do.
- * Contract: never more than maxAttempts attempts; a command that may have reached the node is retried only when it
- * is idempotent (an INCR that timed out or lost its connection is not sent twice).
+ * Contract: never more than maxAttempts attempts (the caller also stops once retryBudgetMs has passed); a refusal
+ * (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, NOREPLICAS, a connection that failed before sending) means the command did not
+ * run and it is retried whatever it is; a command that may have reached the node (connection lost or timeout after
+ * sending) is retried only when `resendable` (a read), and otherwise ends with `outcomeUnknown`: never a silent resend,
+ * never a definite failure.
  */
-export function decideRetry(attempt: number, maxAttempts: number, failure: AttemptFailure, idempotent: boolean): RetryDecision {
-  const stop: RetryDecision = { retry: false, delay: 'none', refresh: false, address: null, asking: false };
+export function decideRetry(attempt: number, maxAttempts: number, failure: AttemptFailure, resendable: boolean): RetryDecision {
+  const stop: RetryDecision = { retry: false, delay: 'none', refresh: false, address: null, asking: false, outcomeUnknown: false };
   const last = attempt + 1 >= maxAttempts;
   switch (failure.kind) {
     case 'redirect': {
@@ -34,11 +44,14 @@ export function decideRetry(attempt: number, maxAttempts: number, failure: Attem
       // every node yet): back off instead of bouncing between them.
       if (r.kind === 'moved') return { ...stop, retry: !last, refresh: true, address: r.address, delay: attempt === 0 ? 'none' : 'backoff' };
       if (r.kind === 'ask') return { ...stop, retry: !last, address: r.address, asking: true };
-      if (r.kind === 'tryagain') return { ...stop, retry: !last, delay: 'backoff' };
+      // TRYAGAIN is short (a hand-over in progress) and needs no new table; when it persists (a node whose lease lapsed
+      // answers TRYAGAIN until it hears from the coordinator, which may have promoted another copy) refresh as well.
+      if (r.kind === 'tryagain' || r.kind === 'noreplicas') return { ...stop, retry: !last, delay: 'backoff', refresh: attempt >= 2 };
       return { ...stop, retry: !last, delay: 'backoff', refresh: true };
     }
     case 'connection':
-      if (failure.sent && !idempotent) return { ...stop, refresh: true };
+    case 'timeout':
+      if (failure.sent && !resendable) return { ...stop, refresh: true, outcomeUnknown: true };
       return { ...stop, retry: !last, delay: 'backoff', refresh: true };
     case 'no-owner':
       return { ...stop, retry: !last, delay: 'backoff', refresh: true };

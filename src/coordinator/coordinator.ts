@@ -6,7 +6,7 @@ import { isRingleaderError } from '../shared/errors.js';
 import { memberIdFor, type Member } from '../partitioning/member.js';
 import { planTable } from '../partitioning/planner.js';
 import { PartitionTable } from '../partitioning/table.js';
-import { advance, reportStatusIn, type AdvanceCounts, type CopyReportEntry } from '../partitioning/copy-states.js';
+import { advance, reportStatusIn, type AdvanceCounts, type AdvanceInputs, type CopyReportEntry } from '../partitioning/copy-states.js';
 import {
   PROTOCOL_VERSION,
   type CopyReportRequest, type CopyReportResponse, type HeartbeatRequest, type HeartbeatResponse, type JoinRequest, type JoinResponse,
@@ -88,6 +88,8 @@ export class Coordinator {
   private target: PartitionTable;
   /** Copy reports not yet reflected by the current table, by partition then member id. */
   private readonly reports = new Map<number, Map<string, CopyReportEntry>>();
+  /** Sync mode: backups a partition's primary stopped waiting for, not yet demoted by a published table. */
+  private readonly outOfSync = new Map<number, { term: number; members: Set<string> }>();
   /** Open watch streams per member id (the node's own watch, `?member=`): the fast failure path probes only when none is left. */
   private readonly memberWatches = new Map<string, number>();
   private storedEpoch: number | null;
@@ -128,7 +130,7 @@ export class Coordinator {
     const p = options.placement;
     this.current = state?.table
       ? PartitionTable.fromJSON(state.table)
-      : PartitionTable.trusted({ epoch: 0, partitionCount: p.partitionCount, replicas: p.replicas, members: [], partitions: Array.from({ length: p.partitionCount }, () => []) });
+      : PartitionTable.trusted({ epoch: 0, partitionCount: p.partitionCount, replicas: p.replicas, members: [], partitions: Array.from({ length: p.partitionCount }, () => []), replication: options.replication, minInSync: options.minInSync });
     this.target = state?.target ? PartitionTable.fromJSON(state.target) : this.current;
     if (this.target.partitionCount !== this.current.partitionCount) throw new TypeError('the stored target and table have different partition counts');
     if (this.current.partitionCount !== p.partitionCount) {
@@ -334,8 +336,27 @@ export class Coordinator {
     }
     this.metrics.copyReports.inc({ result: 'used' }, req.copies.length - ignored);
     this.metrics.copyReports.inc({ result: 'ignored' }, ignored);
+    for (const o of req.outOfSync ?? []) {
+      if (o.partition >= this.current.partitionCount) throw errorFrom(COORDINATOR_ERRORS.INVALID_REQUEST, `outOfSync: partition ${o.partition} does not exist (${this.current.partitionCount} partitions)`);
+      // Only the primary of the partition's current term speaks for its in-sync set; anything else is stale.
+      if (r.copiesIncarnation !== r.incarnation || this.current.primaryOf(o.partition) !== id || this.current.termOf(o.partition) !== o.term) continue;
+      for (const m of o.members) {
+        if (this.current.stateOf(o.partition, m) !== 'backup') continue;
+        let entry = this.outOfSync.get(o.partition);
+        if (entry === undefined || entry.term !== o.term) this.outOfSync.set(o.partition, (entry = { term: o.term, members: new Set() }));
+        if (!entry.members.has(m)) {
+          entry.members.add(m);
+          fresh = true;
+        }
+      }
+    }
     if (fresh) this.markDirty();
     return { epoch: this.current.epoch };
+  }
+
+  /** What advance() takes beyond tables, reports and the alive set. */
+  private advanceInputs(): AdvanceInputs {
+    return { outOfSync: this.outOfSync, replication: this.deps.options.replication, minInSync: this.deps.options.minInSync };
   }
 
   assignment(id: string, fromEpoch: number | undefined): NodeAssignment {
@@ -515,6 +536,7 @@ export class Coordinator {
     this.holdPlanningUntil = now + this.deps.options.suspectAfterMs;
     this.target = table; // the adopted placement is the target: nothing moves
     this.reports.clear();
+    this.outOfSync.clear();
     this.install(table, []);
     this.deps.logger.warn({ epoch: table.epoch, members: table.members.length, from: req.id, clusterId: req.clusterId }, 'adopted the table a node holds (this coordinator had lost its state)');
     if (this.dirty) this.markDirty();
@@ -588,6 +610,7 @@ export class Coordinator {
     }
     this.storedEpoch = state.epoch;
     this.reports.clear(); // nodes re-send what the table does not reflect yet (with each heartbeat)
+    this.outOfSync.clear();
     if (state.table && (force || state.table.epoch > this.current.epoch)) {
       const table = PartitionTable.fromJSON(state.table);
       this.target = state.target ? PartitionTable.fromJSON(state.target) : table;
@@ -724,7 +747,7 @@ export class Coordinator {
     const members = [...this.records.values()].filter((r) => ALIVE.has(r.state) && this.admitted(r)).sort((a, b) => (a.id < b.id ? -1 : 1));
     const { table: target, shortfall } = planTable(this.target, members.map(toMember), this.deps.options.placement);
     const targetChanged = !sameSets(this.target, target);
-    const { table, changed, counts } = advance(this.current, target, this.reports, this.aliveCopies());
+    const { table, changed, counts } = advance(this.current, target, this.reports, this.aliveCopies(), this.advanceInputs());
     // Nothing to say: no copy moved, no membership event, the target is the same. No epoch for that.
     if (!changed && events.length === 0 && !targetChanged) return;
     const epoch = table.epoch;
@@ -783,7 +806,7 @@ export class Coordinator {
     this.deps.logger.info({ epoch, members: table.members.length, events: record.events.length, copies: counts, planMs: ms(t1 - t0), storeMs: ms(t2 - t1), publishMs: ms(clock.monotonic() - t2) }, 'table published');
     // advance() takes one step per epoch: if another one is possible without new input (a failover then a
     // re-creation, a re-joined member's copies removed then a learner), plan it now.
-    if (advance(this.current, this.target, this.reports, this.aliveCopies()).changed) this.markDirty();
+    if (advance(this.current, this.target, this.reports, this.aliveCopies(), this.advanceInputs()).changed) this.markDirty();
   }
 
   /** Members whose copies in the current table are valid: alive, and the incarnation that got them. */
@@ -801,6 +824,11 @@ export class Coordinator {
         if (!r || !ALIVE.has(r.state) || reportStatusIn(this.current, p, id, entry) !== 'pending') byMember.delete(id);
       }
       if (byMember.size === 0) this.reports.delete(p);
+    }
+    for (const [p, o] of this.outOfSync) {
+      if (o.term !== this.current.termOf(p)) this.outOfSync.delete(p);
+      else for (const m of o.members) if (this.current.stateOf(p, m) !== 'backup') o.members.delete(m);
+      if (o.members.size === 0) this.outOfSync.delete(p);
     }
   }
 

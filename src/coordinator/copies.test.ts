@@ -228,3 +228,35 @@ test('metrics count learners, handing-off copies and partitions without a primar
   assert.match(text, /ringleader_coordinator_copy_changes_total\{change="created"\} 8/);
   await c.close();
 });
+
+test('sync mode: the primary asks a backup out of sync; the next table demotes it to learner (same term); stale or foreign requests change nothing', async () => {
+  const { c, clock } = await open({ replication: 'sync', minInSync: 1 });
+  const a = c.join({ name: 'a', address: '127.0.0.1:7001' });
+  const b = c.join({ name: 'b', address: '127.0.0.1:7002' });
+  await converge(c, clock, [a, b], () => [...Array(P).keys()].every((p) => c.table.replicasOf(p).length === 2));
+  assert.equal(c.table.replication, 'sync');
+  assert.equal(c.table.toJSON().replication, 'sync', 'the mode is shown in the table');
+  const p = [...Array(P).keys()].find((q) => c.table.primaryOf(q) === a.id)!;
+  const term = c.table.termOf(p);
+  const epoch = c.epoch;
+  // From the backup itself (not the primary), and from the primary at an older term: ignored.
+  c.reportCopies(b.id, { incarnation: b.incarnation, epoch, copies: [], outOfSync: [{ partition: p, term, members: [b.id] }] });
+  c.reportCopies(a.id, { incarnation: a.incarnation, epoch, copies: [], outOfSync: [{ partition: p, term: term + 5, members: [b.id] }] });
+  clock.advance(50);
+  await c.flush();
+  assert.equal(c.epoch, epoch);
+  // From the primary at the current term: b becomes a learner, the term stays.
+  c.reportCopies(a.id, { incarnation: a.incarnation, epoch, copies: [], outOfSync: [{ partition: p, term, members: [b.id] }] });
+  clock.advance(50);
+  await c.flush();
+  assert.equal(c.epoch, epoch + 1);
+  assert.equal(c.table.stateOf(p, b.id), 'learner');
+  assert.equal(c.table.termOf(p), term);
+  // A partition that does not exist is a clear error.
+  assert.throws(() => c.reportCopies(a.id, { incarnation: a.incarnation, epoch: c.epoch, copies: [], outOfSync: [{ partition: P + 1, term, members: [b.id] }] }), /outOfSync: partition/);
+  // b resumes and reports synced: back in the in-sync set.
+  c.reportCopies(b.id, { incarnation: b.incarnation, epoch: c.epoch, copies: [{ partition: p, term, offset: 0, status: 'synced' }] });
+  clock.advance(50);
+  await c.flush();
+  assert.equal(c.table.stateOf(p, b.id), 'backup');
+});

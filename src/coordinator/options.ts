@@ -1,4 +1,5 @@
 import { resolvePlannerOptions, DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from '../partitioning/planner.js';
+import { MAX_COPIES_PER_PARTITION, REPLICATION_MODES, type ReplicationMode } from '../protocol/control.js';
 
 /**
  * Coordinator options (failure detection, planning cadence, watch limits). Placement options are the planner's
@@ -53,6 +54,14 @@ export interface CoordinatorOptions {
    * nothing (a paused process still accepts connections; a cut network times out): heartbeats decide. 0 turns it off.
    */
   probeTimeoutMs: number;
+  /**
+   * When primaries acknowledge writes, cluster-wide (carried in the table): `sync` after every in-sync backup applied
+   * the write (no acknowledged write is lost when a primary dies), `async` at once (faster; a crash loses what the
+   * backups had not received yet).
+   */
+  replication: ReplicationMode;
+  /** Writes to a partition are refused (NOREPLICAS) while it has fewer in-sync copies (primary + backups) than this. */
+  minInSync: number;
   /** Placement (see PlannerOptions). */
   placement: PlannerOptions;
 }
@@ -71,6 +80,8 @@ export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.
   watchKeepAliveMs: 15_000,
   forgetAfterMs: 10 * 60_000,
   probeTimeoutMs: 200,
+  replication: 'sync',
+  minInSync: 1,
   placement: DEFAULT_PLANNER_OPTIONS,
 });
 
@@ -85,6 +96,8 @@ export function resolveCoordinatorOptions(input: CoordinatorOptionsInput = {}): 
   if (!Number.isInteger(o.planDebounceMs) || o.planDebounceMs < 0) throw new TypeError(`planDebounceMs must be an integer >= 0, got ${o.planDebounceMs}`);
   if (o.suspectAfterMs <= o.heartbeatMs) throw new TypeError(`suspectAfterMs (${o.suspectAfterMs}) must be > heartbeatMs (${o.heartbeatMs})`);
   if (o.deadAfterMs <= o.suspectAfterMs) throw new TypeError(`deadAfterMs (${o.deadAfterMs}) must be > suspectAfterMs (${o.suspectAfterMs})`);
+  if (!(REPLICATION_MODES as readonly string[]).includes(o.replication)) throw new TypeError(`replication must be one of ${REPLICATION_MODES.join(', ')}, got ${String(o.replication)}`);
+  if (!Number.isInteger(o.minInSync) || o.minInSync < 1 || o.minInSync > MAX_COPIES_PER_PARTITION) throw new TypeError(`minInSync must be an integer in 1..${MAX_COPIES_PER_PARTITION}, got ${o.minInSync}`);
   if (o.planMaxDelayMs < o.planDebounceMs) throw new TypeError(`planMaxDelayMs (${o.planMaxDelayMs}) must be >= planDebounceMs (${o.planDebounceMs})`);
   return o;
 }

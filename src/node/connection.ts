@@ -8,6 +8,13 @@ export interface WatchedKey {
   readonly term: number;
 }
 
+/** A reply held back (sync mode), or replies queued behind one. `ok` false: answer OUTCOMEUNKNOWN instead. */
+export interface HeldReply {
+  bufs: Buffer[];
+  done: boolean;
+  ok: boolean;
+}
+
 /** One client connection's state: its decoder and what HELLO / AUTH / CLIENT / READONLY / ASKING set. */
 export class Connection {
   readonly decoder: RequestDecoder;
@@ -34,6 +41,17 @@ export class Connection {
   replySkip = false;
   /** MULTI: the queued commands as RESP bytes (null = not in a transaction), their total size, and whether a queued
    * command was refused (EXEC then answers EXECABORT). `multiSlot`: the slot of the transaction's keys (cluster). */
+  /**
+   * Sync mode: replies waiting for in-sync backups, in order, and everything answered after them (null = nothing
+   * held: replies go straight to the socket).
+   */
+  held: HeldReply[] | null = null;
+  /** The last offset this connection wrote per partition (WAIT). */
+  lastWrites: Map<number, number> | null = null;
+  /** WAIT numreplicas timeout, set by the command and taken by the server after it. */
+  pendingWait: { replicas: number; timeoutMs: number } | null = null;
+  /** True while EXEC runs the queued commands (WAIT then answers at once, as blocking commands do in Redis transactions). */
+  inExec = false;
   multi: Buffer[] | null = null;
   multiBytes = 0;
   multiDirty = false;

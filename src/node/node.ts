@@ -138,10 +138,10 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
       log.info({ epoch: t.epoch, applied: view.epoch }, 'table from a peer (the primary we follow stopped under it)');
       applyTableRef(t);
     },
-    sendReports: async (copies) => {
+    sendReports: async (copies, outOfSync) => {
       const incarnation = session?.incarnation;
       if (incarnation === null || incarnation === undefined) return;
-      await client.reportCopies(view.selfId, { incarnation, epoch: view.epoch, copies });
+      await client.reportCopies(view.selfId, outOfSync.length > 0 ? { incarnation, epoch: view.epoch, copies, outOfSync } : { incarnation, epoch: view.epoch, copies });
     },
   });
   server.replication = replicator;

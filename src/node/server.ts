@@ -10,19 +10,20 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { CommandStats } from './command-stats.js';
 import type { Store } from '../storage/index.js';
-import { ReplyWriter, RequestDecoder, RespProtocolError, UNAUTHENTICATED_LIMITS } from '../protocol/resp/index.js';
+import { ReplyWriter, RequestDecoder, RespProtocolError, UNAUTHENTICATED_LIMITS, splitReplies } from '../protocol/resp/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { ClusterView } from './cluster-view.js';
-import { CMD_NO_AUTH, CMD_READONLY, type CommandContext, type CommandSpec, type CommandStat, type CommandTable, type MemorySettings, type ReplicationHandler, type ServerStats } from './commands/index.js';
-import { Connection } from './connection.js';
+import { CMD_NO_AUTH, CMD_READONLY, CMD_WRITE, type CommandContext, type CommandSpec, type CommandStat, type CommandTable, type MemorySettings, type ReplicationHandler, type ServerStats } from './commands/index.js';
+import { Connection, type HeldReply } from './connection.js';
 import { MULTI_IMMEDIATE, WatchRegistry, encodeQueued } from './transactions.js';
 import { commandInfo } from './commands/command-docs.js';
 import type { NodeServerOptions } from './options.js';
 import { NODE_ERRORS } from '../protocol/errors/index.js';
-import { errorText, ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, ERR_TRYAGAIN_HANDOVER, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
+import { errorText, ERR_NOREPLICAS, ERR_OUTCOME_UNKNOWN, ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, ERR_TRYAGAIN_HANDOVER, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
 import { slotOfArg } from './slots.js';
 
+const REPLY_OUTCOME_UNKNOWN = Buffer.from(`-${ERR_OUTCOME_UNKNOWN}\r\n`, 'latin1');
 const ERR_MAX_CLIENTS = Buffer.from('-ERR max number of clients reached\r\n', 'latin1');
 const REPLY_QUEUED = Buffer.from('+QUEUED\r\n', 'latin1');
 const ERR_EXECABORT = errorText(NODE_ERRORS.EXECABORT, 'Transaction discarded because of previous errors.');
@@ -163,10 +164,21 @@ export class NodeServer implements CommandContext {
     const w = this.writer;
     w.resp3 = conn.resp === 3;
     const dec = conn.decoder;
+    const repl = this.replication;
     try {
       dec.feed(chunk);
       for (let argc = dec.next(); argc > 0; argc = dec.next()) {
-        this.execute(conn, dec, argc, w);
+        if (repl === null) {
+          this.execute(conn, dec, argc, w);
+        } else {
+          // Writes made outside a command (expiry, eviction) are nobody's reply.
+          repl.takeWrites();
+          const mark = w.pending;
+          this.execute(conn, dec, argc, w);
+          const writes = repl.takeWrites();
+          if (writes !== null) this.afterWrites(conn, writes.writes, writes.needsAcks, w, mark);
+          if (conn.pendingWait !== null) this.holdForWait(conn, w, mark);
+        }
         if (conn.closing) break;
       }
     } catch (err) {
@@ -181,6 +193,12 @@ export class NodeServer implements CommandContext {
       return;
     }
     const out = w.take();
+    if (conn.held !== null) {
+      // Replies after a held one wait their turn (a pipeline's replies stay in order).
+      if (out.length > 0) conn.held.push({ bufs: out, done: true, ok: true });
+      if (conn.closing) this.flushHeld(conn);
+      return;
+    }
     if (out.length === 1) {
       this.stats.netOutputBytes += out[0]!.length;
       socket.write(out[0]!);
@@ -205,6 +223,90 @@ export class NodeServer implements CommandContext {
       this.logger.warn({ client: conn.address, pending: socket.writableLength }, 'client output buffer limit exceeded; closing');
       socket.destroy();
     }
+  }
+
+  /**
+   * After a command that wrote: remembers the offsets for WAIT and, in sync mode when the partition has in-sync
+   * backups, holds the command's reply (the bytes after `mark`) until they acknowledged every entry it produced.
+   */
+  private afterWrites(conn: Connection, writes: number[], needsAcks: boolean, w: ReplyWriter, mark: number): void {
+    const last = conn.lastWrites ?? (conn.lastWrites = new Map());
+    for (let i = 0; i < writes.length; i += 2) last.set(writes[i]!, writes[i + 1]!);
+    if (!needsAcks) return;
+    const [before, reply] = splitReplies(w.take(), mark);
+    this.emit(conn, before);
+    const held: HeldReply = { bufs: reply, done: false, ok: true };
+    (conn.held ??= []).push(held);
+    this.replication!.holdReply(writes, (ok) => {
+      held.done = true;
+      held.ok = ok;
+      this.flushHeld(conn);
+    });
+  }
+
+  /** WAIT: its reply (the count) is held until enough followers acknowledged the connection's writes, or the timeout. */
+  private holdForWait(conn: Connection, w: ReplyWriter, mark: number): void {
+    const { replicas, timeoutMs } = conn.pendingWait!;
+    conn.pendingWait = null;
+    const [before] = splitReplies(w.take(), mark);
+    this.emit(conn, before);
+    const held: HeldReply = { bufs: [], done: false, ok: true };
+    (conn.held ??= []).push(held);
+    const writes: number[] = [];
+    for (const [p, o] of conn.lastWrites ?? []) writes.push(p, o);
+    const answer = (n: number) => {
+      held.bufs = [Buffer.from(`:${n}\r\n`, 'latin1')];
+      held.done = true;
+      this.flushHeld(conn);
+    };
+    if (writes.length === 0) answer(0);
+    else this.replication!.waitReplicas(writes, replicas, timeoutMs, answer);
+  }
+
+  /** Writes chunks now, or queues them behind held replies. */
+  private emit(conn: Connection, chunks: Buffer[]): void {
+    if (chunks.length === 0) return;
+    if (conn.held !== null) conn.held.push({ bufs: chunks, done: true, ok: true });
+    else this.writeOut(conn.socket, chunks);
+  }
+
+  /** Writes the held replies that are settled, in order, up to the first that is not. */
+  private flushHeld(conn: Connection): void {
+    const q = conn.held;
+    if (q === null) return;
+    let n = 0;
+    while (n < q.length && q[n]!.done) n++;
+    if (n === 0) return;
+    const ready = q.splice(0, n);
+    if (q.length === 0) conn.held = null;
+    const socket = conn.socket;
+    if (socket.destroyed) return;
+    const chunks: Buffer[] = [];
+    for (const h of ready) {
+      if (h.ok) chunks.push(...h.bufs);
+      else {
+        chunks.push(REPLY_OUTCOME_UNKNOWN);
+        this.stats.errorReplies++;
+        this.errorStats.set('OUTCOMEUNKNOWN', (this.errorStats.get('OUTCOMEUNKNOWN') ?? 0) + 1);
+      }
+    }
+    this.writeOut(socket, chunks);
+    if (conn.held === null && conn.closing) socket.end(() => socket.destroy());
+  }
+
+  private writeOut(socket: Socket, chunks: Buffer[]): void {
+    if (socket.destroyed) return;
+    if (chunks.length === 1) {
+      this.stats.netOutputBytes += chunks[0]!.length;
+      socket.write(chunks[0]!);
+      return;
+    }
+    socket.cork();
+    for (const b of chunks) {
+      this.stats.netOutputBytes += b.length;
+      socket.write(b);
+    }
+    socket.uncork();
   }
 
   private execute(conn: Connection, req: RequestDecoder, argc: number, out: ReplyWriter, inExec = false): void {
@@ -374,6 +476,10 @@ export class NodeServer implements CommandContext {
         return false;
       }
     }
+    if (!queue && partition >= 0 && (spec.flags & CMD_WRITE) !== 0 && this.replication !== null && !this.replication.enoughInSync(partition)) {
+      w.error(ERR_NOREPLICAS);
+      return false;
+    }
     if (queue) {
       // Once the transaction is doomed (a refused command, or a WATCHed key written), Redis answers QUEUED but keeps
       // nothing: EXEC will not run it, and the commands no longer count in EXEC's slot check.
@@ -444,11 +550,16 @@ export class NodeServer implements CommandContext {
     this.watches.unwatchAll(conn);
     if (touched) return w.nilArray();
     w.array(queued.length);
-    for (const bytes of queued) {
-      const d = new RequestDecoder();
-      d.feed(bytes);
-      const argc = d.next();
-      this.execute(conn, d, argc, w, true);
+    conn.inExec = true;
+    try {
+      for (const bytes of queued) {
+        const d = new RequestDecoder();
+        d.feed(bytes);
+        const argc = d.next();
+        this.execute(conn, d, argc, w, true);
+      }
+    } finally {
+      conn.inExec = false;
     }
   }
 

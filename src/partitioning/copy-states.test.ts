@@ -338,3 +338,49 @@ test('regression: the new primary dies during a hand-over before any backup exis
   assert.equal(counts.failovers, 1);
   assert.equal(counts.primariesLost, 0);
 });
+
+test('sync mode: backups the primary asked out of sync become learners at that term (never promoted by a failover after), and re-enter on a synced report', () => {
+  const cur = current(['A:p B:b C:b', 'A:p B:b'], [3, 2]);
+  const T = target([['A', 'B', 'C'], ['A', 'B']]);
+  const asked = new Map([[0, { term: 3, members: new Set([ID.B]) }], [1, { term: 1, members: new Set([ID.B]) }]]);
+  const r = advance(cur, T, NONE, ALL, { outOfSync: asked, replication: 'sync', minInSync: 2 });
+  assert.equal(spec(r.table, 0), 'A:p C:b B:l');
+  assert.equal(spec(r.table, 1), 'A:p B:b', 'a request from an older term is ignored');
+  assert.equal(r.table.termOf(0), 3, 'no primary change: same term');
+  assert.equal(r.counts.outOfSync, 1);
+  assert.equal(r.table.replication, 'sync');
+  assert.equal(r.table.minInSync, 2);
+  // A then dies: C (in sync) is promoted, never B.
+  const r2 = advance(r.table, T, NONE, aliveBut('A'), { outOfSync: asked });
+  assert.equal(spec(r2.table, 0), 'C:p B:l');
+  // B caught up again (it resumed and reported synced): back in the in-sync set.
+  const r3 = advance(r.table, T, reports([[0, 'B', 'synced', 3]]), ALL, { outOfSync: new Map() });
+  assert.equal(spec(r3.table, 0), 'A:p B:b C:b');
+  // Settings alone are a change worth an epoch.
+  assert.equal(cur.replication, 'async', 'a table without settings is async');
+  const r4 = advance(cur, T, NONE, ALL, { replication: 'sync' });
+  assert.equal(r4.changed, true);
+  assert.equal(advance(r4.table, T, NONE, ALL, { replication: 'sync' }).changed, false);
+});
+
+test('property: out-of-sync requests only ever demote backups of their own term to learners; primaries and terms never change because of them', () => {
+  const states = ['p', 'b', 'l'] as const;
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...states), { minLength: 1, maxLength: 4 }), fc.subarray(['A', 'B', 'C', 'D'] as Name[]), fc.integer({ min: 1, max: 3 }), (codes, askedNames, askedTerm) => {
+      const names: Name[] = ['A', 'B', 'C', 'D'];
+      const sorted = ['p', ...codes.slice(1).filter((c) => c !== 'p').sort()];
+      const specStr = sorted.map((c, i) => `${names[i]}:${c}`).join(' ');
+      const cur = current([specStr], [2]);
+      const T = target([names.slice(0, sorted.length)]);
+      const r = advance(cur, T, NONE, ALL, { outOfSync: new Map([[0, { term: askedTerm, members: new Set(askedNames.map((n) => ID[n])) }]]) });
+      assert.equal(r.table.primaryOf(0), ID.A);
+      assert.equal(r.table.termOf(0), 2);
+      for (const c of cur.copiesOf(0)) {
+        const now = r.table.stateOf(0, c.member);
+        const demote = askedTerm === 2 && c.state === 'backup' && askedNames.includes(NAME.get(c.member)!);
+        if (demote) assert.equal(now, 'learner');
+        else if (c.state === 'backup') assert.equal(now, 'backup');
+      }
+    }),
+  );
+});

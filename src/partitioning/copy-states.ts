@@ -1,4 +1,4 @@
-import { MAX_COPIES_PER_PARTITION, type CopyReportStatus, type CopyState } from '../protocol/control.js';
+import { MAX_COPIES_PER_PARTITION, type CopyReportStatus, type CopyState, type ReplicationMode } from '../protocol/control.js';
 import { COPY_STATE_RANK, PartitionTable, type Copy } from './table.js';
 
 /** What a node last reported about its copy of one partition (C2), as the coordinator keeps it. */
@@ -10,6 +10,21 @@ export interface CopyReportEntry {
 
 /** Reports by partition, then by member id. */
 export type CopyReports = ReadonlyMap<number, ReadonlyMap<string, CopyReportEntry>>;
+
+/** Out-of-sync requests by partition: the term they were made at and the backups to demote (sync mode). */
+export type OutOfSyncRequests = ReadonlyMap<number, { readonly term: number; readonly members: ReadonlySet<string> }>;
+
+/** Optional inputs of advance beyond the two tables, the reports and the alive set. */
+export interface AdvanceInputs {
+  /**
+   * Backups the primary of a partition stopped waiting for (sync mode, C3): at the partition's current term they are
+   * demoted to learners (out of the in-sync set), so a failover never promotes them until they re-sync.
+   */
+  readonly outOfSync?: OutOfSyncRequests;
+  /** Replication mode and minimum in-sync copies written into the table (default: the current table's). */
+  readonly replication?: ReplicationMode;
+  readonly minInSync?: number;
+}
 
 /** What one advance step did, summed over partitions (for logs and metrics). */
 export interface AdvanceCounts {
@@ -27,6 +42,8 @@ export interface AdvanceCounts {
   created: number;
   /** Copies removed for any reason. */
   removed: number;
+  /** Backups demoted to learners because their primary stopped waiting for them (sync mode). */
+  outOfSync: number;
 }
 
 export interface AdvanceResult {
@@ -69,19 +86,21 @@ interface Work {
  * `alive` are the members whose copies in `current` are valid; a target member missing from it gets no new copy.
  * Throws RangeError when the two tables have different partition counts.
  */
-export function advance(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>): AdvanceResult {
+export function advance(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>, inputs: AdvanceInputs = {}): AdvanceResult {
   if (current.partitionCount !== target.partitionCount) throw new RangeError(`current has ${current.partitionCount} partitions, target ${target.partitionCount}`);
   const inTable = new Set(target.members.map((m) => m.id));
-  const counts: AdvanceCounts = { learnersAdded: 0, learnersSynced: 0, handOvers: 0, failovers: 0, primariesLost: 0, created: 0, removed: 0 };
+  const counts: AdvanceCounts = { learnersAdded: 0, learnersSynced: 0, handOvers: 0, failovers: 0, primariesLost: 0, created: 0, removed: 0, outOfSync: 0 };
+  const replication = inputs.replication ?? current.replication;
+  const minInSync = inputs.minInSync ?? current.minInSync;
   const partitions: string[][] = [];
   const states: CopyState[][] = [];
   const terms: number[] = [];
-  let changed = !sameMembers(current, target) || current.replicas !== target.replicas;
+  let changed = !sameMembers(current, target) || current.replicas !== target.replicas || current.replication !== replication || current.minInSync !== minInSync;
 
   for (let p = 0; p < current.partitionCount; p++) {
     const before = current.copiesOf(p);
     const startTerm = current.termOf(p);
-    const { copies, term } = step(before, startTerm, target.replicasOf(p), reports.get(p), alive, inTable, counts);
+    const { copies, term } = step(before, startTerm, target.replicasOf(p), reports.get(p), alive, inTable, counts, inputs.outOfSync?.get(p));
     let same = term === startTerm && before.length === copies.length;
     for (let i = 0; same && i < copies.length; i++) same = before[i]!.member === copies[i]!.member && before[i]!.state === copies[i]!.state;
     if (!same) changed = true;
@@ -99,6 +118,8 @@ export function advance(current: PartitionTable, target: PartitionTable, reports
     partitions,
     states,
     terms,
+    replication,
+    minInSync,
   });
   return { table, changed, counts };
 }
@@ -112,10 +133,20 @@ function step(
   alive: ReadonlySet<string>,
   inTable: ReadonlySet<string>,
   counts: AdvanceCounts,
+  outOfSync: { readonly term: number; readonly members: ReadonlySet<string> } | undefined,
 ): { copies: Work[]; term: number } {
   let term = startTerm;
   const removed: string[] = [];
   let copies: Work[] = [];
+
+  // 0. Backups the primary stopped waiting for leave the in-sync set first (before any failover could pick them).
+  if (outOfSync !== undefined && outOfSync.term === startTerm && before[0]?.state === 'primary' && before.some((c) => c.state === 'backup' && outOfSync.members.has(c.member))) {
+    before = before.map((c): Copy => {
+      if (c.state !== 'backup' || !outOfSync.members.has(c.member)) return c;
+      counts.outOfSync++;
+      return { member: c.member, state: 'learner' };
+    });
+  }
 
   // 1. Void copies; failover.
   const hadPrimary = before[0]?.state === 'primary';

@@ -1,7 +1,7 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { keySlot } from '../hashing/slot.js';
 import { PLACEMENT_ERRORS, errorFrom } from '../protocol/errors/index.js';
-import { TABLE_FORMAT, TableSchema, v1States, v1Term, type CopyState, type TableJson } from '../protocol/control.js';
+import { TABLE_FORMAT, TableSchema, v1States, v1Term, type CopyState, type ReplicationMode, type TableJson } from '../protocol/control.js';
 import type { Member } from './member.js';
 import { partitionOfSlot, slotRange } from './partitions.js';
 
@@ -37,6 +37,12 @@ export class PartitionTable {
   readonly epoch: number;
   readonly partitionCount: number;
   readonly replicas: number;
+  /** When primaries acknowledge writes (absent from the JSON: async). */
+  readonly replication: ReplicationMode;
+  /** Writes are refused when a partition has fewer in-sync copies (primary + backups) than this (absent: 1). */
+  readonly minInSync: number;
+  /** Whether the JSON carried replication settings (written back only then: a table round-trips exactly). */
+  private readonly settings: boolean;
   readonly members: readonly Member[];
   private readonly byId: ReadonlyMap<string, Member>;
   /** Every copy of each partition, table order. */
@@ -51,6 +57,9 @@ export class PartitionTable {
     this.epoch = json.epoch;
     this.partitionCount = json.partitionCount;
     this.replicas = json.replicas;
+    this.settings = json.replication !== undefined || json.minInSync !== undefined;
+    this.replication = json.replication ?? 'async';
+    this.minInSync = json.minInSync ?? 1;
     this.members = Object.freeze(json.members.map((m) => Object.freeze({ ...m })));
     this.byId = new Map(this.members.map((m) => [m.id, m]));
     this.copies = Object.freeze(
@@ -132,6 +141,7 @@ export class PartitionTable {
       partitions: this.copies.map((cs) => cs.map((c) => c.member)),
       states: this.copies.map((cs) => cs.map((c) => c.state)),
       terms: [...this.terms],
+      ...(this.settings ? { replication: this.replication, minInSync: this.minInSync } : {}),
     };
   }
 

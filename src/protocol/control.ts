@@ -59,6 +59,10 @@ export const MAX_COPIES_PER_PARTITION = 16;
 /** The table format this code writes. Format 1 (no `format`, `states`, `terms`) is still read. */
 export const TABLE_FORMAT = 2;
 
+/** How a primary acknowledges writes (cluster-wide, carried in the table). Append-only. */
+export const REPLICATION_MODES = ['sync', 'async'] as const;
+export type ReplicationMode = (typeof REPLICATION_MODES)[number];
+
 /**
  * The partition table's JSON form: a public contract. `partitions[i]` lists every copy of partition i, primary first;
  * `states[i]` is parallel to it (primary, then backups, then learners, then handing-off copies) and `terms[i]` is the
@@ -75,6 +79,8 @@ export const TableSchema = Type.Object(
     partitions: Type.Array(Type.Array(MemberIdSchema, { maxItems: MAX_COPIES_PER_PARTITION }), { maxItems: 16384 }),
     states: Type.Optional(Type.Array(Type.Array(Type.Union(COPY_STATES.map((s) => Type.Literal(s))), { maxItems: MAX_COPIES_PER_PARTITION }), { maxItems: 16384, description: 'format 2: the state of each copy, parallel to partitions' })),
     terms: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), { maxItems: 16384, description: 'format 2: the term of each partition' })),
+    replication: Type.Optional(Type.Union(REPLICATION_MODES.map((s) => Type.Literal(s)), { description: 'when a primary acknowledges a write: sync (after every backup applied it) or async (at once); absent = async' })),
+    minInSync: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_COPIES_PER_PARTITION, description: 'writes are refused (NOREPLICAS) when a partition has fewer in-sync copies (primary + backups); absent = 1' })),
   },
   { additionalProperties: false, $id: 'Table' },
 );
@@ -328,6 +334,8 @@ export const TableDeltaEventSchema = Type.Object(
     partitions: Type.Array(Type.Tuple([Type.Integer({ minimum: 0, maximum: 16383 }), Type.Array(MemberIdSchema, { maxItems: MAX_COPIES_PER_PARTITION })]), { maxItems: 16384 }),
     states: Type.Optional(Type.Array(Type.Array(Type.Union(COPY_STATES.map((s) => Type.Literal(s))), { maxItems: MAX_COPIES_PER_PARTITION }), { maxItems: 16384, description: 'parallel to partitions (absent: format-1 states)' })),
     terms: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), { maxItems: 16384, description: 'parallel to partitions (absent: format-1 terms)' })),
+    replication: Type.Optional(Type.Union(REPLICATION_MODES.map((s) => Type.Literal(s)))),
+    minInSync: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_COPIES_PER_PARTITION })),
   },
   { additionalProperties: false, $id: 'TableDeltaEvent' },
 );
@@ -373,7 +381,10 @@ export function tableDelta(prev: TableJson, next: TableJson): TableDeltaEvent | 
     states.push([...newStates]);
     terms.push(termAt(next, p));
   });
-  return { protocolVersion: PROTOCOL_VERSION, fromEpoch: prev.epoch, epoch: next.epoch, partitionCount: next.partitionCount, replicas: next.replicas, upsertMembers, removeMembers, partitions, states, terms };
+  const delta: TableDeltaEvent = { protocolVersion: PROTOCOL_VERSION, fromEpoch: prev.epoch, epoch: next.epoch, partitionCount: next.partitionCount, replicas: next.replicas, upsertMembers, removeMembers, partitions, states, terms };
+  if (next.replication !== undefined) delta.replication = next.replication;
+  if (next.minInSync !== undefined) delta.minInSync = next.minInSync;
+  return delta;
 }
 
 /** Applies a delta to the table it was computed from; the result is a format-2 table. Throws RangeError when `prev` is not table `fromEpoch`. Pure. */
@@ -394,7 +405,7 @@ export function applyTableDelta(prev: TableJson, delta: TableDeltaEvent): TableJ
     states[p] = [...(delta.states?.[i] ?? v1States(set))];
     terms[p] = delta.terms?.[i] ?? v1Term(set);
   });
-  return {
+  const out: TableJson = {
     format: TABLE_FORMAT,
     epoch: delta.epoch,
     partitionCount: delta.partitionCount,
@@ -404,6 +415,9 @@ export function applyTableDelta(prev: TableJson, delta: TableDeltaEvent): TableJ
     states,
     terms,
   };
+  if (delta.replication !== undefined) out.replication = delta.replication;
+  if (delta.minInSync !== undefined) out.minInSync = delta.minInSync;
+  return out;
 }
 
 /** Status of a node's copy of a partition in a copy report (append-only). */
@@ -428,6 +442,21 @@ export const CopyReportSchema = Type.Object(
 export type CopyReport = Static<typeof CopyReportSchema>;
 
 /**
+ * Sync mode: the primary of `partition` at `term` asks the coordinator to take `members` (backups that did not
+ * acknowledge in time, or are disconnected) out of the partition's in-sync set. The coordinator demotes them to
+ * learners in the next table; the primary holds its acknowledgements until it sees that table.
+ */
+export const OutOfSyncSchema = Type.Object(
+  {
+    partition: Type.Integer({ minimum: 0, maximum: 16383 }),
+    term: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    members: Type.Array(MemberIdSchema, { minItems: 1, maxItems: MAX_COPIES_PER_PARTITION }),
+  },
+  { additionalProperties: false, $id: 'OutOfSync' },
+);
+export type OutOfSync = Static<typeof OutOfSyncSchema>;
+
+/**
  * `PUT /v1/members/{id}/copies`: a node reports the state of its copies. `incarnation` fences reports of an older
  * process; `epoch` is the last table epoch the node applied. A partition may appear at most once.
  */
@@ -436,6 +465,7 @@ export const CopyReportRequestSchema = Type.Object(
     incarnation: IncarnationSchema,
     epoch: EpochSchema,
     copies: Type.Array(CopyReportSchema, { maxItems: CONTROL_LIMITS.maxReportCopies }),
+    outOfSync: Type.Optional(Type.Array(OutOfSyncSchema, { maxItems: CONTROL_LIMITS.maxReportCopies, description: 'sync mode: backups this primary stops waiting for (removed from the in-sync set once saved)' })),
   },
   { additionalProperties: false, $id: 'CopyReportRequest' },
 );

@@ -18,7 +18,7 @@
  * budget and the interleaving of ops with faults vary from run to run.
  *
  * It measures and reports; it does not decide what the system should guarantee. `guaranteeFindings()` lists what the
- * system guarantees TODAY (asynchronous replication) that the run broke; lost writes and stale reads are reported only.
+ * system guarantees that the run broke (in sync mode: no acknowledged write lost); stale reads are reported only.
  */
 import { writeFileSync } from 'node:fs';
 import { Cluster } from 'ioredis';
@@ -30,7 +30,7 @@ import { CoordinatorClient } from '../control/index.js';
 import { LocalCluster, TableView, waitFor, type TableJsonAny } from './local-cluster.js';
 import { Workload, ioredisAdapter, ioredisClusterFor, preload, readAll, ringleaderAdapter, seededRandom, type KvAdapter } from './workload.js';
 
-export const FAULT_KINDS = ['kill9', 'sigstop', 'restart', 'coordinator'] as const;
+export const FAULT_KINDS = ['kill9', 'sigstop', 'restart', 'coordinator', 'cut'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface ChaosOptions {
@@ -44,6 +44,8 @@ export interface ChaosOptions {
   nodes: number;
   partitions: number;
   replicas: number;
+  /** The coordinator's --replication: in sync mode no acknowledged write may be lost (asserted by guaranteeFindings). */
+  replication: 'sync' | 'async';
   faults: readonly FaultKind[];
   heartbeatMs: number;
   suspectAfterMs: number;
@@ -76,6 +78,7 @@ export const DEFAULT_CHAOS_OPTIONS: Readonly<ChaosOptions> = Object.freeze({
   nodes: 4,
   partitions: 32,
   replicas: 2,
+  replication: 'sync',
   faults: FAULT_KINDS,
   heartbeatMs: 500,
   // A restart of a node (a tsx process) takes 1–3 s on a loaded 2-core machine: the dead deadline must exceed it for
@@ -106,6 +109,7 @@ export function resolveChaosOptions(input: Partial<ChaosOptions>): ChaosOptions 
   int('nodes', 3, 16);
   int('partitions', 1, 16384);
   int('replicas', 2, 8);
+  if (o.replication !== 'sync' && o.replication !== 'async') throw new TypeError(`replication must be sync or async, got ${String(o.replication)}`);
   int('keys', 1, 1_000_000);
   int('workers', 1, 64);
   int('maxOpsPerSec', 1, 100_000);
@@ -214,7 +218,7 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
   const keys = chaosKeys(o.keys, o.partitions);
   const report: Partial<ChaosReport> = {};
   try {
-    cluster = await LocalCluster.start({ nodes: o.nodes, partitions: o.partitions, replicas: o.replicas, heartbeatMs: o.heartbeatMs, suspectAfterMs: o.suspectAfterMs, deadAfterMs: o.deadAfterMs });
+    cluster = await LocalCluster.start({ nodes: o.nodes, partitions: o.partitions, replicas: o.replicas, heartbeatMs: o.heartbeatMs, suspectAfterMs: o.suspectAfterMs, deadAfterMs: o.deadAfterMs, coordinatorArgs: ['--replication', o.replication], controlProxy: o.faults.includes('cut') });
     const c = cluster;
     ioCluster = ioredisClusterFor(c.running.map((n) => n.port));
     client = await Ringleader.connect({ coordinators: [c.coordinatorUrl], connectTimeoutMs: 20_000 });
@@ -397,6 +401,19 @@ async function injectFault(c: LocalCluster, rec: FaultRecord, o: ChaosOptions): 
       rec.beatDeadline = !left && rec.detailMs < o.deadAfterMs && after?.incarnation !== before;
       return;
     }
+    case 'cut': {
+      // The node loses the coordinator only: clients and its peers still reach it. The coordinator declares it dead by
+      // heartbeats and fails its partitions over while it still runs and still gets requests.
+      const id = c.node(rec.target).id;
+      c.cutFromCoordinator(rec.target);
+      try {
+        rec.detailMs = await droppedAfter(id);
+        await sleep(rec.holdMs);
+      } finally {
+        c.healToCoordinator(rec.target);
+      }
+      return;
+    }
     case 'coordinator':
       await c.restartCoordinator('kill9');
       rec.detailMs = performance.now() - rec.startMs;
@@ -476,13 +493,14 @@ function summarize(o: ChaosOptions, history: History, check: CheckResult, faults
 }
 
 /**
- * What the system guarantees TODAY that this run broke (empty = every guarantee held). Lost writes and stale reads
- * are not in it: replication is asynchronous (a primary acknowledges before its copies have the write, and nothing
- * fences a paused old primary), so both are expected under kill -9 and SIGSTOP. Issue 9 (synchronous replication,
- * leases) will move them here.
+ * What the system guarantees that this run broke (empty = every guarantee held). In sync mode no acknowledged write
+ * is lost, whatever the fault (a primary acknowledges only once its in-sync backups applied the write, and a failover
+ * promotes only an in-sync copy). In async mode lost writes are expected under kill -9 and only reported. Stale reads
+ * are reported only (a paused old primary serves reads until it learns it was replaced, unless leases stop it).
  */
 export function guaranteeFindings(r: ChaosReport): string[] {
   const f: string[] = [];
+  if (r.options.replication === 'sync' && r.lostWrites > 0) f.push(`${r.lostWrites} acknowledged writes were lost (sync mode loses none)`);
   if (r.abortedBy !== null) f.push(`the run could not complete: ${r.abortedBy}`);
   if (r.neverWritten > 0) f.push(`${r.neverWritten} reads returned a value that was never written`);
   const fv = r.otherViolations['failed-write-visible'] ?? 0;
@@ -505,7 +523,7 @@ export function formatChaosReport(r: ChaosReport): string {
   const o = r.options;
   const rows: Array<[string, string]> = [
     ['seed / duration', `${o.seed} / ${(o.durationMs / 60_000).toFixed(2)} min (ran ${(r.elapsedMs / 1000).toFixed(1)} s)`],
-    ['cluster', `${o.nodes} nodes, ${o.partitions} partitions, replicas ${o.replicas}, dead after ${o.deadAfterMs} ms`],
+    ['cluster', `${o.nodes} nodes, ${o.partitions} partitions, replicas ${o.replicas} (${o.replication}), dead after ${o.deadAfterMs} ms`],
     ['faults injected', `${r.faults.length} (${Object.entries(r.byFault).map(([k, v]) => `${k} ${v.injected}`).join(', ')})`],
     ['restarts beat the dead deadline', `${r.faults.filter((f) => f.beatDeadline === true).length} of ${r.faults.filter((f) => f.kind === 'restart').length}`],
     ['ops ok / failed / unknown', `${r.ops.ok} / ${r.ops.failed} / ${r.ops.unknown} of ${r.ops.total} (${r.ops.writes} writes, ${r.ops.deletes} deletes, ${r.ops.reads} reads)`],

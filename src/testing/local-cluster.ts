@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { keySlot } from '../hashing/index.js';
 import { memberIdFor, partitionOfSlot } from '../partitioning/index.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -131,6 +132,11 @@ export interface LocalClusterOptions {
   planDebounceMs: number;
   /** Extra flags for every node (e.g. ['--maxmemory', '8mb']) and for the coordinator. */
   nodeArgs: readonly string[];
+  /**
+   * Nodes reach the coordinator through a per-node TCP proxy (src/testing/tcp-proxy.ts), so a test can cut one node
+   * off from the coordinator only (`cutFromCoordinator`) while clients and the other nodes still reach it.
+   */
+  controlProxy: boolean;
   coordinatorArgs: readonly string[];
   /** Node log level (their logs are kept in memory for failure messages). */
   nodeLogLevel: string;
@@ -154,6 +160,7 @@ export const DEFAULT_LOCAL_CLUSTER_OPTIONS: Readonly<LocalClusterOptions> = Obje
   deadAfterMs: undefined,
   planDebounceMs: 50,
   nodeArgs: Object.freeze([]) as readonly string[],
+  controlProxy: false,
   coordinatorArgs: Object.freeze([]) as readonly string[],
   nodeLogLevel: 'warn',
   metrics: false,
@@ -296,6 +303,7 @@ export class LocalCluster {
   private coordinatorPort = 0;
   private readonly byName = new Map<string, LocalNode>();
   private readonly conns = new Set<Redis>();
+  private readonly proxies = new Map<string, TcpProxy>();
   private nextIndex = 1;
   private closed = false;
 
@@ -390,7 +398,13 @@ export class LocalCluster {
 
   private async spawnNode(name: string, port: number, args: readonly string[]): Promise<LocalNode> {
     const o = this.options;
-    const argv = ['node', '--coordinator', this.coordinatorUrl, '--port', String(port), '--name', name, '--log-level', o.nodeLogLevel, ...o.nodeArgs, ...args];
+    let coordinatorUrl = this.coordinatorUrl;
+    if (o.controlProxy) {
+      let proxy = this.proxies.get(name);
+      if (proxy === undefined) this.proxies.set(name, (proxy = await TcpProxy.start(this.coordinatorPort)));
+      coordinatorUrl = `http://127.0.0.1:${proxy.port}`;
+    }
+    const argv = ['node', '--coordinator', coordinatorUrl, '--port', String(port), '--name', name, '--log-level', o.nodeLogLevel, ...o.nodeArgs, ...args];
     if (o.metrics) argv.push('--metrics-port', '0');
     const proc = spawnCli(name, argv, { ...o.env });
     const m = await proc.waitForLine(/ringleader node listening id=([0-9a-f]{40}) address=\S+ port=(\d+)(?: metrics=(\d+))?/, o.startTimeoutMs).catch(async (err: unknown) => {
@@ -420,6 +434,21 @@ export class LocalCluster {
 
   async kill9(name: string): Promise<void> {
     await this.node(name).proc.kill9();
+  }
+
+  /** Cuts the node off from the coordinator only (needs `controlProxy`): its control connections time out; clients and peers still reach it. */
+  cutFromCoordinator(name: string): void {
+    this.proxyOf(name).cutNow();
+  }
+
+  healToCoordinator(name: string): void {
+    this.proxyOf(name).heal();
+  }
+
+  private proxyOf(name: string): TcpProxy {
+    const p = this.proxies.get(name);
+    if (p === undefined) throw new Error(`node ${name} has no control proxy (start the cluster with controlProxy: true)`);
+    return p;
   }
 
   pause(name: string): void {
@@ -642,6 +671,7 @@ export class LocalCluster {
     for (const r of this.conns) r.disconnect();
     const procs = [this.coordinator, ...this.nodes.map((n) => n.proc)].filter((p): p is LocalProcess => p !== undefined);
     await Promise.all(procs.map((p) => p.kill9()));
+    await Promise.all([...this.proxies.values()].map((p) => p.close()));
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 

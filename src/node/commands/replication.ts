@@ -124,7 +124,31 @@ const digest: CommandHandler = (ctx, _conn, req, w) => {
   w.bulk(d.digest);
 };
 
+/**
+ * WAIT numreplicas timeout: the number of followers that acknowledged every write this connection made (per
+ * partition: the least), once it reaches numreplicas or after timeout ms (0 = no timeout), as Redis. In sync mode the
+ * in-sync backups acknowledged a write before its reply, so WAIT returns at once for them. Standalone: 0.
+ */
+const wait: CommandHandler = (ctx, conn, req, w) => {
+  const replicas = req.str(1);
+  const timeout = req.str(2);
+  if (!/^-?[0-9]{1,18}$/.test(replicas) || !/^-?[0-9]{1,18}$/.test(timeout)) return w.error(errorText(NODE_ERRORS.NOT_INTEGER, 'value is not an integer or out of range'));
+  if (Number(timeout) < 0) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'timeout is negative'));
+  const r = ctx.replication;
+  if (r === null) return w.integer(0);
+  if (conn.inExec) {
+    // No blocking inside a transaction: answer the count now.
+    const writes: number[] = [];
+    for (const [p, o] of conn.lastWrites ?? []) writes.push(p, o);
+    let n = 0;
+    if (writes.length > 0) r.waitReplicas(writes, 0, 1, (acked) => (n = acked));
+    return w.integer(n);
+  }
+  conn.pendingWait = { replicas: Math.max(0, Number(replicas)), timeoutMs: Number(timeout) };
+};
+
 export const REPLICATION_COMMANDS: readonly CommandSpec[] = [
+  cmd('wait', 3, 0, NO_KEYS, wait, 'Waits until the given number of followers acknowledged every write of this connection, or the timeout (ms; 0 = none).'),
   cmd('rl.replconn', 3, CMD_ADMIN, NO_KEYS, replconn, 'Internal: turn this connection into a replication stream to a follower node.'),
   cmd('rl.follow', 6, CMD_ADMIN, NO_KEYS, follow, 'Internal: stream a partition to this follower from (term, offset), or a snapshot first.'),
   cmd('rl.unfollow', 2, CMD_ADMIN, NO_KEYS, unfollow, 'Internal: stop streaming a partition to this follower.'),

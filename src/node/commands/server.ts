@@ -40,7 +40,7 @@ function infoSection(ctx: CommandContext, section: string): string {
         `total_net_output_bytes:${s.netOutputBytes}`, `rejected_connections:${s.rejectedConnections}`, `expired_keys:${st?.expiredKeys ?? 0}`, `evicted_keys:${st?.evictions ?? 0}`,
         `keyspace_hits:${st?.hits ?? 0}`, `keyspace_misses:${st?.misses ?? 0}`, `oom_rejections:${st?.oomRejections ?? 0}`, `total_error_replies_moved:${s.moved}`,
         `total_error_replies_crossslot:${s.crossSlot}`, `protocol_errors:${s.protocolErrors}`, `client_output_buffer_limit_disconnections:${s.outputLimitDisconnects}`,
-        'unexpected_error_replies:0', `total_error_replies:${s.errorReplies}`);
+        'unexpected_error_replies:0', `total_error_replies:${s.errorReplies}`, `ringleader_backup_reads:${s.backupReads}`);
       break;
     }
     case 'errorstats':

@@ -82,6 +82,14 @@ export interface ReplicationHandler {
   /** INFO replication lines (`key:value`). */
   infoLines(): string[];
   digest(partition: number): { term: number; offset: number; mode: string; complete: boolean; keys: number; digest: string } | null;
+  /** The writes since the last call as flat (partition, offset) pairs, and whether their reply waits for in-sync backups. */
+  takeWrites(): { writes: number[]; needsAcks: boolean } | null;
+  /** Sync mode: calls `settle(ok)` once every in-sync backup acknowledged `writes` (ok = false: outcome unknown). */
+  holdReply(writes: readonly number[], settle: (ok: boolean) => void): void;
+  /** False when the partition has fewer in-sync copies than the table's minInSync. */
+  enoughInSync(partition: number): boolean;
+  /** WAIT: settle(count of followers that acknowledged every write), at once or on acknowledgement / timeout. */
+  waitReplicas(writes: readonly number[], replicas: number, timeoutMs: number, settle: (acked: number) => void): void;
 }
 
 export interface ServerStats {

@@ -18,6 +18,8 @@ export interface LinkHandler {
   onConnected(link: Link): void;
   /** The link broke; copies following through it stay as they are until it reconnects. */
   onDisconnected(link: Link): void;
+  /** Every frame of one read of the socket was handled (acknowledge what was applied). */
+  afterFrames(link: Link): void;
 }
 
 export class Link {
@@ -25,6 +27,8 @@ export class Link {
   readonly partitions = new Set<number>();
   /** Offsets last acknowledged to the primary, per partition. */
   readonly acked = new Map<number, number>();
+  /** Partitions that applied stream entries since the last acknowledgement (the handler fills it). */
+  readonly touched = new Set<number>();
   private socket: Socket | null = null;
   private ready = false;
   private closed = false;
@@ -91,7 +95,9 @@ export class Link {
       } catch (err) {
         this.logger.warn({ primary: this.address, err: (err as Error).message }, 'replication stream does not parse; reconnecting');
         socket.destroy();
+        return;
       }
+      if (this.socket === socket) this.handler.afterFrames(this);
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
@@ -108,10 +114,11 @@ export class Link {
   }
 
   /** Acknowledges the offsets of copies that moved since the last acknowledgement (RL.ACK p o [p o ...]). */
-  ack(offsetOf: (p: number) => number | null): void {
+  ack(offsetOf: (p: number) => number | null, partitions: Iterable<number> = this.partitions): void {
     if (!this.ready) return;
     const args: Array<string | number> = ['RL.ACK'];
-    for (const p of this.partitions) {
+    for (const p of partitions) {
+      if (!this.partitions.has(p)) continue;
       const o = offsetOf(p);
       if (o === null || this.acked.get(p) === o) continue;
       this.acked.set(p, o);

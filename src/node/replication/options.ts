@@ -22,8 +22,15 @@ export interface ReplicationOptions {
   reportDelayMs: number;
   /** Reports the table does not reflect yet are re-sent at this interval. */
   reportRetryMs: number;
-  /** Followers acknowledge their applied offsets at this interval (lag metrics). */
+  /** Followers acknowledge their applied offsets at this interval (lag metrics) as well as after every read of stream data. */
   ackIntervalMs: number;
+  /**
+   * Sync mode: a primary waits this long for an in-sync backup's acknowledgement before asking the coordinator to take
+   * it out of the in-sync set (it keeps holding the replies until that is saved). A disconnected backup is reported at once.
+   */
+  syncTimeoutMs: number;
+  /** Sync mode: a reply held this long (the coordinator never saved the removal) is answered OUTCOMEUNKNOWN. */
+  syncGiveUpMs: number;
 }
 
 export const DEFAULT_REPLICATION_OPTIONS: Readonly<ReplicationOptions> = Object.freeze({
@@ -39,6 +46,8 @@ export const DEFAULT_REPLICATION_OPTIONS: Readonly<ReplicationOptions> = Object.
   reportDelayMs: 10,
   reportRetryMs: 1000,
   ackIntervalMs: 200,
+  syncTimeoutMs: 500,
+  syncGiveUpMs: 10_000,
 });
 
 export function resolveReplicationOptions(input: Partial<ReplicationOptions> = {}): ReplicationOptions {
@@ -46,7 +55,7 @@ export function resolveReplicationOptions(input: Partial<ReplicationOptions> = {
   const nonNegative: Array<keyof ReplicationOptions> = ['backlogBytesPerPartition', 'syncBytesPerSec'];
   const positive: Array<keyof ReplicationOptions> = [
     'maxParallelSyncs', 'syncBatchEntries', 'syncBatchBytes', 'syncHighWaterBytes', 'maxFollowerBufferBytes', 'handoverTimeoutMs',
-    'reconnectDelayMs', 'reportDelayMs', 'reportRetryMs', 'ackIntervalMs',
+    'reconnectDelayMs', 'reportDelayMs', 'reportRetryMs', 'ackIntervalMs', 'syncTimeoutMs', 'syncGiveUpMs',
   ];
   for (const k of nonNegative) if (!Number.isFinite(o[k]) || o[k] < 0) throw new TypeError(`ReplicationOptions.${k} must be a number >= 0, got ${o[k]}`);
   for (const k of positive) if (!Number.isFinite(o[k]) || o[k] <= 0) throw new TypeError(`ReplicationOptions.${k} must be a number > 0, got ${o[k]}`);

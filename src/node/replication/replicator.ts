@@ -14,7 +14,7 @@
  * - A node drops a partition's data only when the table no longer lists it as a copy of any state.
  */
 import type { Socket } from 'node:net';
-import type { CopyReport } from '../../protocol/control.js';
+import type { CopyReport, OutOfSync } from '../../protocol/control.js';
 import type { PartitionTable } from '../../partitioning/index.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
@@ -26,6 +26,7 @@ import { encodeNotPrimary, encodeOp, encodeResume, encodeSnapBegin, encodeTable,
 import { Link, type LinkHandler } from './link.js';
 import type { ReplicationOptions } from './options.js';
 import { newReplicationStats, type ReplicationStats } from './stats.js';
+import { SyncAcks, type AckWaiter } from './sync-acks.js';
 
 /** What this node's copy of one partition is doing. */
 export type CopyMode = 'primary' | 'promoting' | 'follower' | 'stopped';
@@ -66,6 +67,20 @@ interface Part {
    */
   awaiting: boolean;
   retryTimer: TimerHandle | null;
+  /** As primary: the backups of p in the latest table (its in-sync set besides this copy). */
+  isr: readonly string[];
+  /** As follower: this copy's state in the last table applied (a backup demoted to learner re-reports synced). */
+  lastState: string | null;
+}
+
+/** A WAIT command waiting for `replicas` followers to acknowledge the connection's last writes. */
+interface ReplicaWait {
+  /** Flat (partition, offset) pairs. */
+  readonly writes: readonly number[];
+  readonly replicas: number;
+  /** Monotonic ms; Infinity = no timeout. */
+  readonly deadline: number;
+  readonly settle: (acked: number) => void;
 }
 
 export interface ReplicatorDeps {
@@ -75,8 +90,8 @@ export interface ReplicatorDeps {
   /** The node's password (AUTH on links to other nodes); '' = none. */
   readonly password: string;
   readonly options: ReplicationOptions;
-  /** Sends copy reports to the coordinator (PUT /v1/members/{id}/copies). */
-  readonly sendReports: (copies: CopyReport[]) => Promise<void>;
+  /** Sends copy reports (and, in sync mode, backups to take out of in-sync sets) to the coordinator (PUT /v1/members/{id}/copies). */
+  readonly sendReports: (copies: CopyReport[], outOfSync: OutOfSync[]) => Promise<void>;
   /**
    * A table a primary we follow sent us (the one that made it stop serving partitions we follow): the node applies it
    * if it is newer than its own. This lets a hand-over finish while the coordinator is unreachable.
@@ -113,22 +128,39 @@ export class Replicator implements LinkHandler {
   /** Tables up to this epoch predate this incarnation (see joinedAt). */
   private staleThrough = 0;
   private closed = false;
+  /** Sync mode (the table says so): replies of writes wait for the in-sync backups. */
+  private sync = false;
+  private readonly syncAcks = new SyncAcks();
+  /** (partition, offset) pairs produced since the server last took them (one command's writes). */
+  private commandWrites: number[] = [];
+  /** Whether one of `commandWrites` needs in-sync acknowledgements. */
+  private commandNeedsAcks = false;
+  /** Downstreams by follower member id (several while an old connection of a reconnected follower lingers). */
+  private readonly downByFollower = new Map<string, Set<Downstream>>();
+  /** Sync mode: backups asked out of an in-sync set, by partition, until a table reflects it. */
+  private readonly outOfSync = new Map<number, { term: number; members: Set<string> }>();
+  private readonly replicaWaits = new Set<ReplicaWait>();
+  private readonly syncTimer: TimerHandle;
 
   constructor(private readonly deps: ReplicatorDeps) {
     this.scheduler = new SnapshotScheduler(deps.options, this.stats, () => deps.clock.monotonic(), (job) => {
       if (job.down.snapshots.get(job.partition) === job) job.down.snapshots.delete(job.partition);
     });
     this.retryReports = deps.clock.setInterval(() => {
-      if (this.reports.size > 0) this.flushReports();
+      if (this.reports.size > 0 || this.outOfSync.size > 0) this.flushReports();
     }, deps.options.reportRetryMs);
     this.ackTimer = deps.clock.setInterval(() => {
-      for (const link of this.links.values()) {
-        link.ack((p) => {
-          const part = this.parts[p];
-          return part && part.link === link && part.complete ? part.offset : null;
-        });
-      }
+      for (const link of this.links.values()) link.ack(this.ackableOffset(link));
     }, deps.options.ackIntervalMs);
+    this.syncTimer = deps.clock.setInterval(() => this.checkHeldAcks(), Math.max(10, Math.min(50, deps.options.syncTimeoutMs / 4)));
+  }
+
+  /** The offset a follower acknowledges for p on `link` (null: not a complete copy following through it). */
+  private ackableOffset(link: Link): (p: number) => number | null {
+    return (p) => {
+      const part = this.parts[p];
+      return part && part.link === link && part.complete ? part.offset : null;
+    };
   }
 
   private get selfId(): string {
@@ -236,6 +268,10 @@ export class Replicator implements LinkHandler {
     this.closed = true;
     this.retryReports.cancel();
     this.ackTimer.cancel();
+    this.syncTimer.cancel();
+    for (const p of [...this.syncAcks.partitions()]) this.syncAcks.settleAll(p, false);
+    for (const w of this.replicaWaits) w.settle(0);
+    this.replicaWaits.clear();
     this.reportTimer?.cancel();
     for (const l of this.links.values()) l.close();
     this.links.clear();
@@ -257,6 +293,7 @@ export class Replicator implements LinkHandler {
   applyTable(table: PartitionTable): void {
     if (this.closed || this.store === null) return;
     this.table = table;
+    this.sync = table.replication === 'sync';
     this.idByAddress = new Map(table.members.map((m) => [m.address, m.id]));
     const me = this.selfId;
     const stale = table.epoch <= this.staleThrough;
@@ -299,6 +336,8 @@ export class Replicator implements LinkHandler {
     }
     this.refreshServing();
     this.dropReflectedReports(table);
+    // The in-sync sets may have shrunk (a removal we asked for is saved): release what no longer waits.
+    for (const p of [...this.syncAcks.partitions()]) this.releaseAcked(p);
   }
 
   /** Recomputes the ownership guard's arrays from the copies: serve, answer TRYAGAIN, or allow READONLY reads. */
@@ -330,7 +369,7 @@ export class Replicator implements LinkHandler {
       part = {
         partition: p, mode: 'follower', term: 0, offset: 0, complete: false, backlog: new Backlog(this.deps.options.backlogBytesPerPartition, 0),
         prevTerm: 0, prevTermEnd: 0, followers: new Set(), link: null, tableTerm: 0, termEnded: null, promoteTimer: null, promoteStartedAt: 0,
-        failed: false, retryTimer: null, awaiting: false, successorWait: null,
+        failed: false, retryTimer: null, awaiting: false, successorWait: null, isr: [], lastState: null,
       };
       this.parts[p] = part;
     }
@@ -341,6 +380,8 @@ export class Replicator implements LinkHandler {
     const term = table.termOf(p);
     const existed = this.parts[p] !== null;
     const part = this.part(p);
+    const copies = table.copiesOf(p);
+    part.isr = copies.length < 2 ? [] : copies.filter((c) => c.state === 'backup').map((c) => c.member);
     if (part.mode === 'primary') {
       if (part.term < term) this.startTerm(part, term);
       return;
@@ -445,7 +486,15 @@ export class Replicator implements LinkHandler {
       return;
     }
     if (part.failed && part.tableTerm === term) return;
-    if (part.link !== null && part.link.address === primary.address && part.tableTerm === term) return;
+    const state = table.stateOf(p, this.selfId);
+    const demoted = state === 'learner' && part.lastState === 'backup';
+    part.lastState = state;
+    if (part.link !== null && part.link.address === primary.address && part.tableTerm === term) {
+      // Taken out of the in-sync set (sync mode: we did not acknowledge in time) while still following: resume at
+      // once, so the RESUME answer makes us report `synced` and the coordinator puts us back once we are caught up.
+      if (demoted && part.complete && !part.awaiting) this.sendFollow(part.link, part);
+      return;
+    }
     part.failed = false;
     part.tableTerm = term;
     part.termEnded = null;
@@ -468,6 +517,7 @@ export class Replicator implements LinkHandler {
     part.promoteTimer?.cancel();
     part.retryTimer?.cancel();
     part.successorWait?.cancel();
+    this.syncAcks.settleAll(p, false);
     this.unlink(part);
     for (const d of part.followers) this.unsubscribeDown(d, p);
     this.parts[p] = null;
@@ -483,6 +533,8 @@ export class Replicator implements LinkHandler {
     part.successorWait?.cancel();
     part.successorWait = this.deps.clock.setTimeout(() => {
       part.successorWait = null;
+      // Held replies: the successor never confirmed it serves, so whether it holds these writes is not known.
+      this.syncAcks.settleAll(p, false);
       this.refreshServing();
     }, this.deps.options.handoverTimeoutMs);
     this.store!.setPartitionRole(p, 'copy');
@@ -527,6 +579,13 @@ export class Replicator implements LinkHandler {
     // Copies keep what they have and resume (term, offset) when the link is back.
   }
 
+  /** After each read of stream data: acknowledge what was applied at once (sync-mode primaries hold replies on it; WAIT). */
+  afterFrames(link: Link): void {
+    if (link.touched.size === 0) return;
+    link.ack(this.ackableOffset(link), link.touched);
+    link.touched.clear();
+  }
+
   onFrame(link: Link, f: Frame): void {
     if (f.kind === 'TABLE') {
       this.deps.onPeerTable?.(f.json);
@@ -540,9 +599,11 @@ export class Replicator implements LinkHandler {
       if (f.kind !== 'SNAPBEGIN' && f.kind !== 'RESUME' && f.kind !== 'NOTPRIMARY') return;
       part.awaiting = false;
       if (f.kind !== 'NOTPRIMARY' && part.successorWait !== null) {
-        // The primary we now follow serves p: clients may be sent there.
+        // The primary we now follow serves p: clients may be sent there. It serves only once it holds everything up
+        // to our end-of-term marker, so replies we held for writes of our term can be released.
         part.successorWait.cancel();
         part.successorWait = null;
+        this.syncAcks.settleAll(p, true);
         this.refreshServing();
       }
     }
@@ -558,6 +619,7 @@ export class Replicator implements LinkHandler {
         part.term = f.term;
         part.backlog.append(f.offset, encodeOp(p, f.term, f.offset, f.op));
         this.stats.entriesApplied++;
+        link.touched.add(p);
         return;
       }
       case 'SNAPBEGIN':
@@ -690,6 +752,147 @@ export class Replicator implements LinkHandler {
     part.backlog.append(offset, frame);
     this.stats.entriesProduced++;
     for (const d of part.followers) d.write(frame);
+    this.commandWrites.push(ev.partition, offset);
+    if (this.sync && part.isr.length > 0) this.commandNeedsAcks = true;
+  }
+
+  // ---- sync mode: held replies, in-sync sets, WAIT ----------------------------------------------------------
+
+  /**
+   * The (partition, offset) pairs the writes since the last call produced (flat), and whether the reply must wait for
+   * in-sync backups; null when nothing was written. The server calls it before and after each command.
+   */
+  takeWrites(): { writes: number[]; needsAcks: boolean } | null {
+    if (this.commandWrites.length === 0) return null;
+    const out = { writes: this.commandWrites, needsAcks: this.commandNeedsAcks };
+    this.commandWrites = [];
+    this.commandNeedsAcks = false;
+    return out;
+  }
+
+  /** Holds a reply until every in-sync backup acknowledged `writes` (flat pairs); `settle(ok)` is called once. */
+  holdReply(writes: readonly number[], settle: (ok: boolean) => void): void {
+    const waiter: AckWaiter = { remaining: 0, unknown: false, settled: false, settle };
+    const now = this.deps.clock.monotonic();
+    for (let i = 0; i < writes.length; i += 2) {
+      const part = this.parts[writes[i]!];
+      if (!part || part.mode !== 'primary' || part.isr.length === 0) continue;
+      waiter.remaining++;
+      this.syncAcks.hold(writes[i]!, writes[i + 1]!, waiter, now);
+    }
+    if (waiter.remaining === 0) {
+      waiter.settled = true;
+      settle(true);
+      return;
+    }
+    for (let i = 0; i < writes.length; i += 2) this.releaseAcked(writes[i]!);
+  }
+
+  /** False when p has fewer in-sync copies than the table's minInSync (writes are refused: NOREPLICAS). */
+  enoughInSync(p: number): boolean {
+    const t = this.table;
+    if (t === null || t.minInSync <= 1) return true;
+    const part = this.parts[p];
+    return part !== null && part !== undefined && 1 + part.isr.length >= t.minInSync;
+  }
+
+  /**
+   * WAIT: how many followers acknowledged every pair of `writes` now; when fewer than `replicas` and `timeoutMs` is not
+   * reached, `settle` is called later (on an acknowledgement or at the deadline; 0 = no deadline).
+   */
+  waitReplicas(writes: readonly number[], replicas: number, timeoutMs: number, settle: (acked: number) => void): void {
+    const n = this.replicasAcked(writes);
+    if (n >= replicas || this.closed) return settle(n);
+    this.replicaWaits.add({ writes, replicas, deadline: timeoutMs === 0 ? Infinity : this.deps.clock.monotonic() + timeoutMs, settle });
+  }
+
+  private replicasAcked(writes: readonly number[]): number {
+    let min = Infinity;
+    for (let i = 0; i < writes.length; i += 2) {
+      const p = writes[i]!;
+      const offset = writes[i + 1]!;
+      let n = 0;
+      for (const d of this.downstreams.values()) if (d.partitions.has(p) && (d.acked.get(p) ?? -1) >= offset) n++;
+      if (n < min) min = n;
+    }
+    return min === Infinity ? 0 : min;
+  }
+
+  /** Highest offset of p a follower member acknowledged over its connections (-1: none subscribed). */
+  private ackedBy(member: string, p: number): number {
+    let best = -1;
+    const ds = this.downByFollower.get(member);
+    if (ds === undefined) return -1;
+    for (const d of ds) {
+      if (!d.partitions.has(p)) continue;
+      const a = d.acked.get(p);
+      if (a !== undefined && a > best) best = a;
+    }
+    return best;
+  }
+
+  /** Releases p's held replies every in-sync backup acknowledged. */
+  private releaseAcked(p: number): void {
+    const part = this.parts[p];
+    if (!part || part.mode !== 'primary') return;
+    let through = Number.MAX_SAFE_INTEGER;
+    for (const id of part.isr) {
+      const a = this.ackedBy(id, p);
+      if (a < through) through = a;
+    }
+    this.syncAcks.release(p, through);
+  }
+
+  /**
+   * Periodic: a held entry older than syncTimeoutMs (or any, when a backup is not even subscribed) makes the primary
+   * ask the coordinator to take the lagging backups out of the in-sync set; past syncGiveUpMs the reply is answered
+   * "outcome unknown". Also expires WAITs.
+   */
+  private checkHeldAcks(): void {
+    const now = this.deps.clock.monotonic();
+    if (this.syncAcks.size > 0) {
+      const o = this.deps.options;
+      let ask = false;
+      for (const p of [...this.syncAcks.partitions()]) {
+        const head = this.syncAcks.oldest(p);
+        const part = this.parts[p];
+        if (head === undefined || !part || part.mode !== 'primary') continue;
+        const waited = now - head.since;
+        if (waited > o.syncGiveUpMs) {
+          this.deps.logger.warn({ partition: p, waitedMs: Math.round(waited) }, 'in-sync backups never confirmed; answering OUTCOMEUNKNOWN');
+          this.syncAcks.settleAll(p, false);
+          continue;
+        }
+        const lagging = part.isr.filter((id) => this.ackedBy(id, p) < head.offset && (waited > o.syncTimeoutMs || (waited > o.syncTimeoutMs / 5 && !this.subscribed(id, p))));
+        if (lagging.length === 0) continue;
+        let entry = this.outOfSync.get(p);
+        if (entry === undefined || entry.term !== part.term) this.outOfSync.set(p, (entry = { term: part.term, members: new Set() }));
+        for (const id of lagging) {
+          if (entry.members.has(id)) continue;
+          entry.members.add(id);
+          ask = true;
+          this.stats.outOfSyncRequests++;
+          this.deps.logger.warn({ partition: p, backup: id, waitedMs: Math.round(waited), offset: head.offset, acked: this.ackedBy(id, p) }, 'in-sync backup did not acknowledge; asking the coordinator to take it out of the in-sync set');
+        }
+      }
+      if (ask) this.flushReports();
+    }
+    if (this.replicaWaits.size > 0) {
+      for (const w of this.replicaWaits) {
+        const n = this.replicasAcked(w.writes);
+        if (n >= w.replicas || now >= w.deadline) {
+          this.replicaWaits.delete(w);
+          w.settle(n);
+        }
+      }
+    }
+  }
+
+  private subscribed(member: string, p: number): boolean {
+    const ds = this.downByFollower.get(member);
+    if (ds === undefined) return false;
+    for (const d of ds) if (d.partitions.has(p)) return true;
+    return false;
   }
 
   /** RL.REPLCONN: the connection becomes a replication stream to `followerId`. */
@@ -697,9 +900,14 @@ export class Replicator implements LinkHandler {
     if (this.downstreams.has(socket)) return;
     const d = new Downstream(followerId, socket, this.deps.options.maxFollowerBufferBytes, this.stats, this.deps.logger);
     this.downstreams.set(socket, d);
+    let byId = this.downByFollower.get(followerId);
+    if (byId === undefined) this.downByFollower.set(followerId, (byId = new Set()));
+    byId.add(d);
     socket.on('close', () => {
       d.closed = true;
       this.downstreams.delete(socket);
+      byId.delete(d);
+      if (byId.size === 0 && this.downByFollower.get(followerId) === byId) this.downByFollower.delete(followerId);
       for (const p of d.partitions) this.parts[p]?.followers.delete(d);
       for (const job of d.snapshots.values()) job.cancelled = true;
       d.snapshots.clear();
@@ -757,7 +965,20 @@ export class Replicator implements LinkHandler {
   ack(socket: Socket, pairs: ReadonlyArray<readonly [number, number]>): void {
     const d = this.downstreams.get(socket);
     if (d === undefined) return;
-    for (const [p, o] of pairs) if (d.partitions.has(p)) d.acked.set(p, o);
+    for (const [p, o] of pairs) {
+      if (!d.partitions.has(p)) continue;
+      d.acked.set(p, o);
+      if (this.syncAcks.size > 0) this.releaseAcked(p);
+    }
+    if (this.replicaWaits.size > 0) {
+      for (const w of this.replicaWaits) {
+        const n = this.replicasAcked(w.writes);
+        if (n >= w.replicas) {
+          this.replicaWaits.delete(w);
+          w.settle(n);
+        }
+      }
+    }
   }
 
   /** RL.HANDOFF p term: the new primary of p (term) asks us, its old primary, to stop now. */
@@ -803,9 +1024,10 @@ export class Replicator implements LinkHandler {
   }
 
   private flushReports(): void {
-    if (this.closed || this.reports.size === 0) return;
+    if (this.closed || (this.reports.size === 0 && this.outOfSync.size === 0)) return;
     const copies = [...this.reports.values()];
-    this.deps.sendReports(copies).catch((err: Error) => this.deps.logger.debug({ err: err.message }, 'copy report failed; will retry'));
+    const outOfSync = [...this.outOfSync].map(([partition, o]) => ({ partition, term: o.term, members: [...o.members] }));
+    this.deps.sendReports(copies, outOfSync).catch((err: Error) => this.deps.logger.debug({ err: err.message }, 'copy report failed; will retry'));
   }
 
   /** Reports the table now reflects (or that an older term made moot) are not sent again. */
@@ -819,6 +1041,11 @@ export class Replicator implements LinkHandler {
       else if (r.status === 'serving') done ||= state === 'primary' && !table.copiesOf(p).some((c) => c.state === 'handing-off');
       else done ||= state === null;
       if (done) this.reports.delete(p);
+    }
+    for (const [p, o] of this.outOfSync) {
+      if (table.termOf(p) !== o.term || table.primaryOf(p) !== me) this.outOfSync.delete(p);
+      else for (const id of o.members) if (table.stateOf(p, id) !== 'backup') o.members.delete(id);
+      if (o.members.size === 0) this.outOfSync.delete(p);
     }
   }
 }

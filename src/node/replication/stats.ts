@@ -16,6 +16,8 @@ export interface ReplicationStats {
   partialSyncsServed: number;
   /** Hand-overs this node finished as the new primary (end-of-term marker received in time). */
   handoversIn: number;
+  /** Sync mode: backups this node (as primary) asked the coordinator to take out of an in-sync set. */
+  outOfSyncRequests: number;
   /** Hand-overs this node did as the old primary (stopped and sent its end-of-term marker). */
   handoversOut: number;
   /** Promotions that did not get the old primary's marker in time and served with what they had. */
@@ -36,7 +38,7 @@ export interface ReplicationStats {
 export function newReplicationStats(): ReplicationStats {
   return {
     entriesProduced: 0, streamBytesSent: 0, entriesApplied: 0, syncsStarted: 0, syncsCompleted: 0, syncKeysSent: 0, syncBytesSent: 0,
-    syncKeysReceived: 0, syncBytesReceived: 0, fullSyncsServed: 0, partialSyncsServed: 0, handoversIn: 0, handoversOut: 0,
+    syncKeysReceived: 0, syncBytesReceived: 0, fullSyncsServed: 0, partialSyncsServed: 0, handoversIn: 0, outOfSyncRequests: 0, handoversOut: 0,
     handoverTimeouts: 0, promotionsWithoutHandover: 0, copiesFailed: 0, resyncs: 0, slowFollowerDisconnects: 0, tryAgainSent: 0,
     longestHandoverPauseMs: 0,
   };

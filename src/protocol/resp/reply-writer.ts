@@ -30,7 +30,7 @@ export class ReplyWriter {
   private parts: Buffer[] = [];
   private partsBytes = 0;
 
-  /** Bytes in the current batch. */
+  /** Bytes in the current batch (also a mark: `splitReplies` cuts the taken batch there). */
   get pending(): number {
     return this.partsBytes + this.len - this.start;
   }
@@ -266,3 +266,20 @@ export const REPLY_PONG = Buffer.from('+PONG\r\n', 'latin1');
 export const REPLY_ZERO = ZERO;
 export const REPLY_ONE = ONE;
 export const REPLY_EMPTY_ARRAY = Buffer.from('*0\r\n', 'latin1');
+
+/** Splits chunks taken from a ReplyWriter at byte `at`: the replies before a mark and those after it. Pure. */
+export function splitReplies(chunks: readonly Buffer[], at: number): [Buffer[], Buffer[]] {
+  const head: Buffer[] = [];
+  const tail: Buffer[] = [];
+  let pos = 0;
+  for (const c of chunks) {
+    if (pos + c.length <= at) head.push(c);
+    else if (pos >= at) tail.push(c);
+    else {
+      head.push(c.subarray(0, at - pos));
+      tail.push(c.subarray(at - pos));
+    }
+    pos += c.length;
+  }
+  return [head, tail];
+}
