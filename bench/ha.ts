@@ -72,10 +72,10 @@ async function health(url: string): Promise<{ role?: string; epoch: number } | n
 }
 
 /** CPU time (user + system, ms) a process used so far, from /proc (clock ticks of 10 ms); 0 when unreadable. */
-function cpuMs(pid: number | undefined): number {
+function cpuMs(pid: number | undefined, which: 'all' | 'sys' = 'all'): number {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14 and 15)
+    return (which === 'sys' ? Number(f[12]) : Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14 and 15)
   } catch {
     return 0;
   }
@@ -94,7 +94,7 @@ async function join(url: string): Promise<number> {
  * time from sending the join to the first and to the last of the W watchers holding the new epoch, and (when the
  * coordinator that planned it is the watched one) to the coordinator's `table published` log line.
  */
-async function notify(joinUrl: string, watchUrl: string, watchedPid: number | undefined): Promise<{ last: number[]; first: number[]; published: number[]; coordCpuMs: number; readersCpuMs: number; load: number }> {
+async function notify(joinUrl: string, watchUrl: string, watchedPid: number | undefined): Promise<{ last: number[]; first: number[]; published: number[]; coordCpuMs: number; coordSysMs: number; readersCpuMs: number; load: number }> {
   const h0 = await health(watchUrl);
   const group = watcherGroup(watchUrl, WATCHERS, READERS, (c) => procs.push(c), READER === 'raw');
   try {
@@ -103,6 +103,7 @@ async function notify(joinUrl: string, watchUrl: string, watchedPid: number | un
     const firsts: number[] = [];
     const pubs: number[] = [];
     const cpu0 = cpuMs(watchedPid);
+    const sys0 = cpuMs(watchedPid, 'sys');
     const readers0 = group.pids.reduce<number>((a, p) => a + cpuMs(p), 0);
     const load0 = loadavg()[0]!;
     for (let i = 0; i < CHANGES; i++) {
@@ -119,8 +120,9 @@ async function notify(joinUrl: string, watchUrl: string, watchedPid: number | un
     }
     // CPU per change (the 200 ms pauses between changes cost next to nothing: no heartbeats, keep-alives every 15 s)
     const coordCpuMs = (cpuMs(watchedPid) - cpu0) / CHANGES;
+    const coordSysMs = (cpuMs(watchedPid, 'sys') - sys0) / CHANGES;
     const readersCpuMs = (group.pids.reduce<number>((a, p) => a + cpuMs(p), 0) - readers0) / CHANGES;
-    return { last: lat, first: firsts, published: pubs, coordCpuMs, readersCpuMs, load: (load0 + loadavg()[0]!) / 2 };
+    return { last: lat, first: firsts, published: pubs, coordCpuMs, coordSysMs, readersCpuMs, load: (load0 + loadavg()[0]!) / 2 };
   } finally {
     group.close();
   }
@@ -213,6 +215,7 @@ export default async function run(): Promise<void> {
   row('of which: follower reading the change (decoding the watch event, or a full read), etcd mode', followerLoad);
   row('of which: follower install + write to its watchers, etcd mode', followerApply);
   console.log(`| CPU per change: the watched coordinator, file / etcd mode (follower) | ${r(fileN.coordCpuMs)} / ${r(etcdN.coordCpuMs)} | | |`);
+  console.log(`| of which in the kernel (socket writes), file / etcd mode | ${r(fileN.coordSysMs)} / ${r(etcdN.coordSysMs)} | | |`);
   console.log(`| CPU per change: the ${Math.min(READERS, WATCHERS)} reader processes together, file / etcd mode | ${r(fileN.readersCpuMs)} / ${r(etcdN.readersCpuMs)} | | |`);
   console.log(`| machine load average (1 min) during file / etcd mode | ${r(fileN.load)} / ${r(etcdN.load)} | | |`);
   row('first -> last watcher, file mode', fileN.last.map((l, i) => l - fileN.first[i]!));
