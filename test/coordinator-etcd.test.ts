@@ -18,11 +18,11 @@ interface Coord {
   url: string;
 }
 
-async function startCoordinatorProcess(etcd: Pick<TestEtcd, 'url'>, prefix: string, t: { after: (fn: () => void) => void }): Promise<Coord> {
+async function startCoordinatorProcess(etcd: Pick<TestEtcd, 'url'>, prefix: string, t: { after: (fn: () => void) => void }, partitions = 64): Promise<Coord> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', String(port), '--store', 'etcd', '--etcd', etcd.url, '--etcd-prefix', prefix, '--heartbeat-ms', '200', '--plan-debounce-ms', '10', '--partitions', '64'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', String(port), '--store', 'etcd', '--etcd', etcd.url, '--etcd-prefix', prefix, '--heartbeat-ms', '200', '--plan-debounce-ms', '10', '--partitions', String(partitions)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     t.after(() => {
@@ -289,6 +289,8 @@ test('etcd: a coordinator started before etcd is not ready (503, role starting, 
   //    and names the failure. When etcd returns, the second reads the stored state (not a fresh epoch 0).
   await etcd.kill();
   const b = await startCoordinatorProcess(pending, prefix, t);
+  // ...and one whose options do not fit the stored state (another partition count): it must never lead.
+  const c = await startCoordinatorProcess(pending, prefix, t, 32);
   const hb = await waitFor(() => statusOf(b.url), 'the second coordinator to answer /healthz');
   assert.equal(hb.code, 503);
   assert.equal(hb.body.role, 'starting');
@@ -307,6 +309,13 @@ test('etcd: a coordinator started before etcd is not ready (503, role starting, 
     return x && x.code === 200 && x.body.epoch >= stored.epoch ? x : null;
   }, 'the second coordinator to read the stored state', 20_000);
   assert.equal(hb2.body.clusterId, stored.clusterId, 'the stored cluster id, not a fresh one');
+  const hc = await waitFor(async () => {
+    const x = await statusOf(c.url);
+    return x && /partitionCount/.test(x.body.error ?? '') ? x : null;
+  }, 'the misconfigured coordinator to name the partition count', 20_000);
+  assert.equal(hc.code, 503);
+  assert.equal(hc.body.role, 'starting', 'it does not take part in the election');
+  assert.match(hc.body.error!, /cannot (use|follow) the stored state|cannot use the state stored in etcd/);
   assert.ok(hb2.body.members >= 1);
   const api2 = new CoordinatorClient({ coordinators: [b.url, a.url], maxAttempts: 8, backoffMinMs: 50, backoffMaxMs: 500 });
   await api2.join({ name: 'q2', address: '127.0.0.1:7202' });
@@ -314,5 +323,6 @@ test('etcd: a coordinator started before etcd is not ready (503, role starting, 
     const hs = await Promise.all(both.map((c) => statusOf(c.url)));
     return hs.every((x) => x?.code === 200 && x.body.members >= 2 && x.body.error === undefined) ? hs : null;
   }, 'both coordinators to show the new member with no etcd error', 15_000);
-  assert.ok(both.every((c) => c.child.exitCode === null), 'no coordinator exited or restarted');
+  assert.ok([a, b, c].every((x) => x.child.exitCode === null), 'no coordinator exited or restarted');
+  assert.equal((await statusOf(c.url))?.body.role, 'starting');
 });

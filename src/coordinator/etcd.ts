@@ -159,10 +159,11 @@ export class EtcdStateStore implements StateStore {
 
   /**
    * Applies one watch response (whole revisions, in order) to the mirror. Returns the decoded state when the events
-   * changed the epoch key, `undefined` when they did not, and null when the mirror is not anchored (read it all).
+   * changed the epoch key (and `decode`: the leader only keeps the mirror current), `undefined` when they did not,
+   * and null when the mirror is not anchored (read it all).
    * Throws STATE_STORE_FAILED when the mirrored keys do not decode (then: drop it and read it all).
    */
-  applyWatch(events: readonly IEvent[]): CoordinatorState | null | undefined {
+  applyWatch(events: readonly IEvent[], decode = true): CoordinatorState | null | undefined {
     const m = this.mirror;
     if (m.revision === null) return events.some((e) => e.kv.key.toString() === this.epochKey) ? null : undefined;
     let epochChanged = false;
@@ -178,7 +179,7 @@ export class EtcdStateStore implements StateStore {
     }
     const last = events.reduce((r, e) => (BigInt(e.kv.mod_revision) > r ? BigInt(e.kv.mod_revision) : r), m.revision);
     m.revision = last;
-    return epochChanged ? this.decode(m.values) : undefined;
+    return epochChanged && decode ? this.decode(m.values) : undefined;
   }
 
   /** The stored epoch alone (cheap; followers poll it). */
@@ -271,8 +272,10 @@ export class EtcdLeadership implements LeadershipView {
   private isLeaderNow = false;
   /** The cluster state was read from etcd at least once (at start, or later when etcd was unreachable then). */
   private loaded: boolean;
-  /** The last etcd failure of the election or follower loops, cleared by the next success. */
+  /** The last etcd failure of the election or follower loops, cleared by the next successful etcd call. */
   private lastError: string | null;
+  /** The stored state could not be used (bad data, another cluster id); cleared once a state is installed. */
+  private stateError: string | null = null;
   private failures = 0;
   private leaderUrl: string | null = null;
   private lease: Lease | null = null;
@@ -335,13 +338,15 @@ export class EtcdLeadership implements LeadershipView {
    * A coordinator that could not reach etcd at start serves nothing but /healthz and /metrics until it is ready.
    */
   status(): { ready: boolean; error: string | null } {
-    return { ready: this.loaded, error: this.lastError };
+    return { ready: this.loaded, error: this.lastError ?? this.stateError };
   }
 
   private failed(err: unknown): void {
     this.etcdErrors.inc();
     this.failures++;
-    this.lastError = `etcd at ${this.options.endpoints.join(',')} unavailable: ${etcdErrorText(err)}`;
+    const cause = isRingleaderError(err) && err.cause !== undefined ? err.cause : err;
+    if (isEtcdUnavailable(cause)) this.lastError = `etcd at ${this.options.endpoints.join(',')} unavailable: ${etcdErrorText(cause)}`;
+    else this.stateError = `cannot use the state stored in etcd under ${this.options.prefix}: ${(err as Error).message}`;
   }
 
   private succeeded(): void {
@@ -351,7 +356,7 @@ export class EtcdLeadership implements LeadershipView {
 
   /** Retry delay after `failures` consecutive etcd failures: 100 ms doubling to 2 s, with ±20% jitter. */
   private backoffMs(): number {
-    const base = Math.min(2000, 100 * 2 ** Math.min(this.failures - 1, 5));
+    const base = Math.min(2000, 100 * 2 ** Math.min(Math.max(this.failures, 1) - 1, 5));
     return Math.round(base * (0.8 + 0.4 * Math.random()));
   }
 
@@ -360,7 +365,6 @@ export class EtcdLeadership implements LeadershipView {
     this.poll = this.clock.setInterval(() => this.tick(), this.options.followerPollMs);
     void this.watchState();
     this.loop = this.campaignLoop();
-    if (!this.loaded) void this.sync();
   }
 
   async close(): Promise<void> {
@@ -394,6 +398,15 @@ export class EtcdLeadership implements LeadershipView {
 
   private async campaignLoop(): Promise<void> {
     while (!this.closed) {
+      // Campaign only once the stored state was read and accepted as a follower: a coordinator that cannot use it
+      // (etcd unreachable, another cluster id or partition count) never takes the leader key from one that can.
+      if (!this.loaded) {
+        await this.sync();
+        if (!this.loaded) {
+          await this.sleep(this.backoffMs());
+          continue;
+        }
+      }
       try {
         const lease = await this.grantLease();
         const res = await this.client
@@ -479,6 +492,7 @@ export class EtcdLeadership implements LeadershipView {
     }
     if (!this.loaded) this.logger.warn({ epoch: this.coordinator.epoch }, 'read the cluster state from etcd: ready');
     this.loaded = true;
+    this.stateError = null;
     this.isLeaderNow = true;
     this.leaderUrl = this.selfUrl;
     this.elections.inc();
@@ -515,6 +529,7 @@ export class EtcdLeadership implements LeadershipView {
     for (let attempt = 0; !this.closed; attempt++) {
       try {
         const { state, watchFrom } = await this.store.anchorMirror();
+        this.succeeded();
         if (state && !this.isLeaderNow) this.install(state, 0, 0);
         const w = await this.client.watch().prefix(`${this.options.prefix}/`).startRevision(watchFrom).create();
         if (this.closed) return void w.cancel();
@@ -545,7 +560,7 @@ export class EtcdLeadership implements LeadershipView {
     let state: CoordinatorState | null | undefined;
     const t0 = this.clock.monotonic();
     try {
-      state = this.store.applyWatch(events);
+      state = this.store.applyWatch(events, !this.isLeaderNow);
     } catch (err) {
       this.reanchor(`the watched state does not decode: ${(err as Error).message}`);
       return;
@@ -563,10 +578,11 @@ export class EtcdLeadership implements LeadershipView {
       applied = this.coordinator.applyStored(state);
     } catch (err) {
       this.etcdErrors.inc();
-      this.lastError = `cannot follow the stored state: ${(err as Error).message}`;
+      this.stateError = `cannot follow the stored state: ${(err as Error).message}`;
       this.logger.error({ err }, 'follower sync failed');
       return;
     }
+    this.stateError = null;
     this.markLoaded();
     const r = (x: number) => Math.round(x * 10) / 10;
     // Where a follower's share of the notification time goes (bench/ha.ts reads these fields).
@@ -593,6 +609,7 @@ export class EtcdLeadership implements LeadershipView {
         try {
           const epoch = hint !== undefined && Number.isSafeInteger(hint) ? hint : await this.store.storedEpoch();
           hint = undefined;
+          this.succeeded(); // etcd answers (whatever the state turns out to be)
           if (this.isLeaderNow) continue;
           if (epoch === null || (epoch <= this.coordinator.epoch && this.loaded)) {
             // Nothing stored yet (a new cluster: epoch 0 is the truth), or nothing newer than what this one holds.
@@ -607,11 +624,11 @@ export class EtcdLeadership implements LeadershipView {
           if (!this.watching) void this.watchState();
         } catch (err) {
           if (isRingleaderError(err)) {
-            this.failed(err.cause ?? err);
+            this.failed(err);
             this.logger.debug({ err: err.message }, 'follower sync failed');
           } else {
             this.etcdErrors.inc();
-            this.lastError = `cannot follow the stored state: ${(err as Error).message}`;
+            this.stateError = `cannot follow the stored state: ${(err as Error).message}`;
             this.logger.error({ err }, 'follower sync failed');
           }
         }
