@@ -132,6 +132,9 @@ test('etcd: three coordinators, one leader; followers serve reads and redirect w
   let ops = 0;
   const failures: string[] = [];
   let serving = true;
+  t.after(() => {
+    serving = false; // a failed assertion below must not leave the loop running (the file would never end)
+  });
   const loop = (async () => {
     for (let i = 0; serving; i++) {
       try {
