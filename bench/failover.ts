@@ -13,7 +13,11 @@
  * in the same run, same closed-loop load of 64 callers, 3 alternating windows each): `syncR2OverR1` and
  * `asyncR2OverR1`.
  *
- * `npm run bench -- failover [--trials N] [--partitions P] [--throughput-ms MS]`. Prints a table, then one JSON line.
+ * Before each failover the coordinator fences the candidate copies (RL.FENCE, one pipelined round per node) and
+ * promotes the freshest; `--no-fencing` runs the coordinator with `--fence-timeout-ms 0` (promotion in target order
+ * without asking), to measure what the fence round costs.
+ *
+ * `npm run bench -- failover [--trials N] [--partitions P] [--throughput-ms MS] [--no-fencing]`. Prints a table, then one JSON line.
  */
 import { Redis } from 'ioredis';
 import { keySlot } from '../src/hashing/index.js';
@@ -26,6 +30,7 @@ import { LocalCluster } from '../src/testing/local-cluster.js';
 const TRIALS = flag('trials', 20);
 const PARTITIONS = flag('partitions', 32);
 const THROUGHPUT_MS = flag('throughput-ms', 2000);
+const FENCING = !process.argv.slice(3).includes('--no-fencing');
 /** Alternating windows per replica count. */
 const THROUGHPUT_ROUNDS = 3;
 const NODES = 4;
@@ -37,7 +42,7 @@ const RETRY_MS = 5;
 const COMMAND_TIMEOUT_MS = 1000;
 /** A trial whose partitions have not all accepted a write after this long counts them at this value. */
 const TRIAL_TIMEOUT_MS = 20_000;
-const THROUGHPUT_CONCURRENCY = 64;
+const THROUGHPUT_CONCURRENCY = flag('concurrency', 64);
 /** Steady stretch before each fault: the longest write gap in it is the baseline the stalls compare with. */
 const STEADY_MS = 1000;
 
@@ -200,6 +205,26 @@ interface TrialResult {
   fastPath: boolean;
   /** Probes made during the trial, by result. */
   probes: Record<string, number>;
+  /** The coordinator's fence rounds during the trial (its `fenced failover candidates` log lines): ms each. */
+  fenceMs: number[];
+}
+
+/** Coordinator log lines already counted (the process keeps its last few hundred lines). */
+const seenLines = new Set<string>();
+
+/** The `ms` of every new `fenced failover candidates` line of the coordinator's log. */
+function newFenceRounds(cluster: LocalCluster): number[] {
+  const out: number[] = [];
+  for (const line of cluster.coordinator.lines) {
+    if (!line.includes('fenced failover candidates') || seenLines.has(line)) continue;
+    seenLines.add(line);
+    try {
+      out.push((JSON.parse(line) as { ms: number }).ms);
+    } catch {
+      // not a JSON line (a terminal format): not counted
+    }
+  }
+  return out;
 }
 
 async function trial(cluster: LocalCluster, router: Router, writers: Writers, victim: string, how: 'kill9' | 'sigstop'): Promise<TrialResult> {
@@ -251,11 +276,12 @@ async function trial(cluster: LocalCluster, router: Router, writers: Writers, vi
   const probes: Record<string, number> = {};
   for (const k of ['refused', 'open', 'timeout', 'error']) if ((countersAfter[k] ?? 0) > (countersBefore[k] ?? 0)) probes[k] = (countersAfter[k] ?? 0) - (countersBefore[k] ?? 0);
   const fastPath = (countersAfter['fastDeaths'] ?? 0) > (countersBefore['fastDeaths'] ?? 0);
-  const result = { recoveryMs, healthyStallMs: maxGap(healthy, t0, end), backupOnlyStallMs: maxGap(backupOnly, t0, end), steadyStallMs: maxGap(everyPartition, t0 - STEADY_MS + 50, t0), detectMs: detectedAt - t0, fastPath, probes };
+  const result = { recoveryMs, healthyStallMs: maxGap(healthy, t0, end), backupOnlyStallMs: maxGap(backupOnly, t0, end), steadyStallMs: maxGap(everyPartition, t0 - STEADY_MS + 50, t0), detectMs: detectedAt - t0, fastPath, probes, fenceMs: newFenceRounds(cluster) };
   // Restore: a restarted (new incarnation) or resumed (refused as dead, re-joins empty) node; wait until settled.
   if (how === 'kill9') await cluster.restartNode(victim);
   else cluster.resume(victim);
   await cluster.waitStable(120_000);
+  newFenceRounds(cluster); // rounds of the restore (a re-joined node's stale copies) are not the fault's
   return result;
 }
 
@@ -298,8 +324,8 @@ async function throughput(router: Router, pool: Pool, tags: string[]): Promise<n
 
 export default async function run(): Promise<void> {
   const tags = tagsFor(PARTITIONS);
-  console.error(`failover bench: ${NODES} nodes, ${PARTITIONS} partitions, ${TRIALS} trials each of kill -9 and SIGSTOP`);
-  const cluster = await LocalCluster.start({ nodes: NODES, partitions: PARTITIONS, replicas: 2 });
+  console.error(`failover bench: ${NODES} nodes, ${PARTITIONS} partitions, ${TRIALS} trials each of kill -9 and SIGSTOP, fencing ${FENCING ? 'on' : 'off'}`);
+  const cluster = await LocalCluster.start({ nodes: NODES, partitions: PARTITIONS, replicas: 2, coordinatorArgs: FENCING ? [] : ['--fence-timeout-ms', '0'] });
   const router = new Router(cluster.coordinatorUrl);
   const pool = new Pool();
   const results: Record<'kill9' | 'sigstop', TrialResult[]> = { kill9: [], sigstop: [] };
@@ -318,10 +344,15 @@ export default async function run(): Promise<void> {
       const asyncPool = new Pool();
       try {
         await Promise.all([singleRouter.ready(), asyncRouter.ready(), cluster.waitStable(60_000), asyncCluster.waitStable(60_000)]);
-        for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
-          r1runs.push(await throughput(singleRouter, singlePool, tags));
-          r2runs.push(await throughput(router, pool, tags));
-          r2asyncRuns.push(await throughput(asyncRouter, asyncPool, tags));
+        // Round 0 warms up every cluster (connections, JIT: the first window ran 2-4x slower) and is not counted.
+        for (let round = 0; round <= THROUGHPUT_ROUNDS; round++) {
+          const r1 = await throughput(singleRouter, singlePool, tags);
+          const r2 = await throughput(router, pool, tags);
+          const r2a = await throughput(asyncRouter, asyncPool, tags);
+          if (round === 0) continue;
+          r1runs.push(r1);
+          r2runs.push(r2);
+          r2asyncRuns.push(r2a);
         }
       } finally {
         singleRouter.close();
@@ -356,8 +387,10 @@ export default async function run(): Promise<void> {
   const rows = (['kill9', 'sigstop'] as const).map((how) => {
     const rec = all(how, (r) => r.recoveryMs);
     const det = all(how, (r) => r.detectMs);
+    const fence = all(how, (r) => r.fenceMs);
     return {
       fault: how,
+      fencing: FENCING ? 'on' : 'off',
       trials: results[how].length,
       partitions: rec.length,
       'recovery p50 ms': r1(pct(rec, 0.5)),
@@ -365,6 +398,9 @@ export default async function run(): Promise<void> {
       'recovery max ms': r1(Math.max(...rec)),
       'detect p50 ms': r1(pct(det, 0.5)),
       'detect p99 ms': r1(pct(det, 0.99)),
+      'fence rounds': fence.length,
+      'fence round p50 ms': r1(pct(fence, 0.5)),
+      'fence round max ms': r1(fence.length === 0 ? NaN : Math.max(...fence)),
       'fast-path deaths': results[how].filter((r) => r.fastPath).length,
       'healthy stall max ms': r1(Math.max(...all(how, (r) => r.healthyStallMs))),
       'steady stall max ms': r1(Math.max(...all(how, (r) => r.steadyStallMs))),
@@ -383,6 +419,8 @@ export default async function run(): Promise<void> {
     sigstopP50Ms: r1(pct(s, 0.5)),
     sigstopP99Ms: r1(pct(s, 0.99)),
     healthyStallMaxMs: r1(Math.max(...all('kill9', (r) => r.healthyStallMs), ...all('sigstop', (r) => r.healthyStallMs))),
+    fenceRoundP50Ms: r1(pct(all('kill9', (r) => r.fenceMs), 0.5)),
+    fenceRoundP99Ms: r1(pct(all('kill9', (r) => r.fenceMs), 0.99)),
     syncR2OverR1: Math.round((r2ops / r1ops) * 100) / 100,
     asyncR2OverR1: Math.round((r2asyncOps / r1ops) * 100) / 100,
   }));

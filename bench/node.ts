@@ -13,12 +13,12 @@ import { createInterface } from 'node:readline';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const N = Number(process.env.BENCH_N ?? 200_000);
 const MEM_KEYS = Number(process.env.BENCH_MEM_KEYS ?? 1_000_000);
-const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-const pin = (cpu: number, cmd: string[]): string[] => (hasTaskset ? ['taskset', '-c', String(cpu), ...cmd] : cmd);
+export const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+export const pin = (cpu: number, cmd: string[]): string[] => (hasTaskset ? ['taskset', '-c', String(cpu), ...cmd] : cmd);
 
-interface Server { name: string; port: number; pid: number; child: ChildProcess }
+export interface Server { name: string; port: number; pid: number; child: ChildProcess }
 
-function startProcess(name: string, cmd: string[], ready: RegExp): Promise<Server> {
+export function startProcess(name: string, cmd: string[], ready: RegExp): Promise<Server> {
   const [bin, ...args] = pin(0, cmd);
   const child = spawn(bin!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
@@ -36,7 +36,7 @@ function startProcess(name: string, cmd: string[], ready: RegExp): Promise<Serve
   });
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -46,12 +46,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startRedis(): Promise<Server> {
+export async function startRedis(): Promise<Server> {
   const port = await freePort();
   return startProcess('redis-server', ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], new RegExp(`(${port}).*|Ready to accept connections`)).then((s) => ({ ...s, port }));
 }
 
-function startOurs(): Promise<Server> {
+export function startOurs(): Promise<Server> {
   return startProcess('ringleader', [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'node', '--standalone', '--port', '0', '--log-level', 'warn', '--enable-flush'], /ringleader node listening .* port=(\d+)/);
 }
 
@@ -59,7 +59,7 @@ function startBare(): Promise<Server> {
   return startProcess('bare-map', [process.execPath, '--import', 'tsx', 'bench/node-bare.ts', '0'], /bare listening port=(\d+)/);
 }
 
-function rssBytes(pid: number): number {
+export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
 }
@@ -80,7 +80,7 @@ function benchmark(port: number, pipeline: number): Record<string, Run> {
   return out;
 }
 
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 };
@@ -114,7 +114,7 @@ async function load(port: number, keys: number, valueBytes: number): Promise<voi
   s.destroy();
 }
 
-async function command(port: number, text: string): Promise<string> {
+export async function command(port: number, text: string): Promise<string> {
   const s = connect(port, '127.0.0.1');
   return new Promise((resolve) => {
     let data = '';
@@ -130,7 +130,7 @@ async function command(port: number, text: string): Promise<string> {
   });
 }
 
-const field = (info: string, name: string): number => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? NaN);
+export const field = (info: string, name: string): number => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? NaN);
 
 export default async function run(): Promise<void> {
   const results: Record<string, Run> = {};

@@ -56,7 +56,9 @@ async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_00
 test('a coordinator killed with SIGKILL resumes the same epoch and table, and heartbeating members are not disturbed', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rl-coord-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const flags = ['--partitions', '64', '--heartbeat-ms', '100', '--suspect-after-ms', '2000', '--dead-after-ms', '4000']; // tolerant deadlines: this test is about restarts, not detection
+  // Tolerant deadlines: this test is about restarts, not detection. The lease (15000 − 20% = 12000 ms) outlasts a
+  // restart, even a slow one on a loaded machine (5 s seen), so the members' leases must never lapse.
+  const flags = ['--partitions', '64', '--heartbeat-ms', '100', '--suspect-after-ms', '5000', '--dead-after-ms', '15000'];
   const first = await startCli(['--port', '0', '--data-dir', dir, ...flags], t);
   const client = new CoordinatorClient({ coordinators: [first.url], requestTimeoutMs: 500, maxAttempts: 1, backoffMinMs: 20, backoffMaxMs: 100 });
   const watch = client.watch();
@@ -74,8 +76,15 @@ test('a coordinator killed with SIGKILL resumes the same epoch and table, and he
   const before = await client.getTable();
   await waitFor(() => watch.lastEpoch === before.epoch);
 
+  // Leases are checked every 10 ms through the restart and the quiet period after it.
+  await waitFor(() => sessions.every((s) => s.lease.valid()));
+  let lapses = 0;
+  const monitor = setInterval(() => (lapses += sessions.filter((s) => !s.lease.valid()).length), 10);
+  t.after(() => clearInterval(monitor));
+  const restartStarted = performance.now();
   await kill9(first);
   const second = await startCli(['--port', String(first.port), '--data-dir', dir, ...flags], t);
+  t.diagnostic(`coordinator restarted in ${(performance.now() - restartStarted).toFixed(0)} ms (lease 12000 ms)`);
   const after = await client.getTable();
   assert.equal(after.epoch, before.epoch);
   assert.deepEqual(after.toJSON(), before.toJSON());
@@ -86,6 +95,8 @@ test('a coordinator killed with SIGKILL resumes the same epoch and table, and he
   assert.ok((await client.members()).members.every((m) => m.state === 'active'));
   // The watcher reconnected to the new process and saw no epoch twice.
   assert.deepEqual(epochs, [...new Set(epochs)].sort((x, y) => x - y));
+  clearInterval(monitor);
+  assert.equal(lapses, 0, 'a restart shorter than the lease never lets a member\'s lease lapse (its node keeps serving)');
   await kill9(second);
 });
 

@@ -2,11 +2,12 @@
 import type { Command } from 'commander';
 import { startCoordinator, resolveCoordinatorOptions, DEFAULT_COORDINATOR_OPTIONS, type StartCoordinatorOptions } from '../coordinator/index.js';
 import { createLogger } from '../shared/logger.js';
-import { asUsageError, choiceOption, intOption, logLevelOption, numberOption, readToken, UsageError } from './options.js';
+import { asUsageError, choiceOption, intOption, logLevelOption, numberOption, readNodePassword, readToken, UsageError } from './options.js';
 
 /** Option names in resolver errors -> the flags that set them. */
 const FLAG_OF: Record<string, string> = {
-  heartbeatMs: '--heartbeat-ms', leaveTimeoutMs: '--leave-timeout-ms', suspectAfterMs: '--suspect-after-ms', deadAfterMs: '--dead-after-ms', planDebounceMs: '--plan-debounce-ms', probeTimeoutMs: '--probe-timeout-ms', replication: '--replication', minInSync: '--min-in-sync',
+  heartbeatMs: '--heartbeat-ms', leaveTimeoutMs: '--leave-timeout-ms', suspectAfterMs: '--suspect-after-ms', deadAfterMs: '--dead-after-ms', planDebounceMs: '--plan-debounce-ms', probeTimeoutMs: '--probe-timeout-ms', leaseMs: '--lease-ms',
+  fenceTimeoutMs: '--fence-timeout-ms', handoverTimeoutMs: '--handover-timeout-ms', replication: '--replication', minInSync: '--min-in-sync', lostPartitions: '--lost-partitions',
   partitionCount: '--partitions', replicas: '--replicas', virtualNodes: '--vnodes', loadFactor: '--load-factor',
 };
 
@@ -24,8 +25,13 @@ interface Flags {
   planDebounceMs: number;
   leaveTimeoutMs: number;
   probeTimeoutMs: number;
+  leaseMs?: number;
+  fenceTimeoutMs: number;
+  handoverTimeoutMs: number;
+  nodePasswordFile?: string;
   replication: 'sync' | 'async';
   minInSync: number;
+  lostPartitions: 'unavailable' | 'recreate';
   logLevel?: string;
   tokenFile?: string;
   publicReads: boolean;
@@ -52,6 +58,7 @@ function haOptions(flags: Flags): Partial<StartCoordinatorOptions> & { kind: str
   return {
     kind,
     token: readToken(flags.tokenFile),
+    nodePassword: readNodePassword(flags.nodePasswordFile),
     publicReads: flags.publicReads,
     ...(flags.clusterId === undefined ? {} : { clusterId: flags.clusterId }),
     ...(kind === 'etcd' ? { etcd: { endpoints: flags.etcd!.split(',').map((u) => u.trim()).filter(Boolean), prefix: flags.etcdPrefix, leaseTtlSec: flags.etcdLeaseTtl } } : {}),
@@ -78,8 +85,13 @@ export function register(program: Command): void {
     .option('--plan-debounce-ms <ms>', 'quiet time that coalesces membership changes into one epoch', intOption('--plan-debounce-ms', 0, 60_000), d.planDebounceMs)
     .option('--leave-timeout-ms <ms>', 'longest a leaving member waits for its copies to be handed over before they are dropped', intOption('--leave-timeout-ms', 1, 24 * 3_600_000), d.leaveTimeoutMs)
     .option('--probe-timeout-ms <ms>', 'fast failure path: when a node\'s watch stream closes, probe its port this long; a refused connection = dead at once (0 = off, heartbeats only)', intOption('--probe-timeout-ms', 0, 60_000), d.probeTimeoutMs)
+    .option('--lease-ms <ms>', 'how long an answered heartbeat lets a node serve (reads included) without another; < --dead-after-ms (default: dead-after − max(200 ms, 20%))', intOption('--lease-ms', 1, 600_000))
+    .option('--fence-timeout-ms <ms>', 'before a failover, wait this long for the candidate copies to answer RL.FENCE (the freshest answer is promoted; 0 = no fencing, target order)', intOption('--fence-timeout-ms', 0, 60_000), d.fenceTimeoutMs)
+    .option('--handover-timeout-ms <ms>', 'abandon a hand-over whose new primary has not reported serving after this long and fail over instead (0 = never)', intOption('--handover-timeout-ms', 0, 24 * 3_600_000), d.handoverTimeoutMs)
+    .option('--node-password-file <file>', 'the nodes\' --requirepass, for the coordinator\'s RESP connections to them (fencing); default: $RINGLEADER_NODE_PASSWORD, else none')
     .option('--replication <mode>', 'sync: a write is acknowledged after every in-sync backup applied it (no acknowledged write lost when a primary dies); async: at once (faster; a crash loses what backups had not received)', choiceOption('--replication', ['sync', 'async'] as const), d.replication)
     .option('--min-in-sync <n>', 'refuse writes (NOREPLICAS) to a partition with fewer in-sync copies, primary included', intOption('--min-in-sync', 1, 16), d.minInSync)
+    .option('--lost-partitions <policy>', 'a partition that lost every copy: unavailable (CLUSTERDOWN until `ringleader recreate-lost`) or recreate (empty at once)', choiceOption('--lost-partitions', ['unavailable', 'recreate'] as const), d.lostPartitions)
     .option('--token-file <file>', 'bearer token required on the control plane (default: $RINGLEADER_TOKEN; without one, loopback only)')
     .option('--public-reads', 'with a token: table, members, locate, watch and metrics need none', false)
     .option('--store <kind>', 'state store: file (with --data-dir), memory, or etcd (high availability: several coordinators, one leader)')
@@ -107,14 +119,19 @@ export function register(program: Command): void {
         planMaxDelayMs: Math.max(d.planMaxDelayMs, flags.planDebounceMs),
         leaveTimeoutMs: flags.leaveTimeoutMs,
         probeTimeoutMs: flags.probeTimeoutMs,
+        ...(flags.leaseMs === undefined ? {} : { leaseMs: flags.leaseMs }),
+        fenceTimeoutMs: flags.fenceTimeoutMs,
+        handoverTimeoutMs: flags.handoverTimeoutMs,
         replication: flags.replication,
         minInSync: flags.minInSync,
+        lostPartitions: flags.lostPartitions,
         placement: { partitionCount: flags.partitions, replicas: flags.replicas, virtualNodes: flags.vnodes, loadFactor: flags.loadFactor },
       };
       // Flags that contradict each other (--suspect-after-ms below --heartbeat-ms...) are usage errors: one line, exit 2.
+      let leaseMs: number;
       try {
         const { port: _p, host: _h, dataDir: _d, ...rest } = options;
-        resolveCoordinatorOptions(rest);
+        leaseMs = resolveCoordinatorOptions(rest).leaseMs;
       } catch (err) {
         throw asUsageError(err, FLAG_OF);
       }
@@ -129,7 +146,7 @@ export function register(program: Command): void {
         return;
       }
       const auth = ha.token === null || ha.token === undefined ? 'none (loopback only)' : flags.publicReads ? 'token for changes' : 'token';
-      logger.info({ listening: running.url, epoch: running.coordinator.epoch, store: kind, dataDir: flags.dataDir ?? null, auth }, `coordinator listening on ${running.url} (dashboard: ${running.url}/)`);
+      logger.info({ listening: running.url, epoch: running.coordinator.epoch, store: kind, dataDir: flags.dataDir ?? null, auth, leaseMs }, `coordinator listening on ${running.url} (dashboard: ${running.url}/)`);
       const stop = (signal: string) => {
         logger.info({ signal }, 'coordinator stopping');
         void running.close().then(() => process.exit(0));

@@ -1,6 +1,6 @@
 // `ringleader node`: flags -> NodeOptions -> startNode(). No logic here.
 import type { Command } from 'commander';
-import { startNode } from '../node/index.js';
+import { DEFAULT_NODE_OPTIONS, LEASE_MODES, startNode, type LeaseMode } from '../node/index.js';
 import { EVICTION_POLICIES, recommendedHeapLimitMb, type EvictionPolicy } from '../storage/index.js';
 import { CONTROL_LIMITS } from '../protocol/control.js';
 import { createLogger } from '../shared/logger.js';
@@ -34,6 +34,7 @@ interface Flags {
   syncBytesPerSec?: number;
   maxParallelSyncs?: number;
   handoverTimeoutMs?: number;
+  leaseMode: LeaseMode;
   logLevel?: string;
 }
 
@@ -60,6 +61,7 @@ export function register(program: Command): void {
     .option('--sync-bytes-per-sec <n>', 'cap on snapshot bytes per second sent to new copies (0 = unlimited; the live stream is never throttled)', intOption('--sync-bytes-per-sec', 0, Number.MAX_SAFE_INTEGER))
     .option('--max-parallel-syncs <n>', 'snapshots this node sends at once (default 8)', intOption('--max-parallel-syncs', 1, 1024))
     .option('--handover-timeout-ms <ms>', 'a new primary waits this long for the old one\'s end-of-term marker (default 3000)', intOption('--handover-timeout-ms', 1, 600_000))
+    .option('--lease-mode <mode>', 'strict: answer -TRYAGAIN for this node\'s keys (reads included) once the coordinator has not answered a heartbeat for its lease; off: keep serving (stale reads and lost writes possible after a pause or a cut)', choiceOption('--lease-mode', LEASE_MODES), DEFAULT_NODE_OPTIONS.leaseMode)
     .option('--token-file <file>', 'bearer token presented to the coordinators (default: $RINGLEADER_TOKEN)')
     .option('--log-level <level>', 'trace | debug | info | warn | error | fatal | silent', logLevelOption)
     .action(async (opts: Flags) => {
@@ -80,6 +82,7 @@ export function register(program: Command): void {
         metricsPort,
         server: { host: opts.host, port: opts.port, requirePass: opts.requirepass ?? '', enableFlush: opts.enableFlush, enableDebug: opts.enableDebugCommand },
         ...(opts.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: opts.drainTimeoutMs }),
+        leaseMode: opts.leaseMode,
         replication: {
           ...(opts.syncBytesPerSec === undefined ? {} : { syncBytesPerSec: opts.syncBytesPerSec }),
           ...(opts.maxParallelSyncs === undefined ? {} : { maxParallelSyncs: opts.maxParallelSyncs }),

@@ -351,6 +351,16 @@ export function register(program: Command): void {
       process.stdout.write(flags.json ? JSON.stringify({ id: m.id, name, state, epoch: res.epoch }) + '\n' : `${name}: ${state}${state === 'left' ? '' : ' (its partitions are moving; it is left once every member applied the new table)'}\n`);
     }),
   );
+  registerRecreateLost(program);
+}
+
+function registerRecreateLost(program: Command): void {
+  common(program.command('recreate-lost').description('re-create empty every partition that lost all its copies (unavailable until then with --lost-partitions unavailable)')).action(
+    action('recreate-lost', async (flags: CommonFlags) => {
+      const res = (await call<{ epoch: number; partitions: number[] }>(flags, 'POST', '/v1/partitions/recreate-lost'))!;
+      process.stdout.write(flags.json ? JSON.stringify(res) + '\n' : res.partitions.length === 0 ? 'no partition is lost\n' : `re-creating ${res.partitions.length} partitions empty: ${res.partitions.join(', ')}\n`);
+    }),
+  );
 }
 
 function emptyRow(m: MemberStatus): MemberRow {

@@ -129,3 +129,30 @@ export function readToken(file: string | undefined, env: NodeJS.ProcessEnv = pro
   if (token.length === 0 || token.length > 4096 || !/^[\x21-\x7e]+$/.test(token)) throw new UsageError(`${from}: the token must be 1..4096 printable ASCII characters without spaces`);
   return token;
 }
+
+/**
+ * The nodes' password for the coordinator's RESP connections to them (fencing before a failover): the contents of
+ * `file` (trailing newline removed), else the RINGLEADER_NODE_PASSWORD environment variable, else '' (nodes without
+ * --requirepass). A UsageError naming the flag (never the password) when the file is unreadable or the value unusable.
+ */
+export function readNodePassword(file: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  let password: string;
+  let from: string;
+  if (file !== undefined) {
+    from = `--node-password-file ${file}`;
+    let st;
+    try {
+      st = statSync(file);
+    } catch (err) {
+      throw new UsageError(`${from}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (!st.isFile() || st.size > 8192) throw new UsageError(`${from}: not a regular file of at most 8 KiB`);
+    password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    if (password === '') throw new UsageError(`${from}: the file is empty`);
+  } else {
+    from = 'RINGLEADER_NODE_PASSWORD';
+    password = env['RINGLEADER_NODE_PASSWORD'] ?? '';
+  }
+  if (password.length > 4096 || /[\r\n\0]/.test(password)) throw new UsageError(`${from}: the password must be at most 4096 characters on one line`);
+  return password;
+}

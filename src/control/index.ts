@@ -6,6 +6,7 @@
 export { CoordinatorClient } from './client.js';
 export { TableWatch, type WatchOptions, type WatchEvents, type TableInfo } from './watch.js';
 export { MemberSession, type MemberSessionOptions, type MemberSessionEvents } from './session.js';
+export { Lease } from './lease.js';
 export { DEFAULT_COORDINATOR_CLIENT_OPTIONS, resolveCoordinatorClientOptions, normalizeBaseUrl, type CoordinatorClientOptions, type CoordinatorClientInput } from './options.js';
 export { SseParser, type SseEvent } from './sse.js';
 export { errorFromBody } from './errors.js';

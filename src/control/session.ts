@@ -4,6 +4,7 @@ import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
 import type { HeartbeatResponse, JoinRequest, JoinResponse, MemberState, NodeStats, TableJson } from '../protocol/control.js';
 import { COORDINATOR_ERRORS } from '../protocol/errors/index.js';
 import type { CoordinatorClient } from './client.js';
+import { Lease } from './lease.js';
 
 export interface MemberSessionOptions {
   /** What to join as. Re-joins (after MEMBER_DEAD / MEMBER_NOT_FOUND) use the same request. */
@@ -21,19 +22,22 @@ export interface MemberSessionOptions {
   stats?: () => NodeStats;
 }
 
+/** Heartbeat answers that mean the coordinator no longer counts on this incarnation: its lease ends at once. */
+const REVOKING: ReadonlySet<string> = new Set([COORDINATOR_ERRORS.MEMBER_DEAD.code, COORDINATOR_ERRORS.MEMBER_NOT_FOUND.code, COORDINATOR_ERRORS.STALE_INCARNATION.code]);
+
 /**
  * Events of a MemberSession. Listeners must not throw or block.
  * - `joined`: after each successful join; `rejoin` is true when the coordinator had declared this member dead (or
  *   forgotten it): the node must treat every partition it held as fenced (drop or re-fetch) and follow the new tables.
  * - `state`: the coordinator's view of this member changed (joining, active, suspect, leaving, left...).
- * - `heartbeat`: each answered heartbeat.
+ * - `heartbeat`: each answered heartbeat, with the monotonic time its request was sent (the lease counts from it).
  * - `error`: a heartbeat or join failed (the session keeps trying until stop()).
  * - `left`: the graceful leave completed (state `left`); heartbeats have stopped.
  */
 export interface MemberSessionEvents {
   joined: (info: JoinResponse, rejoin: boolean) => void;
   state: (state: MemberState) => void;
-  heartbeat: (response: HeartbeatResponse) => void;
+  heartbeat: (response: HeartbeatResponse, sentAt: number) => void;
   error: (err: RingleaderError | Error) => void;
   left: () => void;
 }
@@ -44,6 +48,10 @@ export interface MemberSessionEvents {
  * about what a node does with tables; feed it `appliedEpoch` and listen to its events.
  *
  * Heartbeats never overlap: the next one is scheduled when the previous one finished, on a fixed cadence from its start.
+ *
+ * It also keeps the member's `lease` (contract C5, see lease.ts): each answered heartbeat extends it from the time
+ * its request was sent; MEMBER_DEAD, MEMBER_NOT_FOUND, STALE_INCARNATION, CLUSTER_MISMATCH and the end of a leave
+ * revoke it; other failures (no coordinator answered, NOT_LEADER from a follower, EPOCH_AHEAD) leave it to lapse.
  */
 export class MemberSession {
   private readonly events: TypedEvents<MemberSessionEvents>;
@@ -54,12 +62,15 @@ export class MemberSession {
   private stopped = false;
   private leaving = false;
   private leftResolvers: Array<() => void> = [];
+  /** Until when the coordinator lets this member serve (monotonic); see Lease. */
+  readonly lease: Lease;
 
   constructor(
     private readonly client: CoordinatorClient,
     private readonly options: MemberSessionOptions,
   ) {
     this.events = new TypedEvents<MemberSessionEvents>((err) => client.options.logger.error({ err }, 'member session listener threw'));
+    this.lease = new Lease(client.options.clock);
   }
 
   on<K extends keyof MemberSessionEvents>(event: K, fn: MemberSessionEvents[K]): () => void {
@@ -145,7 +156,10 @@ export class MemberSession {
     try {
       const res = await this.client.heartbeat(this.info.id, this.options.appliedEpoch(), this.info.incarnation, this.options.stats?.(), this.cluster);
       if (res.clusterId !== undefined) this.cluster = res.clusterId;
-      this.events.emit('heartbeat', res);
+      // From the send time (`started`, before any retry): an answer that took long, or was read after this process
+      // was paused, must not stretch the lease past what the coordinator's failure detector allows.
+      this.lease.grant(started, res.leaseMs ?? 0);
+      this.events.emit('heartbeat', res, started);
       this.setState(res.state);
       if (res.state === 'left') return this.finishLeave();
     } catch (err) {
@@ -153,6 +167,7 @@ export class MemberSession {
       if (isRingleaderError(err) && err.code === COORDINATOR_ERRORS.EPOCH_AHEAD.code) await this.offerTable();
       const mismatch = isRingleaderError(err) && err.code === COORDINATOR_ERRORS.CLUSTER_MISMATCH.code;
       if (mismatch) this.cluster = undefined; // pointed at another cluster's coordinator: join it as a new member
+      if (isRingleaderError(err) && (mismatch || REVOKING.has(err.code))) this.lease.revoke(); // our partitions may be elsewhere already
       if (isRingleaderError(err) && (mismatch || err.code === COORDINATOR_ERRORS.MEMBER_DEAD.code || err.code === COORDINATOR_ERRORS.MEMBER_NOT_FOUND.code)) {
         if (this.leaving) return this.finishLeave();
         try {
@@ -187,6 +202,7 @@ export class MemberSession {
   }
 
   private finishLeave(): void {
+    this.lease.revoke();
     this.setState('left');
     this.stop();
     this.events.emit('left');

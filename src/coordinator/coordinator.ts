@@ -6,7 +6,7 @@ import { isRingleaderError } from '../shared/errors.js';
 import { memberIdFor, type Member } from '../partitioning/member.js';
 import { planTable } from '../partitioning/planner.js';
 import { PartitionTable } from '../partitioning/table.js';
-import { advance, reportStatusIn, type AdvanceCounts, type AdvanceInputs, type CopyReportEntry } from '../partitioning/copy-states.js';
+import { advance, pendingFailovers, reportStatusIn, type AdvanceCounts, type AdvanceInputs, type CopyReportEntry, type CopyReports, type FenceAnswer, type FenceAnswers, type PendingFailover } from '../partitioning/copy-states.js';
 import {
   PROTOCOL_VERSION,
   type CopyReportRequest, type CopyReportResponse, type HeartbeatRequest, type HeartbeatResponse, type JoinRequest, type JoinResponse,
@@ -19,6 +19,7 @@ import type { CoordinatorOptions } from './options.js';
 import type { CoordinatorState, PersistedMember, StateStore } from './state-store.js';
 import { assignmentFor } from './views.js';
 import { tcpProber, type Prober, type ProbeResult } from './prober.js';
+import type { Fencer, FenceRequest } from './fencer.js';
 
 /** A coordinator-side member: what is persisted plus liveness bookkeeping (monotonic ms). */
 interface MemberRecord extends PersistedMember {
@@ -59,6 +60,8 @@ export interface CoordinatorDeps {
   logger: Logger;
   /** The fast failure path's port probe (default: a real TCP connect). */
   prober?: Prober;
+  /** Fences candidate copies before a failover (RL.FENCE over RESP); without one, failovers promote in target order. */
+  fencer?: Fencer;
   /** A fixed cluster id (must match the stored one); default: the stored one, else generated at first start. */
   clusterId?: string;
 }
@@ -88,6 +91,8 @@ export class Coordinator {
   private target: PartitionTable;
   /** Copy reports not yet reflected by the current table, by partition then member id. */
   private readonly reports = new Map<number, Map<string, CopyReportEntry>>();
+  /** Lost partitions (no copy left) the operator asked to re-create empty (POST /v1/partitions/recreate-lost). */
+  private readonly recreate = new Set<number>();
   /** Sync mode: backups a partition's primary stopped waiting for, not yet demoted by a published table. */
   private readonly outOfSync = new Map<number, { term: number; members: Set<string> }>();
   /** Open watch streams per member id (the node's own watch, `?member=`): the fast failure path probes only when none is left. */
@@ -111,6 +116,16 @@ export class Coordinator {
   private readonly unknownIncarnation = new Set<string>();
   /** After a recovery: no planning before this (monotonic ms), so every live node can offer a newer table first. */
   private holdPlanningUntil = 0;
+  /**
+   * No failover of a primary whose death the fast path did not see before this (monotonic ms): a coordinator that just
+   * started on a stored state or just became leader waits one node lease (leaseMs), since a node may still serve on a
+   * lease the previous coordinator granted.
+   */
+  private promotionHoldUntil = 0;
+  /** Members declared dead by the fast path (their process is gone: no lease to wait for), with that incarnation. */
+  private readonly goneIncarnation = new Map<string, number>();
+  /** Hand-overs in flight (a handing-off copy in the current table): partition -> the term and when it was first seen. */
+  private readonly handovers = new Map<number, { term: number; since: number }>();
   /** A member source (Kubernetes EndpointSlices) that must admit a member before it holds partitions; null = all. */
   private gate: { synced: boolean; admits(m: { name: string; address: string }): boolean } | null = null;
 
@@ -141,6 +156,8 @@ export class Coordinator {
     for (const m of state?.members ?? []) this.records.set(m.id, { ...m, lastHeartbeatAt: now, heartbeatSeen: false, stateSince: now, copiesIncarnation: m.incarnation });
     this.history.push({ epoch: this.current.epoch, table: this.current, events: [] });
     this.metrics.epoch.set(this.current.epoch);
+    if (state) this.promotionHoldUntil = now + options.leaseMs;
+    this.trackHandovers();
   }
 
   /**
@@ -277,7 +294,10 @@ export class Coordinator {
       const applied = r.includedEpoch !== null && r.appliedEpoch >= r.includedEpoch;
       this.apply(r, applied ? 'applied' : 'heartbeat', 'heartbeat');
     }
-    return { epoch: this.current.epoch, state: r.state, incarnation: r.incarnation, heartbeatMs: this.deps.options.heartbeatMs, clusterId: this.cluster };
+    // The lease (C5): only a member that is alive gets one; it runs from the member's send time, which is earlier
+    // than `now`, so it ends before this coordinator can declare the member dead (leaseMs < deadAfterMs).
+    const leaseMs = r.state === 'left' ? 0 : this.deps.options.leaseMs;
+    return { epoch: this.current.epoch, state: r.state, incarnation: r.incarnation, heartbeatMs: this.deps.options.heartbeatMs, clusterId: this.cluster, leaseMs };
   }
 
   leave(id: string): LeaveResponse {
@@ -356,7 +376,29 @@ export class Coordinator {
 
   /** What advance() takes beyond tables, reports and the alive set. */
   private advanceInputs(): AdvanceInputs {
-    return { outOfSync: this.outOfSync, replication: this.deps.options.replication, minInSync: this.deps.options.minInSync };
+    return { outOfSync: this.outOfSync, replication: this.deps.options.replication, minInSync: this.deps.options.minInSync, recreateLost: this.deps.options.lostPartitions === 'recreate', recreate: this.recreate };
+  }
+
+  /** Partitions that held data and have no copy left (unavailable until re-created). */
+  lostPartitions(): number[] {
+    const out: number[] = [];
+    for (let p = 0; p < this.current.partitionCount; p++) if (this.current.termOf(p) > 0 && this.current.copiesOf(p).length === 0) out.push(p);
+    return out;
+  }
+
+  /**
+   * The operator accepts the loss: every lost partition is re-created empty in the next epoch (its keys read as
+   * missing from then on). Returns the partitions concerned.
+   */
+  recreateLost(): { epoch: number; partitions: number[] } {
+    this.ensureOpen();
+    const lost = this.lostPartitions();
+    for (const p of lost) this.recreate.add(p);
+    if (lost.length > 0) {
+      this.deps.logger.warn({ partitions: lost }, 'operator asked to re-create lost partitions empty');
+      this.markDirty();
+    }
+    return { epoch: this.current.epoch, partitions: lost };
   }
 
   assignment(id: string, fromEpoch: number | undefined): NodeAssignment {
@@ -418,7 +460,10 @@ export class Coordinator {
       this.deps.logger.info({ member: r.name, id, address, result, ms }, 'watch closed: probed the member');
       if (result !== 'refused') continue;
       if (!unchanged()) return result;
-      if (this.apply(r, 'process-gone', `watch stream closed and ${address} refused a connection (probe ${ms} ms)`)) this.metrics.fastDeaths.inc();
+      if (this.apply(r, 'process-gone', `watch stream closed and ${address} refused a connection (probe ${ms} ms)`)) {
+        this.metrics.fastDeaths.inc();
+        this.goneIncarnation.set(id, incarnation);
+      }
       return result;
     }
     return result;
@@ -568,6 +613,10 @@ export class Coordinator {
       r.heartbeatSeen = false;
     }
     this.lastTickAt = now;
+    this.promotionHoldUntil = now + this.deps.options.leaseMs;
+    this.goneIncarnation.clear();
+    this.handovers.clear();
+    this.trackHandovers();
     this.passive = false;
     this.fenced = false;
     this.pending = [];
@@ -692,6 +741,42 @@ export class Coordinator {
       }
     }
     if (leaving) this.checkHandovers();
+    this.checkHandoverTimeouts(now);
+  }
+
+  /** Starts (or forgets) the hand-over clocks from the current table: one per partition with a handing-off copy. */
+  private trackHandovers(): void {
+    const now = this.deps.clock.monotonic();
+    const t = this.current;
+    for (const [p, h] of this.handovers) if (!t.copiesOf(p).some((c) => c.state === 'handing-off') || t.termOf(p) !== h.term) this.handovers.delete(p);
+    for (let p = 0; p < t.partitionCount; p++) {
+      if (!this.handovers.has(p) && t.copiesOf(p).some((c) => c.state === 'handing-off')) this.handovers.set(p, { term: t.termOf(p), since: now });
+    }
+  }
+
+  /**
+   * A hand-over whose new primary did not report `serving` within handoverTimeoutMs is abandoned: its copy is taken as
+   * failed (a report the coordinator makes on its behalf, at the current term), so the next step fails over by the
+   * failover rules — fencing the copies, the stuck primary included, and promoting the freshest. A real report from
+   * the node that comes first (serving) wins.
+   */
+  private checkHandoverTimeouts(now: number): void {
+    const limit = this.deps.options.handoverTimeoutMs;
+    if (limit === 0 || this.handovers.size === 0) return;
+    for (const [p, h] of this.handovers) {
+      if (now - h.since <= limit) continue;
+      this.handovers.delete(p);
+      const primary = this.current.primaryOf(p);
+      if (primary === undefined || this.current.termOf(p) !== h.term) continue;
+      const mine = this.reports.get(p)?.get(primary);
+      if (mine !== undefined && mine.term === h.term && mine.status !== 'synced') continue; // serving or failed: already decided
+      let byMember = this.reports.get(p);
+      if (!byMember) this.reports.set(p, (byMember = new Map()));
+      byMember.set(primary, { term: h.term, offset: 0, status: 'failed' });
+      this.metrics.handoverTimeouts.inc();
+      this.deps.logger.warn({ partition: p, term: h.term, primary: this.records.get(primary)?.name ?? primary, waitedMs: Math.round(now - h.since) }, 'hand-over timed out: the new primary never reported serving; failing over');
+      this.markDirty();
+    }
   }
 
   /** A leaving member is `left` once every other live member applied the epoch that moved its partitions away. */
@@ -747,7 +832,34 @@ export class Coordinator {
     const members = [...this.records.values()].filter((r) => ALIVE.has(r.state) && this.admitted(r)).sort((a, b) => (a.id < b.id ? -1 : 1));
     const { table: target, shortfall } = planTable(this.target, members.map(toMember), this.deps.options.placement);
     const targetChanged = !sameSets(this.target, target);
-    const { table, changed, counts } = advance(this.current, target, this.reports, this.aliveCopies(), this.advanceInputs());
+    let reports: CopyReports = this.reports;
+    let inputs: AdvanceInputs = this.advanceInputs();
+    const alive = this.aliveCopies();
+    const failovers = pendingFailovers(this.current, target, reports, alive, inputs);
+    let fenced: FenceAnswers | undefined;
+    if (failovers.length > 0) {
+      const now = clock.monotonic();
+      const held = now < this.promotionHoldUntil ? failovers.filter((f) => !this.promotableNow(f)) : [];
+      if (held.length > 0) {
+        // A node may still serve on a lease the previous coordinator granted: wait for it to lapse (plan() re-arms).
+        this.deps.logger.warn({ partitions: held.length, waitMs: Math.round(this.promotionHoldUntil - now) }, 'failover held: waiting one node lease after taking over');
+        this.holdPlanningUntil = Math.max(this.holdPlanningUntil, this.promotionHoldUntil);
+        this.pending.unshift(...events);
+        this.dirty = true;
+        return;
+      }
+      // The inputs of this step are fixed before the fence round: a change that comes in meanwhile is the next step's.
+      reports = snapshotReports(this.reports);
+      inputs = { ...inputs, outOfSync: new Map([...this.outOfSync].map(([p, o]) => [p, { term: o.term, members: new Set(o.members) }])) };
+      fenced = await this.fenceCandidates(failovers);
+      if (this.fenced || this.passive || this.closed) {
+        this.pending.unshift(...events);
+        this.dirty = true;
+        return;
+      }
+    }
+    const { table, changed, counts } = advance(this.current, target, reports, alive, fenced === undefined ? inputs : { ...inputs, fenced });
+    if (fenced !== undefined) this.logPromotions(failovers, fenced, table);
     // Nothing to say: no copy moved, no membership event, the target is the same. No epoch for that.
     if (!changed && events.length === 0 && !targetChanged) return;
     const epoch = table.epoch;
@@ -790,6 +902,7 @@ export class Coordinator {
     this.current = table;
     this.target = target;
     this.forgetReflectedReports();
+    this.trackHandovers();
     const record: EpochRecord = {
       epoch,
       table,
@@ -801,12 +914,84 @@ export class Coordinator {
     this.metrics.tableChanges.inc();
     for (const [change, n] of Object.entries(counts) as Array<[keyof AdvanceCounts, number]>) if (n > 0) this.metrics.copyChanges.inc({ change }, n);
     this.events.emit('published', record);
+    this.deps.fencer?.retain(new Set(table.members.map((m) => m.address)));
     const ms = (x: number) => Math.round(x * 10) / 10;
     // Where the time from "plan" to "on every watcher's socket" goes (bench/coordinator.ts reads these fields).
+    if (counts.lost > 0) this.deps.logger.error({ epoch, partitions: this.lostPartitions() }, 'partitions lost every copy: unavailable (CLUSTERDOWN) until re-created (ringleader recreate-lost, or --lost-partitions recreate)');
     this.deps.logger.info({ epoch, members: table.members.length, events: record.events.length, copies: counts, planMs: ms(t1 - t0), storeMs: ms(t2 - t1), publishMs: ms(clock.monotonic() - t2) }, 'table published');
     // advance() takes one step per epoch: if another one is possible without new input (a failover then a
     // re-creation, a re-joined member's copies removed then a learner), plan it now.
     if (advance(this.current, this.target, this.reports, this.aliveCopies(), this.advanceInputs()).changed) this.markDirty();
+  }
+
+  /**
+   * Whether a failover may be published during the promotion hold: the replaced primary's process is known gone (the
+   * fast path saw its port refused, or it re-joined as a new incarnation), or it is alive and is fenced with the rest
+   * (its copy failed, or its hand-over timed out).
+   */
+  private promotableNow(f: PendingFailover): boolean {
+    if (f.replaced !== null) return true;
+    const id = this.current.primaryOf(f.partition);
+    const r = id === undefined ? undefined : this.records.get(id);
+    if (id === undefined || r === undefined) return true;
+    if (r.copiesIncarnation !== r.incarnation) return true;
+    return this.goneIncarnation.get(id) === r.copiesIncarnation;
+  }
+
+  /**
+   * Fences the candidates of every pending failover: `RL.FENCE p term` to each live in-sync copy (and to a replaced
+   * primary that is still alive), one pipelined round per node, all nodes in parallel, fenceTimeoutMs at most.
+   * Answers by partition and member; a node that did not answer has none (advance then falls back to target order).
+   */
+  private async fenceCandidates(failovers: readonly PendingFailover[]): Promise<FenceAnswers> {
+    const answers = new Map<number, Map<string, FenceAnswer>>();
+    const fencer = this.deps.fencer;
+    const timeout = this.deps.options.fenceTimeoutMs;
+    if (fencer === undefined || timeout === 0) return answers;
+    const byMember = new Map<string, FenceRequest[]>();
+    for (const f of failovers) {
+      for (const id of f.replaced === null ? f.candidates : [...f.candidates, f.replaced]) {
+        let list = byMember.get(id);
+        if (!list) byMember.set(id, (list = []));
+        list.push({ partition: f.partition, term: f.term });
+      }
+    }
+    const t0 = this.deps.clock.monotonic();
+    let answered = 0;
+    let silent = 0;
+    await Promise.all([...byMember].map(async ([id, requests]) => {
+      const address = this.current.member(id)?.address;
+      const got = address === undefined ? requests.map(() => null) : await fencer.fence(address, requests, timeout).catch(() => requests.map(() => null));
+      requests.forEach((req, i) => {
+        const a = got[i] ?? null;
+        if (a === null) {
+          silent++;
+          return;
+        }
+        answered++;
+        let m = answers.get(req.partition);
+        if (!m) answers.set(req.partition, (m = new Map()));
+        m.set(id, a);
+      });
+    }));
+    this.metrics.fences.inc({ result: 'answered' }, answered);
+    this.metrics.fences.inc({ result: 'silent' }, silent);
+    const ms = Math.round((this.deps.clock.monotonic() - t0) * 10) / 10;
+    this.deps.logger.info({ partitions: failovers.length, nodes: byMember.size, answered, silent, ms }, 'fenced failover candidates');
+    return answers;
+  }
+
+  /** One log line per failover: whom it promoted and what every candidate answered. */
+  private logPromotions(failovers: readonly PendingFailover[], fenced: FenceAnswers, table: PartitionTable): void {
+    const name = (id: string) => this.records.get(id)?.name ?? id;
+    for (const f of failovers) {
+      const promoted = table.primaryOf(f.partition);
+      const answers = f.candidates.map((id) => {
+        const a = fenced.get(f.partition)?.get(id);
+        return a === undefined ? `${name(id)}=none` : `${name(id)}=${a.term}/${a.offset}${a.complete ? '' : '~'}`;
+      });
+      this.deps.logger.info({ partition: f.partition, term: table.termOf(f.partition), promoted: promoted === undefined ? null : name(promoted), candidates: answers.join(' ') }, 'failover: promoted the freshest fenced copy');
+    }
   }
 
   /** Members whose copies in the current table are valid: alive, and the incarnation that got them. */
@@ -825,6 +1010,7 @@ export class Coordinator {
       }
       if (byMember.size === 0) this.reports.delete(p);
     }
+    for (const p of this.recreate) if (this.current.copiesOf(p).length > 0) this.recreate.delete(p);
     for (const [p, o] of this.outOfSync) {
       if (o.term !== this.current.termOf(p)) this.outOfSync.delete(p);
       else for (const m of o.members) if (this.current.stateOf(p, m) !== 'backup') o.members.delete(m);
@@ -859,6 +1045,13 @@ export class Coordinator {
     for (const r of this.records.values()) m.set(r.state, (m.get(r.state) ?? 0) + 1);
     return m;
   }
+}
+
+/** A copy of the reports (two levels) that later reports do not change. */
+function snapshotReports(reports: ReadonlyMap<number, ReadonlyMap<string, CopyReportEntry>>): CopyReports {
+  const out = new Map<number, Map<string, CopyReportEntry>>();
+  for (const [p, byMember] of reports) out.set(p, new Map(byMember));
+  return out;
 }
 
 function toMember(r: MemberRecord): Member {

@@ -260,3 +260,33 @@ test('sync mode: the primary asks a backup out of sync; the next table demotes i
   await c.flush();
   assert.equal(c.table.stateOf(p, b.id), 'backup');
 });
+
+test('both copies of a partition die: it stays unavailable (no primary, same term) until the operator re-creates it empty', async () => {
+  const { c, clock } = await open();
+  const nodes = ['a', 'b', 'c'].map((n, i) => c.join({ name: n, address: `127.0.0.1:${7001 + i}` }));
+  await converge(c, clock, nodes, () => c.epoch > 1 && [...Array(P).keys()].every((p) => c.table.replicasOf(p).length === 2));
+  const [a, b, survivor] = nodes as [JoinResponse, JoinResponse, JoinResponse];
+  const onBoth = [...Array(P).keys()].filter((p) => c.table.copiesOf(p).every((x) => x.member === a.id || x.member === b.id));
+  assert.ok(onBoth.length > 0, 'some partition lives only on a and b');
+  const terms = onBoth.map((p) => c.table.termOf(p));
+  // a and b go silent; only c heartbeats.
+  for (let i = 0; i < 40; i++) {
+    c.heartbeat(survivor.id, { appliedEpoch: c.epoch, incarnation: survivor.incarnation });
+    c.reportCopies(survivor.id, { incarnation: survivor.incarnation, epoch: c.epoch, copies: healthyReport(c, survivor.id) });
+    clock.advance(100);
+    await c.flush();
+  }
+  assert.equal(stateOf(c, 'a'), 'dead');
+  assert.deepEqual(c.lostPartitions(), onBoth);
+  for (const [i, p] of onBoth.entries()) {
+    assert.deepEqual(c.table.copiesOf(p), [], `partition ${p} is not silently re-created`);
+    assert.equal(c.table.termOf(p), terms[i], 'its term is kept');
+  }
+  assert.deepEqual(c.recreateLost().partitions, onBoth);
+  clock.advance(50);
+  await c.flush();
+  for (const p of onBoth) assert.equal(c.table.primaryOf(p), survivor.id, `partition ${p} re-created empty on the survivor`);
+  assert.deepEqual(c.lostPartitions(), []);
+  assert.deepEqual(c.recreateLost().partitions, [], 'nothing left to re-create');
+  await c.close();
+});

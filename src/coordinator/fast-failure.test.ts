@@ -65,7 +65,8 @@ test('process-gone: alive members die at once (a leaving one is left); dead and 
 
 test('a closed watch + a refused probe declares the member dead at once, and its partitions fail over in the next epoch', async () => {
   const prober = new ScriptedProber();
-  const { c, b } = await activeCluster(prober);
+  // No copy reports here, so a's copies are still learners: b's partitions lose every copy and are re-created.
+  const { c, b } = await activeCluster(prober, { lostPartitions: 'recreate' });
   const before = c.epoch;
   assert.ok(c.table.partitionsOf(b.id).primary.length > 0);
   const done = c.watchClosed(b.id);

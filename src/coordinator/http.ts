@@ -173,6 +173,12 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
 
   app.delete('/v1/members/:id', async (req) => coordinator.leave(memberId(req)));
 
+  // The operator accepts the loss of partitions that have no copy left: they are re-created empty.
+  app.post('/v1/partitions/recreate-lost', async (req) => {
+    noQuery(req);
+    return coordinator.recreateLost();
+  });
+
   app.get('/v1/members/:id/assignment', async (req) => coordinator.assignment(memberId(req), epochQuery(req, 'from')));
 
   app.get('/v1/members', async (req) => {

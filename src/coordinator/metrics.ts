@@ -20,6 +20,8 @@ export class CoordinatorMetrics {
   readonly copyChanges: Counter<'change'>;
   readonly probes: Counter<'result'>;
   readonly fastDeaths: Counter;
+  readonly fences: Counter<'result'>;
+  readonly handoverTimeouts: Counter;
 
   constructor(countByState: () => Map<MemberState, number>, currentTable: () => PartitionTable) {
     const registers = [this.registry];
@@ -71,6 +73,8 @@ export class CoordinatorMetrics {
     this.copyChanges = new Counter({ name: 'ringleader_coordinator_copy_changes_total', help: 'Copy-state changes published, by kind (learnersAdded, learnersSynced, handOvers, failovers, primariesLost, created, removed)', labelNames: ['change'], registers });
     this.probes = new Counter({ name: 'ringleader_coordinator_probes_total', help: 'Probes of a member RESP port after its watch stream closed, by result (refused, open, timeout, error)', labelNames: ['result'], registers });
     this.fastDeaths = new Counter({ name: 'ringleader_coordinator_fast_deaths_total', help: 'Members declared dead (or left) by the fast path: watch stream closed and RESP port refused a connection', registers });
+    this.fences = new Counter({ name: 'ringleader_coordinator_fences_total', help: 'RL.FENCE requests sent to candidate copies before failovers, by result (answered, silent: no answer within fenceTimeoutMs)', labelNames: ['result'], registers });
+    this.handoverTimeouts = new Counter({ name: 'ringleader_coordinator_handover_timeouts_total', help: 'Hand-overs abandoned because the new primary did not report serving within handoverTimeoutMs (then failed over)', registers });
     this.stateWrites = new Counter({ name: 'ringleader_coordinator_state_writes_total', help: 'State store writes by result', labelNames: ['result'], registers });
   }
 }

@@ -55,6 +55,32 @@ export interface CoordinatorOptions {
    */
   probeTimeoutMs: number;
   /**
+   * The lease each answered heartbeat grants: a member serves its partitions (reads included) only until the
+   * monotonic *send* time of its last answered heartbeat + leaseMs, so a member paused or cut off from the
+   * coordinator stops serving before the coordinator can declare it dead (`deadAfterMs` after it last heard from it)
+   * and promote another copy. Must be < deadAfterMs (the difference absorbs clock drift and the heartbeat's transit)
+   * and > heartbeatMs (else a healthy member's lease lapses between two beats). Trade-off: a longer lease rides
+   * through longer coordinator outages (restart, election) with no refusal; a shorter one leaves more margin.
+   * 0 = derived: deadAfterMs − max(200 ms, 20% of deadAfterMs) (1200 ms with the defaults), or, when that is not
+   * more than heartbeatMs (tight test settings), halfway between heartbeatMs and deadAfterMs.
+   */
+  leaseMs: number;
+  /**
+   * Before a failover (a primary lost, a backup promoted) the coordinator fences the candidate copies: `RL.FENCE p
+   * term` to every live in-sync copy, one pipelined round per node, all nodes in parallel, and waits at most this long
+   * for the answers. It then promotes the copy with the highest (term, offset) among those that answered complete.
+   * Longer = a slow node's fresher copy is still counted, at the price of a longer failover when a node does not
+   * answer. 0 = no fencing: the first backup in target order is promoted without asking (the pre-issue-9 behaviour).
+   */
+  fenceTimeoutMs: number;
+  /**
+   * A hand-over whose new primary has not reported `serving` this long after the table that started it (the old
+   * primary still `handing-off`) is abandoned: the new primary's copy is treated as failed and the failover rules
+   * choose among the fenced copies (the old primary included). Longer than the nodes' --handover-timeout-ms (3 s),
+   * after which a new primary serves with what it has. 0 = never.
+   */
+  handoverTimeoutMs: number;
+  /**
    * When primaries acknowledge writes, cluster-wide (carried in the table): `sync` after every in-sync backup applied
    * the write (no acknowledged write is lost when a primary dies), `async` at once (faster; a crash loses what the
    * backups had not received yet).
@@ -62,6 +88,12 @@ export interface CoordinatorOptions {
   replication: ReplicationMode;
   /** Writes to a partition are refused (NOREPLICAS) while it has fewer in-sync copies (primary + backups) than this. */
   minInSync: number;
+  /**
+   * A partition whose every copy was lost (both copies died, or replicas 1): `unavailable` keeps it without a primary
+   * (CLUSTERDOWN for its slots: nothing acknowledged is silently replaced by nothing) until `POST
+   * /v1/partitions/recreate-lost`; `recreate` re-creates it empty at once (a cache miss for every key it held).
+   */
+  lostPartitions: 'unavailable' | 'recreate';
   /** Placement (see PlannerOptions). */
   placement: PlannerOptions;
 }
@@ -80,8 +112,12 @@ export const DEFAULT_COORDINATOR_OPTIONS: Readonly<CoordinatorOptions> = Object.
   watchKeepAliveMs: 15_000,
   forgetAfterMs: 10 * 60_000,
   probeTimeoutMs: 200,
+  leaseMs: 0,
+  fenceTimeoutMs: 300,
+  handoverTimeoutMs: 10_000,
   replication: 'sync',
   minInSync: 1,
+  lostPartitions: 'unavailable',
   placement: DEFAULT_PLANNER_OPTIONS,
 });
 
@@ -93,11 +129,27 @@ export function resolveCoordinatorOptions(input: CoordinatorOptionsInput = {}): 
   const positive = ['heartbeatMs', 'suspectAfterMs', 'deadAfterMs', 'checkIntervalMs', 'stallToleranceMs', 'planMaxDelayMs', 'leaveTimeoutMs', 'historyEpochs', 'watchMaxBufferedBytes', 'watchKeepAliveMs', 'forgetAfterMs'] as const;
   for (const k of positive) if (!Number.isInteger(o[k]) || o[k] <= 0) throw new TypeError(`${k} must be a positive integer, got ${o[k]}`);
   if (!Number.isInteger(o.probeTimeoutMs) || o.probeTimeoutMs < 0 || o.probeTimeoutMs > 60_000) throw new TypeError(`probeTimeoutMs must be an integer in 0..60000 (0 = no fast failure path), got ${o.probeTimeoutMs}`);
+  if (!Number.isInteger(o.fenceTimeoutMs) || o.fenceTimeoutMs < 0 || o.fenceTimeoutMs > 60_000) throw new TypeError(`fenceTimeoutMs must be an integer in 0..60000 (0 = no fencing), got ${o.fenceTimeoutMs}`);
+  if (!Number.isInteger(o.handoverTimeoutMs) || o.handoverTimeoutMs < 0) throw new TypeError(`handoverTimeoutMs must be an integer >= 0 (0 = never), got ${o.handoverTimeoutMs}`);
   if (!Number.isInteger(o.planDebounceMs) || o.planDebounceMs < 0) throw new TypeError(`planDebounceMs must be an integer >= 0, got ${o.planDebounceMs}`);
   if (o.suspectAfterMs <= o.heartbeatMs) throw new TypeError(`suspectAfterMs (${o.suspectAfterMs}) must be > heartbeatMs (${o.heartbeatMs})`);
   if (o.deadAfterMs <= o.suspectAfterMs) throw new TypeError(`deadAfterMs (${o.deadAfterMs}) must be > suspectAfterMs (${o.suspectAfterMs})`);
   if (!(REPLICATION_MODES as readonly string[]).includes(o.replication)) throw new TypeError(`replication must be one of ${REPLICATION_MODES.join(', ')}, got ${String(o.replication)}`);
+  if (o.lostPartitions !== 'unavailable' && o.lostPartitions !== 'recreate') throw new TypeError(`lostPartitions must be unavailable or recreate, got ${String(o.lostPartitions)}`);
   if (!Number.isInteger(o.minInSync) || o.minInSync < 1 || o.minInSync > MAX_COPIES_PER_PARTITION) throw new TypeError(`minInSync must be an integer in 1..${MAX_COPIES_PER_PARTITION}, got ${o.minInSync}`);
   if (o.planMaxDelayMs < o.planDebounceMs) throw new TypeError(`planMaxDelayMs (${o.planMaxDelayMs}) must be >= planDebounceMs (${o.planDebounceMs})`);
+  if (!Number.isInteger(o.leaseMs) || o.leaseMs < 0) throw new TypeError(`leaseMs must be an integer >= 0 (0 = derived from deadAfterMs), got ${o.leaseMs}`);
+  if (o.leaseMs === 0) o.leaseMs = derivedLeaseMs(o.heartbeatMs, o.deadAfterMs);
+  else if (o.leaseMs >= o.deadAfterMs) throw new TypeError(`leaseMs (${o.leaseMs}) must be < deadAfterMs (${o.deadAfterMs}): a member must stop serving before it can be declared dead`);
+  else if (o.leaseMs <= o.heartbeatMs) throw new TypeError(`leaseMs (${o.leaseMs}) must be > heartbeatMs (${o.heartbeatMs}): a healthy member's lease would lapse between two heartbeats`);
   return o;
+}
+
+/**
+ * The default lease for a failure-detector deadline: deadAfterMs − max(200 ms, 20%); when that leaves no more than
+ * one heartbeat interval (tight test settings), halfway between heartbeatMs and deadAfterMs. Always < deadAfterMs.
+ */
+export function derivedLeaseMs(heartbeatMs: number, deadAfterMs: number): number {
+  const lease = deadAfterMs - Math.max(200, Math.ceil(deadAfterMs * 0.2));
+  return lease > heartbeatMs ? lease : Math.max(1, Math.floor((heartbeatMs + deadAfterMs) / 2));
 }

@@ -12,6 +12,7 @@ import { resolveCoordinatorOptions, type CoordinatorOptionsInput } from './optio
 import { FileStateStore, InMemoryStateStore, type CoordinatorState, type StateStore } from './state-store.js';
 import { WatchHub } from './watch-hub.js';
 import type { Prober } from './prober.js';
+import { RespFencer, type Fencer } from './fencer.js';
 
 export interface StartCoordinatorOptions extends CoordinatorOptionsInput {
   /** TCP port; 0 picks a free one (read it from `url`). Default 8081. */
@@ -47,6 +48,13 @@ export interface StartCoordinatorOptions extends CoordinatorOptionsInput {
   logger?: Logger;
   /** The fast failure path's port probe (default: a real TCP connect; tests inject one). */
   prober?: Prober;
+  /**
+   * The nodes' password (their --requirepass), used to AUTH on the RESP connections that fence copies before a
+   * failover (RL.FENCE). '' or absent = the nodes have none.
+   */
+  nodePassword?: string;
+  /** Fences copies before failovers (default: RL.FENCE over RESP with nodePassword; tests inject one). */
+  fencer?: Fencer;
 }
 
 export interface RunningCoordinator {
@@ -62,7 +70,7 @@ export interface RunningCoordinator {
 
 /** Starts a coordinator (state store, logic, HTTP API, watch streams) in this process. */
 export async function startCoordinator(options: StartCoordinatorOptions = {}): Promise<RunningCoordinator> {
-  const { port = 8081, host = '127.0.0.1', dataDir, store, token = null, publicReads = false, clusterId, etcd, advertiseUrl: _advertise, kubernetes, clock = systemClock, logger = silentLogger(), prober, ...rest } = options;
+  const { port = 8081, host = '127.0.0.1', dataDir, store, token = null, publicReads = false, clusterId, etcd, advertiseUrl: _advertise, kubernetes, clock = systemClock, logger = silentLogger(), prober, nodePassword = '', fencer: givenFencer, ...rest } = options;
   if (etcd !== undefined) {
     if (dataDir !== undefined || store !== undefined) throw new TypeError('etcd: use either etcd, dataDir or store');
     return startEtcdCoordinator({ ...options, etcd, port, host, token, publicReads, clock, logger });
@@ -76,7 +84,14 @@ export async function startCoordinator(options: StartCoordinatorOptions = {}): P
   const resolved = resolveCoordinatorOptions(rest);
   const source = kubernetesSource(kubernetes, clock, logger);
   const stateStore = store ?? (dataDir === undefined ? new InMemoryStateStore() : new FileStateStore(dataDir));
-  const coordinator = await Coordinator.open({ options: resolved, store: stateStore, clock, logger, ...(clusterId === undefined ? {} : { clusterId }), ...(prober ? { prober } : {}) });
+  const fencer = givenFencer ?? new RespFencer(nodePassword, logger);
+  let coordinator: Coordinator;
+  try {
+    coordinator = await Coordinator.open({ options: resolved, store: stateStore, clock, logger, fencer, ...(clusterId === undefined ? {} : { clusterId }), ...(prober ? { prober } : {}) });
+  } catch (err) {
+    fencer.close();
+    throw err;
+  }
   const hub = new WatchHub(coordinator, clock, logger);
   const storeKind = store !== undefined ? 'custom' : dataDir === undefined ? 'memory' : 'file';
   const app = buildHttp(coordinator, hub, logger, clock, { auth: { token, publicReads }, storeKind });
@@ -86,6 +101,7 @@ export async function startCoordinator(options: StartCoordinatorOptions = {}): P
   } catch (err) {
     hub.close();
     await coordinator.close();
+    fencer.close();
     throw err;
   }
   const addr = app.server.address();
@@ -103,6 +119,7 @@ export async function startCoordinator(options: StartCoordinatorOptions = {}): P
         hub.close();
         await app.close();
         await coordinator.close();
+        fencer.close();
       })();
       return closing;
     },
@@ -112,7 +129,7 @@ export async function startCoordinator(options: StartCoordinatorOptions = {}): P
 /** etcd mode: an EtcdStateStore, a coordinator that starts as a follower, and the election that may make it lead. */
 async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: NonNullable<StartCoordinatorOptions['etcd']>; port: number; host: string; token: string | null; publicReads: boolean; clock: Clock; logger: Logger }): Promise<RunningCoordinator> {
   const { port, host, token, publicReads, clusterId, etcd, advertiseUrl, kubernetes, clock, logger } = options;
-  const { dataDir: _d, store: _s, token: _t, publicReads: _p, clusterId: _c, etcd: _e, advertiseUrl: _a, kubernetes: _kube, clock: _k, logger: _l, port: _port, host: _host, prober, ...rest } = options;
+  const { dataDir: _d, store: _s, token: _t, publicReads: _p, clusterId: _c, etcd: _e, advertiseUrl: _a, kubernetes: _kube, clock: _k, logger: _l, port: _port, host: _host, prober, nodePassword = '', fencer: givenFencer, ...rest } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be an integer in 0..65535, got ${port}`);
   if (token !== null) validateToken(token);
   if (token === null && !isLoopbackHost(host)) throw new TypeError(`host ${host}: without a token the control plane is unauthenticated, so the coordinator listens on loopback only; set a token (--token-file or RINGLEADER_TOKEN) to listen on ${host}`);
@@ -135,11 +152,13 @@ async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: N
     logger.warn({ err: error }, 'etcd unreachable at start: not ready; retrying with backoff');
     initial = { state: null, error };
   }
+  const fencer = givenFencer ?? new RespFencer(nodePassword, logger);
   let coordinator: Coordinator;
   try {
-    coordinator = await Coordinator.open({ options: resolved, store, clock, logger, ...(clusterId === undefined ? {} : { clusterId }), ...(prober ? { prober } : {}) }, initial);
+    coordinator = await Coordinator.open({ options: resolved, store, clock, logger, fencer, ...(clusterId === undefined ? {} : { clusterId }), ...(prober ? { prober } : {}) }, initial);
   } catch (err) {
     client.close();
+    fencer.close();
     throw err;
   }
   await coordinator.follow();
@@ -157,6 +176,7 @@ async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: N
     hub.close();
     await coordinator.close();
     client.close();
+    fencer.close();
     throw err;
   }
   const addr = app.server.address();
@@ -168,6 +188,7 @@ async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: N
     hub.close();
     await coordinator.close();
     client.close();
+    fencer.close();
     throw new TypeError(`advertiseUrl: listening on ${host}, the coordinator needs the URL others reach it at (--advertise-url)`);
   }
   leadership = new EtcdLeadership(client, store, coordinator, eo, self, clock, logger, initial.error);
@@ -188,6 +209,7 @@ async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: N
         await leadership!.close();
         await coordinator.close();
         client.close();
+        fencer.close();
       })();
       return closing;
     },

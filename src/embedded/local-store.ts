@@ -4,8 +4,8 @@ import type { LocalStore } from '../client/index.js';
 import type { RespReply } from '../protocol/resp/reply-decoder.js';
 
 /**
- * The in-process node as the client's LocalStore: GET and PTTL of keys whose partition this node owns right now are
- * answered straight from its store (no socket, no RESP encode/parse, no promise). Everything else returns undefined
+ * The in-process node as the client's LocalStore: GET and PTTL of keys whose partition this node owns right now, under
+ * a valid lease, are answered straight from its store (no socket, no RESP encode/parse, no promise). Everything else returns undefined
  * and goes over the network as usual.
  * Why reads only: writes must go through the node's command path so that whatever the node does on a write
  * (replication to backups, migration bookkeeping, memory accounting policy) happens exactly once, in one place.
@@ -29,7 +29,8 @@ export class NodeLocalStore implements LocalStore {
     if (typeof k === 'number') return this.pass();
     const slot = keySlot(k);
     const partition = view.partitionOfSlot(slot);
-    if (view.owned[partition] !== 1) return this.pass();
+    // Not owned, or the node's lease lapsed (it may have been replaced): the network path answers (TRYAGAIN, MOVED).
+    if (view.owned[partition] !== 1 || !view.lease.valid()) return this.pass();
     // The node keys its store by the key's bytes as a latin1 string (one char per byte).
     const key = typeof k === 'string' ? Buffer.from(k, 'utf8').toString('latin1') : k.toString('latin1');
     this.hits++;

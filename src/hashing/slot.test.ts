@@ -19,6 +19,10 @@ const vectors: Array<[string, number]> = [
   ['foo{bar}{zap}', 5061],
   ['', 0],
   ['{', keySlot(Buffer.from('{'))],
+  // An empty tag hashes the whole key, even when another `}` follows (checked with redis-server 7.0
+  // `CLUSTER KEYSLOT`); the cluster-key-slot package answers 0 and 15495 for these two.
+  ['{}}', 14790],
+  ['{}a}', 4370],
 ];
 
 for (const [key, slot] of vectors) {
@@ -38,9 +42,19 @@ test('non-UTF-8 binary keys hash by their bytes', () => {
   assert.equal(keySlot(Buffer.from([0xff, 0x00, 0x80])), clusterKeySlot(Buffer.from([0xff, 0x00, 0x80])));
 });
 
+/**
+ * Where the cluster-key-slot package is wrong: a key whose first `{` opens an empty tag (`{}`) with another `}` later
+ * (Redis hashes the whole key; the package hashes something else). Those keys are checked by the vectors above.
+ */
+const referenceIsWrong = (k: Buffer): boolean => {
+  const open = k.indexOf(0x7b);
+  return open >= 0 && k[open + 1] === 0x7d && k.indexOf(0x7d, open + 2) >= 0;
+};
+
 test('property: keySlot agrees with the cluster-key-slot reference for strings and bytes', () => {
   fc.assert(
     fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('{a}b', '{}x', 'x{y}')), (s) => {
+      if (referenceIsWrong(Buffer.from(s))) return;
       assert.equal(keySlot(s), clusterKeySlot(s));
       assert.equal(keySlotOfBytes(Buffer.from(s)), clusterKeySlot(Buffer.from(s)));
     }),
@@ -48,6 +62,7 @@ test('property: keySlot agrees with the cluster-key-slot reference for strings a
   );
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+      if (referenceIsWrong(Buffer.from(bytes))) return;
       assert.equal(keySlot(bytes), clusterKeySlot(Buffer.from(bytes)));
     }),
     { numRuns: 2000 },

@@ -28,6 +28,20 @@ export interface TableChange {
   readonly partitionCountChanged: boolean;
 }
 
+/**
+ * What the ownership guard asks before it answers about the keys of a partition this node serves (contract C5): in
+ * cluster mode the member session's lease (src/control/lease.ts); standalone, or with `--lease-mode off`, NO_LEASE.
+ */
+export interface LeaseCheck {
+  /** True while the node may answer for its partitions; reads the clock, so ask it when the answer is about to go. */
+  valid(): boolean;
+  /** Milliseconds left (Infinity when there is no lease to lapse). */
+  remainingMs(): number;
+}
+
+/** The check of a node that needs no lease (standalone) or runs with `--lease-mode off`: always valid. */
+export const NO_LEASE: LeaseCheck = Object.freeze({ valid: () => true, remainingMs: () => Number.POSITIVE_INFINITY });
+
 export class ClusterView {
   private current: PartitionTable | null = null;
   /** Per partition: ROLE_* of this node. Length = partitionCount. */
@@ -41,6 +55,8 @@ export class ClusterView {
   pending: Uint8Array = new Uint8Array(0);
   /** Per partition: 1 when this node holds a complete backup copy (served to READONLY connections). */
   readable: Uint8Array = new Uint8Array(0);
+  /** The lease the guard checks before answering for owned or readable partitions (see LeaseCheck). */
+  lease: LeaseCheck = NO_LEASE;
   private partitionCountValue = 0;
   private rangesCache: SlotRange[] | null = null;
 

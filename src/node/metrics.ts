@@ -64,6 +64,12 @@ export class NodeMetrics {
       },
     };
     this.registry.registerMetric(histogram as unknown as Metric);
+    counter('ringleader_node_lease_refused_total', '-TRYAGAIN replies because the lease lapsed (no answered heartbeat for leaseMs)', () => server.stats.leaseRefused);
+    counter('ringleader_node_lease_late_closes_total', 'Connections closed unanswered because the lease lapsed between running commands and replying', () => server.stats.leaseLateCloses);
+    gauge('ringleader_node_lease_remaining_seconds', 'Time left on the lease (-1 = no lease to lapse: standalone or --lease-mode off)', () => {
+      const ms = server.view.lease.remainingMs();
+      return Number.isFinite(ms) ? ms / 1000 : -1;
+    });
     gauge('ringleader_node_primary_partitions', 'Partitions this node serves as primary', () => server.view.owned.reduce((a, b) => a + b, 0));
   }
 

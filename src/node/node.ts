@@ -17,6 +17,9 @@ import { NodeServer } from './server.js';
 import type { NodeStats } from '../protocol/control.js';
 import { Replicator, registerReplicationMetrics, resolveReplicationOptions, type ReplicationOptions } from './replication/index.js';
 
+export const LEASE_MODES = Object.freeze(['strict', 'off'] as const);
+export type LeaseMode = (typeof LEASE_MODES)[number];
+
 export interface NodeOptions {
   /** Member name (unique in the cluster); the node id is derived from it (40 hex, also the Redis Cluster node id). */
   name: string;
@@ -45,6 +48,14 @@ export interface NodeOptions {
    * to others (learners elsewhere, then hand-overs). 0 = do not wait (copies this node held alone are lost).
    */
   drainTimeoutMs: number;
+  /**
+   * Cluster mode: `strict` (default) answers -TRYAGAIN for its partitions' keys, reads included, once no heartbeat
+   * was answered for the coordinator's leaseMs (it may have been declared dead and replaced: see docs/OPERATIONS.md
+   * "failure modes"); `off` keeps serving whatever the coordinator's silence (available through a coordinator outage
+   * longer than the lease, at the price of stale reads and lost writes from a paused or cut-off old primary).
+   * Standalone nodes have no lease.
+   */
+  leaseMode: LeaseMode;
   /** The partition replication stream (backlog, sync throttling, hand-over timeout...). */
   replication: Partial<ReplicationOptions>;
   /** The RESP server's options (host, port, limits, password...). */
@@ -69,6 +80,7 @@ export const DEFAULT_NODE_OPTIONS: Readonly<Omit<NodeOptions, 'name' | 'clock' |
   leaveTimeoutMs: 5000,
   coordinatorToken: null,
   drainTimeoutMs: 120_000,
+  leaseMode: 'strict',
   replication: Object.freeze({}),
   server: Object.freeze({}),
   commandGroups: Object.freeze([]) as readonly CommandRegistrar[],
@@ -82,6 +94,7 @@ export function resolveNodeOptions(input: Partial<NodeOptions> & Pick<NodeOption
   if (!(o.capacity > 0)) throw new TypeError(`NodeOptions.capacity must be > 0, got ${o.capacity}`);
   if (!Number.isInteger(o.metricsPort) || o.metricsPort < -1 || o.metricsPort > 65535) throw new TypeError(`NodeOptions.metricsPort must be -1 (off) or a port, got ${o.metricsPort}`);
   if (!(o.activeExpireIntervalMs > 0)) throw new TypeError(`NodeOptions.activeExpireIntervalMs must be > 0, got ${o.activeExpireIntervalMs}`);
+  if (!LEASE_MODES.includes(o.leaseMode)) throw new TypeError(`NodeOptions.leaseMode must be one of ${LEASE_MODES.join(', ')}, got ${String(o.leaseMode)}`);
   if (!(o.drainTimeoutMs >= 0)) throw new TypeError(`NodeOptions.drainTimeoutMs must be >= 0, got ${o.drainTimeoutMs}`);
   resolveReplicationOptions(o.replication);
   if (!(o.activeExpireBudgetMs > 0)) throw new TypeError(`NodeOptions.activeExpireBudgetMs must be > 0, got ${o.activeExpireBudgetMs}`);
@@ -211,6 +224,15 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
         log.warn({ dropped: n }, 're-joined after being declared dead; dropped local data');
       }
     });
+    if (o.leaseMode === 'strict') {
+      view.lease = session.lease;
+      let warned = false;
+      session.on('heartbeat', (res) => {
+        if (res.leaseMs !== undefined || warned) return;
+        warned = true;
+        log.error('the coordinator grants no lease (a version older than leases): this node refuses its keys with -TRYAGAIN; upgrade the coordinators first, or run nodes with --lease-mode off meanwhile');
+      });
+    }
     session.on('error', (err) => log.warn({ err: err.message }, 'coordinator session error'));
     session.on('state', (state) => log.info({ state }, 'member state'));
     try {

@@ -28,6 +28,8 @@ export const ERR_CLUSTERDOWN_UNBOUND = errorText(NODE_ERRORS.CLUSTERDOWN, 'Hash 
 export const ERR_NOREPLICAS = errorText(NODE_ERRORS.NOREPLICAS, 'Not enough good replicas to write.');
 export const ERR_OUTCOME_UNKNOWN = errorText(NODE_ERRORS.OUTCOME_UNKNOWN, 'the write was applied here but its replication was not confirmed before the partition changed hands; read the key to learn the outcome');
 export const ERR_TRYAGAIN_HANDOVER = errorText(NODE_ERRORS.TRYAGAIN, 'Partition changing hands, try again');
+/** The node's lease lapsed (no answered heartbeat for leaseMs): it may have been replaced, so it answers nothing about its keys. */
+export const ERR_TRYAGAIN_LEASE = errorText(NODE_ERRORS.TRYAGAIN, 'lease expired: no contact with the coordinator');
 export const ERR_CROSSSLOT = errorText(NODE_ERRORS.CROSSSLOT, "Keys in request don't hash to the same slot");
 export const ERR_FLUSH_DISABLED = errorText(NODE_ERRORS.FLUSH_DISABLED, 'FLUSHALL and FLUSHDB are disabled on this node (start it with --enable-flush)');
 

@@ -14,13 +14,13 @@ import { ReplyWriter, RequestDecoder, RespProtocolError, UNAUTHENTICATED_LIMITS,
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { ClusterView } from './cluster-view.js';
-import { CMD_NO_AUTH, CMD_READONLY, CMD_WRITE, type CommandContext, type CommandSpec, type CommandStat, type CommandTable, type MemorySettings, type ReplicationHandler, type ServerStats } from './commands/index.js';
+import { CMD_NO_AUTH, CMD_READONLY, CMD_SERVED_KEYS, CMD_WRITE, type CommandContext, type CommandSpec, type CommandStat, type CommandTable, type MemorySettings, type ReplicationHandler, type ServerStats } from './commands/index.js';
 import { Connection, type HeldReply } from './connection.js';
 import { MULTI_IMMEDIATE, WatchRegistry, encodeQueued } from './transactions.js';
 import { commandInfo } from './commands/command-docs.js';
 import type { NodeServerOptions } from './options.js';
 import { NODE_ERRORS } from '../protocol/errors/index.js';
-import { errorText, ERR_NOREPLICAS, ERR_OUTCOME_UNKNOWN, ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, ERR_TRYAGAIN_HANDOVER, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
+import { errorText, ERR_NOREPLICAS, ERR_OUTCOME_UNKNOWN, ERR_CLUSTERDOWN, ERR_CLUSTERDOWN_UNBOUND, ERR_CROSSSLOT, ERR_NOAUTH, ERR_TRYAGAIN_HANDOVER, ERR_TRYAGAIN_LEASE, errProtocol, errUnknownCommand, errWrongArity, errorReplyOf } from './replies.js';
 import { slotOfArg } from './slots.js';
 
 const REPLY_OUTCOME_UNKNOWN = Buffer.from(`-${ERR_OUTCOME_UNKNOWN}\r\n`, 'latin1');
@@ -36,6 +36,7 @@ export class NodeServer implements CommandContext {
   readonly stats: ServerStats = {
     connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0, protocolErrors: 0, outputLimitDisconnects: 0,
     moved: 0, crossSlot: 0, clusterDown: 0, netInputBytes: 0, netOutputBytes: 0, tryAgain: 0, backupReads: 0, errorReplies: 0,
+    leaseRefused: 0, leaseLateCloses: 0,
   };
   /** INFO commandstats: calls, time, rejected and failed calls per command or `container|sub`. */
   readonly commandCounters = new Map<string, CommandStat>();
@@ -58,6 +59,8 @@ export class NodeServer implements CommandContext {
   /** Where suppressed replies go (CLIENT REPLY OFF/SKIP); emptied after each command. */
   private readonly sink = new ReplyWriter();
   private nextClientId = 1;
+  /** The current read's replies include answers about served keys, given under the lease (re-checked before writing). */
+  private leasedReplies = false;
   private boundPort = 0;
 
   constructor(
@@ -105,6 +108,7 @@ export class NodeServer implements CommandContext {
     const s = this.stats;
     s.connectionsReceived = s.commandsProcessed = s.rejectedConnections = s.protocolErrors = s.outputLimitDisconnects = 0;
     s.moved = s.crossSlot = s.clusterDown = s.netInputBytes = s.netOutputBytes = s.errorReplies = s.tryAgain = s.backupReads = 0;
+    s.leaseRefused = s.leaseLateCloses = 0;
     this.commandCounters.clear();
     this.statBySpec = new WeakMap();
     this.errorStats.clear();
@@ -164,6 +168,7 @@ export class NodeServer implements CommandContext {
     const w = this.writer;
     w.resp3 = conn.resp === 3;
     const dec = conn.decoder;
+    this.leasedReplies = false;
     const repl = this.replication;
     try {
       dec.feed(chunk);
@@ -189,6 +194,10 @@ export class NodeServer implements CommandContext {
     }
     const socket = conn.socket;
     if (socket.destroyed) {
+      w.discard();
+      return;
+    }
+    if (this.leaseLapsedSinceRun(conn)) {
       w.discard();
       return;
     }
@@ -263,14 +272,35 @@ export class NodeServer implements CommandContext {
     else this.replication!.waitReplicas(writes, replicas, timeoutMs, answer);
   }
 
+  /**
+   * True (and the connection destroyed) when replies of this read were given under the lease and it lapsed before
+   * they could leave: this process was paused between running the commands and writing their replies. Answering now
+   * could acknowledge a write a new primary never saw (one not held for backups) or, later still, hand out what it
+   * has overwritten. The replies cannot be swapped one by one, so the connection closes unanswered; the commands'
+   * outcome is unknown to the client (a write among them may have been applied here).
+   */
+  private leaseLapsedSinceRun(conn: Connection): boolean {
+    if (!this.leasedReplies || this.view.lease.valid()) return false;
+    this.stats.leaseLateCloses++;
+    this.logger.warn({ client: conn.address }, 'lease lapsed between running commands and replying; closing the connection unanswered');
+    conn.closing = true; // the rest of this read is not run
+    conn.socket.destroy();
+    return true;
+  }
+
   /** Writes chunks now, or queues them behind held replies. */
   private emit(conn: Connection, chunks: Buffer[]): void {
-    if (chunks.length === 0) return;
+    if (chunks.length === 0 || this.leaseLapsedSinceRun(conn)) return;
     if (conn.held !== null) conn.held.push({ bufs: chunks, done: true, ok: true });
     else this.writeOut(conn.socket, chunks);
   }
 
-  /** Writes the held replies that are settled, in order, up to the first that is not. */
+  /**
+   * Writes the held replies that are settled, in order, up to the first that is not. No lease check here: a held
+   * write is released only once every in-sync backup applied it (a backup fenced for a new term never acknowledges:
+   * the reply becomes OUTCOMEUNKNOWN), so acknowledging it is safe even if the lease lapsed meanwhile; the replies
+   * queued behind it were produced under a valid lease and checked again when the read that produced them ended.
+   */
   private flushHeld(conn: Connection): void {
     const q = conn.held;
     if (q === null) return;
@@ -461,6 +491,7 @@ export class NodeServer implements CommandContext {
           return false;
         }
         if (conn.readonly && (spec.flags & CMD_READONLY) !== 0 && view.readable[partition] === 1) {
+          if (!queue && !this.underLease(w)) return false;
           this.stats.backupReads++;
           return this.run(spec, conn, req, w, partition);
         }
@@ -476,6 +507,10 @@ export class NodeServer implements CommandContext {
         return false;
       }
     }
+    // The lease (C5), for keyed commands on partitions this node serves and for the keyless ones that read or write
+    // every served partition (KEYS, SCAN...). Not for commands queued in MULTI (QUEUED says nothing about data):
+    // EXEC checks it, then each queued command again as it runs.
+    if ((partition >= 0 || (spec.flags & CMD_SERVED_KEYS) !== 0) && !queue && !this.underLease(w)) return false;
     if (!queue && partition >= 0 && (spec.flags & CMD_WRITE) !== 0 && this.replication !== null && !this.replication.enoughInSync(partition)) {
       w.error(ERR_NOREPLICAS);
       return false;
@@ -541,6 +576,7 @@ export class NodeServer implements CommandContext {
         if (view.pending[p] === 1) return w.error(ERR_TRYAGAIN_HANDOVER);
         return w.error(view.movedReply(slot) ?? ERR_CLUSTERDOWN_UNBOUND);
       }
+      if (!this.underLease(w)) return this.watches.unwatchAll(conn);
     }
     if (dirty) {
       this.watches.unwatchAll(conn);
@@ -561,6 +597,20 @@ export class NodeServer implements CommandContext {
     } finally {
       conn.inExec = false;
     }
+  }
+
+  /**
+   * True when the lease lets this node answer about its partitions' keys now (and notes that this read's replies
+   * depend on it, so onData checks again before writing them); else answers -TRYAGAIN naming the lease.
+   */
+  private underLease(w: ReplyWriter): boolean {
+    if (this.view.lease.valid()) {
+      this.leasedReplies = true;
+      return true;
+    }
+    this.stats.leaseRefused++;
+    w.error(ERR_TRYAGAIN_LEASE);
+    return false;
   }
 
   /**

@@ -384,3 +384,19 @@ test('property: out-of-sync requests only ever demote backups of their own term 
     }),
   );
 });
+
+test('a partition that lost every copy stays unavailable unless re-creation is allowed or asked for; a new partition (term 0) is always created', () => {
+  const cur = current(['A:p B:b', 'A:p B:b', ''], [4, 2, 0]);
+  const T = target([['C', 'D'], ['C', 'D'], ['C', 'D']]);
+  // A and B die: partitions 0 and 1 lose every copy.
+  const r1 = advance(cur, T, NONE, aliveBut('A', 'B'), { recreateLost: false });
+  assert.deepEqual([spec(r1.table, 0), spec(r1.table, 1), spec(r1.table, 2)], ['', '', 'C:p D:l']);
+  const r2 = advance(r1.table, T, NONE, aliveBut('A', 'B'), { recreateLost: false });
+  assert.deepEqual([spec(r2.table, 0), spec(r2.table, 1)], ['', ''], 'still unavailable in later steps');
+  assert.equal(r2.counts.lost, 2);
+  assert.equal(r2.table.termOf(0), 4, 'the term is kept: a copy that comes back from that term is recognised as stale');
+  const r3 = advance(r2.table, T, NONE, aliveBut('A', 'B'), { recreateLost: false, recreate: new Set([1]) });
+  assert.deepEqual([spec(r3.table, 0), spec(r3.table, 1)], ['', 'C:p D:l']);
+  assert.equal(r3.table.termOf(1), 3);
+  assert.equal(spec(advance(r2.table, T, NONE, aliveBut('A', 'B')).table, 0), 'C:p D:l', 'the default of the pure function re-creates');
+});

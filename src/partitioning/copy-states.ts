@@ -11,6 +11,28 @@ export interface CopyReportEntry {
 /** Reports by partition, then by member id. */
 export type CopyReports = ReadonlyMap<number, ReadonlyMap<string, CopyReportEntry>>;
 
+/** A copy's answer to the coordinator's fence (`RL.FENCE p term`): where the copy stands in p's history. */
+export interface FenceAnswer {
+  readonly term: number;
+  readonly offset: number;
+  /** False while the copy is being rebuilt (a snapshot in progress), or when the node holds no copy. */
+  readonly complete: boolean;
+}
+
+/** Fence answers by partition, then by member id. A member that did not answer (timeout, error) has no entry. */
+export type FenceAnswers = ReadonlyMap<number, ReadonlyMap<string, FenceAnswer>>;
+
+/** A partition whose primary the next advance() step replaces (failover), and whom to fence first. */
+export interface PendingFailover {
+  readonly partition: number;
+  /** The term the promoted copy will serve: the current term + 1. */
+  readonly term: number;
+  /** The copies advance() may promote (in-sync `backup`s and `handing-off` copies on live members), in fallback order. */
+  readonly candidates: readonly string[];
+  /** The replaced primary when its member is still alive (its copy reported `failed`): fenced so it stops serving. */
+  readonly replaced: string | null;
+}
+
 /** Out-of-sync requests by partition: the term they were made at and the backups to demote (sync mode). */
 export type OutOfSyncRequests = ReadonlyMap<number, { readonly term: number; readonly members: ReadonlySet<string> }>;
 
@@ -24,6 +46,18 @@ export interface AdvanceInputs {
   /** Replication mode and minimum in-sync copies written into the table (default: the current table's). */
   readonly replication?: ReplicationMode;
   readonly minInSync?: number;
+  /**
+   * Answers of the failover candidates to the coordinator's fence (RL.FENCE): a lost primary fails over to the
+   * freshest complete one (rule 1). Without them, to the first candidate in target order.
+   */
+  readonly fenced?: FenceAnswers;
+  /**
+   * A partition that had data (term > 0) and lost every copy: re-create it empty (true, the default of this pure
+   * function) or leave it without a primary, unavailable, until the operator asks for it (`recreate`).
+   */
+  readonly recreateLost?: boolean;
+  /** Lost partitions the operator asked to re-create empty. */
+  readonly recreate?: ReadonlySet<number>;
 }
 
 /** What one advance step did, summed over partitions (for logs and metrics). */
@@ -44,6 +78,8 @@ export interface AdvanceCounts {
   removed: number;
   /** Backups demoted to learners because their primary stopped waiting for them (sync mode). */
   outOfSync: number;
+  /** Partitions that held data and have no copy left, kept unavailable (not re-created empty). */
+  lost: number;
 }
 
 export interface AdvanceResult {
@@ -66,11 +102,16 @@ interface Work {
  *
  * 1. Copies on members not in `alive` (dead, left, or re-joined as a new incarnation whose old copies are void) or not
  *    in the target's member list, and copies reported `failed` at the current term, are removed. A removed primary
- *    fails over to a `backup` (the first one in target order, else the first one; term + 1), else to a `handing-off`
- *    copy (an old primary that stopped at the end of its term: it holds every write up to there). With neither, the
+ *    fails over (term + 1) to the freshest candidate — an in-sync `backup` or a `handing-off` copy (an old primary
+ *    that stopped at the end of its term: it holds every write up to there), never a learner: the candidate whose
+ *    `fenced` answer is complete with the highest (term, offset); ties, and partitions where no candidate answered
+ *    complete, go by the fallback order: backups in target order, other backups, handing-off copies (with no
+ *    answer at all, candidates that did not answer before those that answered incomplete). With no candidate, the
  *    partition has no primary; its learners are dropped too (nothing is left to sync from).
  * 2. A partition with no copy at all (first placement, or every copy lost) gets its target primary as an empty
- *    `primary` (term + 1): there is no data to lose. Never a member whose copy was removed in this step.
+ *    `primary` (term + 1): there is no data to lose. Never a member whose copy was removed in this step. A partition
+ *    that had data (term > 0) is re-created only when `inputs.recreateLost` is not false or it is in `inputs.recreate`;
+ *    otherwise it stays without a copy (unavailable: CLUSTERDOWN) and counts as `lost`.
  * 3. Every target member without a copy becomes a `learner` (only while the partition has a primary, and never a
  *    member whose copy was removed in this step). Learners not in the target are dropped (they serve nothing).
  * 4. A learner whose report says `synced` at the current term becomes a `backup`.
@@ -89,7 +130,7 @@ interface Work {
 export function advance(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>, inputs: AdvanceInputs = {}): AdvanceResult {
   if (current.partitionCount !== target.partitionCount) throw new RangeError(`current has ${current.partitionCount} partitions, target ${target.partitionCount}`);
   const inTable = new Set(target.members.map((m) => m.id));
-  const counts: AdvanceCounts = { learnersAdded: 0, learnersSynced: 0, handOvers: 0, failovers: 0, primariesLost: 0, created: 0, removed: 0, outOfSync: 0 };
+  const counts: AdvanceCounts = { learnersAdded: 0, learnersSynced: 0, handOvers: 0, failovers: 0, primariesLost: 0, created: 0, removed: 0, outOfSync: 0, lost: 0 };
   const replication = inputs.replication ?? current.replication;
   const minInSync = inputs.minInSync ?? current.minInSync;
   const partitions: string[][] = [];
@@ -100,7 +141,8 @@ export function advance(current: PartitionTable, target: PartitionTable, reports
   for (let p = 0; p < current.partitionCount; p++) {
     const before = current.copiesOf(p);
     const startTerm = current.termOf(p);
-    const { copies, term } = step(before, startTerm, target.replicasOf(p), reports.get(p), alive, inTable, counts, inputs.outOfSync?.get(p));
+    const mayCreate = startTerm === 0 || inputs.recreateLost !== false || inputs.recreate?.has(p) === true;
+    const { copies, term } = step(before, startTerm, target.replicasOf(p), reports.get(p), alive, inTable, counts, inputs.outOfSync?.get(p), mayCreate, inputs.fenced?.get(p));
     let same = term === startTerm && before.length === copies.length;
     for (let i = 0; same && i < copies.length; i++) same = before[i]!.member === copies[i]!.member && before[i]!.state === copies[i]!.state;
     if (!same) changed = true;
@@ -124,6 +166,75 @@ export function advance(current: PartitionTable, target: PartitionTable, reports
   return { table, changed, counts };
 }
 
+/**
+ * The partitions whose primary the next `advance` step with the same inputs replaces, with the copies to fence
+ * first (pure). The coordinator fences them (RL.FENCE p term) and passes the answers to `advance` as `fenced`.
+ */
+export function pendingFailovers(current: PartitionTable, target: PartitionTable, reports: CopyReports, alive: ReadonlySet<string>, inputs: Pick<AdvanceInputs, 'outOfSync'> = {}): PendingFailover[] {
+  const inTable = new Set(target.members.map((m) => m.id));
+  const out: PendingFailover[] = [];
+  for (let p = 0; p < current.partitionCount; p++) {
+    const before = withoutOutOfSync(current.copiesOf(p), current.termOf(p), inputs.outOfSync?.get(p));
+    const startTerm = current.termOf(p);
+    const r = reports.get(p);
+    const primary = before[0];
+    if (primary === undefined || primary.state !== 'primary' || !isVoid(primary.member, r, alive, inTable, startTerm)) continue;
+    const kept: Work[] = [];
+    for (const c of before) if (!isVoid(c.member, r, alive, inTable, startTerm)) kept.push({ member: c.member, state: c.state, was: c.state });
+    const candidates = fallbackOrder(kept, target.replicasOf(p)).map((c) => c.member);
+    const replaced = alive.has(primary.member) && inTable.has(primary.member) ? primary.member : null;
+    if (candidates.length > 0 || replaced !== null) out.push({ partition: p, term: startTerm + 1, candidates, replaced });
+  }
+  return out;
+}
+
+type OutOfSyncRequest = { readonly term: number; readonly members: ReadonlySet<string> };
+
+/** Rule 0: the copies with the backups their primary stopped waiting for (at the current term) as learners; `before` itself when none. */
+function withoutOutOfSync(before: readonly Copy[], startTerm: number, outOfSync: OutOfSyncRequest | undefined): readonly Copy[] {
+  if (outOfSync === undefined || outOfSync.term !== startTerm || before[0]?.state !== 'primary' || !before.some((c) => c.state === 'backup' && outOfSync.members.has(c.member))) return before;
+  return before.map((c): Copy => (c.state !== 'backup' || !outOfSync.members.has(c.member) ? c : { member: c.member, state: 'learner' }));
+}
+
+/** Rule 1: a copy on a member not alive or not in the target, or reported `failed` at the current term, is void. */
+function isVoid(member: string, reports: ReadonlyMap<string, CopyReportEntry> | undefined, alive: ReadonlySet<string>, inTable: ReadonlySet<string>, startTerm: number): boolean {
+  const r = reports?.get(member);
+  return !alive.has(member) || !inTable.has(member) || (r !== undefined && r.status === 'failed' && r.term === startTerm);
+}
+
+/** The promotable copies in fallback order: backups in target order, other backups as they are, handing-off copies. */
+function fallbackOrder(copies: readonly Work[], T: readonly string[]): Work[] {
+  const out: Work[] = [];
+  for (const id of T) {
+    const c = copies.find((x) => x.member === id && x.state === 'backup');
+    if (c) out.push(c);
+  }
+  for (const c of copies) if (c.state === 'backup' && !out.includes(c)) out.push(c);
+  // An old primary still handing over holds every write of its term up to where it stopped: when the new
+  // primary died before any backup was built, it is the freshest copy left (dropping it would lose the data).
+  for (const c of copies) if (c.state === 'handing-off') out.push(c);
+  return out;
+}
+
+/**
+ * The failover choice: the complete answer with the highest (term, offset), the first in fallback order on a tie;
+ * with no complete answer, the first candidate that did not answer, else the first one.
+ */
+function freshest(candidates: readonly Work[], answers: ReadonlyMap<string, FenceAnswer> | undefined): Work | undefined {
+  if (answers === undefined || answers.size === 0) return candidates[0];
+  let best: Work | undefined;
+  let bestAt: FenceAnswer | undefined;
+  for (const c of candidates) {
+    const a = answers.get(c.member);
+    if (a === undefined || !a.complete) continue;
+    if (bestAt === undefined || a.term > bestAt.term || (a.term === bestAt.term && a.offset > bestAt.offset)) {
+      best = c;
+      bestAt = a;
+    }
+  }
+  return best ?? candidates.find((c) => !answers.has(c.member)) ?? candidates[0];
+}
+
 /** One partition's step (the rules of advance, in order). Plain loops, no closures: it runs for every partition of every plan. */
 function step(
   before: readonly Copy[],
@@ -133,39 +244,30 @@ function step(
   alive: ReadonlySet<string>,
   inTable: ReadonlySet<string>,
   counts: AdvanceCounts,
-  outOfSync: { readonly term: number; readonly members: ReadonlySet<string> } | undefined,
+  outOfSync: OutOfSyncRequest | undefined,
+  mayCreate: boolean,
+  answers: ReadonlyMap<string, FenceAnswer> | undefined,
 ): { copies: Work[]; term: number } {
   let term = startTerm;
   const removed: string[] = [];
   let copies: Work[] = [];
 
   // 0. Backups the primary stopped waiting for leave the in-sync set first (before any failover could pick them).
-  if (outOfSync !== undefined && outOfSync.term === startTerm && before[0]?.state === 'primary' && before.some((c) => c.state === 'backup' && outOfSync.members.has(c.member))) {
-    before = before.map((c): Copy => {
-      if (c.state !== 'backup' || !outOfSync.members.has(c.member)) return c;
-      counts.outOfSync++;
-      return { member: c.member, state: 'learner' };
-    });
+  const inSync = withoutOutOfSync(before, startTerm, outOfSync);
+  if (inSync !== before) {
+    for (let i = 0; i < before.length; i++) if (before[i]!.state !== inSync[i]!.state) counts.outOfSync++;
+    before = inSync;
   }
 
-  // 1. Void copies; failover.
+  // 1. Void copies; failover to the freshest candidate.
   const hadPrimary = before[0]?.state === 'primary';
   for (const c of before) {
-    const r = reports?.get(c.member);
-    if (alive.has(c.member) && inTable.has(c.member) && !(r !== undefined && r.status === 'failed' && r.term === startTerm)) copies.push({ member: c.member, state: c.state, was: c.state });
+    if (!isVoid(c.member, reports, alive, inTable, startTerm)) copies.push({ member: c.member, state: c.state, was: c.state });
     else removed.push(c.member);
   }
   let failedOver = false;
   if (hadPrimary && copies[0]?.state !== 'primary') {
-    let pick: Work | undefined;
-    for (const id of T) {
-      pick = copies.find((c) => c.member === id && c.state === 'backup');
-      if (pick) break;
-    }
-    pick ??= copies.find((c) => c.state === 'backup');
-    // An old primary still handing over holds every write of its term up to where it stopped: when the new
-    // primary died before any backup was built, it is the freshest copy left (dropping it would lose the data).
-    pick ??= copies.find((c) => c.state === 'handing-off');
+    const pick = freshest(fallbackOrder(copies, T), answers);
     if (pick) {
       pick.state = 'primary';
       term++;
@@ -180,12 +282,16 @@ function step(
     copies = [];
   }
 
-  // 2. Create a partition no copy holds data of.
+  // 2. Create a partition no copy holds data of (a lost one only when allowed: else it stays unavailable).
   const first = T[0];
   if (copies.length === 0 && first !== undefined && alive.has(first) && inTable.has(first) && !removed.includes(first)) {
-    copies.push({ member: first, state: 'primary', was: null });
-    term++;
-    counts.created++;
+    if (mayCreate) {
+      copies.push({ member: first, state: 'primary', was: null });
+      term++;
+      counts.created++;
+    } else {
+      counts.lost++;
+    }
   }
 
   // 3. Learners for target members without a copy; drop learners the target no longer wants.

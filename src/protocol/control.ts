@@ -155,6 +155,11 @@ export const HeartbeatResponseSchema = Type.Object(
     incarnation: IncarnationSchema,
     heartbeatMs: Type.Integer({ minimum: 1 }),
     clusterId: Type.Optional(ClusterIdSchema),
+    leaseMs: Type.Optional(Type.Integer({
+      minimum: 0,
+      maximum: 600_000,
+      description: 'the lease this answer grants: the member may serve its partitions until (monotonic send time of this heartbeat) + leaseMs; 0 = no lease (a member that is not alive, e.g. left); absent = a coordinator older than leases, which grants none',
+    })),
   },
   { additionalProperties: false, $id: 'HeartbeatResponse' },
 );

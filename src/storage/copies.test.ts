@@ -354,7 +354,7 @@ test('garbage input to applyReplicated gets a TypeError naming the problem and c
     [1, { kind: 'set', key: 'k', value: 'v', expiresAt: NaN }, /expiresAt must be/],
     [1, { kind: 'set', key: 'k', value: 'v', expiresAt: '5' }, /expiresAt must be/],
     [1, { kind: 'set', key: 'k', value: 'v', expiresAt: 2 ** 53 }, /expiresAt must be/],
-    [1, { kind: 'set', key: 'k', value: 42, expiresAt: 0 }, /value of a set must be a string or a Buffer, got number/],
+    [1, { kind: 'set', key: 'k', value: 42, expiresAt: 0 }, /value of a set must be a string, a Buffer or a TypedValue, got number/],
     [1, { kind: 'set', key: 'k', value: new Uint16Array(2), expiresAt: 0 }, /value of a set must be/],
     [1, { kind: 'set', key: 'k', expiresAt: 0 }, /value of a set must be/],
     [1, { kind: 'expire', key: 'k' }, /expiresAt must be/],

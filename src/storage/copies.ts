@@ -4,6 +4,7 @@
  */
 import { xxhash64 } from '../hashing/index.js';
 import type { Entry } from './entry.js';
+import { collectionContentHash, isCollection, TypedValue } from './collections.js';
 import type { ExportedEntry, PartitionDigest, ReplicatedOp, SnapshotReader, SnapshotReaderOptions } from './types.js';
 
 export const DEFAULT_SNAPSHOT_READER_OPTIONS: Readonly<SnapshotReaderOptions> = Object.freeze({
@@ -48,8 +49,8 @@ export function checkReplicatedOp(op: unknown): asserts op is ReplicatedOp {
   if (NOT_LATIN1.test(o.key)) badOp('key must be a latin1 string (one char per byte)');
   if (o.kind === 'del') return;
   checkTime(o.expiresAt);
-  if (o.kind === 'set' && typeof o.value !== 'string' && !Buffer.isBuffer(o.value)) {
-    badOp(`value of a set must be a string or a Buffer, got ${typeof o.value}`);
+  if (o.kind === 'set' && typeof o.value !== 'string' && !Buffer.isBuffer(o.value) && !(o.value instanceof TypedValue)) {
+    badOp(`value of a set must be a string, a Buffer or a TypedValue, got ${typeof o.value}`);
   }
 }
 
@@ -93,13 +94,15 @@ export class MapSnapshotReader implements SnapshotReader {
         continue; // deleted since the last batch (a re-inserted key is a new Entry the iterator reaches later)
       }
       if (e.expiresAt !== 0 && e.expiresAt < cutoff) continue;
-      const size = e.value.length;
+      const v = e.value;
+      // A collection counts its accounted bytes (close to its encoding's size) so the check costs no encoding.
+      const size = isCollection(v) ? v.bytes : v.length;
       if (batch.length > 0 && bytes + size > maxBytes) {
         this.pending = e;
         break;
       }
       bytes += size;
-      batch.push({ key: e.key, value: e.value, expiresAt: e.expiresAt });
+      batch.push({ key: e.key, value: isCollection(v) ? TypedValue.of(v) : v, expiresAt: e.expiresAt });
     }
     if (batch.length === 0) {
       this.done = true;
@@ -136,6 +139,10 @@ export class EntryHasher {
 export function mapDigest(map: Map<string, Entry>): PartitionDigest {
   const hasher = new EntryHasher();
   let sum = 0n;
-  for (const e of map.values()) sum = BigInt.asUintN(64, sum + hasher.hash(e.key, e.value, e.expiresAt));
+  for (const e of map.values()) {
+    // A collection hashes its type tag and order-independent content hash (collections.ts) in place of value bytes.
+    const v = e.value;
+    sum = BigInt.asUintN(64, sum + hasher.hash(e.key, isCollection(v) ? collectionContentHash(v) : v, e.expiresAt));
+  }
   return { keys: map.size, digest: sum.toString(16).padStart(16, '0') };
 }

@@ -3,6 +3,7 @@
  */
 import { MAX_PARTITIONS } from './options.js';
 import type { StoreValue } from './types.js';
+import type { Collection } from './collections.js';
 
 /**
  * One key. Lives in its partition's Map, in the CLOCK list (allkeys-lru only) and, when it has a TTL, in the
@@ -11,14 +12,15 @@ import type { StoreValue } from './types.js';
  */
 export class Entry {
   key: string;
-  value: StoreValue;
+  /** A string value, or a collection (hash, set, sorted set; see collections.ts). */
+  value: StoreValue | Collection;
   meta: number;
   expiresAt: number;
   prev: Entry;
   next: Entry;
   vidx: number;
 
-  constructor(key: string, value: StoreValue, partition: number, expiresAt: number) {
+  constructor(key: string, value: StoreValue | Collection, partition: number, expiresAt: number) {
     this.key = key;
     this.value = value;
     this.meta = partition;

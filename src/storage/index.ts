@@ -9,7 +9,7 @@
  *   the key's slot; not range-checked on the hot path).
  * - Times are absolute ms since the Unix epoch on the store's Clock (the node turns EX/PX/EXAT into `expiresAt`).
  * - Failures throw a RingleaderError whose `code` is in NODE_ERRORS (NOT_INTEGER, INCR_OVERFLOW, NOT_FLOAT,
- *   FLOAT_NAN_OR_INFINITY, VALUE_TOO_LARGE, OFFSET_OUT_OF_RANGE, OOM) and whose message is Redis's text after the
+ *   FLOAT_NAN_OR_INFINITY, VALUE_TOO_LARGE, OFFSET_OUT_OF_RANGE, OOM, WRONGTYPE) and whose message is Redis's text after the
  *   prefix: reply `-${NODE_ERRORS[code].resp} ${message}`.
  *   Misuse throws a TypeError instead: a write method on a copy partition, a bad partition index or op on the copy API.
  * - Expiry time is read once per task by default (`timeSnapshot: 'task'`): tests that advance a ManualClock and call
@@ -17,6 +17,10 @@
  * - The node drives active expiry: `activeExpireCycle(budgetMs)` on a timer (e.g. every 100 ms with 1-2 ms).
  * - maxMemoryBytes bounds the accounted bytes; to bound the process too, start it with
  *   `--max-old-space-size=${recommendedHeapLimitMb(maxMemoryBytes)}` (see memory.ts).
+ * - Hashes, sets and sorted sets (collections.ts): `type`, `readCollection(p, key, type)` to read, `mutate(...)` to
+ *   change one in a single accounted step, `putCollection` to replace a key whole; string methods throw WRONGTYPE
+ *   on a collection and collection methods on a string. Their `set` events carry a TypedValue: the whole value
+ *   (read its bytes during the listener call) or a patch of the change.
  * - Copies (replicas of partitions whose primary is elsewhere): `setPartitionRole(p, 'copy')`, then write p only
  *   with `applyReplicated(p, op)` (ReplicatedOp, made from the primary's `onWrite` events). `snapshotReader(p)`
  *   reads a partition in batches to build a copy; `digest(p)` compares a copy with its primary. See store.ts.
@@ -32,6 +36,12 @@ export {
 export { DEFAULT_SNAPSHOT_READER_OPTIONS, MAX_SNAPSHOT_BATCH_ENTRIES, resolveSnapshotReaderOptions } from './copies.js';
 export { addInt64, formatFloat, parseFloatStrict, parseInt64 } from './numbers.js';
 export type {
-  ExpireCondition, ExportedEntry, GetExOptions, PartitionDigest, PartitionRole, PartitionStats, ReplicatedOp, ScanResult,
+  AnyValue, ExpireCondition, ExportedEntry, GetExOptions, PartitionDigest, PartitionRole, PartitionStats, ReplicatedOp, ScanResult,
   SetOptions, SnapshotReader, SnapshotReaderOptions, StoreStats, StoreValue, WriteEvent, WriteKind, WriteListener,
 } from './types.js';
+export { typeOfValue, type CollectionOf } from './store.js';
+export {
+  COLLECTION_BASE_BYTES, HASH_FIELD_OVERHEAD_BYTES, SET_MEMBER_OVERHEAD_BYTES, ZSET_MEMBER_OVERHEAD_BYTES, HashValue, SetValue,
+  TypedValue, ZSetValue, isCollection, type Collection, type CollectionType, type ValueType,
+} from './collections.js';
+export { ZIndex, type LexRange, type ScoreRange, type ZPair } from './zindex.js';

@@ -41,3 +41,32 @@ test('accounted bytes cover the real heap of the entries (calibration of ENTRY_O
     assert.ok(real >= accounted * 0.75, `accounting far too high: ${perKey}`);
   }
 });
+
+/** Fills one collection of `n` elements through the store; returns [real heap bytes, accounted bytes]. */
+function measureCollection(type: 'hash' | 'set' | 'zset', n: number): [number, number] {
+  const before = heap();
+  const store = new Store({ partitionCount: 4 });
+  const id = (i: number): string => Buffer.from(`e:${String(i).padStart(14, '0')}`, 'latin1').toString('latin1');
+  const value = (): string => Buffer.from('value-16-bytes!!', 'latin1').toString('latin1');
+  for (let i = 0; i < n; i += 1000) {
+    store.mutate(1, 'c', type, true, 0, (c) => {
+      for (let j = i; j < i + 1000; j++) {
+        if (c.type === 'hash') c.set(id(j), value());
+        else if (c.type === 'set') c.add(id(j));
+        else c.add(id(j), (j * 7) % 1_000_003);
+      }
+    }, undefined);
+  }
+  return [heap() - before, store.memoryUsed];
+}
+
+test('accounted bytes cover the real heap of hashes, sets and sorted sets (calibration in collections.ts)', (t) => {
+  const n = 200_000;
+  for (const type of ['hash', 'set', 'zset'] as const) {
+    const [real, accounted] = measureCollection(type, n);
+    const per = `${type}: real ${(real / n).toFixed(1)} vs accounted ${(accounted / n).toFixed(1)} B/element`;
+    t.diagnostic(per);
+    assert.ok(real <= accounted, `under-counted: ${per}`);
+    assert.ok(real >= accounted * 0.7, `accounting far too high: ${per}`);
+  }
+});

@@ -2,7 +2,8 @@
  * Memory accounting: what one entry costs, in bytes, as the store counts it against maxMemoryBytes.
  *
  * cost(entry) = ENTRY_OVERHEAD_BYTES + key length + value length (+ BUFFER_OVERHEAD_BYTES when the value is kept as
- * a Buffer, i.e. only above MAX_STRING_VALUE_BYTES). The overhead is the V8 heap an entry takes beyond its payload:
+ * a Buffer, i.e. only above MAX_STRING_VALUE_BYTES); a collection counts its own `bytes` instead of a value length
+ * (collections.ts). The overhead is the V8 heap an entry takes beyond its payload:
  * the Entry object (24-byte header + 7 fields = 80 B), the key and value string headers (16 B each plus 8-byte
  * alignment), the partition Map's slot (3 words per entry + buckets, 28-56 B depending on how full the table is),
  * and for a key with a TTL the boxed expiry (16 B) and its `volatile` array slot (8 B).
@@ -18,6 +19,7 @@
  */
 import { constants } from 'node:buffer';
 import type { StoreValue } from './types.js';
+import { isCollection, type Collection } from './collections.js';
 
 /** Per-entry bytes beyond key and value payload (V8 objects and Map slot); see the calibration above. */
 export const ENTRY_OVERHEAD_BYTES = 200;
@@ -32,10 +34,10 @@ export const MAX_STRING_VALUE_BYTES = Math.min(constants.MAX_STRING_LENGTH, 512 
  * The accounted cost of an entry with this key and value. A stored Buffer counts its whole allocation (an APPEND
  * buffer's spare capacity included); the store only keeps Buffers that own their ArrayBuffer (values.ts).
  */
-export function entryCost(key: string, value: StoreValue): number {
-  return typeof value === 'string'
-    ? ENTRY_OVERHEAD_BYTES + key.length + value.length
-    : ENTRY_OVERHEAD_BYTES + BUFFER_OVERHEAD_BYTES + key.length + value.buffer.byteLength;
+export function entryCost(key: string, value: StoreValue | Collection): number {
+  if (typeof value === 'string') return ENTRY_OVERHEAD_BYTES + key.length + value.length;
+  if (isCollection(value)) return ENTRY_OVERHEAD_BYTES + key.length + value.bytes;
+  return ENTRY_OVERHEAD_BYTES + BUFFER_OVERHEAD_BYTES + key.length + value.buffer.byteLength;
 }
 
 /** Bytes of a value (a latin1 string has one char per byte). */

@@ -12,6 +12,7 @@
 import type { Entry } from './entry.js';
 import { MAX_PARTITIONS } from './options.js';
 import type { ScanResult } from './types.js';
+import { isCollection, type ValueType } from './collections.js';
 
 /** Live SCAN iterators kept; older ones are dropped and their scans fall back to walking to the cursor position. */
 const SCAN_CACHE_SIZE = 64;
@@ -25,10 +26,10 @@ interface ScanState {
 export class ScanCursors {
   private readonly cache = new Map<number, ScanState>();
 
-  /** One SCAN step; see Store.scan. Keys whose TTL passed before `now` are skipped. */
+  /** One SCAN step; see Store.scan. Keys whose TTL passed before `now` are skipped, and keys not of `type` when given. */
   scan(
     maps: readonly Map<string, Entry>[], cursor: number, count: number, now: number,
-    owns?: (partition: number) => boolean, match?: (key: string) => boolean,
+    owns?: (partition: number) => boolean, match?: (key: string) => boolean, type?: ValueType,
   ): ScanResult {
     const keys: string[] = [];
     if (!Number.isSafeInteger(cursor) || cursor < 0) cursor = 0;
@@ -65,6 +66,7 @@ export class ScanCursors {
         examined++;
         const e = map.get(r.value);
         if (e === undefined || (e.expiresAt !== 0 && e.expiresAt < now)) continue;
+        if (type !== undefined && (isCollection(e.value) ? e.value.type : 'string') !== type) continue;
         if (match === undefined || match(r.value)) keys.push(r.value);
       }
       partition++;

@@ -11,8 +11,12 @@ import { addInt64, formatFloat, INT64_MAX, INT64_MIN, parseFloatStrict, parseInt
 import { CLOCK_MAX_SECOND_CHANCES, Entry, linkBefore, PARTITION_MASK, REFERENCED, unlink } from './entry.js';
 import { resolveStoreOptions, type EvictionPolicy, type StoreOptions } from './options.js';
 import { ScanCursors } from './scan.js';
+import { ENTRY_OVERHEAD_BYTES } from './memory.js';
+import {
+  HashValue, isCollection, SetValue, TypedValue, ZSET_MEMBER_OVERHEAD_BYTES, ZSetValue, type Collection, type CollectionType, type ValueType,
+} from './collections.js';
 import type {
-  ExpireCondition, ExportedEntry, GetExOptions, PartitionDigest, PartitionRole, PartitionStats, ReplicatedOp, ScanResult,
+  AnyValue, ExpireCondition, ExportedEntry, GetExOptions, PartitionDigest, PartitionRole, PartitionStats, ReplicatedOp, ScanResult,
   SetOptions, SnapshotReader, SnapshotReaderOptions, StoreStats, StoreValue, WriteEvent, WriteKind, WriteListener,
 } from './types.js';
 
@@ -22,6 +26,34 @@ const ACTIVE_EXPIRE_MIN_CHECKS = 1000;
 const ACTIVE_EXPIRE_BATCH = 20;
 
 const OOM_MESSAGE = "command not allowed when used memory > 'maxmemory'.";
+const WRONGTYPE_MESSAGE = 'Operation against a key holding the wrong kind of value';
+
+/** The collection class of each type name. */
+export interface CollectionOf {
+  hash: HashValue;
+  set: SetValue;
+  zset: ZSetValue;
+}
+
+function newCollection(type: CollectionType): Collection {
+  return type === 'hash' ? new HashValue() : type === 'set' ? new SetValue() : new ZSetValue();
+}
+
+function wrongType(): never {
+  throw errorFrom(NODE_ERRORS.WRONGTYPE, WRONGTYPE_MESSAGE);
+}
+
+/** A string value, or WRONGTYPE for a collection. */
+function str(e: Entry): StoreValue {
+  const v = e.value;
+  if (typeof v === 'string') return v;
+  return isCollection(v) ? wrongType() : v;
+}
+
+/** The type of a stored value. */
+export function typeOfValue(v: StoreValue | Collection): ValueType {
+  return typeof v === 'string' || !isCollection(v) ? 'string' : v.type;
+}
 
 /** Values of `Store.roles` (PartitionRole as one byte). */
 const PRIMARY = 0;
@@ -89,7 +121,27 @@ export class Store {
     }
     this.hits++;
     if (this.useLru) e.meta |= REFERENCED;
+    return str(e);
+  }
+
+  /** MGET's read: like `get`, but a key holding a collection reads as missing (no WRONGTYPE), as Redis's MGET. */
+  getIfString(partition: number, key: string): StoreValue | undefined {
+    const e = this.lookup(partition, key);
+    if (e === undefined || isCollection(e.value)) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    if (this.useLru) e.meta |= REFERENCED;
     return e.value;
+  }
+
+  /**
+   * The value of any type (RENAME, COPY, OBJECT, MEMORY USAGE): a string value or the stored collection itself,
+   * which the caller must not change (clone it to store it elsewhere). No hit/miss counting.
+   */
+  peek(partition: number, key: string): StoreValue | Collection | undefined {
+    return this.lookup(partition, key)?.value;
   }
 
   /** EXISTS for one key (no hit/miss counting, no LRU update). */
@@ -105,9 +157,10 @@ export class Store {
     return true;
   }
 
-  /** TYPE: 'string' or 'none' (the store holds strings only). */
-  type(partition: number, key: string): 'string' | 'none' {
-    return this.lookup(partition, key) === undefined ? 'none' : 'string';
+  /** TYPE: 'string', 'hash', 'set', 'zset', or 'none' when the key is missing. */
+  type(partition: number, key: string): ValueType | 'none' {
+    const e = this.lookup(partition, key);
+    return e === undefined ? 'none' : typeOfValue(e.value);
   }
 
   /** PTTL: remaining ms (> 0), -1 when the key has no TTL, -2 when it does not exist. */
@@ -133,7 +186,7 @@ export class Store {
       return 0;
     }
     this.hits++;
-    return e.value.length;
+    return str(e).length;
   }
 
   /**
@@ -147,7 +200,7 @@ export class Store {
       return '';
     }
     this.hits++;
-    const v = e.value;
+    const v = str(e);
     const len = v.length;
     if (start < 0 && end < 0 && start > end) return '';
     if (start < 0) start = len + start;
@@ -184,7 +237,7 @@ export class Store {
   setGet(partition: number, key: string, value: StoreValue, options?: SetOptions): StoreValue | undefined {
     if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     const e = this.lookup(partition, key);
-    const old = e === undefined ? undefined : e.value;
+    const old = e === undefined ? undefined : str(e);
     if (e === undefined) this.misses++;
     else this.hits++;
     if (options !== undefined) {
@@ -213,8 +266,9 @@ export class Store {
       return undefined;
     }
     this.hits++;
+    const v = str(e);
     this.remove(e, 'del');
-    return e.value;
+    return v;
   }
 
   /**
@@ -229,6 +283,7 @@ export class Store {
       return undefined;
     }
     this.hits++;
+    const v = str(e);
     if (this.useLru) e.meta |= REFERENCED;
     if (options !== undefined) {
       if (options.expiresAt !== undefined) {
@@ -238,7 +293,7 @@ export class Store {
         this.changeTtl(e, 0);
       }
     }
-    return e.value;
+    return v;
   }
 
   /**
@@ -284,7 +339,7 @@ export class Store {
     const e = this.lookup(partition, key);
     let cur: number | bigint = 0;
     if (e !== undefined) {
-      const v = e.value;
+      const v = str(e);
       const parsed = v.length <= 20 ? parseInt64(typeof v === 'string' ? v : v.toString('latin1')) : undefined;
       if (parsed === undefined) throw errorFrom(NODE_ERRORS.NOT_INTEGER, 'value is not an integer or out of range');
       cur = parsed;
@@ -304,7 +359,7 @@ export class Store {
     const e = this.lookup(partition, key);
     let cur = 0;
     if (e !== undefined) {
-      const v = e.value;
+      const v = str(e);
       const parsed = v.length <= 5000 ? parseFloatStrict(typeof v === 'string' ? v : v.toString('latin1')) : undefined;
       if (parsed === undefined) throw errorFrom(NODE_ERRORS.NOT_FLOAT, 'value is not a valid float');
       cur = parsed;
@@ -324,13 +379,14 @@ export class Store {
       this.write(partition, key, undefined, value, undefined);
       return value.length;
     }
-    const newLength = e.value.length + value.length;
+    const cur = str(e);
+    const newLength = cur.length + value.length;
     if (value.length === 0) return newLength;
     this.checkLength(newLength);
     const max = this.options.maxValueBytes;
     // Reserve before building: the check bounds process memory too, not just the accounting.
-    this.reserve(appendCost(key, e.value, newLength, max) - entryCost(key, e.value), e);
-    this.update(partition, key, e, appendValue(e.value, value, newLength, max));
+    this.reserve(appendCost(key, cur, newLength, max) - entryCost(key, cur), e);
+    this.update(partition, key, e, appendValue(cur, value, newLength, max));
     return newLength;
   }
 
@@ -343,15 +399,132 @@ export class Store {
     if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
     if (offset < 0) throw errorFrom(NODE_ERRORS.OFFSET_OUT_OF_RANGE, 'offset is out of range');
     const e = this.lookup(partition, key);
-    const oldLength = e === undefined ? 0 : e.value.length;
+    const oldValue = e === undefined ? '' : str(e);
+    const oldLength = oldValue.length;
     if (value.length === 0) return oldLength;
     const newLength = Math.max(oldLength, offset + value.length);
     this.checkLength(offset + value.length);
     // Reserve before building the new value: the check bounds process memory too, not just the accounting.
     this.reserve(plainCost(key, newLength) - (e === undefined ? 0 : entryCost(key, e.value)), e);
-    const next = overwriteValue(e === undefined ? '' : e.value, offset, value, newLength);
+    const next = overwriteValue(oldValue, offset, value, newLength);
     this.update(partition, key, e, next);
     return newLength;
+  }
+
+  // ---------------------------------------------------------------- collections (hashes, sets, sorted sets)
+
+  /**
+   * Reads the collection of `type` at a key: undefined when the key is missing; throws WRONGTYPE when it holds
+   * another type. Counts a hit or miss. The collection is the stored one: read it, never change it (use `mutate`).
+   */
+  readCollection<T extends CollectionType>(partition: number, key: string, type: T): CollectionOf[T] | undefined {
+    const e = this.lookup(partition, key);
+    if (e === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    const v = e.value;
+    if (typeof v === 'string' || !isCollection(v) || v.type !== type) return wrongType();
+    this.hits++;
+    if (this.useLru) e.meta |= REFERENCED;
+    return v as CollectionOf[T];
+  }
+
+  /**
+   * Changes the collection of `type` at a key in one step: throws WRONGTYPE when the key holds another type; when it
+   * is missing, answers `ifMissing` without calling `fn` unless `create` (then `fn` gets a new empty collection).
+   * First makes room for `reserveBytes` (an upper bound of what `fn` adds: element bytes plus per-element overhead),
+   * evicting other keys by policy or throwing OOM before anything changes. `fn` must validate before it changes
+   * anything (a throw from it must leave the collection as it was). Afterwards: the accounting follows the
+   * collection's `bytes`; an emptied collection deletes the key (`del` event); otherwise, unless `changed(result)`
+   * says nothing changed, one `set` event carries the whole value (TTL kept). Returns `fn`'s result.
+   */
+  mutate<T extends CollectionType, R>(
+    partition: number, key: string, type: T, create: boolean, reserveBytes: number,
+    fn: (c: CollectionOf[T]) => R, ifMissing: R, changed?: (result: R) => boolean,
+  ): R {
+    if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
+    const e = this.lookup(partition, key);
+    if (e !== undefined) {
+      const v = e.value;
+      if (typeof v === 'string' || !isCollection(v) || v.type !== type) return wrongType();
+    } else if (!create) {
+      return ifMissing;
+    }
+    const base = ENTRY_OVERHEAD_BYTES + key.length;
+    this.reserve(e === undefined ? base + reserveBytes : reserveBytes, e);
+    const c = (e === undefined ? newCollection(type) : e.value) as CollectionOf[T];
+    const before = e === undefined ? 0 : base + c.bytes;
+    // With listeners, a change to an existing collection is recorded so its event can be a patch (O(change)).
+    const journal: Array<string | number | boolean | undefined> | null = e !== undefined && this.listeners.length !== 0 ? [] : null;
+    c.journal = journal as never;
+    let result: R;
+    try {
+      result = fn(c);
+    } finally {
+      c.journal = null;
+    }
+    const cost = base + c.bytes;
+    if (c.size === 0) {
+      if (e !== undefined) {
+        // Account the change first: removing subtracts the entry's cost as it is now.
+        this.usedBytes += cost - before;
+        this.partitionBytes[partition]! += cost - before;
+        this.remove(e, 'del');
+      }
+      return result;
+    }
+    if (changed !== undefined && !changed(result)) return result;
+    if (e === undefined) {
+      this.insertEntry(partition, key, c, 0, cost);
+    } else {
+      const delta = cost - before;
+      this.usedBytes += delta;
+      this.partitionBytes[partition]! += delta;
+      if (this.useLru) e.meta |= REFERENCED;
+      if (this.listeners.length !== 0) {
+        // A patch when it is smaller than the collection (two journal slots per change), else the whole value.
+        if (journal !== null && journal.length / 2 < c.size) {
+          if (journal.length !== 0) this.emit(partition, 'set', key, TypedValue.ofPatch(type, journal), e.expiresAt);
+        } else {
+          this.emitCollection(partition, key, c, e.expiresAt);
+        }
+      }
+    }
+    // `reserveBytes` is an estimate: past the limit, evict others (never this key) as far as the policy allows.
+    const max = this.maxMemory;
+    if (max !== 0 && this.usedBytes > max) {
+      const self = this.maps[partition]!.get(key);
+      while (this.usedBytes > max && this.evictOne(self)) { /* evicting */ }
+    }
+    return result;
+  }
+
+  /**
+   * The STORE forms (SINTERSTORE, ZUNIONSTORE...) and RENAME/COPY of a collection: the key now holds `c` (which the
+   * store takes; the caller must not keep it), whatever it held before, with TTL `expiresAt` (0 = none). An empty
+   * `c` deletes the key. Throws OOM when it cannot make room.
+   */
+  putCollection(partition: number, key: string, c: Collection, expiresAt = 0): void {
+    if (this.roles[partition] !== PRIMARY) this.notPrimary(partition);
+    const e = this.lookup(partition, key);
+    if (c.size === 0 || (expiresAt !== 0 && expiresAt <= this.now())) {
+      if (e !== undefined) this.remove(e, 'del');
+      return;
+    }
+    const cost = ENTRY_OVERHEAD_BYTES + key.length + c.bytes;
+    const delta = e === undefined ? cost : cost - entryCost(key, e.value);
+    this.reserve(delta, e);
+    if (e === undefined) {
+      this.insertEntry(partition, key, c, expiresAt, cost);
+      return;
+    }
+    e.value = c;
+    this.usedBytes += delta;
+    this.partitionBytes[partition]! += delta;
+    if (expiresAt !== e.expiresAt) this.setTtlField(e, expiresAt);
+    if (this.useLru) e.meta |= REFERENCED;
+    if (this.listeners.length !== 0) this.emitCollection(partition, key, c, expiresAt);
   }
 
   // ---------------------------------------------------------------- whole store / partitions
@@ -385,10 +558,11 @@ export class Store {
   /**
    * SCAN over the partitions `owns` accepts (all when omitted), in partition order. `count` is the work per call
    * (entries examined, as Redis's COUNT hint); `match` filters returned keys. Cursor = position × 16384 + partition,
-   * 0 to start and when done. Guarantees in scan.ts: without writes every key exactly once.
+   * 0 to start and when done; `type` keeps only keys of that type (SCAN ... TYPE). Guarantees in scan.ts: without
+   * writes every key exactly once.
    */
-  scan(cursor: number, count: number, owns?: (partition: number) => boolean, match?: (key: string) => boolean): ScanResult {
-    return this.cursors.scan(this.maps, cursor, count, this.now(), owns, match);
+  scan(cursor: number, count: number, owns?: (partition: number) => boolean, match?: (key: string) => boolean, type?: ValueType): ScanResult {
+    return this.cursors.scan(this.maps, cursor, count, this.now(), owns, match, type);
   }
 
   /**
@@ -399,7 +573,8 @@ export class Store {
     let batch: ExportedEntry[] = [];
     for (const e of this.maps[partition]!.values()) {
       if (e.expiresAt !== 0 && e.expiresAt < this.now()) continue;
-      batch.push({ key: e.key, value: e.value, expiresAt: e.expiresAt });
+      const v = e.value;
+      batch.push({ key: e.key, value: isCollection(v) ? TypedValue.of(v) : v, expiresAt: e.expiresAt });
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];
@@ -418,8 +593,14 @@ export class Store {
     const now = this.now();
     for (const x of entries) {
       if (x.expiresAt !== 0 && x.expiresAt <= now) continue;
-      const e = this.lookup(partition, x.key);
-      this.write(partition, x.key, e, x.value, x.expiresAt === 0 ? undefined : { expiresAt: x.expiresAt });
+      const v = x.value;
+      if (v instanceof TypedValue && v.patch) throw new TypeError(`importEntries: ${x.key} holds a patch, not a value`);
+      if (v instanceof TypedValue) {
+        this.putCollection(partition, x.key, v.toCollection(), x.expiresAt);
+      } else {
+        const e = this.lookup(partition, x.key);
+        this.write(partition, x.key, e, v, x.expiresAt === 0 ? undefined : { expiresAt: x.expiresAt });
+      }
       n++;
     }
     return n;
@@ -519,17 +700,26 @@ export class Store {
       return true;
     }
     const value = op.value;
-    if (value.length > this.options.maxValueBytes) {
-      this.oomRejections++;
-      return false;
+    if (value instanceof TypedValue && value.patch) return this.applyPatch(partition, e, value, op.expiresAt);
+    let v: StoreValue | Collection;
+    let cost: number;
+    if (value instanceof TypedValue) {
+      v = value.toCollection();
+      cost = ENTRY_OVERHEAD_BYTES + key.length + v.bytes;
+    } else {
+      if (value.length > this.options.maxValueBytes) {
+        this.oomRejections++;
+        return false;
+      }
+      cost = plainCost(key, value.length);
+      v = value;
     }
-    const cost = plainCost(key, value.length);
     const delta = e === undefined ? cost : cost - entryCost(key, e.value);
     if (!this.makeRoomForCopy(delta)) {
       this.oomRejections++;
       return false;
     }
-    const v = ownValue(value);
+    if (!isCollection(v)) v = ownValue(v);
     if (e === undefined) {
       map.set(key, new Entry(key, v, partition, op.expiresAt));
       this.keyCount++;
@@ -540,6 +730,31 @@ export class Store {
     this.usedBytes += delta;
     this.partitionBytes[partition]! += delta;
     this.copyBytes += delta;
+    return true;
+  }
+
+  /**
+   * A patch to a copy's collection. A missing key ignores it: during a sync the snapshot batch that brings the key
+   * later already includes the change (the stream's order guarantees it otherwise). A key of another type means the
+   * copy diverged: false (the caller fails the copy). Memory as for `set`.
+   */
+  private applyPatch(partition: number, e: Entry | undefined, value: TypedValue, expiresAt: number): boolean {
+    if (e === undefined) return true;
+    const c = e.value;
+    if (!isCollection(c) || c.type !== value.type) return false;
+    const before = c.bytes;
+    // Room for the worst case first (every patch byte a new element); the exact growth is accounted after.
+    if (!this.makeRoomForCopy(value.length + ZSET_MEMBER_OVERHEAD_BYTES * Math.ceil(value.length / 5))) {
+      this.oomRejections++;
+      return false;
+    }
+    value.applyTo(c);
+    const delta = c.bytes - before;
+    this.usedBytes += delta;
+    this.partitionBytes[partition]! += delta;
+    this.copyBytes += delta;
+    e.expiresAt = expiresAt;
+    if (c.size === 0) this.copyBytes -= this.detach(e);
     return true;
   }
 
@@ -750,6 +965,25 @@ export class Store {
     if (this.listeners.length !== 0) this.emit(partition, 'set', key, value, e.expiresAt);
   }
 
+  /** A new primary entry holding a collection (cost already reserved), with its event. */
+  private insertEntry(partition: number, key: string, c: Collection, expiresAt: number, cost: number): void {
+    const n = new Entry(key, c, partition, expiresAt);
+    this.maps[partition]!.set(key, n);
+    if (this.useLru) linkBefore(n, this.lru);
+    if (expiresAt !== 0) this.addVolatile(n);
+    this.usedBytes += cost;
+    this.partitionBytes[partition]! += cost;
+    this.keyCount++;
+    if (this.listeners.length !== 0) this.emitCollection(partition, key, c, expiresAt);
+  }
+
+  /** A `set` event for a collection: a lazily encoded TypedValue, sealed once every listener has run. */
+  private emitCollection(partition: number, key: string, c: Collection, expiresAt: number): void {
+    const v = TypedValue.lazy(c);
+    this.emit(partition, 'set', key, v, expiresAt);
+    v.seal();
+  }
+
   private checkLength(length: number): void {
     if (length > this.options.maxValueBytes) {
       throw errorFrom(NODE_ERRORS.VALUE_TOO_LARGE, 'string exceeds maximum allowed size (proto-max-bulk-len)');
@@ -907,7 +1141,7 @@ export class Store {
     return this.rng;
   }
 
-  private emit(partition: number, kind: WriteKind, key: string, value: StoreValue | undefined, expiresAt: number): void {
+  private emit(partition: number, kind: WriteKind, key: string, value: AnyValue | undefined, expiresAt: number): void {
     const event: WriteEvent = { partition, kind, key, value, expiresAt };
     for (const l of this.listeners) {
       try {

@@ -3,6 +3,7 @@
  * node with `buf.latin1Slice()` and turned back with `Buffer.from(key, 'latin1')`: binary-safe, and Map lookups on
  * strings are fast.
  */
+import type { TypedValue } from './collections.js';
 
 /**
  * A value. Writers may pass a Buffer or a latin1 binary string; the store keeps its own copy in the cheaper form
@@ -12,6 +13,12 @@
  * its bytes never change afterwards (the store copies on SETRANGE).
  */
 export type StoreValue = string | Buffer;
+
+/**
+ * A value as it leaves the store whole (write events, snapshots, replicated ops): a string value, or a collection's
+ * type and encoding (TypedValue, collections.ts).
+ */
+export type AnyValue = StoreValue | TypedValue;
 
 /** Conditions of SET. `expiresAt` is absolute (ms since the Unix epoch, from the store's Clock); see `set`. */
 export interface SetOptions {
@@ -36,7 +43,8 @@ export interface GetExOptions {
 
 /**
  * What a write did, in the order it happened in its partition:
- * - `set`: the key now holds `value` (the whole value, also after APPEND/SETRANGE/INCR) with `expiresAt` (0 = none);
+ * - `set`: the key now holds `value` (the whole value, also after APPEND/SETRANGE/INCR, and a collection's whole
+ *   content as a TypedValue after any change to it) with `expiresAt` (0 = none);
  * - `del`: removed by a command (DEL, GETDEL, SET with a past expiry...);
  * - `expire`: TTL changed to `expiresAt` (0 = PERSIST);
  * - `expired`: removed because its TTL passed (lazily or by the active cycle);
@@ -49,8 +57,11 @@ export interface WriteEvent {
   readonly partition: number;
   readonly kind: WriteKind;
   readonly key: string;
-  /** For `set`. */
-  readonly value: StoreValue | undefined;
+  /**
+   * For `set`. A TypedValue (a collection) encodes lazily: read its `bytes` during the listener call if you need
+   * them; afterwards it is sealed and reading it throws.
+   */
+  readonly value: AnyValue | undefined;
   /** For `set` and `expire`: absolute ms, 0 = no TTL. */
   readonly expiresAt: number;
 }
@@ -65,7 +76,7 @@ export type WriteListener = (event: WriteEvent) => void;
 /** One entry of an exported partition. `expiresAt` is absolute ms, 0 = no TTL. */
 export interface ExportedEntry {
   readonly key: string;
-  readonly value: StoreValue;
+  readonly value: AnyValue;
   readonly expiresAt: number;
 }
 
@@ -117,7 +128,7 @@ export type PartitionRole = 'primary' | 'copy';
  * - `expire`: the key's TTL becomes `expiresAt` (0 = persist); a missing key is a no-op.
  */
 export type ReplicatedOp =
-  | { readonly kind: 'set'; readonly key: string; readonly value: StoreValue; readonly expiresAt: number }
+  | { readonly kind: 'set'; readonly key: string; readonly value: AnyValue; readonly expiresAt: number }
   | { readonly kind: 'del'; readonly key: string }
   | { readonly kind: 'expire'; readonly key: string; readonly expiresAt: number };
 

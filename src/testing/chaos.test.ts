@@ -45,20 +45,22 @@ function healthy(): ChaosReport {
   const { log: _log, dumpPath: _dump, ...options } = DEFAULT_CHAOS_OPTIONS;
   return {
     options: { ...options, partitions: 8 }, faults: [], ops: { total: 0, ok: 0, failed: 0, unknown: 0, reads: 0, writes: 0, deletes: 0 }, check: checkHistory([]),
-    lostWrites: 0, staleReads: 5, neverWritten: 0, resurrected: 0, otherViolations: {}, byFault: {}, hung: 0, maxOpMs: 10, stableAtEnd: true,
+    lostWrites: 0, staleReads: 0, neverWritten: 0, resurrected: 0, otherViolations: {}, byFault: {}, hung: 0, maxOpMs: 10, stableAtEnd: true,
     replicasRestored: true, partitionsServed: 8, finalReadFailures: 0, tableProblems: [], tableEpochs: 3, copyProblems: [], abortedBy: null, elapsedMs: 1,
   };
 }
 
-test('guaranteeFindings: stale reads are reported only, lost writes only in async mode; every guarantee can fail', () => {
-  assert.deepEqual(guaranteeFindings(healthy()), [], 'stale reads alone break nothing asserted');
+test('guaranteeFindings: lost writes and stale reads are reported only in async mode; every guarantee can fail', () => {
+  assert.deepEqual(guaranteeFindings(healthy()), []);
   assert.equal(chaosJson(healthy()).chaos, 'ok');
   const asyncLoss = healthy();
   asyncLoss.options = { ...asyncLoss.options, replication: 'async' };
   asyncLoss.lostWrites = 3;
-  assert.deepEqual(guaranteeFindings(asyncLoss), [], 'async mode: lost writes are reported only');
+  asyncLoss.staleReads = 5;
+  assert.deepEqual(guaranteeFindings(asyncLoss), [], 'async mode: lost writes and stale reads are reported only');
   const cases: Array<[string, (r: ChaosReport) => void, RegExp]> = [
     ['lost write (sync)', (r) => void (r.lostWrites = 2), /2 acknowledged writes were lost/],
+    ['stale read (sync)', (r) => void (r.staleReads = 4), /4 reads returned a value an acknowledged write had replaced/],
     ['never written', (r) => void (r.neverWritten = 1), /never written/],
     ['refused write visible', (r) => void (r.otherViolations['failed-write-visible'] = 1), /refused/],
     ['future read', (r) => void (r.otherViolations['future-read'] = 1), /after they completed/],

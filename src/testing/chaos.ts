@@ -18,7 +18,7 @@
  * budget and the interleaving of ops with faults vary from run to run.
  *
  * It measures and reports; it does not decide what the system should guarantee. `guaranteeFindings()` lists what the
- * system guarantees that the run broke (in sync mode: no acknowledged write lost); stale reads are reported only.
+ * system guarantees that the run broke (in sync mode: no acknowledged write lost, no stale read).
  */
 import { writeFileSync } from 'node:fs';
 import { Cluster } from 'ioredis';
@@ -493,14 +493,16 @@ function summarize(o: ChaosOptions, history: History, check: CheckResult, faults
 }
 
 /**
- * What the system guarantees that this run broke (empty = every guarantee held). In sync mode no acknowledged write
- * is lost, whatever the fault (a primary acknowledges only once its in-sync backups applied the write, and a failover
- * promotes only an in-sync copy). In async mode lost writes are expected under kill -9 and only reported. Stale reads
- * are reported only (a paused old primary serves reads until it learns it was replaced, unless leases stop it).
+ * What the system guarantees that this run broke (empty = every guarantee held). In sync mode, whatever the fault:
+ * no acknowledged write is lost (a primary acknowledges only once its in-sync backups applied the write, and a
+ * failover promotes only an in-sync copy), and no read returns a value an acknowledged write had replaced (a node's
+ * lease stops a paused or cut-off old primary before another copy can take over, and the workload reads primaries).
+ * In async mode both are expected under kill -9 and SIGSTOP and only reported.
  */
 export function guaranteeFindings(r: ChaosReport): string[] {
   const f: string[] = [];
   if (r.options.replication === 'sync' && r.lostWrites > 0) f.push(`${r.lostWrites} acknowledged writes were lost (sync mode loses none)`);
+  if (r.options.replication === 'sync' && r.staleReads > 0) f.push(`${r.staleReads} reads returned a value an acknowledged write had replaced (sync mode with leases serves none)`);
   if (r.abortedBy !== null) f.push(`the run could not complete: ${r.abortedBy}`);
   if (r.neverWritten > 0) f.push(`${r.neverWritten} reads returned a value that was never written`);
   const fv = r.otherViolations['failed-write-visible'] ?? 0;
@@ -528,8 +530,8 @@ export function formatChaosReport(r: ChaosReport): string {
     ['restarts beat the dead deadline', `${r.faults.filter((f) => f.beatDeadline === true).length} of ${r.faults.filter((f) => f.kind === 'restart').length}`],
     ['ops ok / failed / unknown', `${r.ops.ok} / ${r.ops.failed} / ${r.ops.unknown} of ${r.ops.total} (${r.ops.writes} writes, ${r.ops.deletes} deletes, ${r.ops.reads} reads)`],
     ['slowest op', `${r.maxOpMs.toFixed(0)} ms (${r.hung} over ${o.hangMs} ms)`],
-    ['lost writes (reported)', `${r.lostWrites} (${Object.entries(r.byFault).map(([k, v]) => `${k} ${v.lostWrites}`).join(', ')})`],
-    ['stale reads (reported)', `${r.staleReads} (${Object.entries(r.byFault).map(([k, v]) => `${k} ${v.staleReads}`).join(', ')})`],
+    ['lost writes', `${r.lostWrites} (${Object.entries(r.byFault).map(([k, v]) => `${k} ${v.lostWrites}`).join(', ')})`],
+    ['stale reads', `${r.staleReads} (${Object.entries(r.byFault).map(([k, v]) => `${k} ${v.staleReads}`).join(', ')})`],
     ['never-written reads', String(r.neverWritten)],
     ['resurrected deletes', String(r.resurrected)],
     ['other violations', Object.entries(r.otherViolations).map(([k, v]) => `${k} ${v}`).join(', ') || '0'],

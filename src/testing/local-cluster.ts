@@ -7,7 +7,7 @@
  * process exits, so a failing test leaves no orphans. Waits poll conditions (`waitFor`), never sleep blindly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -147,6 +147,8 @@ export interface LocalClusterOptions {
   /** What start() waits for: `settled` (see waitStable) or `ready` (every partition has a primary; learners may remain). */
   startWait: 'settled' | 'ready';
   env: Readonly<Record<string, string>>;
+  /** '' = none; else every node runs with --requirepass, the coordinator gets it with --node-password-file, and connections here AUTH. */
+  password: string;
 }
 
 export const DEFAULT_LOCAL_CLUSTER_OPTIONS: Readonly<LocalClusterOptions> = Object.freeze({
@@ -167,6 +169,7 @@ export const DEFAULT_LOCAL_CLUSTER_OPTIONS: Readonly<LocalClusterOptions> = Obje
   startTimeoutMs: 30_000,
   startWait: 'settled',
   env: Object.freeze({}),
+  password: '',
 });
 
 export function resolveLocalClusterOptions(input: Partial<LocalClusterOptions>): LocalClusterOptions {
@@ -352,6 +355,11 @@ export class LocalCluster {
       '--heartbeat-ms', String(o.heartbeatMs), '--plan-debounce-ms', String(o.planDebounceMs), '--log-level', 'info'];
     if (o.suspectAfterMs !== undefined) a.push('--suspect-after-ms', String(o.suspectAfterMs));
     if (o.deadAfterMs !== undefined) a.push('--dead-after-ms', String(o.deadAfterMs));
+    if (o.password !== '') {
+      const file = join(this.dataDir, 'node-password');
+      writeFileSync(file, o.password + '\n', { mode: 0o600 });
+      a.push('--node-password-file', file);
+    }
     return [...a, ...o.coordinatorArgs];
   }
 
@@ -404,7 +412,7 @@ export class LocalCluster {
       if (proxy === undefined) this.proxies.set(name, (proxy = await TcpProxy.start(this.coordinatorPort)));
       coordinatorUrl = `http://127.0.0.1:${proxy.port}`;
     }
-    const argv = ['node', '--coordinator', coordinatorUrl, '--port', String(port), '--name', name, '--log-level', o.nodeLogLevel, ...o.nodeArgs, ...args];
+    const argv = ['node', '--coordinator', coordinatorUrl, '--port', String(port), '--name', name, '--log-level', o.nodeLogLevel, ...(o.password === '' ? [] : ['--requirepass', o.password]), ...o.nodeArgs, ...args];
     if (o.metrics) argv.push('--metrics-port', '0');
     const proc = spawnCli(name, argv, { ...o.env });
     const m = await proc.waitForLine(/ringleader node listening id=([0-9a-f]{40}) address=\S+ port=(\d+)(?: metrics=(\d+))?/, o.startTimeoutMs).catch(async (err: unknown) => {
@@ -584,9 +592,14 @@ export class LocalCluster {
     return table!;
   }
 
+  /** ioredis options for the nodes' password (none when the cluster has no password). */
+  auth(): { password?: string } {
+    return this.options.password === '' ? {} : { password: this.options.password };
+  }
+
   /** A plain (non-cluster) connection to one node, closed by close(). */
   redis(name: string): Redis {
-    const r = new Redis({ port: this.node(name).port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: true });
+    const r = new Redis({ port: this.node(name).port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: true, ...this.auth() });
     r.on('error', () => {});
     this.conns.add(r);
     r.once('end', () => this.conns.delete(r));
@@ -595,7 +608,7 @@ export class LocalCluster {
 
   /** Runs one command on a node over a short-lived connection. */
   async call(name: string, ...args: Array<string | number>): Promise<unknown> {
-    const r = new Redis({ port: this.node(name).port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5000, commandTimeout: 10_000 });
+    const r = new Redis({ port: this.node(name).port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5000, commandTimeout: 10_000, ...this.auth() });
     r.on('error', () => {});
     try {
       await r.connect();

@@ -90,13 +90,12 @@ function keysInSlot(ctx: CommandContext, slot: number, limit: number): string[] 
   if (store === null || !ctx.view.ready) return [];
   const p = ctx.view.partitionOfSlot(slot);
   const out: string[] = [];
-  for (const batch of store.exportPartition(p)) {
-    for (const e of batch) {
-      const b = Buffer.from(e.key, 'latin1');
-      if (slotOfRange(b, 0, b.length) === slot) {
-        out.push(e.key);
-        if (out.length >= limit) return out;
-      }
+  // The live keys only: exporting would encode every collection's content.
+  for (const key of store.partitionKeys(p)) {
+    const b = Buffer.from(key, 'latin1');
+    if (slotOfRange(b, 0, b.length) === slot) {
+      out.push(key);
+      if (out.length >= limit) return out;
     }
   }
   return out;

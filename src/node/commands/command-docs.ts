@@ -17,6 +17,7 @@ import { CMD_ADMIN, CMD_DENYOOM, CMD_FAST, CMD_NO_AUTH, CMD_READONLY, CMD_WRITE,
 
 const ERR_INVALID_COMMAND = errorText(NODE_ERRORS.SYNTAX_ERROR, 'Invalid command specified');
 const ERR_NO_KEYS = errorText(NODE_ERRORS.SYNTAX_ERROR, 'The command has no key arguments');
+const ERR_GETKEYS_INVALID = errorText(NODE_ERRORS.SYNTAX_ERROR, 'Invalid arguments specified for command');
 const ERR_GETKEYS_ARITY = errorText(NODE_ERRORS.SYNTAX_ERROR, 'Invalid number of arguments specified for command');
 
 type MetaMap = { '%': MetaNode[] };
@@ -171,6 +172,16 @@ function keysOf(ctx: CommandContext, args: string[]): Array<[string, string[]]> 
     const find = mapGet(mapGet(ks, 'find_keys') ?? null, 'spec');
     const index = begin === undefined ? undefined : mapGet(begin, 'index');
     if (typeof index !== 'number' || find === undefined) continue;
+    if (mapGet(mapGet(ks, 'find_keys') ?? null, 'type') === 'keynum') {
+      // numkeys forms (ZUNIONSTORE dst numkeys k..., SINTERCARD numkeys k...): the count, then that many keys.
+      const keynumIdx = index + ((mapGet(find, 'keynumidx') as number | undefined) ?? 0);
+      const first = index + ((mapGet(find, 'firstkey') as number | undefined) ?? 1);
+      const keyStep = (mapGet(find, 'keystep') as number | undefined) ?? 1;
+      const n = Number(args[keynumIdx]);
+      if (!/^\d+$/.test(args[keynumIdx] ?? '') || n < 1 || first + (n - 1) * keyStep >= args.length) return ERR_GETKEYS_INVALID;
+      for (let k = 0; k < n; k++) out.push([args[first + k * keyStep]!, flagList]);
+      continue;
+    }
     const lastKey = (mapGet(find, 'lastkey') as number | undefined) ?? 0;
     const keyStep = (mapGet(find, 'keystep') as number | undefined) ?? 1;
     const last = lastKey < 0 ? args.length + lastKey : index + lastKey;

@@ -15,6 +15,9 @@ import { registerLcsCommands } from './lcs.js';
 import { registerDebugCommands } from './debug.js';
 import { registerTransactionCommands } from './transactions.js';
 import { registerReplicationCommands } from './replication.js';
+import { registerHashCommands } from './hashes.js';
+import { registerSetCommands } from './sets.js';
+import { registerSortedSetCommands } from './zsets.js';
 
 export type CommandRegistrar = (table: CommandTable) => void;
 
@@ -24,6 +27,9 @@ export const BUILTIN_COMMAND_GROUPS: readonly CommandRegistrar[] = Object.freeze
   registerClusterCommands,
   registerStringCommands,
   registerKeyCommands,
+  registerHashCommands,
+  registerSetCommands,
+  registerSortedSetCommands,
   registerKeyspaceCommands,
   registerBitCommands,
   registerLcsCommands,

@@ -6,7 +6,8 @@ import { ERR_NOT_INTEGER, ERR_SYNTAX, errInvalidExpire, errorText } from '../rep
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
 import { globMatcher } from '../glob.js';
 import { expiryMs, intArg, numArg, partitionOfArg } from './strings.js';
-import { CMD_FAST, CMD_READONLY, CMD_WRITE, KEY1, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
+import { CMD_FAST, CMD_READONLY, CMD_SERVED_KEYS, CMD_WRITE, KEY1, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
+import type { ValueType } from '../../storage/index.js';
 
 function del(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
   const store = ctx.store!;
@@ -108,6 +109,8 @@ function type(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Reply
 }
 
 const MAX_SCAN_COUNT = 100_000;
+/** Types SCAN ... TYPE can match (Redis answers no keys for any other name). */
+const SCAN_TYPES: ReadonlySet<string> = new Set(['string', 'hash', 'set', 'zset']);
 const UINT64_MAX = 2n ** 64n - 1n;
 
 /**
@@ -148,13 +151,13 @@ function scan(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Reply
   }
   const store = ctx.store;
   w.array(2);
-  if (store === null || cursor < 0 || (typeFilter !== undefined && typeFilter !== 'string')) {
+  if (store === null || cursor < 0 || (typeFilter !== undefined && !SCAN_TYPES.has(typeFilter))) {
     w.bulk('0');
     w.array(0);
     return;
   }
   const owned = ctx.view.owned;
-  const res = store.scan(cursor, count, (part) => owned[part] === 1, match);
+  const res = store.scan(cursor, count, (part) => owned[part] === 1, match, typeFilter as ValueType | undefined);
   w.bulk(String(res.cursor));
   w.array(res.keys.length);
   for (const k of res.keys) w.bulk(k);
@@ -174,6 +177,6 @@ export function registerKeyCommands(t: CommandTable): void {
   t.add(cmd('pttl', 2, CMD_READONLY | CMD_FAST, KEY1, pttl, 'Remaining TTL in milliseconds'));
   t.add(cmd('expiretime', 2, CMD_READONLY | CMD_FAST, KEY1, expiretime, 'Absolute expiry in Unix seconds'));
   t.add(cmd('pexpiretime', 2, CMD_READONLY | CMD_FAST, KEY1, pexpiretime, 'Absolute expiry in Unix ms'));
-  t.add(cmd('type', 2, CMD_READONLY | CMD_FAST, KEY1, type, 'The type of a key (string or none)'));
-  t.add(cmd('scan', -2, CMD_READONLY, NO_KEYS, scan, 'Iterate the keys this node serves', { support: 'partial', note: 'cursors are the node\'s own (position x 16384 + partition); TYPE matches string only' }));
+  t.add(cmd('type', 2, CMD_READONLY | CMD_FAST, KEY1, type, 'The type of a key (string, hash, set, zset or none)'));
+  t.add(cmd('scan', -2, CMD_READONLY | CMD_SERVED_KEYS, NO_KEYS, scan, 'Iterate the keys this node serves', { support: 'partial', note: 'cursors are the node\'s own (position x 16384 + partition)' }));
 }

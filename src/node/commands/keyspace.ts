@@ -6,12 +6,12 @@
 import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
 import { REPLY_OK, REPLY_ONE, REPLY_ZERO } from '../../protocol/resp/index.js';
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
-import { entryCost, parseInt64, type StoreValue } from '../../storage/index.js';
+import { entryCost, isCollection, parseInt64, type Collection, type StoreValue } from '../../storage/index.js';
 import type { Connection } from '../connection.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, errUnknownSubcommand, errWrongArity, errorText } from '../replies.js';
 import { globMatcher } from '../glob.js';
 import { numArg, partitionOfArg } from './strings.js';
-import { CMD_FAST, CMD_READONLY, CMD_WRITE, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
+import { CMD_FAST, CMD_READONLY, CMD_SERVED_KEYS, CMD_WRITE, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
 
 const ERR_NO_SUCH_KEY = errorText(NODE_ERRORS.SYNTAX_ERROR, 'no such key');
 const ERR_SAME_OBJECT = errorText(NODE_ERRORS.SYNTAX_ERROR, 'source and destination objects are the same');
@@ -66,10 +66,11 @@ function randomkey(ctx: CommandContext, _c: Connection, _req: RequestDecoder, w:
  * Copies src (partition ps) to dst (partition pd) with its TTL, as one `set` write of the whole value with an
  * absolute expiry. The caller has checked that src exists.
  */
-function copyValue(ctx: CommandContext, ps: number, src: string, pd: number, dst: string, value: StoreValue): void {
+function copyValue(ctx: CommandContext, ps: number, src: string, pd: number, dst: string, value: StoreValue | Collection): void {
   const store = ctx.store!;
   const expiresAt = store.expireTime(ps, src);
-  store.set(pd, dst, value, expiresAt > 0 ? { expiresAt } : undefined);
+  if (isCollection(value)) store.putCollection(pd, dst, value.clone(), expiresAt > 0 ? expiresAt : 0);
+  else store.set(pd, dst, value, expiresAt > 0 ? { expiresAt } : undefined);
 }
 
 function renameGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: number, nx: boolean): void {
@@ -77,7 +78,7 @@ function renameGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter,
   const src = req.str(1);
   const dst = req.str(2);
   const pd = partitionOfArg(ctx, req, 2, p);
-  const value = store.get(p, src);
+  const value = store.peek(p, src);
   if (value === undefined) return w.error(ERR_NO_SUCH_KEY);
   if (src === dst) return w.raw(nx ? REPLY_ZERO : REPLY_OK);
   if (nx && store.exists(pd, dst)) return w.raw(REPLY_ZERO);
@@ -112,7 +113,7 @@ function copy(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Reply
   const dst = req.str(2);
   if (src === dst) return w.error(ERR_SAME_OBJECT);
   const store = ctx.store!;
-  const value = store.get(p, src);
+  const value = store.peek(p, src);
   if (value === undefined) return w.raw(REPLY_ZERO);
   const pd = partitionOfArg(ctx, req, 2, p);
   if (!replace && store.exists(pd, dst)) return w.raw(REPLY_ZERO);
@@ -169,13 +170,13 @@ function object(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Rep
   if (sub !== 'encoding' && sub !== 'freq' && sub !== 'idletime' && sub !== 'refcount') return w.error(errUnknownSubcommand(req.str(1), 'object'));
   if (req.argc !== 3) return w.error(errWrongArity(`object|${sub}`));
   // The key is argument 2 (the spec says so): the server's ownership guard has checked it and computed p.
-  const v = ctx.store!.get(p, req.str(2));
+  const v = ctx.store!.peek(p, req.str(2));
   if (v === undefined) return w.nil();
   switch (sub) {
     case 'encoding':
-      return w.bulk(stringEncoding(v));
+      return w.bulk(isCollection(v) ? v.encoding() : stringEncoding(v));
     case 'refcount':
-      return w.integer(refcount(ctx, v));
+      return w.integer(isCollection(v) ? 1 : refcount(ctx, v));
     case 'idletime':
       return w.integer(0);
     default:
@@ -212,7 +213,7 @@ function memory(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Rep
     } else return w.error(ERR_SYNTAX);
   }
   const key = req.str(2);
-  const v = ctx.store!.get(p, key);
+  const v = ctx.store!.peek(p, key);
   if (v === undefined) return w.nil();
   w.integer(entryCost(key, v));
 }
@@ -221,13 +222,13 @@ export function registerKeyspaceCommands(t: CommandTable): void {
   t.add(cmd('memory', -2, CMD_READONLY, [2, 2, 1], memory, 'MEMORY USAGE/HELP', {
     subcommands: ['help', 'usage'], support: 'partial', note: 'USAGE and HELP only; USAGE reports the store\'s accounted bytes, not the allocator\'s',
   }));
-  t.add(cmd('keys', 2, CMD_READONLY, NO_KEYS, keys, 'Keys matching a glob, over the partitions this node serves'));
-  t.add(cmd('randomkey', 1, CMD_READONLY, NO_KEYS, randomkey, 'A random key of the partitions this node serves'));
+  t.add(cmd('keys', 2, CMD_READONLY | CMD_SERVED_KEYS, NO_KEYS, keys, 'Keys matching a glob, over the partitions this node serves'));
+  t.add(cmd('randomkey', 1, CMD_READONLY | CMD_SERVED_KEYS, NO_KEYS, randomkey, 'A random key of the partitions this node serves'));
   t.add(cmd('rename', 3, CMD_WRITE, [1, 2, 1], rename, 'Rename a key, keeping its TTL (both keys in one slot in cluster mode)'));
   t.add(cmd('renamenx', 3, CMD_WRITE | CMD_FAST, [1, 2, 1], renamenx, 'Rename a key only if the new name does not exist'));
   t.add(cmd('copy', -3, CMD_WRITE, [1, 2, 1], copy, 'Copy a key with its TTL (database 0 only)', { support: 'partial', note: 'DB other than 0 is refused' }));
   t.add(cmd('object', -2, CMD_READONLY, [2, 2, 1], object, 'OBJECT ENCODING/FREQ/IDLETIME/REFCOUNT/HELP', {
     subcommands: ['encoding', 'freq', 'help', 'idletime', 'refcount'], support: 'partial',
-    note: 'ENCODING is derived from the value (no raw after in-place changes); IDLETIME is always 0; FREQ needs LFU, which the node has not',
+    note: 'ENCODING is derived from the value (strings: no raw after in-place changes; collections: Redis 7.0\'s size thresholds); IDLETIME is always 0; FREQ needs LFU, which the node has not',
   }));
 }

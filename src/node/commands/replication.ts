@@ -8,6 +8,10 @@
  *   RL.ACK <p> <offset> [...]                    the follower's applied offsets (lag); no reply
  *   RL.HANDOFF <p> <term>                         the new primary of p (term) asks the old one to stop now
  *
+ * The coordinator sends, before it promotes a copy of p at a new term (failover):
+ *
+ *   RL.FENCE <p> <term>       -> [copy term, copy offset, complete 0|1]; the copy ignores older terms from now on
+ *
  * Frames, not replies, answer them (docs/PROTOCOL.md "Replication stream"); errors are replied and the follower
  * reconnects. RL.DIGEST <p> is for operators and tests: [term, offset, mode, complete, keys, digest].
  */
@@ -97,6 +101,20 @@ const handoff: CommandHandler = (ctx, _conn, req, w) => {
   r.handoff(p, term);
 };
 
+const fence: CommandHandler = (ctx, _conn, req, w) => {
+  const r = ctx.replication;
+  if (r === null) return w.error(ERR_STANDALONE);
+  const p = partitionArg(ctx, req, 1, w);
+  if (p === null) return;
+  const term = intArg(req, 2, MAX_TERM);
+  if (term === null || term === 0) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'usage: RL.FENCE <partition> <term>; term must be a positive integer'));
+  const at = r.fence(p, term);
+  w.array(3);
+  w.integer(at.term);
+  w.integer(at.offset);
+  w.integer(at.complete ? 1 : 0);
+};
+
 const digest: CommandHandler = (ctx, _conn, req, w) => {
   const r = ctx.replication;
   const p = partitionArg(ctx, req, 1, w);
@@ -154,6 +172,7 @@ export const REPLICATION_COMMANDS: readonly CommandSpec[] = [
   cmd('rl.unfollow', 2, CMD_ADMIN, NO_KEYS, unfollow, 'Internal: stop streaming a partition to this follower.'),
   cmd('rl.ack', -3, CMD_ADMIN, NO_KEYS, ack, 'Internal: a follower acknowledges the offsets it applied.'),
   cmd('rl.handoff', 3, CMD_ADMIN, NO_KEYS, handoff, 'Internal: the new primary of a partition asks the old one to stop serving it now.'),
+  cmd('rl.fence', 3, CMD_ADMIN, NO_KEYS, fence, "Internal: the coordinator fences a partition's copy for a new term; answers [term, offset, complete]."),
   cmd('rl.digest', 2, CMD_ADMIN, NO_KEYS, digest, "A partition copy's [term, offset, mode, complete, keys, digest]."),
 ];
 

@@ -7,7 +7,7 @@ import { globMatcher } from '../glob.js';
 import { EVICTION_POLICIES, parseBytes, type EvictionPolicy } from '../../storage/index.js';
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
 import { command } from './command-docs.js';
-import { CMD_ADMIN, CMD_FAST, CMD_READONLY, CMD_WRITE, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
+import { CMD_ADMIN, CMD_FAST, CMD_READONLY, CMD_SERVED_KEYS, CMD_WRITE, NO_KEYS, cmd, type CommandContext, type CommandTable } from './types.js';
 
 /** INFO text of one section, or '' when unknown. */
 function infoSection(ctx: CommandContext, section: string): string {
@@ -64,9 +64,13 @@ function infoSection(ctx: CommandContext, section: string): string {
       lines.push('# CPU', `used_cpu_sys:${(u.system / 1e6).toFixed(6)}`, `used_cpu_user:${(u.user / 1e6).toFixed(6)}`);
       break;
     }
-    case 'cluster':
-      lines.push('# Cluster', 'cluster_enabled:1', `ringleader_epoch:${ctx.view.epoch}`);
+    case 'cluster': {
+      // The lease (C5): `off` when there is none to lapse (standalone, --lease-mode off).
+      const left = ctx.view.lease.remainingMs();
+      lines.push('# Cluster', 'cluster_enabled:1', `ringleader_epoch:${ctx.view.epoch}`, `ringleader_lease:${!Number.isFinite(left) ? 'off' : left > 0 ? 'valid' : 'lapsed'}`,
+        `ringleader_lease_remaining_ms:${Number.isFinite(left) ? Math.floor(left) : -1}`, `ringleader_lease_refused:${ctx.stats.leaseRefused}`, `ringleader_lease_late_closes:${ctx.stats.leaseLateCloses}`);
       break;
+    }
     case 'keyspace':
       lines.push('# Keyspace');
       if (st !== undefined && st.keys > 0) lines.push(`db0:keys=${st.keys},expires=${st.volatileKeys},avg_ttl=0`);
@@ -323,7 +327,7 @@ export function registerServerCommands(t: CommandTable): void {
     note: `parameters: ${CONFIG_PARAMS.map((p) => p.name).join(', ')}; settable: ${CONFIG_PARAMS.filter((p) => p.set !== undefined).map((p) => p.name).join(', ')}; REWRITE is refused`,
   }));
   t.add(cmd('time', 1, CMD_FAST, NO_KEYS, time, 'The node\'s clock: seconds and microseconds'));
-  t.add(cmd('dbsize', 1, CMD_READONLY | CMD_FAST, NO_KEYS, dbsize, 'Keys in the partitions this node serves'));
-  t.add(cmd('flushall', -1, CMD_WRITE, NO_KEYS, flushall, 'Delete every key (needs --enable-flush)', { support: 'partial', note: 'refused unless the node runs with --enable-flush' }));
-  t.add(cmd('flushdb', -1, CMD_WRITE, NO_KEYS, flushall, 'Delete every key (needs --enable-flush)', { support: 'partial', note: 'refused unless the node runs with --enable-flush' }));
+  t.add(cmd('dbsize', 1, CMD_READONLY | CMD_FAST | CMD_SERVED_KEYS, NO_KEYS, dbsize, 'Keys in the partitions this node serves'));
+  t.add(cmd('flushall', -1, CMD_WRITE | CMD_SERVED_KEYS, NO_KEYS, flushall, 'Delete every key (needs --enable-flush)', { support: 'partial', note: 'refused unless the node runs with --enable-flush' }));
+  t.add(cmd('flushdb', -1, CMD_WRITE | CMD_SERVED_KEYS, NO_KEYS, flushall, 'Delete every key (needs --enable-flush)', { support: 'partial', note: 'refused unless the node runs with --enable-flush' }));
 }

@@ -234,7 +234,8 @@ function mget(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Reply
   const n = req.argc;
   const store = ctx.store!;
   w.array(n - 1);
-  for (let i = 1; i < n; i++) reply(w, store.get(partitionOfArg(ctx, req, i, p), req.str(i)));
+  // A key holding a collection reads as nil (Redis's MGET), not WRONGTYPE.
+  for (let i = 1; i < n; i++) reply(w, store.getIfString(partitionOfArg(ctx, req, i, p), req.str(i)));
 }
 
 function mset(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {

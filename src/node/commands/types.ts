@@ -20,6 +20,11 @@ export const CMD_ADMIN = 8;
 /** May be refused with OOM when memory is full (SET, APPEND...); informative only: the store decides. */
 export const CMD_DENYOOM = 16;
 export const CMD_FAST = 32;
+/**
+ * Names no key but reads or writes the keys of every partition the node serves (KEYS, SCAN, RANDOMKEY, DBSIZE,
+ * FLUSHALL): the ownership guard applies the lease check to it as to a keyed command. Not shown by COMMAND INFO.
+ */
+export const CMD_SERVED_KEYS = 64;
 
 /** What a handler may reach: the node's state. Implemented by the server. */
 export interface CommandContext {
@@ -79,6 +84,8 @@ export interface ReplicationHandler {
   unfollow(socket: Socket, partition: number): void;
   ack(socket: Socket, pairs: ReadonlyArray<readonly [number, number]>): void;
   handoff(partition: number, term: number): void;
+  /** RL.FENCE: the copy's position; it ignores terms older than `term` from now on. */
+  fence(partition: number, term: number): { term: number; offset: number; complete: boolean };
   /** INFO replication lines (`key:value`). */
   infoLines(): string[];
   digest(partition: number): { term: number; offset: number; mode: string; complete: boolean; keys: number; digest: string } | null;
@@ -107,6 +114,10 @@ export interface ServerStats {
   errorReplies: number;
   /** -TRYAGAIN replies for partitions changing hands. */
   tryAgain: number;
+  /** -TRYAGAIN replies because the lease lapsed (not counted in tryAgain). */
+  leaseRefused: number;
+  /** Connections closed unanswered because the lease lapsed between running a batch and writing its replies (a pause). */
+  leaseLateCloses: number;
   /** Reads served from a backup copy to a READONLY connection. */
   backupReads: number;
 }

@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../../shared/logger.js';
-import type { Store } from '../../storage/index.js';
+import type { SnapshotReader, Store } from '../../storage/index.js';
 import { encodeSnap, encodeSnapEnd } from './frames.js';
 import type { ReplicationOptions } from './options.js';
 import type { ReplicationStats } from './stats.js';
@@ -49,7 +49,7 @@ export class SnapshotJob {
   started = false;
   keysSent = 0;
   bytesSent = 0;
-  private readonly reader: { next(): Array<{ key: string; value: string | Buffer; expiresAt: number }> | null };
+  private readonly reader: SnapshotReader;
 
   constructor(
     readonly partition: number,

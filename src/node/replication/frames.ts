@@ -3,12 +3,18 @@
  * is a RESP array of bulk strings (so the follower reads them with the ordinary reply decoder), the first element
  * the frame kind. Pure: encoding and range-checked decoding, no sockets.
  *
- *   OP p term offset S key value expiresAt   a mutation: whole value, absolute expiry ms (0 = none)
+ *   OP p term offset S key value expiresAt   a mutation: whole string value, absolute expiry ms (0 = none)
+ *   OP p term offset T key type enc expiresAt  a mutation of a collection: its type (hash, set, zset) and whole
+ *                                            content in the store's collection encoding (src/storage/collections.ts)
+ *   OP p term offset P key type patch expiresAt  a change to the key's collection (elements set or removed, in
+ *                                            order; collections.ts encodePatch); a copy without the key ignores it
  *   OP p term offset D key                   a delete (command, expiry or eviction on the primary)
  *   OP p term offset E key expiresAt         a TTL change (0 = persist)
  *   OP p term offset F                       the partition was emptied (FLUSHALL on the primary)
  *   SNAPBEGIN p term offset                  full sync starts: drop the local copy; stream entries continue from offset+1
- *   SNAP p k1 v1 e1 k2 v2 e2 ...             a batch of whole keys of the snapshot
+ *   SNAP p k1 v1 e1 k2 v2 e2 ...             a batch of whole keys of the snapshot (string values only)
+ *   SNAPT p k1 t1 v1 e1 ...                  the same with each value's type (string, hash, set, zset): sent when
+ *                                            a batch holds a collection
  *   SNAPEND p                                the snapshot is complete
  *   RESUME p term offset                     partial resync: entries continue from offset+1
  *   TERMEND p term offset                    the primary of `term` stopped at `offset` (hand-over marker)
@@ -17,7 +23,7 @@
  *                                            (so a follower learns it even when the coordinator is unreachable)
  */
 import { encodeCommand } from '../../protocol/resp/command-encoder.js';
-import type { ReplicatedOp } from '../../storage/index.js';
+import { TypedValue, type AnyValue, type ReplicatedOp } from '../../storage/index.js';
 
 /** A stream entry's mutation: a store op, or `flush` (the whole partition emptied). */
 export type StreamOp = ReplicatedOp | { readonly kind: 'flush' };
@@ -30,7 +36,8 @@ export interface OpFrame {
   readonly op: StreamOp;
 }
 export interface SnapBeginFrame { readonly kind: 'SNAPBEGIN'; readonly partition: number; readonly term: number; readonly offset: number }
-export interface SnapFrame { readonly kind: 'SNAP'; readonly partition: number; readonly entries: Array<{ key: string; value: Buffer; expiresAt: number }> }
+/** A snapshot batch (SNAP or SNAPT on the wire): a string value is a Buffer, a collection a TypedValue. */
+export interface SnapFrame { readonly kind: 'SNAP'; readonly partition: number; readonly entries: Array<{ key: string; value: Buffer | TypedValue; expiresAt: number }> }
 export interface SnapEndFrame { readonly kind: 'SNAPEND'; readonly partition: number }
 export interface ResumeFrame { readonly kind: 'RESUME'; readonly partition: number; readonly term: number; readonly offset: number }
 export interface TermEndFrame { readonly kind: 'TERMEND'; readonly partition: number; readonly term: number; readonly offset: number }
@@ -68,6 +75,9 @@ export function encodeOp(partition: number, term: number, offset: number, op: St
     case 'flush':
       return encodeCommand(['OP', partition, term, offset, 'F']);
     case 'set':
+      if (op.value instanceof TypedValue) {
+        return encodeCommand(['OP', partition, term, offset, op.value.patch ? 'P' : 'T', keyBuf(op.key), op.value.type, op.value.bytes, op.expiresAt]);
+      }
       return encodeCommand(['OP', partition, term, offset, 'S', keyBuf(op.key), valueBuf(op.value), op.expiresAt]);
     case 'del':
       return encodeCommand(['OP', partition, term, offset, 'D', keyBuf(op.key)]);
@@ -82,9 +92,18 @@ export function encodeSnapBegin(partition: number, term: number, offset: number)
   return encodeCommand(['SNAPBEGIN', partition, term, offset]);
 }
 
-export function encodeSnap(partition: number, entries: ReadonlyArray<{ key: string; value: string | Buffer; expiresAt: number }>): Buffer {
+export function encodeSnap(partition: number, entries: ReadonlyArray<{ key: string; value: AnyValue; expiresAt: number }>): Buffer {
+  if (entries.some((e) => e.value instanceof TypedValue)) {
+    const typed: Array<string | Buffer | number> = ['SNAPT', partition];
+    for (const e of entries) {
+      const v = e.value;
+      if (v instanceof TypedValue) typed.push(keyBuf(e.key), v.type, v.bytes, e.expiresAt);
+      else typed.push(keyBuf(e.key), 'string', valueBuf(v), e.expiresAt);
+    }
+    return encodeCommand(typed);
+  }
   const args: Array<string | Buffer | number> = ['SNAP', partition];
-  for (const e of entries) args.push(keyBuf(e.key), valueBuf(e.value), e.expiresAt);
+  for (const e of entries) args.push(keyBuf(e.key), valueBuf(e.value as string | Buffer), e.expiresAt);
   return encodeCommand(args);
 }
 
@@ -127,6 +146,18 @@ function buf(b: unknown, what: string): Buffer {
   return b;
 }
 
+/** A typed value from the wire: `string` gives the bytes, a collection type a validated TypedValue. */
+function typedValue(type: unknown, value: unknown): Buffer | TypedValue {
+  const t = str(type, 'value type');
+  const b = buf(value, 'value');
+  if (t === 'string') return b;
+  try {
+    return TypedValue.parse(t, b);
+  } catch (err) {
+    throw new FrameError((err as Error).message);
+  }
+}
+
 /**
  * Decodes one frame from a decoded RESP reply (an array of Buffers). `partitionCount` bounds partition numbers.
  * Throws FrameError on anything else: unknown kinds, wrong arity, non-numeric or out-of-range numbers.
@@ -156,6 +187,21 @@ export function decodeFrame(reply: unknown, partitionCount: number): Frame {
       if (n < 6) throw new FrameError('OP: wrong number of elements');
       const key = str(reply[5], 'key');
       if (op === 'S' && n === 8) return { kind, partition, term, offset, op: { kind: 'set', key, value: buf(reply[6], 'value'), expiresAt: int(reply[7], 'expiresAt', MAX_EXPIRES_AT) } };
+      if (op === 'T' && n === 9) {
+        const value = typedValue(reply[6], reply[7]);
+        if (!(value instanceof TypedValue)) throw new FrameError('OP T: a string value travels as S');
+        return { kind, partition, term, offset, op: { kind: 'set', key, value, expiresAt: int(reply[8], 'expiresAt', MAX_EXPIRES_AT) } };
+      }
+      if (op === 'P' && n === 9) {
+        let value: TypedValue;
+        try {
+          value = TypedValue.parsePatch(str(reply[6], 'value type'), buf(reply[7], 'patch'));
+        } catch (err) {
+          if (err instanceof FrameError) throw err;
+          throw new FrameError((err as Error).message);
+        }
+        return { kind, partition, term, offset, op: { kind: 'set', key, value, expiresAt: int(reply[8], 'expiresAt', MAX_EXPIRES_AT) } };
+      }
       if (op === 'D' && n === 6) return { kind, partition, term, offset, op: { kind: 'del', key } };
       if (op === 'E' && n === 7) return { kind, partition, term, offset, op: { kind: 'expire', key, expiresAt: int(reply[6], 'expiresAt', MAX_EXPIRES_AT) } };
       throw new FrameError(`OP: bad op ${JSON.stringify(op.slice(0, 8))} with ${n} elements`);
@@ -167,9 +213,17 @@ export function decodeFrame(reply: unknown, partitionCount: number): Frame {
       return { kind, partition, term: int(reply[2], 'term', MAX_OFFSET), offset: int(reply[3], 'offset', MAX_OFFSET) };
     case 'SNAP': {
       if ((n - 2) % 3 !== 0) throw new FrameError('SNAP: entries come in triples');
-      const entries: Array<{ key: string; value: Buffer; expiresAt: number }> = [];
+      const entries: Array<{ key: string; value: Buffer | TypedValue; expiresAt: number }> = [];
       for (let i = 2; i < n; i += 3) entries.push({ key: str(reply[i], 'key'), value: buf(reply[i + 1], 'value'), expiresAt: int(reply[i + 2], 'expiresAt', MAX_EXPIRES_AT) });
       return { kind, partition, entries };
+    }
+    case 'SNAPT': {
+      if ((n - 2) % 4 !== 0) throw new FrameError('SNAPT: entries come in quadruples');
+      const entries: Array<{ key: string; value: Buffer | TypedValue; expiresAt: number }> = [];
+      for (let i = 2; i < n; i += 4) {
+        entries.push({ key: str(reply[i], 'key'), value: typedValue(reply[i + 1], reply[i + 2]), expiresAt: int(reply[i + 3], 'expiresAt', MAX_EXPIRES_AT) });
+      }
+      return { kind: 'SNAP', partition, entries };
     }
     case 'SNAPEND':
       if (n !== 2) throw new FrameError('SNAPEND: wrong number of elements');

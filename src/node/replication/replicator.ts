@@ -67,6 +67,11 @@ interface Part {
    */
   awaiting: boolean;
   retryTimer: TimerHandle | null;
+  /**
+   * RL.FENCE: tables of p with an older term than this are ignored (the copy follows nobody and does not serve) until
+   * one at this term or newer arrives: the coordinator is promoting one of the copies of p at this term.
+   */
+  fencedTerm: number;
   /** As primary: the backups of p in the latest table (its in-sync set besides this copy). */
   isr: readonly string[];
   /** As follower: this copy's state in the last table applied (a backup demoted to learner re-reports synced). */
@@ -298,6 +303,8 @@ export class Replicator implements LinkHandler {
     const me = this.selfId;
     const stale = table.epoch <= this.staleThrough;
     for (let p = 0; p < table.partitionCount; p++) {
+      // Fenced (RL.FENCE) for a newer term than this table's: the copy waits, unlinked and not serving, for that term.
+      if ((this.parts[p]?.fencedTerm ?? 0) > table.termOf(p)) continue;
       switch (stale ? null : table.stateOf(p, me)) {
         case 'primary':
           this.asPrimary(p, table);
@@ -369,7 +376,7 @@ export class Replicator implements LinkHandler {
       part = {
         partition: p, mode: 'follower', term: 0, offset: 0, complete: false, backlog: new Backlog(this.deps.options.backlogBytesPerPartition, 0),
         prevTerm: 0, prevTermEnd: 0, followers: new Set(), link: null, tableTerm: 0, termEnded: null, promoteTimer: null, promoteStartedAt: 0,
-        failed: false, retryTimer: null, awaiting: false, successorWait: null, isr: [], lastState: null,
+        failed: false, retryTimer: null, awaiting: false, successorWait: null, fencedTerm: 0, isr: [], lastState: null,
       };
       this.parts[p] = part;
     }
@@ -988,6 +995,28 @@ export class Replicator implements LinkHandler {
     this.stopPrimary(part);
     this.deps.view.owned[p] = 0;
     if (this.deps.view.pending.length > p) this.deps.view.pending[p] = 1;
+  }
+
+  /**
+   * RL.FENCE p term: the coordinator is about to promote a copy of p at `term`. Unless this node already applied a
+   * table of p at `term` or newer, the copy stops following its primary and ignores older tables of p (so no entry of
+   * an older term reaches it any more), and a primary or promoting copy stops serving p. Answers the copy's position
+   * (a node without a copy: 0, 0, incomplete).
+   */
+  fence(p: number, term: number): { term: number; offset: number; complete: boolean } {
+    const part = this.parts[p];
+    if (!part) return { term: 0, offset: 0, complete: false };
+    if (term > part.fencedTerm && term > (this.table?.termOf(p) ?? 0)) {
+      part.fencedTerm = term;
+      if (part.mode === 'primary') this.stopPrimary(part);
+      if (part.mode === 'promoting') part.mode = 'follower';
+      part.promoteTimer?.cancel();
+      part.promoteTimer = null;
+      this.unlink(part);
+      this.deps.logger.info({ partition: p, term, copyTerm: part.term, offset: part.offset, complete: part.complete }, 'copy fenced for a new term');
+      this.refreshServing();
+    }
+    return { term: part.term, offset: part.offset, complete: part.complete };
   }
 
   /** RL.DIGEST p. */
