@@ -1,20 +1,26 @@
 // `npm run bench -- ha`: coordinators in high availability on a real etcd (started here on free ports).
 // 1. Notification: a membership change (a join) -> the last of W watchers holding the new epoch, file mode (one
 //    coordinator, --data-dir) vs etcd mode (join sent to the leader, watchers on a follower: leader -> etcd ->
-//    follower -> watchers). Watchers run in a helper process (bench/coordinator-watchers.ts).
+//    follower -> watchers). The watchers are spread over BENCH_READERS reader processes (bench/watcher-group.ts).
 // 2. Takeover: kill -9 the leader of 3 coordinators; time until a change is accepted and published again (a join
 //    retried every 20 ms across the survivors succeeds). T trials; a fresh coordinator replaces the killed one.
-// Env: BENCH_WATCHERS (1000), BENCH_CHANGES (20), BENCH_TRIALS (20). Prints a table, then one JSON line.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// Env: BENCH_WATCHERS (1000), BENCH_READERS (4), BENCH_READER (raw | http), BENCH_CHANGES (20), BENCH_TRIALS (20). Prints a table, then one JSON line.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePort, startEtcd, type TestEtcd } from '../src/testing/index.js';
+import { watcherGroup } from './watcher-group.js';
 
 const WATCHERS = Number(process.env['BENCH_WATCHERS'] ?? 1000);
 const CHANGES = Number(process.env['BENCH_CHANGES'] ?? 20);
 const TRIALS = Number(process.env['BENCH_TRIALS'] ?? 20);
+const READERS = Number(process.env['BENCH_READERS'] ?? 4);
+/** raw: plain TCP sockets scanning the bytes (receipt at the socket); http: node:http clients (as TableWatch reads). */
+const READER = process.env['BENCH_READER'] ?? 'raw';
+if (READER !== 'raw' && READER !== 'http') throw new TypeError(`BENCH_READER must be raw or http, got ${READER}`);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -28,7 +34,12 @@ process.once('exit', () => {
 });
 
 /** `table published` log lines of the coordinators (planMs, storeMs = the fsync or the etcd transaction, publishMs). */
-const published: Array<{ planMs: number; storeMs: number; publishMs: number }> = [];
+const published: Array<{ epoch: number; time: number; planMs: number; storeMs: number; publishMs: number }> = [];
+/**
+ * `followed the stored state` log lines of etcd-mode followers: loadMs = a full read of the state (0 when installed
+ * from the watch event itself), decodeMs = decoding the watched keys, applyMs = install + write to its watchers.
+ */
+const followed: Array<{ pid: number; epoch: number; time: number; loadMs: number; decodeMs: number; applyMs: number }> = [];
 
 /** A coordinator process (the CLI); resolves with its URL once listening. */
 async function coordinator(args: string[]): Promise<{ child: ChildProcess; url: string }> {
@@ -36,7 +47,8 @@ async function coordinator(args: string[]): Promise<{ child: ChildProcess; url: 
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', String(port), '--heartbeat-ms', '5000', '--plan-debounce-ms', '0', '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   procs.push(child);
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (line.includes('"table published"')) published.push(JSON.parse(line) as { planMs: number; storeMs: number; publishMs: number });
+    if (line.includes('"table published"')) published.push(JSON.parse(line) as (typeof published)[number]);
+    if (line.includes('"followed the stored state"')) followed.push(JSON.parse(line) as (typeof followed)[number]);
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
@@ -59,6 +71,16 @@ async function health(url: string): Promise<{ role?: string; epoch: number } | n
   }
 }
 
+/** CPU time (user + system, ms) a process used so far, from /proc (clock ticks of 10 ms); 0 when unreadable. */
+function cpuMs(pid: number | undefined, which: 'all' | 'sys' = 'all'): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (which === 'sys' ? Number(f[12]) : Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14 and 15)
+  } catch {
+    return 0;
+  }
+}
+
 let seq = 0;
 async function join(url: string): Promise<number> {
   seq++;
@@ -67,41 +89,43 @@ async function join(url: string): Promise<number> {
   return res.status;
 }
 
-/** W watchers on `watchUrl` in a helper process; C joins sent to `joinUrl`; latency join-sent -> last watcher. */
-async function notify(joinUrl: string, watchUrl: string): Promise<{ last: number[]; first: number[] }> {
-  const helper = fork(new URL('./coordinator-watchers.ts', import.meta.url), { execArgv: ['--import', 'tsx'], env: { ...process.env, WATCH_URL: watchUrl, WATCH_COUNT: String(WATCHERS) } });
-  procs.push(helper);
-  const seen = new Map<number, { first: number; last: number }>();
-  helper.on('message', (m: { epoch: number; first: number; last: number }) => seen.set(m.epoch, m));
+/**
+ * W watchers on `watchUrl` spread over R reader processes; C joins sent to `joinUrl`, one at a time; per change the
+ * time from sending the join to the first and to the last of the W watchers holding the new epoch, and (when the
+ * coordinator that planned it is the watched one) to the coordinator's `table published` log line.
+ */
+async function notify(joinUrl: string, watchUrl: string, watchedPid: number | undefined): Promise<{ last: number[]; first: number[]; published: number[]; coordCpuMs: number; coordSysMs: number; readersCpuMs: number; load: number }> {
   const h0 = await health(watchUrl);
-  // wait until every watcher holds the current table (the helper reports each epoch once all streams have it)
-  await sleep(3000);
-  let epoch = h0!.epoch;
-  const lat: number[] = [];
-  const firsts: number[] = [];
-  for (let i = 0; i < CHANGES; i++) {
-    const t0 = now();
-    if ((await join(joinUrl)) !== 200) throw new Error('join refused');
-    const deadline = Date.now() + 10_000;
-    let got: number | undefined;
-    let first = Infinity;
-    while (got === undefined && Date.now() < deadline) {
-      for (const [e, at] of seen) {
-        if (e <= epoch) continue;
-        got = Math.max(got ?? 0, at.last);
-        first = Math.min(first, at.first);
-        epoch = Math.max(epoch, e);
-      }
-      if (got === undefined) await sleep(2);
+  const group = watcherGroup(watchUrl, WATCHERS, READERS, (c) => procs.push(c), READER === 'raw');
+  try {
+    let epoch = (await group.until(h0!.epoch, 60_000)).epoch; // every stream holds the current table
+    const lat: number[] = [];
+    const firsts: number[] = [];
+    const pubs: number[] = [];
+    const cpu0 = cpuMs(watchedPid);
+    const sys0 = cpuMs(watchedPid, 'sys');
+    const readers0 = group.pids.reduce<number>((a, p) => a + cpuMs(p), 0);
+    const load0 = loadavg()[0]!;
+    for (let i = 0; i < CHANGES; i++) {
+      const t0 = now();
+      if ((await join(joinUrl)) !== 200) throw new Error('join refused');
+      const got = await group.until(epoch + 1, 10_000);
+      lat.push(got.last - t0);
+      firsts.push(got.first - t0);
+      const log = published.find((p) => p.epoch === got.epoch);
+      if (log) pubs.push(log.time - t0);
+      epoch = Math.max(got.epoch, ...group.arrivalsAfter(got.epoch).map((a) => a.epoch));
+      await sleep(200);
+      epoch = Math.max(epoch, ...group.arrivalsAfter(epoch).map((a) => a.epoch));
     }
-    if (got === undefined) throw new Error('watchers did not get the change');
-    lat.push(got - t0);
-    firsts.push(first - t0);
-    seen.clear();
-    await sleep(200);
+    // CPU per change (the 200 ms pauses between changes cost next to nothing: no heartbeats, keep-alives every 15 s)
+    const coordCpuMs = (cpuMs(watchedPid) - cpu0) / CHANGES;
+    const coordSysMs = (cpuMs(watchedPid, 'sys') - sys0) / CHANGES;
+    const readersCpuMs = (group.pids.reduce<number>((a, p) => a + cpuMs(p), 0) - readers0) / CHANGES;
+    return { last: lat, first: firsts, published: pubs, coordCpuMs, coordSysMs, readersCpuMs, load: (load0 + loadavg()[0]!) / 2 };
+  } finally {
+    group.close();
   }
-  helper.kill('SIGKILL');
-  return { last: lat, first: firsts };
 }
 
 export default async function run(): Promise<void> {
@@ -109,7 +133,7 @@ export default async function run(): Promise<void> {
   const dir = mkdtempSync(joinPath(tmpdir(), 'rl-bench-ha-'));
   const file = await coordinator(['--data-dir', dir]);
   published.length = 0;
-  const fileN = await notify(file.url, file.url);
+  const fileN = await notify(file.url, file.url, file.child.pid);
   const fileLat = fileN.last;
   const fileStore = published.map((p) => p.storeMs);
   const filePublish = published.map((p) => p.publishMs);
@@ -132,9 +156,15 @@ export default async function run(): Promise<void> {
   let leader = await leaderOf();
   const follower = coords.find((c) => c !== leader)!;
   published.length = 0;
-  const etcdN = await notify(leader.url, follower.url);
+  followed.length = 0;
+  const etcdN = await notify(leader.url, follower.url, follower.child.pid);
   const etcdLat = etcdN.last;
   const etcdStore = published.map((p) => p.storeMs);
+  // the leader's log time -> the watched follower's log time, per epoch (log times are Date.now(), in ms)
+  const watched = followed.filter((x) => x.pid === follower.child.pid);
+  const leaderToFollower = published.flatMap((p) => watched.filter((x) => x.epoch === p.epoch).map((x) => x.time - p.time));
+  const followerLoad = watched.map((f) => f.loadMs + f.decodeMs);
+  const followerApply = watched.map((f) => f.applyMs);
 
   // --- takeover
   const takeover: number[] = [];
@@ -168,7 +198,8 @@ export default async function run(): Promise<void> {
   await etcd.stop();
 
   const r = (x: number) => Math.round(x * 10) / 10;
-  console.log(`ha bench (${new Date().toISOString()}): ${WATCHERS} watchers, ${CHANGES} changes per mode, ${TRIALS} takeover trials, lease TTL 2 s`);
+  const row = (label: string, xs: number[]) => console.log(`| ${label} | ${r(pct(xs, 50))} | ${r(pct(xs, 99))} | ${r(Math.max(...xs))} |`);
+  console.log(`ha bench (${new Date().toISOString()}): ${WATCHERS} watchers in ${Math.min(READERS, WATCHERS)} reader processes (${READER} sockets), ${CHANGES} changes per mode, ${TRIALS} takeover trials, lease TTL 2 s`);
   console.log('| measure | p50 ms | p99 ms | max ms |');
   console.log('|---|---|---|---|');
   console.log(`| change -> last watcher, file mode (fsync) | ${r(pct(fileLat, 50))} | ${r(pct(fileLat, 99))} | ${r(Math.max(...fileLat))} |`);
@@ -178,6 +209,17 @@ export default async function run(): Promise<void> {
   console.log(`| of which: members.json write + fsync (file) | ${r(pct(fileStore, 50))} | ${r(pct(fileStore, 99))} | ${r(Math.max(...fileStore))} |`);
   console.log(`| of which: writing the event to ${WATCHERS} sockets (file) | ${r(pct(filePublish, 50))} | ${r(pct(filePublish, 99))} | ${r(Math.max(...filePublish))} |`);
   console.log(`| of which: etcd transaction (leader) | ${r(pct(etcdStore, 50))} | ${r(pct(etcdStore, 99))} | ${r(Math.max(...etcdStore))} |`);
+  row('change -> planning coordinator published (its log time), file mode', fileN.published);
+  row('change -> planning coordinator (leader) published, etcd mode', etcdN.published);
+  row('of which: leader published -> watched follower published (log times), etcd mode', leaderToFollower);
+  row('of which: follower reading the change (decoding the watch event, or a full read), etcd mode', followerLoad);
+  row('of which: follower install + write to its watchers, etcd mode', followerApply);
+  console.log(`| CPU per change: the watched coordinator, file / etcd mode (follower) | ${r(fileN.coordCpuMs)} / ${r(etcdN.coordCpuMs)} | | |`);
+  console.log(`| of which in the kernel (socket writes), file / etcd mode | ${r(fileN.coordSysMs)} / ${r(etcdN.coordSysMs)} | | |`);
+  console.log(`| CPU per change: the ${Math.min(READERS, WATCHERS)} reader processes together, file / etcd mode | ${r(fileN.readersCpuMs)} / ${r(etcdN.readersCpuMs)} | | |`);
+  console.log(`| machine load average (1 min) during file / etcd mode | ${r(fileN.load)} / ${r(etcdN.load)} | | |`);
+  row('first -> last watcher, file mode', fileN.last.map((l, i) => l - fileN.first[i]!));
+  row('first -> last watcher, etcd mode', etcdN.last.map((l, i) => l - etcdN.first[i]!));
   console.log(`| kill -9 leader -> a change accepted by the new leader | ${r(pct(takeover, 50))} | ${r(pct(takeover, 99))} | ${r(Math.max(...takeover))} |`);
   console.log(JSON.stringify({
     bench: 'ha', trials: TRIALS, takeoverP50Ms: r(pct(takeover, 50)), takeoverP99Ms: r(pct(takeover, 99)),

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEtcd } from '../src/testing/index.js';
 import { EtcdStateStore, resolveEtcdOptions, type CoordinatorState, type PersistedMember } from '../src/coordinator/index.js';
+import type { IEvent } from 'etcd3';
 import { etcdClient } from '../src/coordinator/etcd.js';
 
 function member(i: number, appliedEpoch = 0): PersistedMember {
@@ -65,4 +66,60 @@ test('EtcdStateStore: keys per member and per field, CAS on the epoch, fenced on
   const t0 = Date.now();
   await assert.rejects(store.load(), (e: { code?: string }) => e.code === 'STATE_STORE_FAILED');
   assert.ok(Date.now() - t0 < 10_000);
+});
+
+test('EtcdStateStore mirror: a follower installs each change from its watch events, equal to a full read', async (t) => {
+  const etcd = await startEtcd();
+  t.after(() => etcd.stop());
+  const o = resolveEtcdOptions({ endpoints: [etcd.url], prefix: '/rl/mirror' });
+  const client = etcdClient(o);
+  t.after(() => client.close());
+  const leader = new EtcdStateStore(client, o.prefix);
+  const put = await client.put('/rl/mirror/leader').value('http://me').exec();
+  leader.fence = { key: '/rl/mirror/leader', revision: String(put.header.revision) };
+  await leader.compareAndSet(null, state(1, [member(1), member(2)]));
+
+  const follower = new EtcdStateStore(client, o.prefix);
+  // Not anchored yet: a change to the epoch asks for a full read (null), anything else is ignored (undefined).
+  const kv = { key: Buffer.from('/rl/mirror/state/epoch'), value: Buffer.from('9'), mod_revision: '999', create_revision: '1', version: '1', lease: '0' };
+  const epochEvent: IEvent = { type: 'Put', kv, prev_kv: kv };
+  assert.equal(follower.applyWatch([epochEvent]), null);
+  assert.equal(follower.applyWatch([{ ...epochEvent, kv: { ...epochEvent.kv, key: Buffer.from('/rl/mirror/leader') } }]), undefined);
+
+  const { state: first, watchFrom } = await follower.anchorMirror();
+  assert.equal(first!.epoch, 1);
+  const installed: CoordinatorState[] = [];
+  const watcher = await client.watch().prefix('/rl/mirror/').startRevision(watchFrom).create();
+  t.after(() => watcher.cancel());
+  watcher.on('data', (res) => {
+    const s = follower.applyWatch(res.events);
+    if (s) installed.push(s);
+  });
+  // Joins, a removal, and an appliedEpoch-only change (not written): every epoch arrives whole, equal to a full read.
+  const steps = [
+    state(2, [member(1), member(2), member(3)]),
+    state(3, [member(2), member(3)]),
+    state(4, [member(2, 3), member(3, 3), member(4)]),
+  ];
+  let expected = 1;
+  for (const next of steps) {
+    await leader.compareAndSet(expected, next);
+    expected = next.epoch;
+    const deadline = Date.now() + 10_000;
+    while (installed.at(-1)?.epoch !== next.epoch) {
+      assert.ok(Date.now() < deadline, `the watch delivered epoch ${next.epoch}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const byId = (s: CoordinatorState) => ({ ...s, members: [...s.members].sort((a, b) => (a.id < b.id ? -1 : 1)) });
+    assert.deepEqual(byId(installed.at(-1)!), byId((await new EtcdStateStore(client, o.prefix).load())!));
+  }
+  assert.deepEqual(installed.map((s) => s.epoch), [2, 3, 4], 'one decoded state per epoch, none partial');
+  // Events at or below the mirrored revision are ignored (a full read already holds them).
+  assert.equal(follower.applyWatch([{ ...epochEvent, kv: { ...epochEvent.kv, mod_revision: '1' } }]), undefined);
+  // Garbage in a watched key is a clear error (the follower then re-reads and watches again), not a crash.
+  watcher.removeAllListeners('data');
+  const bad = new Promise<readonly IEvent[]>((resolve) => watcher.on('data', (res) => res.events.length > 0 && resolve(res.events)));
+  await client.put('/rl/mirror/state/epoch').value('"eight"').exec();
+  const events = await bad;
+  assert.throws(() => follower.applyWatch(events), (e: { code?: string }) => e.code === 'STATE_STORE_FAILED');
 });

@@ -1,12 +1,13 @@
 // Integration: coordinators in high availability on a real etcd (Debian's etcd-server, started here on free ports).
 // Three coordinator processes (the CLI) share one etcd prefix: exactly one leads; followers serve reads and answer
 // changes with NOT_LEADER naming the leader; kill -9 of the leader under churn -> another publishes within 3 s with
-// strictly increasing epochs; a leader paused past its lease is refused and steps down; an etcd restart is survived.
+// strictly increasing epochs; a leader paused past its lease is refused and steps down; an etcd restart is survived;
+// a coordinator started while etcd is unreachable starts not ready and leads or follows once etcd is up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { freePort, startEtcd, type TestEtcd } from '../src/testing/index.js';
+import { freePort, prepareEtcd, startEtcd, type TestEtcd } from '../src/testing/index.js';
 import { CoordinatorClient, type TableWatch } from '../src/control/index.js';
 import { startNode, type RunningNode } from '../src/node/index.js';
 import type { HealthResponse } from '../src/protocol/control.js';
@@ -17,11 +18,11 @@ interface Coord {
   url: string;
 }
 
-async function startCoordinatorProcess(etcd: TestEtcd, prefix: string, t: { after: (fn: () => void) => void }, heartbeatMs = 200): Promise<Coord> {
+async function startCoordinatorProcess(etcd: Pick<TestEtcd, 'url'>, prefix: string, t: { after: (fn: () => void) => void }, heartbeatMs = 200, partitions = 64): Promise<Coord> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', String(port), '--store', 'etcd', '--etcd', etcd.url, '--etcd-prefix', prefix, '--heartbeat-ms', String(heartbeatMs), '--plan-debounce-ms', '10', '--partitions', '64'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'coordinator', '--port', String(port), '--store', 'etcd', '--etcd', etcd.url, '--etcd-prefix', prefix, '--heartbeat-ms', String(heartbeatMs), '--plan-debounce-ms', '10', '--partitions', String(partitions)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     t.after(() => {
@@ -138,6 +139,9 @@ test('etcd: three coordinators, one leader; followers serve reads and redirect w
   let ops = 0;
   const failures: string[] = [];
   let serving = true;
+  t.after(() => {
+    serving = false; // a failed assertion below must not leave the loop running (the file would never end)
+  });
   const loop = (async () => {
     for (let i = 0; serving; i++) {
       try {
@@ -284,4 +288,88 @@ test('etcd: a graceful leader stop (SIGTERM) hands over faster than the lease: t
   console.log(`# graceful takeover in ${takeoverMs} ms; lease lapses seen: ${lapses}`);
   assert.equal(lapses, 0, 'no node\'s lease lapsed during a graceful leader change');
   assert.ok(nodes.every((n) => n.view.lease.valid()));
+});
+
+test('etcd: a coordinator started before etcd is not ready (503, role starting, error naming etcd) and leads or follows once etcd is up, without restart', async (t) => {
+  const pending = await prepareEtcd();
+  let etcd: TestEtcd | null = null;
+  t.after(() => etcd?.stop());
+  const prefix = '/ringleader/t4';
+  const statusOf = async (url: string) => {
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+      return { code: res.status, body: (await res.json()) as HealthResponse };
+    } catch {
+      return null;
+    }
+  };
+  const errorCode = async (res: Response) => ({ status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code });
+
+  // 1. No etcd at all: the coordinator starts, listens, and says it is not ready and why; it serves nothing else.
+  const a = await startCoordinatorProcess(pending, prefix, t);
+  const h0 = await waitFor(() => statusOf(a.url), 'the coordinator to answer /healthz');
+  assert.equal(h0.code, 503);
+  assert.equal(h0.body.status, 'starting');
+  assert.equal(h0.body.role, 'starting');
+  assert.match(h0.body.error ?? '', new RegExp(`etcd at ${pending.url.replace(/[.]/g, '\\.')} unavailable`));
+  assert.deepEqual(await errorCode(await fetch(`${a.url}/v1/table`)), { status: 503, code: 'NOT_READY' });
+  const refusedJoin = await fetch(`${a.url}/v1/members`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', address: '127.0.0.1:1' }) });
+  assert.deepEqual(await errorCode(refusedJoin), { status: 503, code: 'NOT_READY' });
+  assert.match(await (await fetch(`${a.url}/metrics`)).text(), /^ringleader_coordinator_etcd_errors_total [1-9]/m, 'the etcd failures are counted');
+  assert.equal(a.child.exitCode, null, 'still running');
+
+  // 2. etcd comes up: the same process reads the (empty) state and leads; changes are accepted.
+  etcd = await pending.start();
+  await waitFor(async () => ((await statusOf(a.url))?.body.role === 'leader' ? true : null), 'the coordinator to lead once etcd is up', 20_000);
+  const ha = (await statusOf(a.url))!;
+  assert.equal(ha.code, 200);
+  assert.equal(ha.body.status, 'ok');
+  assert.equal(ha.body.error, undefined, 'no error once etcd answers');
+  const api = new CoordinatorClient({ coordinators: [a.url], maxAttempts: 8, backoffMinMs: 50, backoffMaxMs: 500 });
+  await api.join({ name: 'q1', address: '127.0.0.1:7201' });
+  const stored = await waitFor(async () => {
+    const x = (await statusOf(a.url))?.body;
+    return x && x.members >= 1 && x.epoch >= 1 ? x : null;
+  }, 'the join to be published');
+
+  // 3. etcd goes away; a second coordinator started during the outage is not ready, the first keeps serving reads
+  //    and names the failure. When etcd returns, the second reads the stored state (not a fresh epoch 0).
+  await etcd.kill();
+  const b = await startCoordinatorProcess(pending, prefix, t);
+  // ...and one whose options do not fit the stored state (another partition count): it must never lead.
+  const c = await startCoordinatorProcess(pending, prefix, t, 200, 32);
+  const hb = await waitFor(() => statusOf(b.url), 'the second coordinator to answer /healthz');
+  assert.equal(hb.code, 503);
+  assert.equal(hb.body.role, 'starting');
+  assert.match(hb.body.error ?? '', /etcd at .* unavailable/);
+  const ha2 = await waitFor(async () => {
+    const x = await statusOf(a.url);
+    return x && x.body.role === 'follower' && x.body.error !== undefined ? x : null;
+  }, 'the first coordinator to stop leading and report etcd unavailable', 15_000);
+  assert.equal(ha2.code, 200, 'a coordinator that had read the state keeps serving it');
+  assert.equal((await fetch(`${a.url}/v1/table`)).status, 200);
+  await etcd.restart();
+  const both = [a, b];
+  await waitFor(() => leaderOf(both), 'a leader after etcd returned', 20_000);
+  const hb2 = await waitFor(async () => {
+    const x = await statusOf(b.url);
+    return x && x.code === 200 && x.body.epoch >= stored.epoch ? x : null;
+  }, 'the second coordinator to read the stored state', 20_000);
+  assert.equal(hb2.body.clusterId, stored.clusterId, 'the stored cluster id, not a fresh one');
+  const hc = await waitFor(async () => {
+    const x = await statusOf(c.url);
+    return x && /partitionCount/.test(x.body.error ?? '') ? x : null;
+  }, 'the misconfigured coordinator to name the partition count', 20_000);
+  assert.equal(hc.code, 503);
+  assert.equal(hc.body.role, 'starting', 'it does not take part in the election');
+  assert.match(hc.body.error!, /cannot (use|follow) the stored state|cannot use the state stored in etcd/);
+  assert.ok(hb2.body.members >= 1);
+  const api2 = new CoordinatorClient({ coordinators: [b.url, a.url], maxAttempts: 8, backoffMinMs: 50, backoffMaxMs: 500 });
+  await api2.join({ name: 'q2', address: '127.0.0.1:7202' });
+  await waitFor(async () => {
+    const hs = await Promise.all(both.map((c) => statusOf(c.url)));
+    return hs.every((x) => x?.code === 200 && x.body.members >= 2 && x.body.error === undefined) ? hs : null;
+  }, 'both coordinators to show the new member with no etcd error', 15_000);
+  assert.ok([a, b, c].every((x) => x.child.exitCode === null), 'no coordinator exited or restarted');
+  assert.equal((await statusOf(c.url))?.body.role, 'starting');
 });

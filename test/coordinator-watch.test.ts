@@ -1,7 +1,8 @@
 // Integration: the watch stream (SSE) over real HTTP: snapshot, since, resumption exactly once, slow consumers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { get, type IncomingMessage } from 'node:http';
+import { Agent, get, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { startCoordinator, type StartCoordinatorOptions } from '../src/coordinator/index.js';
 import { CoordinatorClient, SseParser, type SseEvent, type MemberEvent } from '../src/control/index.js';
 import type { PartitionTable } from '../src/partitioning/index.js';
@@ -221,4 +222,59 @@ test('a member-named watch (?member=<id>) that closes makes the coordinator prob
   assert.deepEqual(probes, ['127.0.0.1:7001', '127.0.0.1:7002']);
   assert.equal((await client.members()).members.find((m) => m.id === b.id)!.state, 'dead');
   assert.throws(() => client.watch({ member: 'nope' }), /member must be a member id/);
+});
+
+test('events are framed right on every path: a fresh connection, a reused keep-alive connection, and HTTP/1.0 (not chunked)', async (t) => {
+  const running = await setup(t, { suspectAfterMs: 60_000, deadAfterMs: 120_000 });
+  const client = new CoordinatorClient({ coordinators: [running.url] });
+  // A keep-alive connection that served a request before carries the watch next (node's parser checks the chunk framing).
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const first = await new Promise<{ reused: boolean }>((resolve, reject) => {
+    const req = get(`${running.url}/v1/table`, { agent }, (r) => {
+      r.resume();
+      r.on('end', () => resolve({ reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
+  });
+  assert.equal(first.reused, false);
+  const events: SseEvent[] = [];
+  const parser = new SseParser((e) => events.push(e));
+  let reused = false;
+  let parseError: Error | null = null;
+  const watchReq = get(`${running.url}/v1/watch?delta=1`, { agent }, (r) => {
+    r.setEncoding('utf8');
+    r.on('data', (c: string) => parser.push(c));
+    r.on('error', (err) => (parseError = err));
+  });
+  watchReq.on('socket', () => (reused = watchReq.reusedSocket));
+  watchReq.on('error', (err) => (parseError = err));
+  t.after(() => watchReq.destroy());
+  // HTTP/1.0: no chunked encoding, the body is the bare event stream until the connection closes.
+  const raw = connect({ host: '127.0.0.1', port: running.port });
+  t.after(() => raw.destroy());
+  let rawText = '';
+  raw.setEncoding('latin1');
+  raw.on('data', (c: string) => (rawText += c));
+  raw.write('GET /v1/watch?delta=1 HTTP/1.0\r\n\r\n');
+
+  await waitFor(() => events.length >= 1 && rawText.includes('id: 0\n'));
+  assert.ok(reused, 'the watch went over the connection that served /v1/table');
+  for (let i = 0; i < 3; i++) {
+    await client.join({ name: `f${i}`, address: `127.0.0.1:${7300 + i}` });
+    await running.coordinator.flush();
+  }
+  await waitFor(() => events.filter((e) => e.event === 'table-delta').length === 3 && rawText.includes('id: 3\n'));
+  assert.equal(parseError, null);
+  assert.deepEqual(events.filter((e) => e.id !== null).map((e) => [e.event, e.id]), [['table', '0'], ['table-delta', '1'], ['table-delta', '2'], ['table-delta', '3']]);
+  assert.deepEqual(events.filter((e) => e.event === 'member-joined').map((e) => (JSON.parse(e.data) as MemberEvent).member.name), ['f0', 'f1', 'f2']);
+  const head = rawText.slice(0, rawText.indexOf('\r\n\r\n'));
+  assert.match(head, /^HTTP\/1\.1 200/);
+  assert.doesNotMatch(head, /transfer-encoding: chunked/i);
+  const body = rawText.slice(head.length + 4);
+  assert.doesNotMatch(body, /\r\n/, 'no chunk framing in an HTTP/1.0 body');
+  const rawEvents: SseEvent[] = [];
+  const rawParser = new SseParser((e) => rawEvents.push(e));
+  rawParser.push(body);
+  assert.deepEqual(rawEvents.filter((e) => e.id !== null).map((e) => e.id), ['0', '1', '2', '3']);
 });

@@ -160,9 +160,12 @@ export class Coordinator {
     this.trackHandovers();
   }
 
-  /** Loads the stored state (if any) and starts the failure detector. */
-  static async open(deps: CoordinatorDeps): Promise<Coordinator> {
-    const state = await deps.store.load();
+  /**
+   * Loads the stored state (if any) and starts the failure detector. `loaded`: the state was already read (or could
+   * not be: etcd mode starts with `{ state: null }` as a follower and installs the stored state once etcd answers).
+   */
+  static async open(deps: CoordinatorDeps, loaded?: { state: CoordinatorState | null }): Promise<Coordinator> {
+    const state = loaded ? loaded.state : await deps.store.load();
     const c = new Coordinator(deps, state);
     c.lastTickAt = deps.clock.monotonic();
     c.tick = deps.clock.setInterval(() => c.detect(), deps.options.checkIntervalMs);
@@ -626,6 +629,14 @@ export class Coordinator {
    */
   applyStored(state: CoordinatorState, force = false): boolean {
     if (!force && state.epoch <= this.current.epoch) return false;
+    // A coordinator that started before it could read the store checks here what open() would have checked.
+    if (this.deps.clusterId !== undefined && state.clusterId !== undefined && state.clusterId !== this.deps.clusterId) {
+      throw new TypeError(`clusterId: the stored state belongs to cluster ${state.clusterId}, the options say ${this.deps.clusterId}`);
+    }
+    const partitions = state.table?.partitionCount ?? this.deps.options.placement.partitionCount;
+    if (partitions !== this.deps.options.placement.partitionCount) {
+      throw new TypeError(`partitionCount: the stored table has ${partitions} partitions, the options say ${this.deps.options.placement.partitionCount}`);
+    }
     if (state.clusterId !== undefined) {
       this.cluster = state.clusterId;
       this.clusterSettled = true;

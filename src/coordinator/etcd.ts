@@ -1,6 +1,6 @@
 import { noop } from 'cockatiel';
 import { Counter, Gauge } from 'prom-client';
-import { Etcd3, type Lease, type Watcher } from 'etcd3';
+import { Etcd3, GRPCGenericError, type IEvent, type Lease, type Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import { isRingleaderError } from '../shared/errors.js';
@@ -53,8 +53,21 @@ export function etcdClient(o: EtcdOptions): Etcd3 {
   });
 }
 
+/** grpc's messages repeat themselves ("14 UNAVAILABLE: No connection established. Last error: ..."): keep the first sentence. */
+export function etcdErrorText(err: unknown): string {
+  const msg = (err as Error)?.message ?? String(err);
+  const last = /Last error: (?:Error: )?(.*?)(?:\. Resolution note|$)/.exec(msg)?.[1];
+  const status = /^\d+ [A-Z_]+/.exec(msg)?.[0];
+  return (last && status ? `${status}: ${last}` : msg).slice(0, 300);
+}
+
+/** An etcd call failed on the way (unreachable, timeout, leader lost): worth retrying, unlike bad stored data. */
+export function isEtcdUnavailable(err: unknown): boolean {
+  return err instanceof GRPCGenericError;
+}
+
 function storeFailed(what: string, err: unknown) {
-  return errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `etcd ${what}: ${(err as Error).message}`, undefined, err);
+  return errorFrom(COORDINATOR_ERRORS.STATE_STORE_FAILED, `etcd ${what}: ${etcdErrorText(err)}`, undefined, err);
 }
 
 /** A member's stored JSON without the fields that change on every heartbeat (only state changes are written). */
@@ -75,6 +88,13 @@ export class EtcdStateStore implements StateStore {
   fence: { key: string; revision: string } | null = null;
   private written = new Map<string, string>();
   private writtenEpoch: number | null | undefined = undefined;
+  /**
+   * A follower's copy of the stored keys, kept current by its watch (applyWatch) so that a change is installed from
+   * the watch event itself, without reading the whole state back (one etcd round trip less per epoch). Separate
+   * from `written` (the leader's diff base). Exact as long as the watch started at `revision` + 1 or earlier and
+   * lost nothing; `revision` null = not anchored (the follower then reads the whole state on each change).
+   */
+  private mirror: { values: Map<string, string>; revision: bigint | null } = { values: new Map(), revision: null };
 
   constructor(
     private readonly client: Etcd3,
@@ -96,9 +116,70 @@ export class EtcdStateStore implements StateStore {
     const values = new Map<string, string>();
     for (const kv of res.kvs) values.set(kv.key.toString(), kv.value.toString());
     const state = this.decode(values);
-    this.written = new Map([...values].filter(([k]) => k.startsWith(`${this.prefix}/state/`) || k.startsWith(`${this.prefix}/members/`)));
+    // A full read is one consistent snapshot: the mirror may move forward to it, never back (its watch events up to
+    // a newer revision are already in it).
+    const revision = BigInt(res.header.revision);
+    if (this.mirror.revision !== null && revision >= this.mirror.revision) this.mirror = { values: this.stateKeys(values), revision };
+    this.written = this.stateKeys(values);
     this.writtenEpoch = state?.epoch ?? null;
     return state;
+  }
+
+  private stateKeys(values: Map<string, string>): Map<string, string> {
+    return new Map([...values].filter(([k]) => this.isStateKey(k)));
+  }
+
+  private isStateKey(k: string): boolean {
+    return k.startsWith(`${this.prefix}/state/`) || k.startsWith(`${this.prefix}/members/`);
+  }
+
+  /**
+   * Reads the whole state and anchors the mirror at that revision; returns the revision the caller's watch must
+   * start from (the read's revision + 1) so that it misses nothing after the read.
+   */
+  async anchorMirror(): Promise<{ state: CoordinatorState | null; watchFrom: string }> {
+    let res;
+    try {
+      res = await this.client.getAll().prefix(`${this.prefix}/`).exec();
+    } catch (err) {
+      throw storeFailed('read', err);
+    }
+    const values = new Map<string, string>();
+    for (const kv of res.kvs) values.set(kv.key.toString(), kv.value.toString());
+    const state = this.decode(values);
+    const revision = BigInt(res.header.revision);
+    this.mirror = { values: this.stateKeys(values), revision };
+    return { state, watchFrom: String(revision + 1n) };
+  }
+
+  /** The watch lost events (compaction, error): the mirror is no longer exact until anchored again. */
+  dropMirror(): void {
+    this.mirror = { values: new Map(), revision: null };
+  }
+
+  /**
+   * Applies one watch response (whole revisions, in order) to the mirror. Returns the decoded state when the events
+   * changed the epoch key (and `decode`: the leader only keeps the mirror current), `undefined` when they did not,
+   * and null when the mirror is not anchored (read it all).
+   * Throws STATE_STORE_FAILED when the mirrored keys do not decode (then: drop it and read it all).
+   */
+  applyWatch(events: readonly IEvent[], decode = true): CoordinatorState | null | undefined {
+    const m = this.mirror;
+    if (m.revision === null) return events.some((e) => e.kv.key.toString() === this.epochKey) ? null : undefined;
+    let epochChanged = false;
+    for (const e of events) {
+      const rev = BigInt(e.kv.mod_revision);
+      if (rev <= m.revision) continue;
+      const key = e.kv.key.toString();
+      if (this.isStateKey(key)) {
+        if (e.type === 'Put') m.values.set(key, e.kv.value.toString());
+        else m.values.delete(key);
+        if (key === this.epochKey) epochChanged = true;
+      }
+    }
+    const last = events.reduce((r, e) => (BigInt(e.kv.mod_revision) > r ? BigInt(e.kv.mod_revision) : r), m.revision);
+    m.revision = last;
+    return epochChanged && decode ? this.decode(m.values) : undefined;
   }
 
   /** The stored epoch alone (cheap; followers poll it). */
@@ -189,6 +270,13 @@ export interface EtcdLeadershipEvents {
  */
 export class EtcdLeadership implements LeadershipView {
   private isLeaderNow = false;
+  /** The cluster state was read from etcd at least once (at start, or later when etcd was unreachable then). */
+  private loaded: boolean;
+  /** The last etcd failure of the election or follower loops, cleared by the next successful etcd call. */
+  private lastError: string | null;
+  /** The stored state could not be used (bad data, another cluster id); cleared once a state is installed. */
+  private stateError: string | null = null;
+  private failures = 0;
   private leaderUrl: string | null = null;
   private lease: Lease | null = null;
   private leaseOkAt = 0;
@@ -197,6 +285,8 @@ export class EtcdLeadership implements LeadershipView {
   private wake: (() => void) | null = null;
   private poll: TimerHandle | null = null;
   private watcher: Watcher | null = null;
+  /** watchState() is running or its watch is open. */
+  private watching = false;
   private syncing: Promise<void> | null = null;
   private resync = false;
   private readonly unsubscribe: () => void;
@@ -211,7 +301,11 @@ export class EtcdLeadership implements LeadershipView {
     private readonly selfUrl: string,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Null when the state was read before start; else why it could not be (the coordinator starts not ready). */
+    startError: string | null = null,
   ) {
+    this.loaded = startError === null;
+    this.lastError = startError;
     this.unsubscribe = coordinator.on('fenced', () => void this.stepDown('a state write was refused'));
     const registers = [coordinator.metrics.registry];
     const isLeader = () => this.isLeader();
@@ -237,6 +331,33 @@ export class EtcdLeadership implements LeadershipView {
   leader(): string | null {
     if (this.isLeaderNow) return this.isLeader() ? this.selfUrl : null;
     return this.leaderUrl;
+  }
+
+  /**
+   * Ready once the cluster state was read from etcd; `error` names the last etcd failure (null after a success).
+   * A coordinator that could not reach etcd at start serves nothing but /healthz and /metrics until it is ready.
+   */
+  status(): { ready: boolean; error: string | null } {
+    return { ready: this.loaded, error: this.lastError ?? this.stateError };
+  }
+
+  private failed(err: unknown): void {
+    this.etcdErrors.inc();
+    this.failures++;
+    const cause = isRingleaderError(err) && err.cause !== undefined ? err.cause : err;
+    if (isEtcdUnavailable(cause)) this.lastError = `etcd at ${this.options.endpoints.join(',')} unavailable: ${etcdErrorText(cause)}`;
+    else this.stateError = `cannot use the state stored in etcd under ${this.options.prefix}: ${(err as Error).message}`;
+  }
+
+  private succeeded(): void {
+    this.failures = 0;
+    this.lastError = null;
+  }
+
+  /** Retry delay after `failures` consecutive etcd failures: 100 ms doubling to 2 s, with ±20% jitter. */
+  private backoffMs(): number {
+    const base = Math.min(2000, 100 * 2 ** Math.min(Math.max(this.failures, 1) - 1, 5));
+    return Math.round(base * (0.8 + 0.4 * Math.random()));
   }
 
   /** Starts campaigning and following; resolves at once. */
@@ -277,6 +398,15 @@ export class EtcdLeadership implements LeadershipView {
 
   private async campaignLoop(): Promise<void> {
     while (!this.closed) {
+      // Campaign only once the stored state was read and accepted as a follower: a coordinator that cannot use it
+      // (etcd unreachable, another cluster id or partition count) never takes the leader key from one that can.
+      if (!this.loaded) {
+        await this.sync();
+        if (!this.loaded) {
+          await this.sleep(this.backoffMs());
+          continue;
+        }
+      }
       try {
         const lease = await this.grantLease();
         const res = await this.client
@@ -285,6 +415,7 @@ export class EtcdLeadership implements LeadershipView {
           .else(this.client.get(this.leaderKey))
           .commit();
         if (this.closed) return;
+        this.succeeded();
         if (res.succeeded) {
           await this.becomeLeader(String(res.header.revision));
           while (!this.closed && this.isLeaderNow && this.lease === lease) {
@@ -302,6 +433,7 @@ export class EtcdLeadership implements LeadershipView {
           while (!this.closed && this.lease === lease) {
             await this.sleep(this.options.leaderPollMs);
             const cur = await this.client.get(this.leaderKey).string();
+            this.succeeded();
             if (cur === null) break;
             if (cur !== this.leaderUrl) {
               this.logger.info({ leader: cur }, 'following the leading coordinator');
@@ -311,10 +443,12 @@ export class EtcdLeadership implements LeadershipView {
         }
       } catch (err) {
         if (this.closed) return;
-        this.etcdErrors.inc();
-        this.logger.warn({ err: (err as Error).message }, 'etcd unavailable; retrying the election');
+        this.failed(err);
+        const retryMs = this.backoffMs();
+        // Once per outage at warn level (the loop retries every <= 2 s), then at debug.
+        this.logger[this.failures === 1 ? 'warn' : 'debug']({ err: etcdErrorText(err), retryMs, ready: this.loaded }, 'etcd unavailable; retrying the election');
         if (this.isLeaderNow) await this.stepDown('etcd unavailable');
-        await this.sleep(500);
+        await this.sleep(retryMs);
       }
     }
   }
@@ -349,7 +483,16 @@ export class EtcdLeadership implements LeadershipView {
       await this.client.delete().key(this.leaderKey).catch(() => {});
       throw err;
     }
-    this.coordinator.lead(state);
+    try {
+      this.coordinator.lead(state);
+    } catch (err) {
+      this.store.fence = null;
+      await this.client.delete().key(this.leaderKey).catch(() => {});
+      throw err;
+    }
+    if (!this.loaded) this.logger.warn({ epoch: this.coordinator.epoch }, 'read the cluster state from etcd: ready');
+    this.loaded = true;
+    this.stateError = null;
     this.isLeaderNow = true;
     this.leaderUrl = this.selfUrl;
     this.elections.inc();
@@ -375,19 +518,82 @@ export class EtcdLeadership implements LeadershipView {
     if (!this.isLeaderNow) void this.sync();
   }
 
+  /**
+   * The follower's watch on the whole prefix, started right after a full read (anchorMirror) from the revision that
+   * follows it: each change is installed from the watch event's own values (the leader's transaction arrives as one
+   * response). Retried with backoff while etcd is unreachable; the 500 ms poll covers any gap.
+   */
   private async watchState(): Promise<void> {
-    try {
-      const w = await this.client.watch().key(this.store.epochKey).create();
-      if (this.closed) return void w.cancel();
-      this.watcher = w;
-      w.on('put', (kv) => {
-        // The event carries the new epoch: load at once, without reading it again.
-        if (!this.isLeaderNow) void this.sync(Number(kv.value.toString()));
-      });
-      w.on('error', () => {});
-    } catch (err) {
-      this.logger.debug({ err: (err as Error).message }, 'etcd watch failed; the follower polls');
+    if (this.watching) return;
+    this.watching = true;
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        const { state, watchFrom } = await this.store.anchorMirror();
+        this.succeeded();
+        if (state && !this.isLeaderNow) this.install(state, 0, 0);
+        const w = await this.client.watch().prefix(`${this.options.prefix}/`).startRevision(watchFrom).create();
+        if (this.closed) return void w.cancel();
+        this.watcher = w;
+        w.on('data', (res) => this.onWatch(res.events));
+        // Events may be lost (compacted revision, etcd data gone): read it all again and re-anchor a new watch.
+        w.on('error', (err) => this.reanchor(`etcd watch failed: ${etcdErrorText(err)}`));
+        return;
+      } catch (err) {
+        this.logger.debug({ err: etcdErrorText(err) }, 'etcd watch failed; the follower polls meanwhile');
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, Math.min(2000, 100 * 2 ** Math.min(attempt, 5))));
+      }
     }
+  }
+
+  /** Drops the mirror and its watch, then reads everything and watches again from there. */
+  private reanchor(reason: string): void {
+    this.logger.warn({ reason }, 'the follower re-reads the state and watches again');
+    this.store.dropMirror();
+    const w = this.watcher;
+    this.watcher = null;
+    void w?.cancel().catch(() => {});
+    this.watching = false;
+    if (!this.closed) void this.watchState();
+  }
+
+  private onWatch(events: readonly IEvent[]): void {
+    let state: CoordinatorState | null | undefined;
+    const t0 = this.clock.monotonic();
+    try {
+      state = this.store.applyWatch(events, !this.isLeaderNow);
+    } catch (err) {
+      this.reanchor(`the watched state does not decode: ${(err as Error).message}`);
+      return;
+    }
+    if (state === undefined || this.isLeaderNow) return;
+    if (state === null) return void this.sync(); // not anchored: read it all
+    this.install(state, 0, this.clock.monotonic() - t0);
+  }
+
+  /** Follower: installs a state read from etcd (if newer) and logs where the time went. */
+  private install(state: CoordinatorState, loadMs: number, decodeMs: number): void {
+    let applied: boolean;
+    const t1 = this.clock.monotonic();
+    try {
+      applied = this.coordinator.applyStored(state);
+    } catch (err) {
+      this.etcdErrors.inc();
+      this.stateError = `cannot follow the stored state: ${(err as Error).message}`;
+      this.logger.error({ err }, 'follower sync failed');
+      return;
+    }
+    this.stateError = null;
+    this.markLoaded();
+    const r = (x: number) => Math.round(x * 10) / 10;
+    // Where a follower's share of the notification time goes (bench/ha.ts reads these fields).
+    if (applied) this.logger.info({ epoch: state.epoch, loadMs: r(loadMs), decodeMs: r(decodeMs), applyMs: r(this.clock.monotonic() - t1) }, 'followed the stored state');
+  }
+
+  private markLoaded(): void {
+    this.succeeded();
+    if (this.loaded) return;
+    this.loaded = true;
+    this.logger.warn({ epoch: this.coordinator.epoch }, 'read the cluster state from etcd: ready');
   }
 
   /** Follower: installs the stored state when its epoch moved. Serialized; a request during a sync runs once more after it. */
@@ -403,13 +609,28 @@ export class EtcdLeadership implements LeadershipView {
         try {
           const epoch = hint !== undefined && Number.isSafeInteger(hint) ? hint : await this.store.storedEpoch();
           hint = undefined;
-          if (epoch === null || epoch <= this.coordinator.epoch || this.isLeaderNow) continue;
+          this.succeeded(); // etcd answers (whatever the state turns out to be)
+          if (this.isLeaderNow) continue;
+          if (epoch === null || (epoch <= this.coordinator.epoch && this.loaded)) {
+            // Nothing stored yet (a new cluster: epoch 0 is the truth), or nothing newer than what this one holds.
+            this.markLoaded();
+            continue;
+          }
+          const t0 = this.clock.monotonic();
           const state = await this.store.load();
-          if (state && !this.isLeaderNow) this.coordinator.applyStored(state);
+          if (this.isLeaderNow) continue;
+          if (state) this.install(state, this.clock.monotonic() - t0, 0);
+          else this.markLoaded();
+          if (!this.watching) void this.watchState();
         } catch (err) {
-          this.etcdErrors.inc();
-          if (!isRingleaderError(err)) this.logger.error({ err }, 'follower sync failed');
-          else this.logger.debug({ err: err.message }, 'follower sync failed');
+          if (isRingleaderError(err)) {
+            this.failed(err);
+            this.logger.debug({ err: err.message }, 'follower sync failed');
+          } else {
+            this.etcdErrors.inc();
+            this.stateError = `cannot follow the stored state: ${(err as Error).message}`;
+            this.logger.error({ err }, 'follower sync failed');
+          }
         }
       } while (this.resync && !this.closed);
     })().finally(() => {

@@ -7,7 +7,7 @@ import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import {
   CONTROL_LIMITS, CopyReportRequestSchema, HeartbeatRequestSchema, JoinRequestSchema, MemberIdSchema, PROTOCOL_VERSION, RecoverRequestSchema,
-  type CopyReportRequest, type ErrorBody, type HeartbeatRequest, type JoinRequest, type RecoverRequest,
+  type CopyReportRequest, type ErrorBody, type HealthResponse, type HeartbeatRequest, type JoinRequest, type RecoverRequest,
 } from '../protocol/control.js';
 import { allErrors, COMMON_ERRORS, COORDINATOR_ERRORS, errorFrom } from '../protocol/errors/index.js';
 import { installAuth, type AuthOptions } from './auth.js';
@@ -32,7 +32,11 @@ export interface LeadershipView {
   isLeader(): boolean;
   /** The leader's base URL, or null while unknown. */
   leader(): string | null;
+  /** Whether the cluster state was read from the store yet, and the store's last error (etcd mode). */
+  status?(): { ready: boolean; error: string | null };
 }
+/** What a coordinator that is not ready still answers. */
+const WHILE_NOT_READY: ReadonlySet<string> = new Set(['/healthz', '/metrics', '/']);
 
 /** What buildHttp adds around the routes: authentication, leadership, and facts for /healthz. */
 export interface HttpExtras {
@@ -127,6 +131,16 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
   // Hooks on method, not per route: every route added later is covered too.
   if (extras.auth) installAuth(app, extras.auth, send);
   const leadership = extras.leadership;
+  if (leadership?.status) {
+    const status = leadership.status.bind(leadership);
+    app.addHook('preHandler', async (req, reply) => {
+      if (WHILE_NOT_READY.has(req.url.split('?')[0]!)) return;
+      const s = status();
+      if (s.ready) return;
+      await send(reply, errorFrom(COORDINATOR_ERRORS.NOT_READY, `this coordinator has not read the cluster state yet: ${s.error ?? 'the state store has not answered yet'}`));
+      return reply;
+    });
+  }
   if (leadership) {
     app.addHook('preHandler', async (req, reply) => {
       if (READS.has(req.method) || leadership.isLeader()) return;
@@ -209,16 +223,22 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
   });
 
   // `members` counts members that are part of the cluster (not those that left or died and are not yet forgotten).
-  app.get('/healthz', async () => ({
-    status: 'ok' as const,
-    epoch: coordinator.epoch,
-    members: coordinator.members().filter((m) => m.state !== 'left' && m.state !== 'dead').length,
-    protocolVersion: PROTOCOL_VERSION,
-    clusterId: coordinator.clusterId,
-    role: leadership ? (leadership.isLeader() ? ('leader' as const) : ('follower' as const)) : coordinator.role,
-    leader: leadership ? leadership.leader() : null,
-    ...(extras.storeKind === undefined ? {} : { store: extras.storeKind }),
-  }));
+  // 503 while not ready (etcd mode, state not read yet): a readiness probe keeps traffic away, the body says why.
+  app.get('/healthz', async (_req, reply) => {
+    const s = leadership?.status?.() ?? { ready: true, error: null };
+    const body: HealthResponse = {
+      status: s.ready ? 'ok' : 'starting',
+      epoch: coordinator.epoch,
+      members: coordinator.members().filter((m) => m.state !== 'left' && m.state !== 'dead').length,
+      protocolVersion: PROTOCOL_VERSION,
+      clusterId: coordinator.clusterId,
+      role: !s.ready ? 'starting' : leadership ? (leadership.isLeader() ? 'leader' : 'follower') : coordinator.role,
+      leader: leadership ? leadership.leader() : null,
+      ...(extras.storeKind === undefined ? {} : { store: extras.storeKind }),
+      ...(s.error === null ? {} : { error: s.error }),
+    };
+    return reply.code(s.ready ? 200 : 503).send(body);
+  });
 
   // Per-member statistics from heartbeats (memory, keys, ops/s): what the dashboard polls beside the watch stream.
   app.get('/v1/stats', async (req) => {

@@ -3,11 +3,13 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { silentLogger } from '../shared/logger.js';
 import { Coordinator } from './coordinator.js';
 import { isLoopbackHost, validateToken } from './auth.js';
-import { EtcdLeadership, EtcdStateStore, etcdClient, resolveEtcdOptions, type EtcdOptions } from './etcd.js';
+import { isRingleaderError } from '../shared/errors.js';
+import { COORDINATOR_ERRORS } from '../protocol/errors/index.js';
+import { EtcdLeadership, EtcdStateStore, etcdClient, etcdErrorText, isEtcdUnavailable, resolveEtcdOptions, type EtcdOptions } from './etcd.js';
 import { buildHttp, type LeadershipView } from './http.js';
 import { KubernetesMemberSource, resolveKubernetesOptions, type KubernetesOptions } from './kubernetes.js';
 import { resolveCoordinatorOptions, type CoordinatorOptionsInput } from './options.js';
-import { FileStateStore, InMemoryStateStore, type StateStore } from './state-store.js';
+import { FileStateStore, InMemoryStateStore, type CoordinatorState, type StateStore } from './state-store.js';
 import { WatchHub } from './watch-hub.js';
 import type { Prober } from './prober.js';
 import { RespFencer, type Fencer } from './fencer.js';
@@ -136,10 +138,24 @@ async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: N
   const source = kubernetesSource(kubernetes, clock, logger);
   const client = etcdClient(eo);
   const store = new EtcdStateStore(client, eo.prefix);
+  // etcd unreachable at start is not fatal: the coordinator starts not ready (/healthz says so, other requests get
+  // NOT_READY), its election and follower loops retry with backoff, and it installs the state once etcd answers.
+  let initial: { state: CoordinatorState | null; error: string | null };
+  try {
+    initial = { state: await store.load(), error: null };
+  } catch (err) {
+    if (!isRingleaderError(err) || err.code !== COORDINATOR_ERRORS.STATE_STORE_FAILED.code || !isEtcdUnavailable(err.cause)) {
+      client.close();
+      throw err;
+    }
+    const error = `etcd at ${eo.endpoints.join(',')} unavailable: ${etcdErrorText(err.cause)}`;
+    logger.warn({ err: error }, 'etcd unreachable at start: not ready; retrying with backoff');
+    initial = { state: null, error };
+  }
   const fencer = givenFencer ?? new RespFencer(nodePassword, logger);
   let coordinator: Coordinator;
   try {
-    coordinator = await Coordinator.open({ options: resolved, store, clock, logger, fencer, ...(clusterId === undefined ? {} : { clusterId }), ...(prober ? { prober } : {}) });
+    coordinator = await Coordinator.open({ options: resolved, store, clock, logger, fencer, ...(clusterId === undefined ? {} : { clusterId }), ...(prober ? { prober } : {}) }, initial);
   } catch (err) {
     client.close();
     fencer.close();
@@ -148,7 +164,11 @@ async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: N
   await coordinator.follow();
   const hub = new WatchHub(coordinator, clock, logger);
   let leadership: EtcdLeadership | null = null;
-  const view = { isLeader: () => leadership?.isLeader() ?? false, leader: () => leadership?.leader() ?? null };
+  const view = {
+    isLeader: () => leadership?.isLeader() ?? false,
+    leader: () => leadership?.leader() ?? null,
+    status: () => leadership?.status() ?? { ready: initial.error === null, error: initial.error },
+  };
   const app = buildHttp(coordinator, hub, logger, clock, { auth: { token, publicReads }, leadership: view, storeKind: 'etcd' });
   try {
     await app.listen({ port, host });
@@ -171,7 +191,7 @@ async function startEtcdCoordinator(options: StartCoordinatorOptions & { etcd: N
     fencer.close();
     throw new TypeError(`advertiseUrl: listening on ${host}, the coordinator needs the URL others reach it at (--advertise-url)`);
   }
-  leadership = new EtcdLeadership(client, store, coordinator, eo, self, clock, logger);
+  leadership = new EtcdLeadership(client, store, coordinator, eo, self, clock, logger, initial.error);
   leadership.start();
   source?.attach(coordinator);
   if (token === null) logger.warn({ host }, 'no token configured: the control plane is unauthenticated and listens on loopback only');

@@ -15,10 +15,14 @@ interface Subscriber {
   delta: boolean;
 }
 
+const CRLF = Buffer.from('\r\n', 'latin1');
+
 /**
  * The watch streams (GET /v1/watch): Server-Sent Events. Each published epoch is serialized once into one Buffer
- * (its membership events, then `id: <epoch>` + `event: table`) and written to every subscriber, so 1000 watchers cost
- * 1000 socket writes, not 1000 serializations. A subscriber with more than watchMaxBufferedBytes queued is skipped
+ * (its membership events, then `id: <epoch>` + `event: table`), framed once as an HTTP chunk, and that same Buffer
+ * is written straight to every subscriber's socket: 1000 watchers cost 1000 socket writes (one syscall each), not
+ * 1000 serializations nor 1000 trips through the HTTP response's chunked-encoding path (which costs about as much
+ * again as the syscall: bench/ha.ts). The socket write is the fan-out's floor on a loaded 2-core machine. A subscriber with more than watchMaxBufferedBytes queued is skipped
  * until its socket drains, then sent a snapshot of the then-current table: a slow consumer never makes the
  * coordinator buffer without bound, and never misses the latest state.
  */
@@ -26,6 +30,8 @@ export class WatchHub {
   private readonly subscribers = new Set<Subscriber>();
   private readonly encoded = new WeakMap<EpochRecord | PartitionTable, Buffer>();
   private readonly encodedDelta = new WeakMap<EpochRecord, Buffer | null>();
+  /** The same Buffers framed as one HTTP/1.1 chunk (`<hex length>\r\n` ... `\r\n`), for the direct socket write. */
+  private readonly framed = new WeakMap<Buffer, Buffer>();
   private readonly keepAlive: TimerHandle;
   private readonly unsubscribe: () => void;
   private closing = false;
@@ -84,7 +90,11 @@ export class WatchHub {
       if (sub.res.writableLength > limit) {
         sub.behind = true;
         this.logger.warn({ queuedBytes: sub.res.writableLength, epoch: sub.epoch }, 'slow watcher: sending a snapshot once it drains');
-        sub.res.once('drain', () => {
+        // The socket's drain: writes may bypass the response (send()), so the response's own drain may never come.
+        // The socket's write returned false long before 8 MiB were queued (its high-water mark is 16 KiB).
+        const socket = sub.res.socket;
+        if (socket === null) continue;
+        socket.once('drain', () => {
           sub.behind = false;
           if (this.coordinator.epoch > sub.epoch) this.sendSnapshot(sub, 'slow-consumer');
         });
@@ -99,7 +109,7 @@ export class WatchHub {
       const d = this.deltaFrame(record);
       if (d) {
         sub.epoch = record.epoch;
-        sub.res.write(d);
+        this.send(sub, d);
         return;
       }
     }
@@ -112,7 +122,28 @@ export class WatchHub {
       this.encoded.set(record, buf);
     }
     sub.epoch = record.epoch;
-    sub.res.write(buf);
+    this.send(sub, buf);
+  }
+
+  /**
+   * Writes an encoded event. Fast path: when the response is chunked, its headers went out and nothing of it is
+   * buffered in the response itself, the pre-framed chunk goes straight to the socket, in order after everything
+   * written before (the response writes to the same socket). Otherwise (headers still queued, a pipelined request
+   * ahead of this one, not chunked) through the response.
+   */
+  private send(sub: Subscriber, buf: Buffer): void {
+    const res = sub.res;
+    const socket = res.socket;
+    if (socket !== null && res.chunkedEncoding && res.headersSent && !res.writableEnded && !socket.destroyed && res.writableLength === socket.writableLength) {
+      let f = this.framed.get(buf);
+      if (!f) {
+        f = Buffer.concat([Buffer.from(`${buf.length.toString(16)}\r\n`, 'latin1'), buf, CRLF]);
+        this.framed.set(buf, f);
+      }
+      socket.write(f);
+      return;
+    }
+    res.write(buf);
   }
 
   /** The record's events + `table-delta` frame, encoded once; null when no delta is possible (previous table gone). */
@@ -140,7 +171,7 @@ export class WatchHub {
       this.encoded.set(table, buf);
     }
     sub.epoch = table.epoch;
-    sub.res.write(buf);
+    this.send(sub, buf);
     this.coordinator.metrics.watchSnapshots.inc({ reason });
   }
 

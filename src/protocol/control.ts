@@ -283,14 +283,15 @@ export type ErrorBody = Static<typeof ErrorBodySchema>;
 
 export const HealthResponseSchema = Type.Object(
   {
-    status: Type.Literal('ok'),
+    status: Type.Union([Type.Literal('ok'), Type.Literal('starting')], { description: "'starting' (HTTP 503): etcd mode, the cluster state was not read yet" }),
     epoch: EpochSchema,
     members: Type.Integer({ minimum: 0 }),
     protocolVersion: Type.Integer({ minimum: 1 }),
     clusterId: Type.Optional(ClusterIdSchema),
-    role: Type.Optional(Type.Union([Type.Literal('leader'), Type.Literal('follower')], { description: 'etcd mode: whether this coordinator leads; a lone coordinator is always leader' })),
+    role: Type.Optional(Type.Union([Type.Literal('leader'), Type.Literal('follower'), Type.Literal('starting')], { description: "etcd mode: whether this coordinator leads ('starting' until it has read the state from etcd); a lone coordinator is always leader" })),
     leader: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'the leading coordinator\'s URL (null while unknown)' })),
     store: Type.Optional(Type.String({ description: 'state store: memory, file or etcd' })),
+    error: Type.Optional(Type.String({ description: 'etcd mode: the last failure to reach etcd (absent once it answers again)' })),
   },
   { additionalProperties: false, $id: 'HealthResponse' },
 );

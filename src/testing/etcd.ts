@@ -32,43 +32,66 @@ async function ready(url: string, child: ChildProcess, deadline: number): Promis
 
 /** Starts etcd with fast elections (`--heartbeat-interval=10 --election-timeout=100`) and large transactions allowed. */
 export async function startEtcd(): Promise<TestEtcd> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rl-etcd-'));
+  return (await prepareEtcd()).start();
+}
+
+/**
+ * An etcd whose ports are chosen but which is not running yet: `url` is known at once, `start()` launches it (tests
+ * of a coordinator started before its etcd). The ports are free when chosen; nothing holds them until start().
+ */
+export async function prepareEtcd(): Promise<{ url: string; start(): Promise<TestEtcd> }> {
   const clientPort = await freePort();
   const peerPort = await freePort();
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
-  const args = [
-    '--name', 'rl', '--data-dir', dataDir, '--listen-client-urls', url, '--advertise-client-urls', url,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `rl=${peer}`,
-    '--heartbeat-interval=10', '--election-timeout=100', '--max-txn-ops=20000', '--log-level', 'error',
-  ];
-  const launch = async (): Promise<ChildProcess> => {
-    const child = spawn('etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.resume();
-    await ready(url, child, Date.now() + 20_000);
-    return child;
-  };
   const killChild = (c: ChildProcess): Promise<void> =>
     new Promise((resolve) => {
       if (c.exitCode !== null || c.signalCode !== null) return resolve();
       c.once('exit', () => resolve());
       c.kill('SIGKILL');
     });
-  const e: TestEtcd = {
-    url,
-    dataDir,
-    child: await launch(),
-    async kill() {
-      await killChild(e.child);
-    },
-    async restart() {
-      await killChild(e.child);
-      e.child = await launch();
-    },
-    async stop() {
-      await killChild(e.child);
+  const start = async (): Promise<TestEtcd> => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rl-etcd-'));
+    const args = [
+      '--name', 'rl', '--data-dir', dataDir, '--listen-client-urls', url, '--advertise-client-urls', url,
+      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `rl=${peer}`,
+      '--heartbeat-interval=10', '--election-timeout=100', '--max-txn-ops=20000', '--log-level', 'error',
+    ];
+    const launch = async (): Promise<ChildProcess> => {
+      const child = spawn('etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr!.resume();
+      try {
+        await ready(url, child, Date.now() + 20_000);
+      } catch (err) {
+        await killChild(child);
+        throw err;
+      }
+      return child;
+    };
+    let child: ChildProcess;
+    try {
+      child = await launch();
+    } catch (err) {
       rmSync(dataDir, { recursive: true, force: true });
-    },
+      throw err;
+    }
+    const e: TestEtcd = {
+      url,
+      dataDir,
+      child,
+      async kill() {
+        await killChild(e.child);
+      },
+      async restart() {
+        await killChild(e.child);
+        e.child = await launch();
+      },
+      async stop() {
+        await killChild(e.child);
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+    return e;
   };
-  return e;
+  return { url, start };
 }
