@@ -149,6 +149,11 @@ export function register(program: Command): void {
       logger.info({ listening: running.url, epoch: running.coordinator.epoch, store: kind, dataDir: flags.dataDir ?? null, auth, leaseMs }, `coordinator listening on ${running.url} (dashboard: ${running.url}/)`);
       const stop = (signal: string) => {
         logger.info({ signal }, 'coordinator stopping');
+        // State is written before every publish, so nothing is lost by not waiting: bound the shutdown.
+        setTimeout(() => {
+          logger.warn({ signal }, 'coordinator did not close within 5 s; exiting');
+          process.exit(0);
+        }, 5000).unref();
         void running.close().then(() => process.exit(0));
       };
       process.once('SIGINT', () => stop('SIGINT'));

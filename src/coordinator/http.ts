@@ -116,6 +116,9 @@ export function buildHttp(coordinator: Coordinator, hub: WatchHub, logger: Logge
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // Close destroys every connection: a watch stream whose reader stopped reading (a paused node) would otherwise keep
+    // close() waiting for its buffered events to drain, and the process alive after SIGTERM.
+    forceCloseConnections: true,
   });
 
   const stats = new StatsBoard(clock);
