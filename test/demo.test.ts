@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keySlot } from '../src/hashing/slot.js';
@@ -34,6 +34,17 @@ function descendants(pid: number): number[] {
     }
   }
   return all;
+}
+
+/** The last lines of every child log the demo wrote (for failure messages). */
+function tailLogs(logDir: string): string {
+  try {
+    return readdirSync(logDir)
+      .map((f) => `--- ${f} ---\n${readFileSync(join(logDir, f), 'utf8').split('\n').slice(-15).join('\n')}`)
+      .join('\n');
+  } catch (err) {
+    return `(no logs: ${(err as Error).message})`;
+  }
 }
 
 function alive(pid: number): boolean {
@@ -199,5 +210,6 @@ test('a second run on the same data dir starts clean; a demo killed with SIGKILL
     stillAlive = known.filter(alive);
   }
   const describe = stillAlive.length ? execFileSync('ps', ['-o', 'pid,ppid,stat,etime,args', '-p', stillAlive.join(',')], { encoding: 'utf8' }) : '';
-  assert.deepEqual(stillAlive, [], `children outlived a killed demo:\n${describe}`);
+  const logs = stillAlive.length ? tailLogs(join(dir, 'logs')) : '';
+  assert.deepEqual(stillAlive, [], `children outlived a killed demo:\n${describe}\n${logs}`);
 });

@@ -18,4 +18,10 @@ export function stopWithParent(): void {
   process.stdin.on('error', fire);
   process.stdin.on('data', () => undefined);
   process.stdin.resume();
+  // Belt and braces: a process whose parent died is re-parented (to init or a subreaper), which also tells us, even
+  // if something else still holds the write end of our stdin pipe.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) fire();
+  }, 500).unref();
 }
