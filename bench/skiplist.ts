@@ -3,6 +3,9 @@
  * forward link (rank and position lookups O(log n)) and a backward link. Bench code: `npm run bench -- types`
  * measures it against the counted B+ tree the store uses (src/storage/counted-btree.ts) and @js-sdsl/ordered-map.
  */
+import { lexAboveMin, lexBelowMax, type LexRange, type ScoreRange } from '../src/storage/zindex.js';
+
+export type { LexRange, ScoreRange };
 
 /** Most levels of a node (Redis's ZSKIPLIST_MAXLEVEL); p = 1/4 as Redis. */
 export const SKIPLIST_MAX_LEVEL = 32;
@@ -38,36 +41,12 @@ function before(score: number, member: string, node: SkipNode): boolean {
   return node.score < score || (node.score === score && node.member < member);
 }
 
-export interface ScoreRange {
-  readonly min: number;
-  readonly max: number;
-  /** Exclusive bounds: `(min`/`(max`. */
-  readonly minEx: boolean;
-  readonly maxEx: boolean;
-}
-
-/** A lex range; `min`/`max` undefined = -/+ (unbounded). */
-export interface LexRange {
-  readonly min: string | undefined;
-  readonly max: string | undefined;
-  readonly minEx: boolean;
-  readonly maxEx: boolean;
-}
-
 export function aboveMin(score: number, r: ScoreRange): boolean {
   return r.minEx ? score > r.min : score >= r.min;
 }
 
 export function belowMax(score: number, r: ScoreRange): boolean {
   return r.maxEx ? score < r.max : score <= r.max;
-}
-
-export function lexAboveMin(m: string, r: LexRange): boolean {
-  return r.min === undefined || (r.minEx ? m > r.min : m >= r.min);
-}
-
-export function lexBelowMax(m: string, r: LexRange): boolean {
-  return r.max === undefined || (r.maxEx ? m < r.max : m <= r.max);
 }
 
 export class SkipList {

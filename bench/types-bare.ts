@@ -4,16 +4,15 @@
  * commands the bench sends (HSET HGET SADD SISMEMBER ZADD ZRANK ZRANGE start stop), no command table, types check,
  * TTL, ownership, accounting or events. Usage: node --import tsx bench/types-bare.ts PORT.
  */
-import { createServer } from 'node:net';
-import { ReplyWriter, REPLY_OK, RequestDecoder } from '../src/protocol/resp/index.js';
+import { REPLY_OK, type ReplyWriter, type RequestDecoder } from '../src/protocol/resp/index.js';
 import { ZIndex } from '../src/storage/index.js';
+import { serveBare } from './bare-server.js';
 
 const hashes = new Map<string, Map<string, string>>();
 const sets = new Map<string, Set<string>>();
 const zsets = new Map<string, { scores: Map<string, number>; index: ZIndex }>();
-const w = new ReplyWriter();
 
-function run(d: RequestDecoder, n: number): void {
+function run(d: RequestDecoder, n: number, w: ReplyWriter): void {
   const name = d.str(0).toLowerCase();
   if (name === 'hset' && n === 4) {
     let h = hashes.get(d.str(1));
@@ -71,18 +70,4 @@ function run(d: RequestDecoder, n: number): void {
   w.raw(REPLY_OK);
 }
 
-const server = createServer({ noDelay: true }, (socket) => {
-  const d = new RequestDecoder();
-  socket.on('data', (chunk: Buffer) => {
-    d.feed(chunk);
-    for (let n = d.next(); n > 0; n = d.next()) run(d, n);
-    const out = w.take();
-    if (out.length === 1) socket.write(out[0]!);
-    else for (const b of out) socket.write(b);
-  });
-  socket.on('error', () => socket.destroy());
-});
-server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
-  const a = server.address();
-  console.log(`bare listening port=${typeof a === 'object' && a !== null ? a.port : 0}`);
-});
+serveBare(run);

@@ -4,9 +4,8 @@
 // the killed node (sent, no reply): never a definite failure, never a silent resend (checked with INCR counters).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ringleader } from '../src/client/index.js';
-import { LocalCluster } from '../src/testing/local-cluster.js';
 import { isRingleaderError } from '../src/shared/errors.js';
+import { clusterWithClients } from './client-fixture.js';
 
 const WORKERS = 8;
 
@@ -18,15 +17,8 @@ interface Failure {
 }
 
 test('kill -9 of one of 4 nodes under load: every read succeeds (readFrom primary and any), writes fail only with OUTCOME_UNKNOWN on the killed node', { timeout: 150_000 }, async (t) => {
-  const cluster = await LocalCluster.start({ nodes: 4, partitions: 32, replicas: 2 });
-  t.after(() => cluster.close());
-  const client = await Ringleader.connect({ coordinators: [cluster.coordinatorUrl], connectTimeoutMs: 20_000 });
-  t.after(() => client.close());
-  // Half the workers read through a readFrom 'any' client: reads from backups ride through the failover as well.
-  const anyReader = await Ringleader.connect({ coordinators: [cluster.coordinatorUrl], connectTimeoutMs: 20_000, readFrom: 'any' });
-  t.after(() => anyReader.close());
-  const keys = Array.from({ length: 400 }, (_, i) => `cf:${i}`);
-  for (let i = 0; i < keys.length; i += 50) await client.mset(keys.slice(i, i + 50).map((k) => [k, `${k}:init`] as const));
+  // Half the workers read through the readFrom 'any' client: reads from backups ride through the failover as well.
+  const { cluster, primary: client, any: anyReader, keys } = await clusterWithClients(t, { nodes: 4, partitions: 32, replicas: 2 }, { prefix: 'cf', count: 400, value: (k) => `${k}:init` });
 
   const failures: Failure[] = [];
   const counts = { reads: 0, writes: 0 };

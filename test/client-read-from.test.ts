@@ -4,22 +4,15 @@
 // default) a read right after an acknowledged write sees it on a backup too; in async mode it may not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ringleader } from '../src/client/index.js';
-import { LocalCluster } from '../src/testing/local-cluster.js';
+import type { LocalCluster } from '../src/testing/local-cluster.js';
+import { clusterWithClients } from './client-fixture.js';
 
 async function backupReads(cluster: LocalCluster): Promise<number[]> {
   return Promise.all(cluster.running.map(async (n) => Number((await cluster.info(n.name, 'stats')).get('ringleader_backup_reads') ?? NaN)));
 }
 
 test("readFrom 'any': reads go to backups too, with the right values; 'primary' never reads a backup", { timeout: 120_000 }, async (t) => {
-  const cluster = await LocalCluster.start({ nodes: 3, partitions: 16, replicas: 2 });
-  t.after(() => cluster.close());
-  const writer = await Ringleader.connect({ coordinators: [cluster.coordinatorUrl], connectTimeoutMs: 20_000 });
-  t.after(() => writer.close());
-  const reader = await Ringleader.connect({ coordinators: [cluster.coordinatorUrl], connectTimeoutMs: 20_000, readFrom: 'any' });
-  t.after(() => reader.close());
-  const keys = Array.from({ length: 300 }, (_, i) => `rf:${i}`);
-  for (let i = 0; i < keys.length; i += 50) await writer.mset(keys.slice(i, i + 50).map((k) => [k, `${k}:v1`] as const));
+  const { cluster, primary: writer, any: reader, keys } = await clusterWithClients(t, { nodes: 3, partitions: 16, replicas: 2 }, { prefix: 'rf', count: 300, value: (k) => `${k}:v1` });
 
   // 'primary' (the default): no read is served by a backup.
   const start = await backupReads(cluster);

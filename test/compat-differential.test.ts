@@ -14,54 +14,15 @@
 // Not generated (they differ by design, see docs/PROTOCOL.md): HELLO's and INFO's contents, CLIENT ID/LIST/INFO,
 // COMMAND COUNT, SELECT of a database other than 0, COPY ... DB n, CONFIG values, TIME values, DEBUG SLEEP, and the
 // HELP texts of CLIENT, CONFIG, CLUSTER and MEMORY (they list only what the node implements).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startNode, type RunningNode } from '../src/node/index.js';
-import { RawRespClient, startRedisServer, type RawReply, type RedisServerProcess, type RespNode } from '../src/testing/index.js';
+import { RawRespClient, type RespNode } from '../src/testing/index.js';
+import { deepEqual, property, runBoth as runPair, sameWithTwoConnections, useDifferentialServers, type Cmd, type Pair } from './differential-fixture.js';
 
-let redis: RedisServerProcess;
-let node: RunningNode;
-/** A one-node Redis Cluster (all slots on it) and a node that checks slots like one (CROSSSLOT, cluster texts). */
-let redisCluster: RedisServerProcess;
-let clusterNode: RunningNode;
-let clusterDir: string;
+const servers = useDifferentialServers({ name: 'differential', enableDebug: true });
+const clusterPair = (): Pair => servers.cluster();
 
-interface Pair {
-  readonly redisPort: number;
-  readonly nodePort: number;
-}
-
-before(async () => {
-  clusterDir = mkdtempSync(join(tmpdir(), 'rl-diff-cluster-'));
-  [redis, redisCluster, node, clusterNode] = await Promise.all([
-    startRedisServer(['--enable-debug-command', 'yes']),
-    startRedisServer(['--cluster-enabled', 'yes', '--dir', clusterDir, '--cluster-config-file', join(clusterDir, 'nodes.conf')]),
-    startNode({ name: 'differential', standalone: true, server: { port: 0, enableFlush: true, enableDebug: true } }),
-    startNode({ name: 'differential-cluster', standalone: true, server: { port: 0, enableFlush: true, crossSlotCheck: true } }),
-  ]);
-  const c = await RawRespClient.connect(redisCluster.port);
-  assert.equal((await c.call(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383'])).raw, '+OK\r\n');
-  const deadline = Date.now() + 30_000;
-  while (!(await c.call(['CLUSTER', 'INFO'])).raw.includes('cluster_state:ok')) {
-    if (Date.now() > deadline) throw new Error('the one-node Redis Cluster did not reach cluster_state:ok');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  c.close();
-});
-
-after(async () => {
-  await Promise.all([node.close(), clusterNode.close(), redis.stop(), redisCluster.stop()]);
-  rmSync(clusterDir, { recursive: true, force: true });
-});
-
-const standalonePair = (): Pair => ({ redisPort: redis.port, nodePort: node.port });
-const clusterPair = (): Pair => ({ redisPort: redisCluster.port, nodePort: clusterNode.port });
-
-type Cmd = readonly string[];
 
 const TIME_COMMANDS = new Set(['ttl', 'pttl', 'expiretime', 'pexpiretime']);
 
@@ -93,35 +54,14 @@ function same(cmd: Cmd, a: unknown, b: unknown): boolean {
     const unit = cmd[0]!.toLowerCase().startsWith('p') ? 1500 : 2;
     return Math.abs(x - y) <= Math.max(unit, Math.abs(x) * 1e-12);
   }
-  try {
-    assert.deepStrictEqual(a, b);
-    return true;
-  } catch {
-    return false;
-  }
+  return deepEqual(a, b);
 }
 
+const agree = (cmd: Cmd, redis: RespNode, node: RespNode): boolean => same(cmd, normalise(cmd, redis), normalise(cmd, node));
+
 /** Runs `cmds` one by one on both servers in RESP `proto`, from empty; throws on the first differing reply. */
-async function runBoth(cmds: readonly Cmd[], proto: 2 | 3, pair: Pair = standalonePair()): Promise<void> {
-  const [r, n] = await Promise.all([RawRespClient.connect(pair.redisPort), RawRespClient.connect(pair.nodePort)]);
-  try {
-    for (const c of [r, n]) {
-      await c.call(['FLUSHALL']);
-      await c.call(['HELLO', String(proto)]);
-    }
-    const log: string[] = [];
-    for (const cmd of cmds) {
-      const a: RawReply = await r.call(cmd);
-      const b: RawReply = await n.call(cmd);
-      log.push(`${JSON.stringify(cmd)} -> ${JSON.stringify(a.raw)}`);
-      if (!same(cmd, normalise(cmd, a.node), normalise(cmd, b.node))) {
-        assert.fail(`RESP${proto}: replies differ for ${JSON.stringify(cmd)}\n  redis: ${JSON.stringify(a.raw)}\n  node:  ${JSON.stringify(b.raw)}\nafter:\n  ${log.slice(-12, -1).join('\n  ')}`);
-      }
-    }
-  } finally {
-    r.close();
-    n.close();
-  }
+async function runBoth(cmds: readonly Cmd[], proto: 2 | 3, pair: Pair = servers.standalone()): Promise<void> {
+  await runPair(cmds, proto, pair, agree);
 }
 
 /**
@@ -130,7 +70,8 @@ async function runBoth(cmds: readonly Cmd[], proto: 2 | 3, pair: Pair = standalo
  */
 async function runPipelined(cmds: readonly Cmd[], proto: 2 | 3): Promise<void> {
   const results: string[] = [];
-  for (const port of [redis.port, node.port]) {
+  const { redisPort, nodePort } = servers.standalone();
+  for (const port of [redisPort, nodePort]) {
     const c = await RawRespClient.connect(port);
     try {
       await c.call(['FLUSHALL']);
@@ -304,14 +245,6 @@ const txCommand = (keys: fc.Arbitrary<string>): fc.Arbitrary<Cmd> => fc.oneof(
   fc.constantFrom(['GET'], ['NOSUCH', 'x'], ['WATCH'], ['MULTI', 'x'], ['EXEC', 'x'], ['PING']),
 );
 
-const sequence = (cmd: fc.Arbitrary<Cmd>): fc.Arbitrary<Cmd[]> => fc.array(cmd, { minLength: 1, maxLength: 25 });
-/** Runs per property; COMPAT_RUNS raises it for a longer local search (found differences go to REGRESSIONS). */
-const RUNS = Number(process.env.COMPAT_RUNS ?? 40);
-
-async function property(cmd: fc.Arbitrary<Cmd>, run: (cmds: readonly Cmd[], proto: 2 | 3) => Promise<void>): Promise<void> {
-  await fc.assert(fc.asyncProperty(sequence(cmd), fc.constantFrom<2 | 3>(2, 3), (cmds, proto) => run(cmds, proto)), { numRuns: RUNS });
-}
-
 test('cluster mode: CROSSSLOT, CLUSTER KEYSLOT/COUNTKEYSINSLOT/GETKEYSINSLOT, SELECT as a one-node Redis Cluster', async () => {
   await property(clusterCommand, (cmds, proto) => runBoth(cmds, proto, clusterPair()));
 });
@@ -326,28 +259,18 @@ test('cluster mode transactions: keys of one transaction in one slot (CROSSSLOT 
 
 test('WATCH: a write from another connection makes EXEC answer null, as on redis-server', async () => {
   for (const proto of [2, 3] as const) {
-    const out: string[] = [];
-    for (const port of [redis.port, node.port]) {
-      const [a, b] = await Promise.all([RawRespClient.connect(port), RawRespClient.connect(port)]);
-      try {
-        let text = '';
-        for (const c of [a, b]) await c.call(['HELLO', String(proto)]);
-        await a.call(['FLUSHALL']);
-        for (const cmd of [['SET', 'w', '1'], ['WATCH', 'w', 'other'], ['MULTI'], ['INCR', 'w']]) text += (await a.call(cmd)).raw;
-        text += (await b.call(['SET', 'w', '5'])).raw;
-        text += (await a.call(['EXEC'])).raw + (await a.call(['GET', 'w'])).raw;
-        // Expiry by another client counts; a watch on a key nobody touches does not abort.
-        for (const cmd of [['WATCH', 'w'], ['MULTI'], ['INCR', 'w']]) text += (await a.call(cmd)).raw;
-        text += (await b.call(['PEXPIRE', 'w', '100000'])).raw;
-        text += (await a.call(['EXEC'])).raw;
-        for (const cmd of [['WATCH', 'untouched'], ['MULTI'], ['INCR', 'w'], ['EXEC']]) text += (await a.call(cmd)).raw;
-        out.push(text);
-      } finally {
-        a.close();
-        b.close();
-      }
-    }
-    assert.equal(out[1], out[0], `RESP${proto}`);
+    await sameWithTwoConnections(servers.standalone(), proto, async (a, b) => {
+      let text = '';
+      for (const cmd of [['SET', 'w', '1'], ['WATCH', 'w', 'other'], ['MULTI'], ['INCR', 'w']]) text += (await a.call(cmd)).raw;
+      text += (await b.call(['SET', 'w', '5'])).raw;
+      text += (await a.call(['EXEC'])).raw + (await a.call(['GET', 'w'])).raw;
+      // Expiry by another client counts; a watch on a key nobody touches does not abort.
+      for (const cmd of [['WATCH', 'w'], ['MULTI'], ['INCR', 'w']]) text += (await a.call(cmd)).raw;
+      text += (await b.call(['PEXPIRE', 'w', '100000'])).raw;
+      text += (await a.call(['EXEC'])).raw;
+      for (const cmd of [['WATCH', 'untouched'], ['MULTI'], ['INCR', 'w'], ['EXEC']]) text += (await a.call(cmd)).raw;
+      return text;
+    });
   }
 });
 

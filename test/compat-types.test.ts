@@ -11,45 +11,13 @@
 //   bucket positions the node does not imitate (docs/PROTOCOL.md).
 // - OBJECT ENCODING is compared exactly (listpack/hashtable/intset/skiplist as Redis 7.0 picks them).
 // Cluster mode: the multi-key forms against a one-node Redis Cluster, for CROSSSLOT.
-import { after, before, test } from 'node:test';
-import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startNode, type RunningNode } from '../src/node/index.js';
-import { RawRespClient, startRedisServer, type RedisServerProcess, type RespNode } from '../src/testing/index.js';
+import type { RespNode } from '../src/testing/index.js';
+import { deepEqual, property as checkProperty, runBoth as runPair, sameWithTwoConnections, useDifferentialServers, type Cmd, type Pair } from './differential-fixture.js';
 
-let redis: RedisServerProcess;
-let node: RunningNode;
-let redisCluster: RedisServerProcess;
-let clusterNode: RunningNode;
-let clusterDir: string;
+const servers = useDifferentialServers({ name: 'types-differential' });
 
-before(async () => {
-  clusterDir = mkdtempSync(join(tmpdir(), 'rl-types-cluster-'));
-  [redis, redisCluster, node, clusterNode] = await Promise.all([
-    startRedisServer(),
-    startRedisServer(['--cluster-enabled', 'yes', '--dir', clusterDir, '--cluster-config-file', join(clusterDir, 'nodes.conf')]),
-    startNode({ name: 'types-differential', standalone: true, server: { port: 0, enableFlush: true } }),
-    startNode({ name: 'types-differential-cluster', standalone: true, server: { port: 0, enableFlush: true, crossSlotCheck: true } }),
-  ]);
-  const c = await RawRespClient.connect(redisCluster.port);
-  assert.equal((await c.call(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383'])).raw, '+OK\r\n');
-  const deadline = Date.now() + 30_000;
-  while (!(await c.call(['CLUSTER', 'INFO'])).raw.includes('cluster_state:ok')) {
-    if (Date.now() > deadline) throw new Error('the one-node Redis Cluster did not reach cluster_state:ok');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  c.close();
-});
-
-after(async () => {
-  await Promise.all([node.close(), clusterNode.close(), redis.stop(), redisCluster.stop()]);
-  rmSync(clusterDir, { recursive: true, force: true });
-});
-
-type Cmd = readonly string[];
 
 const UNORDERED = new Set(['hgetall', 'hkeys', 'hvals', 'smembers', 'sinter', 'sunion', 'sdiff', 'spop']);
 const RANDOM = new Set(['hrandfield', 'srandmember', 'zrandmember']);
@@ -76,32 +44,10 @@ function normalise(cmd: Cmd, reply: RespNode): unknown {
   return reply;
 }
 
-async function runBoth(cmds: readonly Cmd[], proto: 2 | 3, ports: { redis: number; node: number }): Promise<void> {
-  const [r, n] = await Promise.all([RawRespClient.connect(ports.redis), RawRespClient.connect(ports.node)]);
-  try {
-    for (const c of [r, n]) {
-      await c.call(['FLUSHALL']);
-      await c.call(['HELLO', String(proto)]);
-    }
-    const log: string[] = [];
-    for (const cmd of cmds) {
-      const a = await r.call(cmd);
-      const b = await n.call(cmd);
-      log.push(`${JSON.stringify(cmd)} -> ${JSON.stringify(a.raw)}`);
-      try {
-        assert.deepStrictEqual(normalise(cmd, b.node), normalise(cmd, a.node));
-      } catch {
-        assert.fail(`RESP${proto}: replies differ for ${JSON.stringify(cmd)}\n  redis: ${JSON.stringify(a.raw)}\n  node:  ${JSON.stringify(b.raw)}\nafter:\n  ${log.slice(-15, -1).join('\n  ')}`);
-      }
-    }
-  } finally {
-    r.close();
-    n.close();
-  }
-}
+const agree = (cmd: Cmd, redis: RespNode, node: RespNode): boolean => deepEqual(normalise(cmd, node), normalise(cmd, redis));
 
-const standalone = (): { redis: number; node: number } => ({ redis: redis.port, node: node.port });
-const cluster = (): { redis: number; node: number } => ({ redis: redisCluster.port, node: clusterNode.port });
+const standalone = (): Pair => servers.standalone();
+const cluster = (): Pair => servers.cluster();
 
 // ------------------------------------------------------------------ generators
 
@@ -219,10 +165,8 @@ const clusterCommand: fc.Arbitrary<Cmd> = fc.oneof(
   fc.tuple(clusterKey, clusterKey).map(([d, s]) => ['ZRANGESTORE', d, s, '0', '-1']),
 );
 
-const RUNS = Number(process.env.COMPAT_RUNS ?? 40);
-
-async function property(cmd: fc.Arbitrary<Cmd>, ports: () => { redis: number; node: number }): Promise<void> {
-  await fc.assert(fc.asyncProperty(fc.array(cmd, { minLength: 1, maxLength: 30 }), fc.constantFrom<2 | 3>(2, 3), (cmds, proto) => runBoth(cmds, proto, ports())), { numRuns: RUNS });
+async function property(cmd: fc.Arbitrary<Cmd>, pair: () => Pair): Promise<void> {
+  await checkProperty(cmd, (cmds, proto) => runPair(cmds, proto, pair(), agree), 30);
 }
 
 test('hashes: generated sequences reply as redis-server does (RESP2 and RESP3)', async () => {
@@ -249,36 +193,26 @@ const REGRESSIONS: ReadonlyArray<readonly Cmd[]> = [
 ];
 
 test('regression sequences reply as redis-server does', async () => {
-  for (const cmds of REGRESSIONS) for (const proto of [2, 3] as const) await runBoth(cmds, proto, standalone());
+  for (const cmds of REGRESSIONS) for (const proto of [2, 3] as const) await runPair(cmds, proto, standalone(), agree);
 });
 
 test('WATCH on collections: a real change by another connection aborts EXEC, a no-op (SADD of a member, ZADD of the same score) does not, as on redis-server', async () => {
   for (const proto of [2, 3] as const) {
-    const out: string[] = [];
-    for (const port of [redis.port, node.port]) {
-      const [a, b] = await Promise.all([RawRespClient.connect(port), RawRespClient.connect(port)]);
-      try {
-        let text = '';
-        for (const c of [a, b]) await c.call(['HELLO', String(proto)]);
-        await a.call(['FLUSHALL']);
-        for (const cmd of [['HSET', 'h', 'f', 'v'], ['SADD', 's', 'm'], ['ZADD', 'z', '1', 'm']]) await a.call(cmd);
-        const round = async (key: string, other: string[]): Promise<void> => {
-          for (const cmd of [['WATCH', key], ['MULTI'], ['TYPE', key]]) text += (await a.call(cmd)).raw;
-          text += (await b.call(other)).raw;
-          text += (await a.call(['EXEC'])).raw;
-        };
-        await round('h', ['HSET', 'h', 'f', 'v']); // HSET always touches the key
-        await round('h', ['HDEL', 'h', 'nope']);
-        await round('s', ['SADD', 's', 'm']);
-        await round('s', ['SREM', 's', 'm']);
-        await round('z', ['ZADD', 'z', '1', 'm']);
-        await round('z', ['ZINCRBY', 'z', '1', 'm']);
-        out.push(text);
-      } finally {
-        a.close();
-        b.close();
-      }
-    }
-    assert.equal(out[1], out[0], `RESP${proto}`);
+    await sameWithTwoConnections(standalone(), proto, async (a, b) => {
+      let text = '';
+      for (const cmd of [['HSET', 'h', 'f', 'v'], ['SADD', 's', 'm'], ['ZADD', 'z', '1', 'm']]) await a.call(cmd);
+      const round = async (key: string, other: string[]): Promise<void> => {
+        for (const cmd of [['WATCH', key], ['MULTI'], ['TYPE', key]]) text += (await a.call(cmd)).raw;
+        text += (await b.call(other)).raw;
+        text += (await a.call(['EXEC'])).raw;
+      };
+      await round('h', ['HSET', 'h', 'f', 'v']); // HSET always touches the key
+      await round('h', ['HDEL', 'h', 'nope']);
+      await round('s', ['SADD', 's', 'm']);
+      await round('s', ['SREM', 's', 'm']);
+      await round('z', ['ZADD', 'z', '1', 'm']);
+      await round('z', ['ZINCRBY', 'z', '1', 'm']);
+      return text;
+    });
   }
 });

@@ -6,14 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { all, digest, P, startTestNode, table, waitFor } from './replication-fixture.js';
+import { all, digest, P, startTestNode, startTestNodes, table, waitFor } from './replication-fixture.js';
 
 const exec = promisify(execFile);
 const portOf = (address: string): string => address.slice(address.lastIndexOf(':') + 1);
 
 test('a fenced backup ignores its old primary and older tables, then serves under the table of the new term', async (t) => {
-  const [a, b, c] = await Promise.all([startTestNode('a'), startTestNode('b'), startTestNode('c')]);
-  t.after(() => Promise.all([a, b, c].map((n) => n.close())));
+  const [a, b, c] = await startTestNodes(t, 'a', 'b', 'c');
   const nodes = [a, b, c];
   const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
   for (const n of nodes) n.apply(t1);
@@ -48,8 +47,7 @@ test('a fenced backup ignores its old primary and older tables, then serves unde
 });
 
 test('a fenced primary stops serving (TRYAGAIN) until the new table', async (t) => {
-  const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b', { handoverTimeoutMs: 60_000 })]);
-  t.after(() => Promise.all([a, b].map((n) => n.close())));
+  const [a, b] = await startTestNodes(t, 'a', ['b', { handoverTimeoutMs: 60_000 }]);
   const nodes = [a, b];
   const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
   a.apply(t1);

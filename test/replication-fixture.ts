@@ -65,6 +65,13 @@ export async function startTestNode(name: string, replication = {}): Promise<Tes
 }
 
 /** A format-2 table: `layout[p]` = [[node, state], ...] (primary first), `terms[p]`; `settings` = replication mode etc. */
+/** Starts in-process nodes (a name, or [name, replication options]) in parallel; all closed after the test. */
+export async function startTestNodes<S extends ReadonlyArray<string | readonly [string, object]>>(t: TestContext, ...specs: S): Promise<{ -readonly [K in keyof S]: TestNode }> {
+  const nodes = await Promise.all(specs.map((s) => (typeof s === 'string' ? startTestNode(s) : startTestNode(s[0], s[1]))));
+  t.after(() => Promise.all(nodes.map((n) => n.close())));
+  return nodes as { -readonly [K in keyof S]: TestNode };
+}
+
 export function table(epoch: number, nodes: TestNode[], layout: Array<Array<[TestNode, CopyState]>>, terms: number[], settings: { replication?: ReplicationMode; minInSync?: number } = {}): PartitionTable {
   return PartitionTable.fromJSON({
     format: 2,
@@ -107,8 +114,7 @@ export async function sameCopies(...ns: TestNode[]): Promise<boolean> {
 
 /** Node a primary of every partition at term 1, b its in-sync backup, and k:1 = 'one' written through a. */
 export async function primaryWithBackup(t: TestContext, bOptions: object, settings: { replication?: ReplicationMode; minInSync?: number } = {}, aOptions: object = {}): Promise<{ a: TestNode; b: TestNode; nodes: TestNode[]; t1: PartitionTable }> {
-  const [a, b] = await Promise.all([startTestNode('a', aOptions), startTestNode('b', bOptions)]);
-  t.after(() => Promise.all([a, b].map((n) => n.close())));
+  const [a, b] = await startTestNodes(t, ['a', aOptions], ['b', bOptions]);
   const nodes = [a, b];
   const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1), settings);
   a.apply(t1);

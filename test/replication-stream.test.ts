@@ -4,11 +4,10 @@
 // src/partitioning (advance) and end to end in test/dataplane-*.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { P, all, digest, keysFor, primaryWithBackup, sameCopies, startTestNode, syncedAll, table, waitFor, type TestNode } from './replication-fixture.js';
+import { P, all, digest, keysFor, primaryWithBackup, sameCopies, startTestNode, startTestNodes, syncedAll, table, waitFor, type TestNode } from './replication-fixture.js';
 
 test('learners are built from snapshot + stream while writes continue, and a hand-over loses no acknowledged write', async (t) => {
-  const [a, b, c] = await Promise.all([startTestNode('a'), startTestNode('b'), startTestNode('c')]);
-  t.after(() => Promise.all([a, b, c].map((n) => n.close())));
+  const [a, b, c] = await startTestNodes(t, 'a', 'b', 'c');
   const nodes = [a, b, c];
 
   // Epoch 1: a is primary of everything, b backs it up (a fresh cluster: empty partitions).
@@ -105,8 +104,7 @@ test('a request for a partition changing hands gets TRYAGAIN, never a stale answ
 });
 
 test('the stale-copy scenario: a demoted copy follows the new primary, so it never serves old values', async (t) => {
-  const [a, x] = await Promise.all([startTestNode('a'), startTestNode('x')]);
-  t.after(() => Promise.all([a, x].map((n) => n.close())));
+  const [a, x] = await startTestNodes(t, 'a', 'x');
   const nodes = [a, x];
   const t1 = table(1, nodes, all(() => [[a, 'primary']]), all(() => 1));
   a.apply(t1);
@@ -200,8 +198,7 @@ test('regression: an old primary stopped by RL.HANDOFF does not serve again when
 });
 
 test('a follower whose link breaks resumes from its offset (partial resync), without a new snapshot', async (t) => {
-  const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b')]);
-  t.after(() => Promise.all([a, b].map((n) => n.close())));
+  const [a, b] = await startTestNodes(t, 'a', 'b');
   const nodes = [a, b];
   const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
   a.apply(t1);

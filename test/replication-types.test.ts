@@ -4,7 +4,7 @@
 // In-process nodes with hand-made tables and real ioredis connections (test/replication-fixture.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { all, digest, P, startTestNode, syncedAll, table, waitFor, type TestNode } from './replication-fixture.js';
+import { all, digest, P, startTestNodes, syncedAll, table, waitFor, type TestNode } from './replication-fixture.js';
 
 async function sameCopies(a: TestNode, b: TestNode): Promise<boolean> {
   for (let p = 0; p < P; p++) {
@@ -16,8 +16,7 @@ async function sameCopies(a: TestNode, b: TestNode): Promise<boolean> {
 
 test('a learner synced while hashes, sets and sorted sets are mutated ends identical to its primary (digest), and serves them after promotion', async (t) => {
   // Small snapshot batches: the sync takes many turns, so the writer's entries interleave with it.
-  const [a, c] = await Promise.all([startTestNode('a', { syncBatchEntries: 3 }), startTestNode('c', { syncBatchEntries: 3 })]);
-  t.after(() => Promise.all([a, c].map((n) => n.close())));
+  const [a, c] = await startTestNodes(t, ['a', { syncBatchEntries: 3 }], ['c', { syncBatchEntries: 3 }]);
   const nodes = [a, c];
   const t1 = table(1, nodes, all(() => [[a, 'primary']]), all(() => 1));
   for (const n of nodes) n.apply(t1);

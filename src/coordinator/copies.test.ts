@@ -4,49 +4,23 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../testing/manual-clock.js';
-import { silentLogger } from '../shared/logger.js';
+import { converge, healthyReport, openCoordinator } from '../testing/coordinator-harness.js';
 import { memberIdFor } from '../partitioning/member.js';
 import type { CopyReport, JoinResponse, MemberState } from '../protocol/control.js';
 import { Coordinator, type EpochRecord } from './coordinator.js';
-import { resolveCoordinatorOptions, type CoordinatorOptionsInput } from './options.js';
+import type { CoordinatorOptionsInput } from './options.js';
 import { FileStateStore, InMemoryStateStore, type StateStore } from './state-store.js';
 
 const P = 8;
 
 async function open(options: CoordinatorOptionsInput = {}, store: StateStore = new InMemoryStateStore(), clock = new ManualClock()) {
-  const c = await Coordinator.open({ options: resolveCoordinatorOptions({ placement: { partitionCount: P, replicas: 2 }, ...options }), store, clock, logger: silentLogger() });
+  const o = await openCoordinator({ partitionCount: P, replicas: 2, options, store, clock });
   const published: EpochRecord[] = [];
-  c.on('published', (r) => published.push(r));
-  return { c, store, clock, published };
+  o.c.on('published', (r) => published.push(r));
+  return { ...o, published };
 }
 
 const stateOf = (c: Coordinator, name: string): MemberState | undefined => c.members().find((m) => m.name === name)?.state;
-
-/** What a healthy node reports: `synced` for each learner copy it holds, `serving` for each primary, at the current terms. */
-function healthyReport(c: Coordinator, id: string): CopyReport[] {
-  const t = c.table;
-  const out: CopyReport[] = [];
-  for (let p = 0; p < t.partitionCount; p++) {
-    const s = t.stateOf(p, id);
-    if (s === 'learner') out.push({ partition: p, term: t.termOf(p), offset: 0, status: 'synced' });
-    if (s === 'primary') out.push({ partition: p, term: t.termOf(p), offset: 0, status: 'serving' });
-  }
-  return out;
-}
-
-/** Every node reports, heartbeats and time passes, until `done` or `rounds` run out. */
-async function converge(c: Coordinator, clock: ManualClock, nodes: JoinResponse[], done: () => boolean, rounds = 40): Promise<void> {
-  for (let i = 0; i < rounds && !done(); i++) {
-    for (const n of nodes) {
-      const s = c.members().find((m) => m.id === n.id)?.state;
-      if (s === 'left' || s === 'dead') continue;
-      c.reportCopies(n.id, { incarnation: n.incarnation, epoch: c.epoch, copies: healthyReport(c, n.id) });
-      c.heartbeat(n.id, { appliedEpoch: c.epoch, incarnation: n.incarnation });
-    }
-    clock.advance(100);
-    await c.flush();
-  }
-}
 
 test('a new cluster: every partition gets an empty primary at once; other copies are learners until they report synced', async () => {
   const { c, clock, published } = await open();
@@ -197,7 +171,7 @@ test('a coordinator restart mid-migration resumes the same copy states and terms
   const store = new InMemoryStateStore();
   const { c, clock } = await open({}, store);
   const nodes = ['a', 'b'].map((n, i) => c.join({ name: n, address: `127.0.0.1:${7001 + i}` }));
-  await converge(c, clock, nodes, () => c.epoch >= 2, 3);
+  await converge(c, clock, nodes, () => c.epoch >= 2, { rounds: 3 });
   const third = c.join({ name: 'c', address: '127.0.0.1:7003' });
   clock.advance(50);
   await c.flush();

@@ -6,12 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { ManualClock } from '../testing/manual-clock.js';
+import { converge, memberState, openCoordinator } from '../testing/coordinator-harness.js';
 import { silentLogger } from '../shared/logger.js';
-import type { CopyReport, JoinResponse, MemberState } from '../protocol/control.js';
+import type { JoinResponse } from '../protocol/control.js';
 import type { FenceAnswer } from '../partitioning/index.js';
 import { Coordinator, type EpochRecord } from './coordinator.js';
 import type { PartitionTable } from '../partitioning/index.js';
-import { resolveCoordinatorOptions, derivedLeaseMs, type CoordinatorOptionsInput } from './options.js';
+import { derivedLeaseMs, type CoordinatorOptionsInput } from './options.js';
 import { InMemoryStateStore, type StateStore } from './state-store.js';
 import { RespFencer, type Fencer, type FenceRequest } from './fencer.js';
 import type { ProbeResult, Prober } from './prober.js';
@@ -34,12 +35,9 @@ class ScriptedFencer implements Fencer {
 const refusing: Prober = { probe: async (): Promise<ProbeResult> => 'refused' };
 
 async function open(fencer: Fencer | undefined, options: CoordinatorOptionsInput = {}, store: StateStore = new InMemoryStateStore(), clock = new ManualClock()) {
-  const c = await Coordinator.open({
-    options: resolveCoordinatorOptions({ placement: { partitionCount: P, replicas: 3 }, ...options }), store, clock, logger: silentLogger(),
-    prober: refusing, ...(fencer ? { fencer } : {}),
-  });
-  if (fencer instanceof ScriptedFencer) fencer.epochNow = () => c.epoch;
-  return { c, clock, store };
+  const o = await openCoordinator({ partitionCount: P, replicas: 3, options, store, clock, deps: { prober: refusing, ...(fencer ? { fencer } : {}) } });
+  if (fencer instanceof ScriptedFencer) fencer.epochNow = () => o.c.epoch;
+  return o;
 }
 
 /** The first table published from now on that satisfies `cond` (later steps may hand the partition on). */
@@ -54,32 +52,7 @@ function firstPublished(c: Coordinator, cond: (t: PartitionTable) => boolean): (
   };
 }
 
-const stateOf = (c: Coordinator, id: string): MemberState | undefined => c.members().find((m) => m.id === id)?.state;
-
-function healthyReport(c: Coordinator, id: string): CopyReport[] {
-  const t = c.table;
-  const out: CopyReport[] = [];
-  for (let p = 0; p < t.partitionCount; p++) {
-    const s = t.stateOf(p, id);
-    if (s === 'learner') out.push({ partition: p, term: t.termOf(p), offset: 0, status: 'synced' });
-    if (s === 'primary') out.push({ partition: p, term: t.termOf(p), offset: 0, status: 'serving' });
-  }
-  return out;
-}
-
-/** Nodes report (serving / synced unless `serving` is false), heartbeat and time passes until `done`. */
-async function converge(c: Coordinator, clock: ManualClock, nodes: JoinResponse[], done: () => boolean, serving = true, rounds = 40): Promise<void> {
-  for (let i = 0; i < rounds && !done(); i++) {
-    for (const n of nodes) {
-      const s = stateOf(c, n.id);
-      if (s === 'left' || s === 'dead') continue;
-      c.reportCopies(n.id, { incarnation: n.incarnation, epoch: c.epoch, copies: healthyReport(c, n.id).filter((r) => serving || r.status !== 'serving') });
-      c.heartbeat(n.id, { appliedEpoch: c.epoch, incarnation: n.incarnation });
-    }
-    clock.advance(100);
-    await c.flush();
-  }
-}
+const stateOf = memberState;
 
 /** Three nodes a, b, c at 127.0.0.1:7001..7003, every partition with a primary and two backups. */
 async function cluster(fencer: Fencer | undefined, options: CoordinatorOptionsInput = {}, store?: StateStore) {
@@ -212,7 +185,7 @@ test('a hand-over whose new primary never reports serving is abandoned after han
   const held = c.table.partitionsOf(b.id).primary;
   assert.ok(held.length > 0);
   c.leave(b.id);
-  await converge(c, clock, nodes, () => held.every((p) => c.table.stateOf(p, b.id) === 'handing-off'), false);
+  await converge(c, clock, nodes, () => held.every((p) => c.table.stateOf(p, b.id) === 'handing-off'), { serving: false });
   const stuck = new Map(held.map((p) => [p, { primary: c.table.primaryOf(p)!, term: c.table.termOf(p) }]));
   const epoch = c.epoch;
   const failover = firstPublished(c, (t) => t.epoch > epoch);
@@ -249,7 +222,7 @@ test('a serving report before the timeout finishes the hand-over normally (no fa
   const b = nodes[1]!;
   const held = c.table.partitionsOf(b.id).primary;
   c.leave(b.id);
-  await converge(c, clock, nodes, () => held.every((p) => c.table.stateOf(p, b.id) === 'handing-off'), false);
+  await converge(c, clock, nodes, () => held.every((p) => c.table.stateOf(p, b.id) === 'handing-off'), { serving: false });
   const terms = held.map((p) => c.table.termOf(p));
   await converge(c, clock, nodes, () => held.every((p) => c.table.stateOf(p, b.id) === null));
   for (let t = 0; t < 6000; t += 500) {
