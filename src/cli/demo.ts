@@ -6,7 +6,7 @@
 // if the demo dies (their stdin, a pipe from the demo, closes). A new run starts from an empty cluster.
 // Composition only: processes, flags and printing.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Ringleader, locateKey, type MembershipChange, type TopologyChange } from '../client/index.js';
@@ -65,10 +65,15 @@ async function runDemo(flags: Flags): Promise<void> {
   let watcher: Ringleader | null = null;
 
   const start = (name: string, args: string[]): Child => {
-    const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-    const proc = spawn(process.execPath, [...self, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, FORCE_COLOR: '0', [STOP_WITH_PARENT_ENV]: '1' } });
-    proc.stdout!.pipe(log);
-    proc.stderr!.pipe(log);
+    // The child writes its log file itself (not through a pipe to us): a child must never block on, or lose, output
+    // because this process died or is slow. Its stdin stays a pipe from us: it stops when that closes.
+    const log = openSync(join(logDir, `${name}.log`), 'a');
+    let proc: ChildProcess;
+    try {
+      proc = spawn(process.execPath, [...self, ...args], { stdio: ['pipe', log, log], detached: true, env: { ...process.env, FORCE_COLOR: '0', [STOP_WITH_PARENT_ENV]: '1' } });
+    } finally {
+      closeSync(log);
+    }
     const child: Child = { name, proc, exited: new Promise((r) => proc.once('exit', () => r())) };
     children.add(child);
     void child.exited.then(() => {
