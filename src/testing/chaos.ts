@@ -544,7 +544,7 @@ export function formatChaosReport(r: ChaosReport): string {
   const w = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
   const findings = guaranteeFindings(r);
-  lines.push('', findings.length === 0 ? 'today\'s guarantees: all held' : `today's guarantees BROKEN:\n  ${findings.join('\n  ')}`);
+  lines.push('', findings.length === 0 ? `guarantees (${r.options.replication} mode): all held` : `guarantees (${r.options.replication} mode) BROKEN:\n  ${findings.join('\n  ')}`);
   if (r.check.violations.length > 0) lines.push('', formatCheck(r.check, 3));
   return lines.join('\n');
 }
