@@ -6,42 +6,19 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
-import { startCoordinator, startNodeProcess, waitUntil, type Proc } from './node-helpers.js';
+import { startThreeNodeCluster, type ThreeNodeCluster } from './node-helpers.js';
 
 const exec = promisify(execFile);
 
-let cleanupCoordinator: () => void = () => {};
-const procs: Proc[] = [];
-const ports: number[] = [];
+let nodes: ThreeNodeCluster | undefined;
+let ports: number[] = [];
 
 before(async () => {
-  const coord = await startCoordinator();
-  cleanupCoordinator = coord.cleanup;
-  for (let i = 1; i <= 3; i++) {
-    const n = await startNodeProcess(['--coordinator', coord.url, '--name', `compat-node-${i}`]);
-    procs.push(n.proc);
-    ports.push(n.port);
-  }
-  await waitUntil('every node to serve a 3-member table covering every slot', async () => {
-    for (const port of ports) {
-      const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
-      try {
-        await r.connect();
-        const info = String(await r.call('CLUSTER', 'INFO'));
-        const nodes = String(await r.call('CLUSTER', 'NODES'));
-        if (!info.includes('cluster_state:ok') || nodes.trim().split('\n').length !== 3) return false;
-      } finally {
-        r.disconnect();
-      }
-    }
-    return true;
-  }, 60_000);
+  nodes = await startThreeNodeCluster('compat-node');
+  ports = nodes.ports;
 });
 
-after(() => {
-  for (const p of procs) p.kill();
-  cleanupCoordinator();
-});
+after(() => nodes?.close());
 
 function cluster(): Cluster {
   return new Cluster([{ host: '127.0.0.1', port: ports[0]! }], { redisOptions: { maxRetriesPerRequest: 3 } });

@@ -3,47 +3,21 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
-import { startCoordinator, startNodeProcess, waitUntil, type Proc } from './node-helpers.js';
+import { startThreeNodeCluster, waitUntil, type Proc, type ThreeNodeCluster } from './node-helpers.js';
 
 const exec = promisify(execFile);
 
-let cleanupCoordinator: () => void = () => {};
-const procs: Proc[] = [];
-const ports: number[] = [];
-const ids: string[] = [];
+let nodes: ThreeNodeCluster | undefined;
+let procs: Proc[] = [];
+let ports: number[] = [];
+let ids: string[] = [];
 
 before(async () => {
-  const coord = await startCoordinator();
-  cleanupCoordinator = coord.cleanup;
-  for (let i = 1; i <= 3; i++) {
-    const n = await startNodeProcess(['--coordinator', coord.url, '--name', `it-node-${i}`]);
-    procs.push(n.proc);
-    ports.push(n.port);
-    ids.push(n.id);
-  }
-  // Ready when every node serves a table that lists the three members and assigns every slot.
-  await waitUntil('every node to apply a 3-member table', async () => {
-    for (const port of ports) {
-      const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
-      try {
-        await r.connect();
-        const info = String(await r.call('CLUSTER', 'INFO'));
-        const nodes = String(await r.call('CLUSTER', 'NODES'));
-        if (!info.includes('cluster_state:ok') || nodes.trim().split('\n').length !== 3) return false;
-        // every member owns some slots
-        if (nodes.trim().split('\n').some((l) => l.split(' ').length < 9)) return false;
-      } finally {
-        r.disconnect();
-      }
-    }
-    return true;
-  }, 30_000);
+  nodes = await startThreeNodeCluster('it-node');
+  ({ procs, ports, ids } = nodes);
 });
 
-after(() => {
-  for (const p of procs) p.kill();
-  cleanupCoordinator();
-});
+after(() => nodes?.close());
 
 test('CLUSTER SLOTS, NODES and SHARDS agree on node ids and cover every slot', async () => {
   const r = new Redis({ port: ports[0]! });

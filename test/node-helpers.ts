@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
 
 export interface Proc {
   child: ChildProcess;
@@ -61,4 +62,50 @@ export async function waitUntil(what: string, check: () => Promise<boolean> | bo
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
+}
+
+/** A coordinator and three node processes, ready when every node serves a 3-member table in which each owns slots. */
+export interface ThreeNodeCluster {
+  readonly procs: Proc[];
+  readonly ports: number[];
+  readonly ids: string[];
+  /** Kills every process and removes the coordinator's data dir. */
+  close(): void;
+}
+
+export async function startThreeNodeCluster(namePrefix: string, timeoutMs = 60_000): Promise<ThreeNodeCluster> {
+  const coord = await startCoordinator();
+  const cluster: ThreeNodeCluster = {
+    procs: [], ports: [], ids: [],
+    close() {
+      for (const p of this.procs) p.kill();
+      coord.cleanup();
+    },
+  };
+  try {
+    for (let i = 1; i <= 3; i++) {
+      const n = await startNodeProcess(['--coordinator', coord.url, '--name', `${namePrefix}-${i}`]);
+      cluster.procs.push(n.proc);
+      cluster.ports.push(n.port);
+      cluster.ids.push(n.id);
+    }
+    await waitUntil('every node to serve a 3-member table in which each member owns slots', async () => {
+      for (const port of cluster.ports) {
+        const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
+        try {
+          await r.connect();
+          const info = String(await r.call('CLUSTER', 'INFO'));
+          const nodes = String(await r.call('CLUSTER', 'NODES')).trim().split('\n');
+          if (!info.includes('cluster_state:ok') || nodes.length !== 3 || nodes.some((l) => l.split(' ').length < 9)) return false;
+        } finally {
+          r.disconnect();
+        }
+      }
+      return true;
+    }, timeoutMs);
+  } catch (err) {
+    cluster.close();
+    throw err;
+  }
+  return cluster;
 }
