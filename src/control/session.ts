@@ -59,6 +59,8 @@ export class MemberSession {
   private cluster: string | undefined;
   private currentState: MemberState | null = null;
   private timer: TimerHandle | null = null;
+  /** Heartbeats that failed in a row (the next one comes sooner: 50, 100, 200 ms... up to the interval). */
+  private failedBeats = 0;
   private stopped = false;
   private leaving = false;
   private leftResolvers: Array<() => void> = [];
@@ -159,10 +161,12 @@ export class MemberSession {
       // From the send time (`started`, before any retry): an answer that took long, or was read after this process
       // was paused, must not stretch the lease past what the coordinator's failure detector allows.
       this.lease.grant(started, res.leaseMs ?? 0);
+      this.failedBeats = 0;
       this.events.emit('heartbeat', res, started);
       this.setState(res.state);
       if (res.state === 'left') return this.finishLeave();
     } catch (err) {
+      this.failedBeats++;
       this.events.emit('error', err as Error);
       if (isRingleaderError(err) && err.code === COORDINATOR_ERRORS.EPOCH_AHEAD.code) await this.offerTable();
       const mismatch = isRingleaderError(err) && err.code === COORDINATOR_ERRORS.CLUSTER_MISMATCH.code;
@@ -177,7 +181,9 @@ export class MemberSession {
         }
       }
     }
-    const interval = this.info.heartbeatMs;
+    // After a failure (a leader election, a coordinator restarting) try again soon rather than a whole interval later:
+    // the lease runs from the last answered heartbeat, and a second miss in a row would let it lapse.
+    const interval = this.failedBeats === 0 ? this.info.heartbeatMs : Math.min(this.info.heartbeatMs, 50 * 2 ** Math.min(this.failedBeats - 1, 10));
     const elapsed = this.client.options.clock.monotonic() - started;
     this.schedule(Math.max(0, interval - elapsed));
   }
