@@ -104,6 +104,18 @@ export function asUsageError(err: unknown, flags: Record<string, string>): Error
   return new UsageError(msg);
 }
 
+/** A secret kept in a small regular file (trailing newline removed); a UsageError naming `from`, never the contents. */
+function readSecretFile(from: string, file: string): string {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (err) {
+    throw new UsageError(`${from}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!st.isFile() || st.size > 8192) throw new UsageError(`${from}: not a regular file of at most 8 KiB`);
+  return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+}
+
 /**
  * The control-plane token: the contents of `file` (trailing newline removed), else the RINGLEADER_TOKEN environment
  * variable, else null. A UsageError naming the flag (never the token) when the file is unreadable or the token malformed.
@@ -113,14 +125,7 @@ export function readToken(file: string | undefined, env: NodeJS.ProcessEnv = pro
   let from: string;
   if (file !== undefined) {
     from = `--token-file ${file}`;
-    let st;
-    try {
-      st = statSync(file);
-    } catch (err) {
-      throw new UsageError(`${from}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    if (!st.isFile() || st.size > 8192) throw new UsageError(`${from}: not a regular file of at most 8 KiB`);
-    token = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    token = readSecretFile(from, file);
   } else {
     from = 'RINGLEADER_TOKEN';
     token = env['RINGLEADER_TOKEN'];
@@ -140,14 +145,7 @@ export function readNodePassword(file: string | undefined, env: NodeJS.ProcessEn
   let from: string;
   if (file !== undefined) {
     from = `--node-password-file ${file}`;
-    let st;
-    try {
-      st = statSync(file);
-    } catch (err) {
-      throw new UsageError(`${from}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    if (!st.isFile() || st.size > 8192) throw new UsageError(`${from}: not a regular file of at most 8 KiB`);
-    password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    password = readSecretFile(from, file);
     if (password === '') throw new UsageError(`${from}: the file is empty`);
   } else {
     from = 'RINGLEADER_NODE_PASSWORD';

@@ -107,6 +107,18 @@ export class EtcdStateStore implements StateStore {
 
   /** Reads every key of the state at one revision; null when nothing was stored. */
   async load(): Promise<CoordinatorState | null> {
+    const { values, revision } = await this.readAll();
+    const state = this.decode(values);
+    // A full read is one consistent snapshot: the mirror may move forward to it, never back (its watch events up to
+    // a newer revision are already in it).
+    if (this.mirror.revision !== null && revision >= this.mirror.revision) this.mirror = { values: this.stateKeys(values), revision };
+    this.written = this.stateKeys(values);
+    this.writtenEpoch = state?.epoch ?? null;
+    return state;
+  }
+
+  /** Every key under the prefix, read at one revision. */
+  private async readAll(): Promise<{ values: Map<string, string>; revision: bigint }> {
     let res;
     try {
       res = await this.client.getAll().prefix(`${this.prefix}/`).exec();
@@ -115,14 +127,7 @@ export class EtcdStateStore implements StateStore {
     }
     const values = new Map<string, string>();
     for (const kv of res.kvs) values.set(kv.key.toString(), kv.value.toString());
-    const state = this.decode(values);
-    // A full read is one consistent snapshot: the mirror may move forward to it, never back (its watch events up to
-    // a newer revision are already in it).
-    const revision = BigInt(res.header.revision);
-    if (this.mirror.revision !== null && revision >= this.mirror.revision) this.mirror = { values: this.stateKeys(values), revision };
-    this.written = this.stateKeys(values);
-    this.writtenEpoch = state?.epoch ?? null;
-    return state;
+    return { values, revision: BigInt(res.header.revision) };
   }
 
   private stateKeys(values: Map<string, string>): Map<string, string> {
@@ -138,16 +143,8 @@ export class EtcdStateStore implements StateStore {
    * start from (the read's revision + 1) so that it misses nothing after the read.
    */
   async anchorMirror(): Promise<{ state: CoordinatorState | null; watchFrom: string }> {
-    let res;
-    try {
-      res = await this.client.getAll().prefix(`${this.prefix}/`).exec();
-    } catch (err) {
-      throw storeFailed('read', err);
-    }
-    const values = new Map<string, string>();
-    for (const kv of res.kvs) values.set(kv.key.toString(), kv.value.toString());
+    const { values, revision } = await this.readAll();
     const state = this.decode(values);
-    const revision = BigInt(res.header.revision);
     this.mirror = { values: this.stateKeys(values), revision };
     return { state, watchFrom: String(revision + 1n) };
   }
