@@ -54,5 +54,11 @@ test('a hand-over whose new primary never serves (paused) is abandoned after --h
   const owner = cluster.nodeById(after.primaryOf(p)!)!;
   const ro = cluster.redis(owner.name);
   await cluster.waitFor(`${owner.name} serves ${p}`, async () => (await ro.get(`{${tag}}:k:0`).catch(() => null)) === 'v0', 30_000);
-  for (let i = 0; i < 100; i++) assert.equal(await ro.get(`{${tag}}:k:${i}`).catch((e: Error) => e.message), `v${i}`);
+  // x is back and may be given a copy of p again (a learner built, then possibly a hand-over), so the full read-back
+  // waits for a settled table and reads from the primary it names: every acknowledged write must be there.
+  const settled = await cluster.waitStable(60_000);
+  const final = cluster.nodeById(settled.primaryOf(p)!)!;
+  t.diagnostic(`settled at epoch ${settled.epoch}: ${final.name} primary of ${p}`);
+  const rf = cluster.redis(final.name);
+  for (let i = 0; i < 100; i++) assert.equal(await rf.get(`{${tag}}:k:${i}`).catch((e: Error) => e.message), `v${i}`);
 });
