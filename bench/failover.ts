@@ -17,7 +17,7 @@
  * promotes the freshest; `--no-fencing` runs the coordinator with `--fence-timeout-ms 0` (promotion in target order
  * without asking), to measure what the fence round costs.
  *
- * `npm run bench -- failover [--trials N] [--partitions P] [--throughput-ms MS] [--no-fencing]`. Prints a table, then one JSON line.
+ * `npm run bench -- failover [--trials N] [--partitions P] [--throughput-ms MS] [--rounds R] [--concurrency C] [--no-fencing] [--throughput-only]`. Prints a table, then one JSON line.
  */
 import { Redis } from 'ioredis';
 import { keySlot } from '../src/hashing/index.js';
@@ -31,8 +31,10 @@ const TRIALS = flag('trials', 20);
 const PARTITIONS = flag('partitions', 32);
 const THROUGHPUT_MS = flag('throughput-ms', 2000);
 const FENCING = !process.argv.slice(3).includes('--no-fencing');
+/** `--throughput-only`: the three clusters' SET throughput, no fault trials (for profiling the write path). */
+const THROUGHPUT_ONLY = process.argv.slice(3).includes('--throughput-only');
 /** Alternating windows per replica count. */
-const THROUGHPUT_ROUNDS = 3;
+const THROUGHPUT_ROUNDS = flag('rounds', 3);
 const NODES = 4;
 /** Pause of each writer between two successful writes (its cadence: subtracted from the gaps). */
 const WRITE_EVERY_MS = 10;
@@ -366,7 +368,7 @@ export default async function run(): Promise<void> {
     const writers = new Writers(router, pool, tags);
     writers.start();
     for (const how of ['kill9', 'sigstop'] as const) {
-      for (let i = 0; i < TRIALS; i++) {
+      for (let i = 0; i < (THROUGHPUT_ONLY ? 0 : TRIALS); i++) {
         const victim = `node-${(i % NODES) + 1}`;
         const r = await trial(cluster, router, writers, victim, how);
         results[how].push(r);

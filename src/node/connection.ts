@@ -46,6 +46,8 @@ export class Connection {
    * held: replies go straight to the socket).
    */
   held: HeldReply[] | null = null;
+  /** Released held replies are being gathered: the socket is corked until the end of this turn of the event loop. */
+  heldCorked = false;
   /** The last offset this connection wrote per partition (WAIT). */
   lastWrites: Map<number, number> | null = null;
   /** WAIT numreplicas timeout, set by the command and taken by the server after it. */

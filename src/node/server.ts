@@ -36,7 +36,7 @@ export class NodeServer implements CommandContext {
   readonly stats: ServerStats = {
     connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0, protocolErrors: 0, outputLimitDisconnects: 0,
     moved: 0, crossSlot: 0, clusterDown: 0, netInputBytes: 0, netOutputBytes: 0, tryAgain: 0, backupReads: 0, errorReplies: 0,
-    leaseRefused: 0, leaseLateCloses: 0,
+    leaseRefused: 0, leaseLateCloses: 0, readsProcessed: 0, writesProcessed: 0,
   };
   /** INFO commandstats: calls, time, rejected and failed calls per command or `container|sub`. */
   readonly commandCounters = new Map<string, CommandStat>();
@@ -108,7 +108,7 @@ export class NodeServer implements CommandContext {
     const s = this.stats;
     s.connectionsReceived = s.commandsProcessed = s.rejectedConnections = s.protocolErrors = s.outputLimitDisconnects = 0;
     s.moved = s.crossSlot = s.clusterDown = s.netInputBytes = s.netOutputBytes = s.errorReplies = s.tryAgain = s.backupReads = 0;
-    s.leaseRefused = s.leaseLateCloses = 0;
+    s.leaseRefused = s.leaseLateCloses = s.readsProcessed = s.writesProcessed = 0;
     this.commandCounters.clear();
     this.statBySpec = new WeakMap();
     this.errorStats.clear();
@@ -164,6 +164,7 @@ export class NodeServer implements CommandContext {
   private onData(conn: Connection, chunk: Buffer): void {
     if (conn.closing) return;
     this.stats.netInputBytes += chunk.length;
+    this.stats.readsProcessed++;
     conn.lastCommandAt = this.clock.now();
     const w = this.writer;
     w.resp3 = conn.resp === 3;
@@ -208,6 +209,7 @@ export class NodeServer implements CommandContext {
       if (conn.closing) this.flushHeld(conn);
       return;
     }
+    if (out.length > 0) this.stats.writesProcessed++;
     if (out.length === 1) {
       this.stats.netOutputBytes += out[0]!.length;
       socket.write(out[0]!);
@@ -320,12 +322,27 @@ export class NodeServer implements CommandContext {
         this.errorStats.set('OUTCOMEUNKNOWN', (this.errorStats.get('OUTCOMEUNKNOWN') ?? 0) + 1);
       }
     }
+    if (!conn.heldCorked) {
+      // One acknowledgement releases the replies of many commands (each settles on its own): gather this turn's
+      // releases into one socket write.
+      conn.heldCorked = true;
+      socket.cork();
+      process.nextTick(this.uncorkHeld, conn);
+    }
     this.writeOut(socket, chunks);
     if (conn.held === null && conn.closing) socket.end(() => socket.destroy());
   }
 
+  /** The end-of-turn half of flushHeld's corking. */
+  private readonly uncorkHeld = (conn: Connection): void => {
+    conn.heldCorked = false;
+    if (conn.socket.writableLength > 0) this.stats.writesProcessed++;
+    conn.socket.uncork();
+  };
+
   private writeOut(socket: Socket, chunks: Buffer[]): void {
     if (socket.destroyed) return;
+    if (socket.writableCorked === 0) this.stats.writesProcessed++;
     if (chunks.length === 1) {
       this.stats.netOutputBytes += chunks[0]!.length;
       socket.write(chunks[0]!);

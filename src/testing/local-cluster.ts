@@ -115,8 +115,8 @@ export class LocalProcess {
   }
 }
 
-function spawnCli(label: string, args: string[], env: Record<string, string>): LocalProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+function spawnCli(label: string, args: string[], env: Record<string, string>, execArgv: readonly string[] = []): LocalProcess {
+  const child = spawn(process.execPath, [...execArgv, '--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   return new LocalProcess(label, child);
 }
 
@@ -147,6 +147,11 @@ export interface LocalClusterOptions {
   /** What start() waits for: `settled` (see waitStable) or `ready` (every partition has a primary; learners may remain). */
   startWait: 'settled' | 'ready';
   env: Readonly<Record<string, string>>;
+  /**
+   * Extra Node.js flags for the node processes (not the coordinator), e.g. ['--cpu-prof', '--cpu-prof-dir', dir] to
+   * profile them (a profile is written when the process exits normally: SIGTERM with `--drain-timeout-ms 0`).
+   */
+  nodeExecArgv: readonly string[];
   /** '' = none; else every node runs with --requirepass, the coordinator gets it with --node-password-file, and connections here AUTH. */
   password: string;
 }
@@ -169,6 +174,7 @@ export const DEFAULT_LOCAL_CLUSTER_OPTIONS: Readonly<LocalClusterOptions> = Obje
   startTimeoutMs: 30_000,
   startWait: 'settled',
   env: Object.freeze({}),
+  nodeExecArgv: Object.freeze([]) as readonly string[],
   password: '',
 });
 
@@ -179,6 +185,7 @@ export function resolveLocalClusterOptions(input: Partial<LocalClusterOptions>):
   if (!Number.isInteger(o.replicas) || o.replicas < 1 || o.replicas > 8) throw new TypeError(`replicas must be in 1..8, got ${o.replicas}`);
   if (!(o.heartbeatMs >= 10)) throw new TypeError(`heartbeatMs must be >= 10, got ${o.heartbeatMs}`);
   if (!(o.startTimeoutMs > 0)) throw new TypeError(`startTimeoutMs must be > 0, got ${o.startTimeoutMs}`);
+  if (!Array.isArray(o.nodeExecArgv) || o.nodeExecArgv.some((a) => typeof a !== 'string')) throw new TypeError('nodeExecArgv must be an array of strings');
   return o;
 }
 
@@ -414,7 +421,7 @@ export class LocalCluster {
     }
     const argv = ['node', '--coordinator', coordinatorUrl, '--port', String(port), '--name', name, '--log-level', o.nodeLogLevel, ...(o.password === '' ? [] : ['--requirepass', o.password]), ...o.nodeArgs, ...args];
     if (o.metrics) argv.push('--metrics-port', '0');
-    const proc = spawnCli(name, argv, { ...o.env });
+    const proc = spawnCli(name, argv, { ...o.env }, o.nodeExecArgv);
     const m = await proc.waitForLine(/ringleader node listening id=([0-9a-f]{40}) address=\S+ port=(\d+)(?: metrics=(\d+))?/, o.startTimeoutMs).catch(async (err: unknown) => {
       await proc.kill9();
       throw err;

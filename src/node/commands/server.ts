@@ -37,7 +37,7 @@ function infoSection(ctx: CommandContext, section: string): string {
     case 'stats': {
       const s = ctx.stats;
       lines.push('# Stats', `total_connections_received:${s.connectionsReceived}`, `total_commands_processed:${s.commandsProcessed}`, `total_net_input_bytes:${s.netInputBytes}`,
-        `total_net_output_bytes:${s.netOutputBytes}`, `rejected_connections:${s.rejectedConnections}`, `expired_keys:${st?.expiredKeys ?? 0}`, `evicted_keys:${st?.evictions ?? 0}`,
+        `total_net_output_bytes:${s.netOutputBytes}`, `total_reads_processed:${s.readsProcessed}`, `total_writes_processed:${s.writesProcessed}`, `rejected_connections:${s.rejectedConnections}`, `expired_keys:${st?.expiredKeys ?? 0}`, `evicted_keys:${st?.evictions ?? 0}`,
         `keyspace_hits:${st?.hits ?? 0}`, `keyspace_misses:${st?.misses ?? 0}`, `oom_rejections:${st?.oomRejections ?? 0}`, `total_error_replies_moved:${s.moved}`,
         `total_error_replies_crossslot:${s.crossSlot}`, `protocol_errors:${s.protocolErrors}`, `client_output_buffer_limit_disconnections:${s.outputLimitDisconnects}`,
         'unexpected_error_replies:0', `total_error_replies:${s.errorReplies}`, `ringleader_backup_reads:${s.backupReads}`);

@@ -110,6 +110,9 @@ export interface ServerStats {
   clusterDown: number;
   netInputBytes: number;
   netOutputBytes: number;
+  /** Socket reads handled and socket writes of replies (INFO total_reads_processed / total_writes_processed). */
+  readsProcessed: number;
+  writesProcessed: number;
   /** Error replies sent (INFO total_error_replies). */
   errorReplies: number;
   /** -TRYAGAIN replies for partitions changing hands. */

@@ -30,17 +30,45 @@ export class Downstream {
     private readonly logger: Logger,
   ) {}
 
-  /** Writes a frame; disconnects a follower that does not read (it resumes or re-syncs when it comes back). */
+  /** The socket is corked until the end of this turn of the event loop (see write). */
+  private corked = false;
+
+  /**
+   * Writes a frame; disconnects a follower that does not read (it resumes or re-syncs when it comes back).
+   *
+   * The frames of one turn of the event loop (every write of one read of a client's pipeline, a snapshot batch and
+   * the entries around it) leave in one system call: the first write of a turn corks the socket and a
+   * process.nextTick callback (run as soon as the current I/O callback returns) uncorks it. Corking keeps the order of every write to the socket (a reply the
+   * server writes on it in between included); it only delays the system call to the end of the turn.
+   */
   write(frame: Buffer): void {
     if (this.closed) return;
     this.stats.streamBytesSent += frame.length;
-    this.socket.write(frame);
-    if (this.socket.writableLength > this.maxBufferBytes) {
+    const socket = this.socket;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(uncork, this);
+    }
+    socket.write(frame);
+    if (socket.writableLength > this.maxBufferBytes) {
       this.logger.warn({ follower: this.followerId, pending: this.socket.writableLength }, 'follower too slow: replication buffer limit exceeded; disconnecting');
       this.stats.slowFollowerDisconnects++;
-      this.socket.destroy();
+      socket.destroy();
     }
   }
+
+  /** Sends what this turn's writes queued (the end-of-turn half of write's corking). */
+  uncorkNow(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.stats.streamFlushes++;
+    this.socket.uncork();
+  }
+}
+
+function uncork(d: Downstream): void {
+  d.uncorkNow();
 }
 
 /** One learner being built: a live iterator over the partition, read and sent in throttled batches. */

@@ -113,9 +113,12 @@ export class Link {
     });
   }
 
-  /** Acknowledges the offsets of copies that moved since the last acknowledgement (RL.ACK p o [p o ...]). */
-  ack(offsetOf: (p: number) => number | null, partitions: Iterable<number> = this.partitions): void {
-    if (!this.ready) return;
+  /**
+   * Acknowledges the offsets of copies that moved since the last acknowledgement (RL.ACK p o [p o ...]); true when a
+   * message was sent.
+   */
+  ack(offsetOf: (p: number) => number | null, partitions: Iterable<number> = this.partitions): boolean {
+    if (!this.ready) return false;
     const args: Array<string | number> = ['RL.ACK'];
     for (const p of partitions) {
       if (!this.partitions.has(p)) continue;
@@ -124,7 +127,9 @@ export class Link {
       this.acked.set(p, o);
       args.push(p, o);
     }
-    if (args.length > 1) this.send(args);
+    if (args.length === 1) return false;
+    this.send(args);
+    return true;
   }
 
   private handshake(): void {

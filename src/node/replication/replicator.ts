@@ -155,7 +155,7 @@ export class Replicator implements LinkHandler {
       if (this.reports.size > 0 || this.outOfSync.size > 0) this.flushReports();
     }, deps.options.reportRetryMs);
     this.ackTimer = deps.clock.setInterval(() => {
-      for (const link of this.links.values()) link.ack(this.ackableOffset(link));
+      for (const link of this.links.values()) if (link.ack(this.ackableOffset(link))) this.stats.acksSent++;
     }, deps.options.ackIntervalMs);
     this.syncTimer = deps.clock.setInterval(() => this.checkHeldAcks(), Math.max(10, Math.min(50, deps.options.syncTimeoutMs / 4)));
   }
@@ -259,6 +259,8 @@ export class Replicator implements LinkHandler {
       `rl_full_syncs:${s.fullSyncsServed}`, `rl_partial_syncs:${s.partialSyncsServed}`, `rl_sync_keys_sent:${s.syncKeysSent}`, `rl_sync_keys_received:${s.syncKeysReceived}`,
       `rl_handovers_in:${s.handoversIn}`, `rl_handovers_out:${s.handoversOut}`, `rl_handover_timeouts:${s.handoverTimeouts}`, `rl_longest_handover_pause_ms:${s.longestHandoverPauseMs}`,
       `rl_repl_lag_entries_max:${this.maxLagEntries()}`, `rl_repl_pending_bytes:${this.pendingBytes()}`,
+      `rl_stream_entries_sent:${s.entriesProduced}`, `rl_stream_flushes:${s.streamFlushes}`, `rl_repl_acks_sent:${s.acksSent}`, `rl_repl_acks_received:${s.acksReceived}`,
+      `rl_sync_replies_held:${s.repliesHeld}`,
     ];
   }
 
@@ -589,7 +591,7 @@ export class Replicator implements LinkHandler {
   /** After each read of stream data: acknowledge what was applied at once (sync-mode primaries hold replies on it; WAIT). */
   afterFrames(link: Link): void {
     if (link.touched.size === 0) return;
-    link.ack(this.ackableOffset(link), link.touched);
+    if (link.ack(this.ackableOffset(link), link.touched)) this.stats.acksSent++;
     link.touched.clear();
   }
 
@@ -792,6 +794,7 @@ export class Replicator implements LinkHandler {
       settle(true);
       return;
     }
+    this.stats.repliesHeld++;
     for (let i = 0; i < writes.length; i += 2) this.releaseAcked(writes[i]!);
   }
 
@@ -972,6 +975,7 @@ export class Replicator implements LinkHandler {
   ack(socket: Socket, pairs: ReadonlyArray<readonly [number, number]>): void {
     const d = this.downstreams.get(socket);
     if (d === undefined) return;
+    this.stats.acksReceived++;
     for (const [p, o] of pairs) {
       if (!d.partitions.has(p)) continue;
       d.acked.set(p, o);

@@ -4,6 +4,13 @@ export interface ReplicationStats {
   entriesProduced: number;
   /** Bytes written to followers (stream + snapshots). */
   streamBytesSent: number;
+  /** Writes to follower sockets (each carries the frames of one turn of the event loop). */
+  streamFlushes: number;
+  /** RL.ACK messages sent to primaries (as a follower) and received from followers (as a primary). */
+  acksSent: number;
+  acksReceived: number;
+  /** Sync mode: replies held until the in-sync backups acknowledged the command's entries. */
+  repliesHeld: number;
   /** Stream entries applied as a copy. */
   entriesApplied: number;
   syncsStarted: number;
@@ -37,7 +44,7 @@ export interface ReplicationStats {
 
 export function newReplicationStats(): ReplicationStats {
   return {
-    entriesProduced: 0, streamBytesSent: 0, entriesApplied: 0, syncsStarted: 0, syncsCompleted: 0, syncKeysSent: 0, syncBytesSent: 0,
+    entriesProduced: 0, streamBytesSent: 0, streamFlushes: 0, acksSent: 0, acksReceived: 0, repliesHeld: 0, entriesApplied: 0, syncsStarted: 0, syncsCompleted: 0, syncKeysSent: 0, syncBytesSent: 0,
     syncKeysReceived: 0, syncBytesReceived: 0, fullSyncsServed: 0, partialSyncsServed: 0, handoversIn: 0, outOfSyncRequests: 0, handoversOut: 0,
     handoverTimeouts: 0, promotionsWithoutHandover: 0, copiesFailed: 0, resyncs: 0, slowFollowerDisconnects: 0, tryAgainSent: 0,
     longestHandoverPauseMs: 0,
