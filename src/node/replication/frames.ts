@@ -78,14 +78,79 @@ export function encodeOp(partition: number, term: number, offset: number, op: St
       if (op.value instanceof TypedValue) {
         return encodeCommand(['OP', partition, term, offset, op.value.patch ? 'P' : 'T', keyBuf(op.key), op.value.type, op.value.bytes, op.expiresAt]);
       }
-      return encodeCommand(['OP', partition, term, offset, 'S', keyBuf(op.key), valueBuf(op.value), op.expiresAt]);
+      return encodeEntry(partition, term, offset, 'S', op.key, op.value, String(op.expiresAt));
     case 'del':
-      return encodeCommand(['OP', partition, term, offset, 'D', keyBuf(op.key)]);
+      return encodeEntry(partition, term, offset, 'D', op.key, null, null);
     case 'expire':
-      return encodeCommand(['OP', partition, term, offset, 'E', keyBuf(op.key), op.expiresAt]);
+      return encodeEntry(partition, term, offset, 'E', op.key, null, String(op.expiresAt));
     default:
       throw new TypeError(`unknown replicated op ${(op as { kind: unknown }).kind as string}`);
   }
+}
+
+/** `$<len>\r\n` + `<len>` bytes + `\r\n` of a latin1 string or a Buffer. */
+function bulkSize(v: string | Buffer): number {
+  const n = v.length;
+  return 1 + decimalDigits(n) + 2 + n + 2;
+}
+
+function decimalDigits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+function putBulk(out: Buffer, p: number, v: string | Buffer): number {
+  out[p++] = 36; // '$'
+  p += out.write(String(v.length), p, 'latin1');
+  out[p++] = 13;
+  out[p++] = 10;
+  p += typeof v === 'string' ? out.write(v, p, 'latin1') : v.copy(out, p);
+  out[p++] = 13;
+  out[p++] = 10;
+  return p;
+}
+
+/**
+ * The hot path of the stream (a string SET, a DEL, an EXPIRE): the same bytes encodeCommand would write, with the
+ * key and a string value written as latin1 straight into one buffer (no intermediate copies).
+ */
+function encodeEntry(partition: number, term: number, offset: number, kind: 'S' | 'D' | 'E', key: string, value: string | Buffer | null, expiresAt: string | null): Buffer {
+  const ps = String(partition);
+  const ts = String(term);
+  const os = String(offset);
+  const n = 6 + (value === null ? 0 : 1) + (expiresAt === null ? 0 : 1);
+  const total = 4 + 8 + bulkSize(ps) + bulkSize(ts) + bulkSize(os) + 7 + bulkSize(key) + (value === null ? 0 : bulkSize(value)) + (expiresAt === null ? 0 : bulkSize(expiresAt));
+  const out = Buffer.allocUnsafe(total);
+  out[0] = 42; // '*'
+  out[1] = 48 + n;
+  out[2] = 13;
+  out[3] = 10;
+  let p = 4 + out.write('$2\r\nOP\r\n', 4, 'latin1');
+  p = putBulk(out, p, ps);
+  p = putBulk(out, p, ts);
+  p = putBulk(out, p, os);
+  p += out.write(`$1\r\n${kind}\r\n`, p, 'latin1');
+  p = putBulk(out, p, key);
+  if (value !== null) p = putBulk(out, p, value);
+  if (expiresAt !== null) p = putBulk(out, p, expiresAt);
+  return out;
+}
+
+/**
+ * True when the frame's elements are a stream entry whose decoded form keeps none of its bytes (S, D, E, F: the
+ * store copies keys and string values), so a decoder may hand over views of a socket chunk without copying.
+ */
+export function isPlainOp(elements: readonly Buffer[]): boolean {
+  if (elements.length < 5) return false;
+  const k = elements[0]!;
+  const op = elements[4]!;
+  if (k.length !== 2 || k[0] !== 79 || k[1] !== 80 || op.length !== 1) return false; // 'OP'
+  const c = op[0];
+  return c === 83 || c === 68 || c === 69 || c === 70; // S D E F
 }
 
 export function encodeSnapBegin(partition: number, term: number, offset: number): Buffer {
@@ -129,10 +194,14 @@ export function encodeNotPrimary(partition: number, term: number): Buffer {
 
 function int(b: unknown, what: string, max: number): number {
   if (!Buffer.isBuffer(b) || b.length === 0 || b.length > 16) throw new FrameError(`bad ${what}`);
-  const s = b.toString('latin1');
-  if (!/^(0|[1-9][0-9]*)$/.test(s)) throw new FrameError(`bad ${what}: ${JSON.stringify(s.slice(0, 20))}`);
-  const n = Number(s);
-  if (n > max) throw new FrameError(`${what} out of range: ${s}`);
+  // Digits only, no leading zero (as /^(0|[1-9][0-9]*)$/), read without making a string.
+  let n = 0;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]! - 48;
+    if (c < 0 || c > 9 || (i === 0 && c === 0 && b.length > 1)) throw new FrameError(`bad ${what}: ${JSON.stringify(b.toString('latin1').slice(0, 20))}`);
+    n = n * 10 + c;
+  }
+  if (n > max) throw new FrameError(`${what} out of range: ${b.toString('latin1')}`);
   return n;
 }
 

@@ -6,14 +6,17 @@
  */
 import { connect, type Socket } from 'node:net';
 import { encodeCommand } from '../../protocol/resp/command-encoder.js';
-import { ReplyDecoder, RespError, type RespReply } from '../../protocol/resp/reply-decoder.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
-import { decodeFrame, FrameError, type Frame } from './frames.js';
+import { decodeFrame, FrameError, isPlainOp, type Frame } from './frames.js';
+import { StreamDecoder } from './stream-decoder.js';
 
 export interface LinkHandler {
-  /** Frames in the order the primary sent them. May throw FrameError: the link is then reset. */
-  onFrame(link: Link, frame: Frame): void;
+  /**
+   * Frames in the order the primary sent them, and the frame's encoding as received (a view valid during the call:
+   * copy what is kept). May throw FrameError: the link is then reset.
+   */
+  onFrame(link: Link, frame: Frame, raw: Buffer): void;
   /** The link (re)connected: follow every partition it carries again. */
   onConnected(link: Link): void;
   /** The link broke; copies following through it stay as they are until it reconnects. */
@@ -79,7 +82,10 @@ export class Link {
     const socket = connect({ host, port, noDelay: true });
     this.socket = socket;
     this.ready = false;
-    const decoder = new ReplyDecoder((reply) => this.onReply(reply));
+    const decoder = new StreamDecoder({
+      frame: (elements, raw) => this.onFrameBytes(socket, elements, raw),
+      line: (text, error) => this.onLine(socket, text, error),
+    });
     socket.on('connect', () => {
       if (this.password !== '') {
         this.awaitingAuth = true;
@@ -139,26 +145,40 @@ export class Link {
     this.handler.onConnected(this);
   }
 
-  private onReply(reply: RespReply): void {
-    const socket = this.socket;
-    if (socket === null) return;
+  /** A status or error line: the answer to AUTH, or an error from the primary. */
+  private onLine(socket: Socket, text: string, error: boolean): void {
+    if (this.socket !== socket || socket.destroyed) return;
     if (this.awaitingAuth) {
       this.awaitingAuth = false;
-      if (reply instanceof RespError) {
-        this.logger.error({ primary: this.address, err: reply.message }, 'replication link: AUTH refused (do all nodes share one --requirepass?)');
+      if (error) {
+        this.logger.error({ primary: this.address, err: text }, 'replication link: AUTH refused (do all nodes share one --requirepass?)');
         socket.destroy();
         return;
       }
       this.handshake();
       return;
     }
-    if (reply instanceof RespError) {
-      this.logger.warn({ primary: this.address, err: reply.message }, 'replication link: error from the primary; reconnecting');
+    if (error) {
+      this.logger.warn({ primary: this.address, err: text }, 'replication link: error from the primary; reconnecting');
+      socket.destroy();
+      return;
+    }
+    this.logger.warn({ primary: this.address, reply: text.slice(0, 64) }, 'replication link: unexpected status reply; reconnecting');
+    socket.destroy();
+  }
+
+  private onFrameBytes(socket: Socket, elements: Buffer[], raw: Buffer): void {
+    if (this.socket !== socket || socket.destroyed) return;
+    if (this.awaitingAuth) {
+      this.logger.warn({ primary: this.address }, 'replication link: a frame before the answer to AUTH; reconnecting');
       socket.destroy();
       return;
     }
     try {
-      this.handler.onFrame(this, decodeFrame(reply, this.partitionCount));
+      // The elements are views of the socket's bytes: a stream entry's key and value are copied by the store, but a
+      // frame that keeps its bytes (a collection's encoding, a snapshot batch, a table) gets copies.
+      const frame = decodeFrame(isPlainOp(elements) ? elements : elements.map((e) => Buffer.from(e)), this.partitionCount);
+      this.handler.onFrame(this, frame, raw);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
       this.logger.warn({ primary: this.address, err: err.message }, 'bad replication frame; reconnecting');

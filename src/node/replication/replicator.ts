@@ -595,7 +595,7 @@ export class Replicator implements LinkHandler {
     link.touched.clear();
   }
 
-  onFrame(link: Link, f: Frame): void {
+  onFrame(link: Link, f: Frame, raw: Buffer): void {
     if (f.kind === 'TABLE') {
       this.deps.onPeerTable?.(f.json);
       return;
@@ -626,7 +626,8 @@ export class Replicator implements LinkHandler {
         else if (!store.applyReplicated(p, f.op)) return this.failCopy(part);
         part.offset = f.offset;
         part.term = f.term;
-        part.backlog.append(f.offset, encodeOp(p, f.term, f.offset, f.op));
+        // The entry as the primary encoded it (a copy: `raw` is a view of the socket's bytes).
+        part.backlog.append(f.offset, Buffer.from(raw));
         this.stats.entriesApplied++;
         link.touched.add(p);
         return;
