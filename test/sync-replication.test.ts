@@ -55,6 +55,25 @@ test('sync: a backup that stops acknowledging is reported out of sync; the reply
   assert.equal(await a.redis.get('held'), 'v2');
 });
 
+test('sync: a backup whose replication connection closed is asked out at once, not after the sync timeout', async (t) => {
+  // A timeout of a minute: the grace for a backup that is not following (a fifth of it) is 12 s, so a request within
+  // the 8 s below comes from the closed connection.
+  const { a, b, nodes, t1 } = await primaryWithBackup(t, {}, SYNC, { syncTimeoutMs: 60_000 });
+  const p = t1.partitionOfKey('gone');
+  const before = Date.now();
+  b.replicator.close(); // its links close, as when the process is killed
+  await waitFor('a sees the follower connection closed', async () => /connected_slaves:0/.test(String(await a.redis.call('INFO', 'replication'))));
+  const write = a.redis.set('gone', 'v1');
+  await waitFor('out-of-sync request', () => a.outOfSync.some((o) => o.partition === p && o.members.includes(b.id)), 8000);
+  assert.ok(Date.now() - before < 12_000);
+  assert.equal(await outcome(write, 50), 'pending', 'still held until the removal is saved');
+  a.apply(table(2, nodes, all(() => [[a, 'primary'], [b, 'learner']]), all(() => 1), SYNC));
+  assert.equal(await outcome(write, 5000), 'ok');
+  const info = String(await a.redis.call('INFO', 'replication'));
+  assert.match(info, /rl_isr_removals:1\r\n/);
+  assert.match(info, /rl_out_of_sync_requests:1\r\n/);
+});
+
 test('sync: a primary replaced before its backup confirmed answers OUTCOMEUNKNOWN (never OK, never a redirect)', async (t) => {
   const { a, b, nodes } = await primaryWithBackup(t, {}, SYNC, { syncTimeoutMs: 60_000 });
   b.replicator.close();

@@ -34,6 +34,7 @@ interface Flags {
   syncBytesPerSec?: number;
   maxParallelSyncs?: number;
   handoverTimeoutMs?: number;
+  syncTimeoutMs?: number;
   leaseMode: LeaseMode;
   logLevel?: string;
 }
@@ -60,6 +61,7 @@ export function register(program: Command): void {
     .option('--drain-timeout-ms <ms>', 'on SIGTERM, keep serving up to this long while partitions are handed to other nodes (0 = leave at once; default 120000)', intOption('--drain-timeout-ms', 0, 24 * 3_600_000))
     .option('--sync-bytes-per-sec <n>', 'cap on snapshot bytes per second sent to new copies (0 = unlimited; the live stream is never throttled)', intOption('--sync-bytes-per-sec', 0, Number.MAX_SAFE_INTEGER))
     .option('--max-parallel-syncs <n>', 'snapshots this node sends at once (default 8)', intOption('--max-parallel-syncs', 1, 1024))
+    .option('--sync-timeout-ms <ms>', 'sync mode: a backup that has not acknowledged a held write within this long is asked out of the in-sync set (default 500)', intOption('--sync-timeout-ms', 1, 600_000))
     .option('--handover-timeout-ms <ms>', 'a new primary waits this long for the old one\'s end-of-term marker (default 3000)', intOption('--handover-timeout-ms', 1, 600_000))
     .option('--lease-mode <mode>', 'strict: answer -TRYAGAIN for this node\'s keys (reads included) once the coordinator has not answered a heartbeat for its lease; off: keep serving (stale reads and lost writes possible after a pause or a cut)', choiceOption('--lease-mode', LEASE_MODES), DEFAULT_NODE_OPTIONS.leaseMode)
     .option('--token-file <file>', 'bearer token presented to the coordinators (default: $RINGLEADER_TOKEN)')
@@ -87,6 +89,7 @@ export function register(program: Command): void {
           ...(opts.syncBytesPerSec === undefined ? {} : { syncBytesPerSec: opts.syncBytesPerSec }),
           ...(opts.maxParallelSyncs === undefined ? {} : { maxParallelSyncs: opts.maxParallelSyncs }),
           ...(opts.handoverTimeoutMs === undefined ? {} : { handoverTimeoutMs: opts.handoverTimeoutMs }),
+          ...(opts.syncTimeoutMs === undefined ? {} : { syncTimeoutMs: opts.syncTimeoutMs }),
         },
         logger,
       }).catch((err: Error) => {

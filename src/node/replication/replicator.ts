@@ -145,6 +145,14 @@ export class Replicator implements LinkHandler {
   /** Sync mode: backups asked out of an in-sync set, by partition, until a table reflects it. */
   private readonly outOfSync = new Map<number, { term: number; members: Set<string> }>();
   private readonly replicaWaits = new Set<ReplicaWait>();
+  /**
+   * Sync mode: followers whose every replication connection to us closed (a killed or restarted process, a broken
+   * link) since they last connected. An in-sync backup among them that has not followed its partition again is asked
+   * out of the in-sync set as soon as a reply waits for it, without the grace a backup that is still connecting gets.
+   */
+  private readonly lostFollowers = new Set<string>();
+  /** Monotonic ms of each pending removal request, by partition and member (for rl_isr_removal_ms). */
+  private readonly removalAskedAt = new Map<string, number>();
   private readonly syncTimer: TimerHandle;
 
   constructor(private readonly deps: ReplicatorDeps) {
@@ -260,7 +268,8 @@ export class Replicator implements LinkHandler {
       `rl_handovers_in:${s.handoversIn}`, `rl_handovers_out:${s.handoversOut}`, `rl_handover_timeouts:${s.handoverTimeouts}`, `rl_longest_handover_pause_ms:${s.longestHandoverPauseMs}`,
       `rl_repl_lag_entries_max:${this.maxLagEntries()}`, `rl_repl_pending_bytes:${this.pendingBytes()}`,
       `rl_stream_entries_sent:${s.entriesProduced}`, `rl_stream_flushes:${s.streamFlushes}`, `rl_repl_acks_sent:${s.acksSent}`, `rl_repl_acks_received:${s.acksReceived}`,
-      `rl_sync_replies_held:${s.repliesHeld}`,
+      `rl_sync_replies_held:${s.repliesHeld}`, `rl_isr_removals:${s.isrRemovals}`, `rl_isr_removal_ms_sum:${Math.round(s.isrRemovalMsSum)}`,
+      `rl_isr_removal_ms_max:${Math.round(s.isrRemovalMsMax)}`, `rl_out_of_sync_requests:${s.outOfSyncRequests}`,
     ];
   }
 
@@ -796,7 +805,12 @@ export class Replicator implements LinkHandler {
       return;
     }
     this.stats.repliesHeld++;
-    for (let i = 0; i < writes.length; i += 2) this.releaseAcked(writes[i]!);
+    let ask = false;
+    for (let i = 0; i < writes.length; i += 2) {
+      this.releaseAcked(writes[i]!);
+      if (this.lostFollowers.size > 0 && this.askOutOfSync(writes[i]!, now)) ask = true;
+    }
+    if (ask) this.flushReports();
   }
 
   /** False when p has fewer in-sync copies than the table's minInSync (writes are refused: NOREPLICAS). */
@@ -862,30 +876,8 @@ export class Replicator implements LinkHandler {
   private checkHeldAcks(): void {
     const now = this.deps.clock.monotonic();
     if (this.syncAcks.size > 0) {
-      const o = this.deps.options;
       let ask = false;
-      for (const p of [...this.syncAcks.partitions()]) {
-        const head = this.syncAcks.oldest(p);
-        const part = this.parts[p];
-        if (head === undefined || !part || part.mode !== 'primary') continue;
-        const waited = now - head.since;
-        if (waited > o.syncGiveUpMs) {
-          this.deps.logger.warn({ partition: p, waitedMs: Math.round(waited) }, 'in-sync backups never confirmed; answering OUTCOMEUNKNOWN');
-          this.syncAcks.settleAll(p, false);
-          continue;
-        }
-        const lagging = part.isr.filter((id) => this.ackedBy(id, p) < head.offset && (waited > o.syncTimeoutMs || (waited > o.syncTimeoutMs / 5 && !this.subscribed(id, p))));
-        if (lagging.length === 0) continue;
-        let entry = this.outOfSync.get(p);
-        if (entry === undefined || entry.term !== part.term) this.outOfSync.set(p, (entry = { term: part.term, members: new Set() }));
-        for (const id of lagging) {
-          if (entry.members.has(id)) continue;
-          entry.members.add(id);
-          ask = true;
-          this.stats.outOfSyncRequests++;
-          this.deps.logger.warn({ partition: p, backup: id, waitedMs: Math.round(waited), offset: head.offset, acked: this.ackedBy(id, p) }, 'in-sync backup did not acknowledge; asking the coordinator to take it out of the in-sync set');
-        }
-      }
+      for (const p of [...this.syncAcks.partitions()]) if (this.askOutOfSync(p, now)) ask = true;
       if (ask) this.flushReports();
     }
     if (this.replicaWaits.size > 0) {
@@ -897,6 +889,40 @@ export class Replicator implements LinkHandler {
         }
       }
     }
+  }
+
+  /**
+   * Notes (in `outOfSync`, sent by the caller's flushReports) the in-sync backups of p that hold up its oldest held
+   * reply: one that has not acknowledged it within syncTimeoutMs; one not following p (a grace of syncTimeoutMs / 5
+   * for a backup still connecting, none for one whose connection closed). Answers OUTCOMEUNKNOWN past syncGiveUpMs.
+   * True when a new removal was asked.
+   */
+  private askOutOfSync(p: number, now: number): boolean {
+    const head = this.syncAcks.oldest(p);
+    const part = this.parts[p];
+    if (head === undefined || !part || part.mode !== 'primary') return false;
+    const o = this.deps.options;
+    const waited = now - head.since;
+    if (waited > o.syncGiveUpMs) {
+      this.deps.logger.warn({ partition: p, waitedMs: Math.round(waited) }, 'in-sync backups never confirmed; answering OUTCOMEUNKNOWN');
+      this.syncAcks.settleAll(p, false);
+      return false;
+    }
+    let ask = false;
+    for (const id of part.isr) {
+      if (this.ackedBy(id, p) >= head.offset) continue;
+      const gone = !this.subscribed(id, p) && (this.lostFollowers.has(id) || waited > o.syncTimeoutMs / 5);
+      if (!gone && waited <= o.syncTimeoutMs) continue;
+      let entry = this.outOfSync.get(p);
+      if (entry === undefined || entry.term !== part.term) this.outOfSync.set(p, (entry = { term: part.term, members: new Set() }));
+      if (entry.members.has(id)) continue;
+      entry.members.add(id);
+      ask = true;
+      this.stats.outOfSyncRequests++;
+      this.removalAskedAt.set(`${p}:${id}`, now);
+      this.deps.logger.warn({ partition: p, backup: id, waitedMs: Math.round(waited), offset: head.offset, acked: this.ackedBy(id, p), connection: this.lostFollowers.has(id) ? 'closed' : 'open' }, 'in-sync backup did not acknowledge; asking the coordinator to take it out of the in-sync set');
+    }
+    return ask;
   }
 
   private subscribed(member: string, p: number): boolean {
@@ -914,14 +940,21 @@ export class Replicator implements LinkHandler {
     let byId = this.downByFollower.get(followerId);
     if (byId === undefined) this.downByFollower.set(followerId, (byId = new Set()));
     byId.add(d);
+    this.lostFollowers.delete(followerId);
     socket.on('close', () => {
       d.closed = true;
       this.downstreams.delete(socket);
       byId.delete(d);
-      if (byId.size === 0 && this.downByFollower.get(followerId) === byId) this.downByFollower.delete(followerId);
+      const lost = byId.size === 0 && this.downByFollower.get(followerId) === byId;
+      if (lost) this.downByFollower.delete(followerId);
       for (const p of d.partitions) this.parts[p]?.followers.delete(d);
       for (const job of d.snapshots.values()) job.cancelled = true;
       d.snapshots.clear();
+      if (lost && !this.closed) {
+        // Its process may be gone (kill -9 closes its sockets at once): replies waiting for it need not wait out a timeout.
+        this.lostFollowers.add(followerId);
+        this.checkHeldAcks();
+      }
     });
   }
 
@@ -1076,10 +1109,23 @@ export class Replicator implements LinkHandler {
       else done ||= state === null;
       if (done) this.reports.delete(p);
     }
+    const now = this.deps.clock.monotonic();
     for (const [p, o] of this.outOfSync) {
-      if (table.termOf(p) !== o.term || table.primaryOf(p) !== me) this.outOfSync.delete(p);
-      else for (const id of o.members) if (table.stateOf(p, id) !== 'backup') o.members.delete(id);
+      for (const id of o.members) {
+        const reflected = table.termOf(p) !== o.term || table.primaryOf(p) !== me || table.stateOf(p, id) !== 'backup';
+        if (!reflected) continue;
+        o.members.delete(id);
+        const asked = this.removalAskedAt.get(`${p}:${id}`);
+        this.removalAskedAt.delete(`${p}:${id}`);
+        if (asked === undefined) continue;
+        // Request to the table that no longer counts it: how long replies of p waited for the coordinator.
+        const ms = now - asked;
+        this.stats.isrRemovals++;
+        this.stats.isrRemovalMsSum += ms;
+        if (ms > this.stats.isrRemovalMsMax) this.stats.isrRemovalMsMax = ms;
+      }
       if (o.members.size === 0) this.outOfSync.delete(p);
     }
+    for (const id of this.lostFollowers) if (table.member(id) === undefined) this.lostFollowers.delete(id);
   }
 }

@@ -11,6 +11,13 @@ export interface ReplicationStats {
   acksReceived: number;
   /** Sync mode: replies held until the in-sync backups acknowledged the command's entries. */
   repliesHeld: number;
+  /**
+   * Sync mode: in-sync removals this node asked for that a table then reflected, and the time from the request to
+   * that table (sum and max, ms): how long held replies waited on the coordinator.
+   */
+  isrRemovals: number;
+  isrRemovalMsSum: number;
+  isrRemovalMsMax: number;
   /** Stream entries applied as a copy. */
   entriesApplied: number;
   syncsStarted: number;
@@ -44,7 +51,7 @@ export interface ReplicationStats {
 
 export function newReplicationStats(): ReplicationStats {
   return {
-    entriesProduced: 0, streamBytesSent: 0, streamFlushes: 0, acksSent: 0, acksReceived: 0, repliesHeld: 0, entriesApplied: 0, syncsStarted: 0, syncsCompleted: 0, syncKeysSent: 0, syncBytesSent: 0,
+    entriesProduced: 0, streamBytesSent: 0, streamFlushes: 0, acksSent: 0, acksReceived: 0, repliesHeld: 0, isrRemovals: 0, isrRemovalMsSum: 0, isrRemovalMsMax: 0, entriesApplied: 0, syncsStarted: 0, syncsCompleted: 0, syncKeysSent: 0, syncBytesSent: 0,
     syncKeysReceived: 0, syncBytesReceived: 0, fullSyncsServed: 0, partialSyncsServed: 0, handoversIn: 0, outOfSyncRequests: 0, handoversOut: 0,
     handoverTimeouts: 0, promotionsWithoutHandover: 0, copiesFailed: 0, resyncs: 0, slowFollowerDisconnects: 0, tryAgainSent: 0,
     longestHandoverPauseMs: 0,
