@@ -71,15 +71,19 @@ function tagsFor(partitionCount: number): string[] {
   return tags as string[];
 }
 
-/** One ioredis connection per node port, reconnecting on its own; commands fail fast while it is down. */
+/**
+ * ioredis connections per node port (one per `lane`: lane 0 is shared by every caller, as a client with one
+ * connection per node), reconnecting on their own; commands fail fast while one is down.
+ */
 class Pool {
-  private readonly conns = new Map<number, Redis>();
-  get(port: number): Redis {
-    let r = this.conns.get(port);
+  private readonly conns = new Map<string, Redis>();
+  get(port: number, lane = 0): Redis {
+    const k = `${port}/${lane}`;
+    let r = this.conns.get(k);
     if (!r) {
       r = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: COMMAND_TIMEOUT_MS, retryStrategy: () => 50, connectTimeout: 1000 });
       r.on('error', () => {});
-      this.conns.set(port, r);
+      this.conns.set(k, r);
     }
     return r;
   }
@@ -135,12 +139,17 @@ interface WriteOk {
   member: string;
 }
 
-/** A writer per partition: SET {tag}:w <seq> to the primary, forever, recording every success. */
+/**
+ * A writer per partition: SET {tag}:w <seq> to the primary, forever, recording every success. `ownConnections`: each
+ * partition's writer has its own connection to each node (a write held for one partition never delays another's
+ * reply); otherwise every writer shares one connection per node, where RESP answers in order, so a held write delays
+ * the replies of the writes pipelined behind it (head-of-line blocking).
+ */
 class Writers {
   readonly oks: WriteOk[][];
   private stopped = false;
   private readonly loops: Promise<void>[] = [];
-  constructor(private readonly router: Router, private readonly pool: Pool, private readonly tags: string[]) {
+  constructor(private readonly router: Router, private readonly pool: Pool, private readonly tags: string[], private readonly ownConnections: boolean) {
     this.oks = tags.map(() => []);
   }
   start(): void {
@@ -158,7 +167,7 @@ class Writers {
       const change = this.router.changed(p);
       let ok = false;
       try {
-        const res = await Promise.race([this.pool.get(target.port).set(`{${this.tags[p]}}:w`, String(++seq)), change.promise]);
+        const res = await Promise.race([this.pool.get(target.port, this.ownConnections ? p + 1 : 0).set(`{${this.tags[p]}}:${this.ownConnections ? 'o' : 'w'}`, String(++seq)), change.promise]);
         ok = res === 'OK';
       } catch {
         ok = false;
@@ -201,6 +210,13 @@ interface TrialResult {
   steadyStallMs: number;
   /** Same as healthyStallMs, for partitions whose primary survived but whose backup was on the failed node. */
   backupOnlyStallMs: number;
+  /** healthyStallMs and backupOnlyStallMs seen by writers with a connection of their own (no head-of-line blocking). */
+  healthyOwnStallMs: number;
+  backupOnlyOwnStallMs: number;
+  /** In-sync removals the surviving primaries asked for during the trial: request → table without the backup (ms, mean and the processes' max). */
+  isrRemovals: number;
+  isrRemovalMeanMs: number;
+  isrRemovalMaxMs: number;
   /** Signal → the first table without the node. */
   detectMs: number;
   /** Declared dead by the fast path (watch closed + refused probe) rather than the heartbeat deadline. */
@@ -229,7 +245,28 @@ function newFenceRounds(cluster: LocalCluster): number[] {
   return out;
 }
 
-async function trial(cluster: LocalCluster, router: Router, writers: Writers, victim: string, how: 'kill9' | 'sigstop'): Promise<TrialResult> {
+/** Sums of the nodes' rl_isr_removal* INFO fields (every running node but `except`). */
+async function isrCounters(cluster: LocalCluster, except: string): Promise<{ n: number; sum: number; max: number }> {
+  const out = { n: 0, sum: 0, max: 0 };
+  await Promise.all(cluster.nodes.filter((n) => n.name !== except && n.proc.running).map(async (n) => {
+    const r = new Redis({ port: n.port, host: '127.0.0.1', maxRetriesPerRequest: 0, connectTimeout: 2000, commandTimeout: 2000, lazyConnect: true });
+    r.on('error', () => {});
+    try {
+      const info = await r.info('replication');
+      const f = (k: string) => Number(new RegExp(`^${k}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+      out.n += f('rl_isr_removals');
+      out.sum += f('rl_isr_removal_ms_sum');
+      out.max = Math.max(out.max, f('rl_isr_removal_ms_max'));
+    } catch {
+      // a node that does not answer (restarting): not counted
+    } finally {
+      r.disconnect();
+    }
+  }));
+  return out;
+}
+
+async function trial(cluster: LocalCluster, router: Router, writers: Writers, own: Writers, victim: string, how: 'kill9' | 'sigstop'): Promise<TrialResult> {
   const node = cluster.node(victim);
   const t = router.table!;
   const primaries: number[] = [];
@@ -242,7 +279,9 @@ async function trial(cluster: LocalCluster, router: Router, writers: Writers, vi
     else healthy.push(p);
   }
   writers.reset();
+  own.reset();
   const countersBefore = await fastPathCounters(cluster.coordinatorUrl);
+  const isrBefore = await isrCounters(cluster, victim);
   await sleep(STEADY_MS); // a steady stretch before the fault (its longest gap is the baseline)
   let detectedAt = NaN;
   const poll = setInterval(() => {
@@ -259,11 +298,11 @@ async function trial(cluster: LocalCluster, router: Router, writers: Writers, vi
   const end = performance.now();
   const recoveryMs = primaries.map((p) => (firstOk(p) ?? deadline) - t0);
   /** Longest gap between successful writes of the partitions `ps` within [from, to], minus the writers' cadence. */
-  const maxGap = (ps: readonly number[], from: number, to: number): number => {
+  const maxGap = (ps: readonly number[], from: number, to: number, set: Writers = writers): number => {
     let worst = 0;
     for (const p of ps) {
       let prev = from;
-      for (const w of writers.oks[p]!) {
+      for (const w of set.oks[p]!) {
         if (w.doneAt < prev) continue;
         if (w.doneAt > to) break;
         worst = Math.max(worst, w.doneAt - prev);
@@ -278,7 +317,14 @@ async function trial(cluster: LocalCluster, router: Router, writers: Writers, vi
   const probes: Record<string, number> = {};
   for (const k of ['refused', 'open', 'timeout', 'error']) if ((countersAfter[k] ?? 0) > (countersBefore[k] ?? 0)) probes[k] = (countersAfter[k] ?? 0) - (countersBefore[k] ?? 0);
   const fastPath = (countersAfter['fastDeaths'] ?? 0) > (countersBefore['fastDeaths'] ?? 0);
-  const result = { recoveryMs, healthyStallMs: maxGap(healthy, t0, end), backupOnlyStallMs: maxGap(backupOnly, t0, end), steadyStallMs: maxGap(everyPartition, t0 - STEADY_MS + 50, t0), detectMs: detectedAt - t0, fastPath, probes, fenceMs: newFenceRounds(cluster) };
+  const isrAfter = await isrCounters(cluster, victim);
+  const removals = isrAfter.n - isrBefore.n;
+  const result = {
+    recoveryMs, healthyStallMs: maxGap(healthy, t0, end), backupOnlyStallMs: maxGap(backupOnly, t0, end),
+    healthyOwnStallMs: maxGap(healthy, t0, end, own), backupOnlyOwnStallMs: maxGap(backupOnly, t0, end, own),
+    steadyStallMs: maxGap(everyPartition, t0 - STEADY_MS + 50, t0), detectMs: detectedAt - t0, fastPath, probes, fenceMs: newFenceRounds(cluster),
+    isrRemovals: removals, isrRemovalMeanMs: removals > 0 ? (isrAfter.sum - isrBefore.sum) / removals : NaN, isrRemovalMaxMs: isrAfter.max,
+  };
   // Restore: a restarted (new incarnation) or resumed (refused as dead, re-joins empty) node; wait until settled.
   if (how === 'kill9') await cluster.restartNode(victim);
   else cluster.resume(victim);
@@ -365,17 +411,19 @@ export default async function run(): Promise<void> {
       }
       console.error(`throughput replicas 1: ${r1runs.map(Math.round).join(', ')} ops/s; replicas 2 sync: ${r2runs.map(Math.round).join(', ')} ops/s; replicas 2 async: ${r2asyncRuns.map(Math.round).join(', ')} ops/s`);
     }
-    const writers = new Writers(router, pool, tags);
+    const writers = new Writers(router, pool, tags, false);
+    const own = new Writers(router, pool, tags, true);
     writers.start();
+    own.start();
     for (const how of ['kill9', 'sigstop'] as const) {
       for (let i = 0; i < (THROUGHPUT_ONLY ? 0 : TRIALS); i++) {
         const victim = `node-${(i % NODES) + 1}`;
-        const r = await trial(cluster, router, writers, victim, how);
+        const r = await trial(cluster, router, writers, own, victim, how);
         results[how].push(r);
-        console.error(`${how} #${i + 1} ${victim}: detect ${r1(r.detectMs)} ms, recovery max ${r1(Math.max(...r.recoveryMs))} ms over ${r.recoveryMs.length} partitions, healthy stall ${r1(r.healthyStallMs)} ms (steady before: ${r1(r.steadyStallMs)} ms), ${r.fastPath ? 'fast path' : 'heartbeat deadline'}, probes ${JSON.stringify(r.probes)}`);
+        console.error(`${how} #${i + 1} ${victim}: detect ${r1(r.detectMs)} ms, recovery max ${r1(Math.max(...r.recoveryMs))} ms over ${r.recoveryMs.length} partitions, healthy stall ${r1(r.healthyStallMs)} ms shared / ${r1(r.healthyOwnStallMs)} ms own connection, backup-only ${r1(r.backupOnlyStallMs)} / ${r1(r.backupOnlyOwnStallMs)} ms (steady before: ${r1(r.steadyStallMs)} ms), in-sync removals ${r.isrRemovals} (mean ${r1(r.isrRemovalMeanMs)} ms), ${r.fastPath ? 'fast path' : 'heartbeat deadline'}, probes ${JSON.stringify(r.probes)}`);
       }
     }
-    await writers.stop();
+    await Promise.all([writers.stop(), own.stop()]);
   } finally {
     router.close();
     pool.close();
@@ -404,9 +452,14 @@ export default async function run(): Promise<void> {
       'fence round p50 ms': r1(pct(fence, 0.5)),
       'fence round max ms': r1(fence.length === 0 ? NaN : Math.max(...fence)),
       'fast-path deaths': results[how].filter((r) => r.fastPath).length,
-      'healthy stall max ms': r1(Math.max(...all(how, (r) => r.healthyStallMs))),
+      'healthy stall max ms (shared conn)': r1(Math.max(...all(how, (r) => r.healthyStallMs))),
+      'healthy stall max ms (own conn)': r1(Math.max(...all(how, (r) => r.healthyOwnStallMs))),
+      'backup-only stall max ms (shared conn)': r1(Math.max(...all(how, (r) => r.backupOnlyStallMs))),
+      'backup-only stall max ms (own conn)': r1(Math.max(...all(how, (r) => r.backupOnlyOwnStallMs))),
       'steady stall max ms': r1(Math.max(...all(how, (r) => r.steadyStallMs))),
-      'backup-only stall max ms': r1(Math.max(...all(how, (r) => r.backupOnlyStallMs))),
+      'in-sync removals': all(how, (r) => r.isrRemovals).reduce((a, b) => a + b, 0),
+      'removal p50 ms': r1(pct(all(how, (r) => r.isrRemovalMeanMs).filter((x) => !Number.isNaN(x)), 0.5)),
+      'removal max ms': r1(Math.max(...all(how, (r) => r.isrRemovalMaxMs))),
     };
   });
   console.table(rows);
@@ -420,7 +473,9 @@ export default async function run(): Promise<void> {
     kill9P99Ms: r1(pct(k, 0.99)),
     sigstopP50Ms: r1(pct(s, 0.5)),
     sigstopP99Ms: r1(pct(s, 0.99)),
-    healthyStallMaxMs: r1(Math.max(...all('kill9', (r) => r.healthyStallMs), ...all('sigstop', (r) => r.healthyStallMs))),
+    healthyStallMaxMs: r1(Math.max(...all('kill9', (r) => r.healthyOwnStallMs), ...all('sigstop', (r) => r.healthyOwnStallMs))),
+    healthyStallSharedConnMaxMs: r1(Math.max(...all('kill9', (r) => r.healthyStallMs), ...all('sigstop', (r) => r.healthyStallMs))),
+    backupOnlyStallMaxMs: r1(Math.max(...all('kill9', (r) => r.backupOnlyOwnStallMs), ...all('sigstop', (r) => r.backupOnlyOwnStallMs))),
     fenceRoundP50Ms: r1(pct(all('kill9', (r) => r.fenceMs), 0.5)),
     fenceRoundP99Ms: r1(pct(all('kill9', (r) => r.fenceMs), 0.99)),
     syncR2OverR1: Math.round((r2ops / r1ops) * 100) / 100,

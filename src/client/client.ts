@@ -284,7 +284,9 @@ export class Ringleader {
       } else {
         let reply: RespReply;
         try {
-          const conn = this.pool.get(target);
+          // The partition is the connection's lane: one partition's commands stay in order on one connection, and a
+          // reply held for another partition (sync mode) delays only the partitions sharing the lane.
+          const conn = this.pool.get(target, this.current?.partitionOfSlot(slot));
           if (asking) void conn.send(['ASKING']).catch(() => {});
           reply = await conn.send(args);
         } catch (err) {

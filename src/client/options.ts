@@ -25,7 +25,11 @@ export interface ClientOptions {
   retryBackoffMaxMs: number;
   /** How long connect() waits for the first table from the coordinators before failing with NO_TABLE. */
   connectTimeoutMs: number;
-  /** TCP connections per node; commands are pipelined on each, so 1 is usually enough. */
+  /**
+   * TCP connections per node; commands are pipelined on each, so 1 is enough for throughput. Each partition keeps to
+   * connection `partition % connectionsPerNode`: in sync mode a write held while its partition's backup fails delays
+   * the replies queued behind it on its connection, so more connections confine that delay to fewer partitions.
+   */
   connectionsPerNode: number;
   /** getOrLoad: lease of the cluster-wide load lock (a crashed loader blocks others for at most this long). */
   loadLeaseMs: number;

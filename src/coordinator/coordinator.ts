@@ -100,6 +100,8 @@ export class Coordinator {
   private storedEpoch: number | null;
   private pending: PendingEvent[] = [];
   private dirty = false;
+  /** A change waits that write replies are held on (an in-sync removal): the next plan skips the debounce. */
+  private urgent = false;
   private firstDirtyAt = 0;
   private planTimer: TimerHandle | null = null;
   private planning: Promise<void> | null = null;
@@ -367,6 +369,8 @@ export class Coordinator {
         if (!entry.members.has(m)) {
           entry.members.add(m);
           fresh = true;
+          // The primary holds write replies until a table without this backup is saved: plan without the debounce.
+          this.urgent = true;
         }
       }
     }
@@ -805,7 +809,8 @@ export class Coordinator {
     this.dirty = true;
     if (this.planning || this.closed || this.fenced || this.passive) return; // plan() re-arms when it finishes
     this.planTimer?.cancel();
-    const delay = Math.max(this.holdPlanningUntil - now, 0, Math.min(options.planDebounceMs, this.firstDirtyAt + options.planMaxDelayMs - now));
+    const debounce = this.urgent ? 0 : options.planDebounceMs;
+    const delay = Math.max(this.holdPlanningUntil - now, 0, Math.min(debounce, this.firstDirtyAt + options.planMaxDelayMs - now));
     this.planTimer = clock.setTimeout(() => void this.plan(), delay);
   }
 
@@ -826,6 +831,7 @@ export class Coordinator {
     if (!this.dirty || this.fenced || this.passive) return;
     if (this.deps.clock.monotonic() < this.holdPlanningUntil) return; // plan() re-arms after the hold
     this.dirty = false;
+    this.urgent = false;
     const events = this.pending.splice(0);
     const clock = this.deps.clock;
     const t0 = clock.monotonic();
