@@ -137,6 +137,7 @@ function encodeEntry(partition: number, term: number, offset: number, kind: 'S' 
   p = putBulk(out, p, key);
   if (value !== null) p = putBulk(out, p, value);
   if (expiresAt !== null) p = putBulk(out, p, expiresAt);
+  if (p !== total) throw new Error(`encodeEntry: wrote ${p} of ${total} bytes`); // a size mistake would corrupt the stream
   return out;
 }
 
