@@ -8,6 +8,13 @@
  * node: the longest gap between two successful writes during the trial (the write stall a healthy partition saw; the
  * writers' own cadence is subtracted). Also the time until the table no longer lists the node (detection + one epoch).
  *
+ * The writers run twice over: one set shares one connection per node (as a client with one connection per node: RESP
+ * answers in order, so a write held for one partition delays the replies behind it, whatever their partition), the
+ * other has a connection per partition (what a partition's own traffic sees). The stall of healthy partitions is
+ * reported for both; the JSON's `healthyStallMaxMs` is the own-connection one (the cluster's behaviour, not the
+ * client's head-of-line blocking), `healthyStallSharedConnMaxMs` the other. Per trial the surviving primaries' in-sync
+ * removals are read from INFO (`rl_isr_removal_ms_*`: request → table without the backup).
+ *
  * The failover cluster runs in sync mode (the default: a write is acknowledged once its in-sync backup applied it).
  * Throughput: SET with replicas 2 in sync mode, replicas 2 in async mode and replicas 1 (three clusters side by side
  * in the same run, same closed-loop load of 64 callers, 3 alternating windows each): `syncR2OverR1` and
@@ -457,6 +464,10 @@ export default async function run(): Promise<void> {
       'backup-only stall max ms (shared conn)': r1(Math.max(...all(how, (r) => r.backupOnlyStallMs))),
       'backup-only stall max ms (own conn)': r1(Math.max(...all(how, (r) => r.backupOnlyOwnStallMs))),
       'steady stall max ms': r1(Math.max(...all(how, (r) => r.steadyStallMs))),
+      // Per-trial medians: one slow moment of the machine sets a max; the medians compare the fault with the noise.
+      'healthy stall p50 ms (own conn)': r1(pct(all(how, (r) => r.healthyOwnStallMs), 0.5)),
+      'backup-only stall p50 ms (own conn)': r1(pct(all(how, (r) => r.backupOnlyOwnStallMs), 0.5)),
+      'steady stall p50 ms': r1(pct(all(how, (r) => r.steadyStallMs), 0.5)),
       'in-sync removals': all(how, (r) => r.isrRemovals).reduce((a, b) => a + b, 0),
       'removal p50 ms': r1(pct(all(how, (r) => r.isrRemovalMeanMs).filter((x) => !Number.isNaN(x)), 0.5)),
       'removal max ms': r1(Math.max(...all(how, (r) => r.isrRemovalMaxMs))),
