@@ -305,6 +305,7 @@ async function trial(cluster: LocalCluster, router: Router, writers: Writers, ow
   const end = performance.now();
   const recoveryMs = primaries.map((p) => (firstOk(p) ?? deadline) - t0);
   /** Longest gap between successful writes of the partitions `ps` within [from, to], minus the writers' cadence. */
+  let worstAt = '';
   const maxGap = (ps: readonly number[], from: number, to: number, set: Writers = writers): number => {
     let worst = 0;
     for (const p of ps) {
@@ -312,9 +313,11 @@ async function trial(cluster: LocalCluster, router: Router, writers: Writers, ow
       for (const w of set.oks[p]!) {
         if (w.doneAt < prev) continue;
         if (w.doneAt > to) break;
+        if (w.doneAt - prev > worst) worstAt = `p${p} ${r1(prev - t0)}..${r1(w.doneAt - t0)} ms`;
         worst = Math.max(worst, w.doneAt - prev);
         prev = w.doneAt;
       }
+      if (to - prev > worst) worstAt = `p${p} ${r1(prev - t0)}..end`;
       worst = Math.max(worst, to - prev);
     }
     return Math.max(0, worst - WRITE_EVERY_MS);
@@ -324,6 +327,10 @@ async function trial(cluster: LocalCluster, router: Router, writers: Writers, ow
   const probes: Record<string, number> = {};
   for (const k of ['refused', 'open', 'timeout', 'error']) if ((countersAfter[k] ?? 0) > (countersBefore[k] ?? 0)) probes[k] = (countersAfter[k] ?? 0) - (countersBefore[k] ?? 0);
   const fastPath = (countersAfter['fastDeaths'] ?? 0) > (countersBefore['fastDeaths'] ?? 0);
+  if (process.env.RL_BENCH_DEBUG) {
+    maxGap(healthy, t0, end, own);
+    console.error(`  healthy (own connection) worst gap: ${worstAt}; detected at ${r1(detectedAt - t0)} ms`);
+  }
   const isrAfter = await isrCounters(cluster, victim);
   const removals = isrAfter.n - isrBefore.n;
   const result = {
