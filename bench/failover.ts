@@ -313,7 +313,7 @@ async function trial(cluster: LocalCluster, router: Router, writers: Writers, ow
       for (const w of set.oks[p]!) {
         if (w.doneAt < prev) continue;
         if (w.doneAt > to) break;
-        if (w.doneAt - prev > worst) worstAt = `p${p} ${r1(prev - t0)}..${r1(w.doneAt - t0)} ms`;
+        if (w.doneAt - prev > worst) worstAt = `p${p} ${r1(prev - t0)}..${r1(w.doneAt - t0)} ms, copies ${t.copiesOf(p).map((c) => `${c.member.slice(0, 4)}:${c.state}`).join(',')} -> ${router.table!.copiesOf(p).map((c) => `${c.member.slice(0, 4)}:${c.state}`).join(',')}`;
         worst = Math.max(worst, w.doneAt - prev);
         prev = w.doneAt;
       }
