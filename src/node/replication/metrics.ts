@@ -35,6 +35,12 @@ export function registerReplicationMetrics(registry: Registry, replicator: Repli
   counter('ringleader_node_handover_timeouts_total', 'Promotions that did not get the end-of-term marker in time', (s) => s.handoverTimeouts);
   counter('ringleader_node_copies_failed_total', 'Copies given up (out of memory)', (s) => s.copiesFailed);
   counter('ringleader_node_repl_resyncs_total', 'Stream inconsistencies that forced a full re-sync', (s) => s.resyncs);
+  counter('ringleader_node_repl_stream_flushes_total', 'Socket writes to followers (each carries one turn of the event loop\'s frames)', (s) => s.streamFlushes);
+  counter('ringleader_node_repl_acks_sent_total', 'RL.ACK messages sent to primaries', (s) => s.acksSent);
+  counter('ringleader_node_sync_replies_held_total', 'Sync mode: write replies held for in-sync backups', (s) => s.repliesHeld);
+  counter('ringleader_node_isr_removal_requests_total', 'Sync mode: backups this node asked the coordinator to take out of an in-sync set', (s) => s.outOfSyncRequests);
+  counter('ringleader_node_isr_removals_total', 'Sync mode: in-sync removals asked by this node that a table then reflected', (s) => s.isrRemovals);
+  counter('ringleader_node_isr_removal_ms_total', 'Sync mode: sum of request-to-table times of those removals (ms)', (s) => s.isrRemovalMsSum);
   counter('ringleader_node_tryagain_total', '-TRYAGAIN replies for partitions changing hands', () => tryAgainSent());
   gauge('ringleader_node_repl_followers', 'Follower connections to this node', () => replicator.connectedFollowers);
   gauge('ringleader_node_repl_links', 'Links from this node to primaries it follows', () => replicator.linkCount);
