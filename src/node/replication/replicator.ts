@@ -76,6 +76,11 @@ interface Part {
   isr: readonly string[];
   /** As follower: this copy's state in the last table applied (a backup demoted to learner re-reports synced). */
   lastState: string | null;
+  /**
+   * While promoting: RL.FOLLOW requests (the old primary and other copies re-pointed by the new table) held until this
+   * copy serves, then answered at once (RESUME or a snapshot), instead of NOTPRIMARY and a retry later.
+   */
+  parked: Array<{ d: Downstream; term: number; offset: number; complete: boolean }>;
 }
 
 /** A WAIT command waiting for `replicas` followers to acknowledge the connection's last writes. */
@@ -376,7 +381,7 @@ export class Replicator implements LinkHandler {
       part = {
         partition: p, mode: 'follower', term: 0, offset: 0, complete: false, backlog: new Backlog(this.deps.options.backlogBytesPerPartition, 0),
         prevTerm: 0, prevTermEnd: 0, followers: new Set(), link: null, tableTerm: 0, termEnded: null, promoteTimer: null, promoteStartedAt: 0,
-        failed: false, retryTimer: null, awaiting: false, successorWait: null, fencedTerm: 0, isr: [], lastState: null,
+        failed: false, retryTimer: null, awaiting: false, successorWait: null, fencedTerm: 0, isr: [], lastState: null, parked: [],
       };
       this.parts[p] = part;
     }
@@ -466,6 +471,19 @@ export class Replicator implements LinkHandler {
     this.store!.setPartitionRole(p, 'primary');
     this.deps.logger.info({ partition: p, term: part.term, offset: part.offset, how }, 'serving partition');
     this.report({ partition: p, term: part.term, offset: part.offset, status: 'serving' });
+    this.answerParked(part);
+  }
+
+  /** Answers the RL.FOLLOW requests held while promoting: as a primary now, or NOTPRIMARY (they ask again). */
+  private answerParked(part: Part): void {
+    if (part.parked.length === 0) return;
+    const parked = part.parked;
+    part.parked = [];
+    for (const f of parked) {
+      if (f.d.closed) continue;
+      if (part.mode === 'primary') this.follow(f.d.socket, part.partition, f.term, f.offset, f.complete);
+      else f.d.write(encodeNotPrimary(part.partition, part.term));
+    }
   }
 
   private startTerm(part: Part, term: number): void {
@@ -483,6 +501,7 @@ export class Replicator implements LinkHandler {
       part.promoteTimer = null;
     }
     part.mode = 'follower';
+    this.answerParked(part);
     if (this.store!.partitionRole(p) !== 'copy') this.store!.setPartitionRole(p, 'copy');
     const primaryId = table.primaryOf(p);
     const primary = primaryId === undefined ? undefined : table.member(primaryId);
@@ -527,6 +546,8 @@ export class Replicator implements LinkHandler {
     this.syncAcks.settleAll(p, false);
     this.unlink(part);
     for (const d of part.followers) this.unsubscribeDown(d, p);
+    part.mode = 'follower';
+    this.answerParked(part);
     this.parts[p] = null;
     this.store?.dropPartition(p);
     this.store?.setPartitionRole(p, 'copy');
@@ -928,6 +949,14 @@ export class Replicator implements LinkHandler {
     if (this.store === null || p >= this.parts.length) return `partition ${p} out of range`;
     this.unsubscribeDown(d, p);
     const part = this.parts[p];
+    if (part && (part.mode === 'promoting' || (part.mode === 'follower' && part.termEnded !== null))) {
+      // We are about to serve p (waiting for the old primary's end-of-term marker, or we have it and the table naming
+      // us is on its way): hold the request and answer it
+      // the moment we serve, so the old primary learns at once that clients may be sent here and its copy follows
+      // ours from the first entry of our term (an in-sync backup of ours: our writes wait for it).
+      part.parked.push({ d, term, offset, complete });
+      return null;
+    }
     if (!part || (part.mode !== 'primary' && part.mode !== 'stopped')) {
       d.write(encodeNotPrimary(p, part?.term ?? 0));
       return null;
@@ -1010,6 +1039,7 @@ export class Replicator implements LinkHandler {
       part.fencedTerm = term;
       if (part.mode === 'primary') this.stopPrimary(part);
       if (part.mode === 'promoting') part.mode = 'follower';
+      this.answerParked(part);
       part.promoteTimer?.cancel();
       part.promoteTimer = null;
       this.unlink(part);
@@ -1033,6 +1063,8 @@ export class Replicator implements LinkHandler {
   }
 
   private unsubscribeDown(d: Downstream, p: number): void {
+    const part = this.parts[p];
+    if (part && part.parked.length > 0) part.parked = part.parked.filter((f) => f.d !== d);
     d.partitions.delete(p);
     d.acked.delete(p);
     const job = d.snapshots.get(p);
