@@ -29,6 +29,8 @@ export class Link {
   readonly acked = new Map<number, number>();
   /** Partitions that applied stream entries since the last acknowledgement (the handler fills it). */
   readonly touched = new Set<number>();
+  /** Epoch of the last table sent to the primary with RL.TABLE (a hand-over to us). */
+  tableEpoch = 0;
   private socket: Socket | null = null;
   private ready = false;
   private closed = false;

@@ -134,6 +134,8 @@ export class Replicator implements LinkHandler {
   private table: PartitionTable | null = null;
   /** Set by stopPrimary during applyTable: followers get this table in a TABLE frame. */
   private stoppedInApply = false;
+  /** Hand-overs to us found during applyTable: per link to an old primary, the partitions (RL.HANDOFF after RL.TABLE). */
+  private readonly handoffs = new Map<Link, Array<[number, number]>>();
   private idByAddress = new Map<string, string>();
   /** Tables up to this epoch predate this incarnation (see joinedAt). */
   private staleThrough = 0;
@@ -340,6 +342,21 @@ export class Replicator implements LinkHandler {
         d.tableEpoch = table.epoch;
       }
     }
+    if (this.handoffs.size > 0) {
+      // The old primaries of the partitions handed to us: send them this table (RL.TABLE, once per link and epoch) so
+      // they stop, follow us and redirect clients to us without waiting for the coordinator's push to reach them,
+      // then RL.HANDOFF per partition (stops the partition even if the table is refused, e.g. already superseded).
+      let json: string | null = null;
+      for (const [link, list] of this.handoffs) {
+        if (link.tableEpoch < table.epoch) {
+          json ??= JSON.stringify(table.toJSON());
+          link.send(['RL.TABLE', json]);
+          link.tableEpoch = table.epoch;
+        }
+        for (const [p, term] of list) link.send(['RL.HANDOFF', p, term]);
+      }
+      this.handoffs.clear();
+    }
     for (const [addr, link] of this.links) {
       if (link.partitions.size === 0) {
         link.close();
@@ -423,7 +440,9 @@ export class Replicator implements LinkHandler {
       // now in case it has not seen this table yet.
       part.mode = 'promoting';
       if (part.promoteStartedAt === 0) part.promoteStartedAt = this.deps.clock.monotonic();
-      source.send(['RL.HANDOFF', p, term]);
+      let list = this.handoffs.get(source);
+      if (list === undefined) this.handoffs.set(source, (list = []));
+      list.push([p, term]);
       part.promoteTimer?.cancel();
       part.promoteTimer = this.deps.clock.setTimeout(() => {
         part.promoteTimer = null;
@@ -1015,6 +1034,25 @@ export class Replicator implements LinkHandler {
         }
       }
     }
+  }
+
+  /**
+   * RL.TABLE json: a follower sends the table that makes it the new primary of partitions we serve (a hand-over).
+   * Applied like a TABLE frame: when it validates and is newer than ours. No reply (a link reads frames only).
+   */
+  peerTable(socket: Socket, text: string): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      this.deps.logger.warn({ bytes: text.length }, 'RL.TABLE: not JSON; ignored');
+      return;
+    }
+    const d = this.downstreams.get(socket);
+    const epoch = (json as { epoch?: unknown } | null)?.epoch;
+    // This follower has the table: no TABLE frame back to it.
+    if (d !== undefined && typeof epoch === 'number' && epoch > d.tableEpoch) d.tableEpoch = epoch;
+    this.deps.onPeerTable?.(json);
   }
 
   /** RL.HANDOFF p term: the new primary of p (term) asks us, its old primary, to stop now. */
