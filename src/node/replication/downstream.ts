@@ -21,6 +21,12 @@ export class Downstream {
   /** The offset the follower last acknowledged per partition (RL.ACK), for lag. */
   readonly acked = new Map<number, number>();
   closed = false;
+  /** Bytes written to the follower on this connection (frames). */
+  bytesWritten = 0;
+  /** Bytes the follower said it read and applied (RL.RECV); null until its first RL.RECV (no window before). */
+  bytesRead: number | null = null;
+  /** Snapshot loops waiting for the follower to read (resumed on RL.RECV and on close). */
+  private readonly readWaiters: Array<() => void> = [];
 
   constructor(
     readonly followerId: string,
@@ -30,9 +36,35 @@ export class Downstream {
     private readonly logger: Logger,
   ) {}
 
+  /** Bytes written and not yet read and applied by the follower (0 before its first RL.RECV). */
+  get unread(): number {
+    return this.bytesRead === null ? 0 : Math.max(0, this.bytesWritten - this.bytesRead);
+  }
+
+  /** RL.RECV: the follower read and applied `bytes` of this connection so far. */
+  onRead(bytes: number): void {
+    if (this.bytesRead !== null && bytes <= this.bytesRead) return;
+    this.bytesRead = bytes;
+    this.wake();
+  }
+
+  /** Calls `fn` once, on the next RL.RECV or when the connection closes. */
+  onNextRead(fn: () => void): void {
+    if (this.closed) return fn();
+    this.readWaiters.push(fn);
+  }
+
+  /** Resumes every waiting snapshot loop (they check their conditions again). */
+  wake(): void {
+    if (this.readWaiters.length === 0) return;
+    const ws = this.readWaiters.splice(0);
+    for (const fn of ws) fn();
+  }
+
   /** Writes a frame; disconnects a follower that does not read (it resumes or re-syncs when it comes back). */
   write(frame: Buffer): void {
     if (this.closed) return;
+    this.bytesWritten += frame.length;
     this.stats.streamBytesSent += frame.length;
     this.socket.write(frame);
     if (this.socket.writableLength > this.maxBufferBytes) {
@@ -142,6 +174,12 @@ export class SnapshotScheduler {
         };
         sock.on('drain', resume);
         sock.on('close', resume);
+        return;
+      }
+      if (job.down.unread > this.o.syncWindowBytes) {
+        // The follower has not applied what is already on its way (kernel buffers included): wait for its RL.RECV,
+        // so the live stream (and a hand-over's end-of-term marker) never queues behind more than the window.
+        job.down.onNextRead(loop);
         return;
       }
       if (this.o.syncBytesPerSec > 0) {

@@ -28,6 +28,9 @@ import type { ReplicationOptions } from './options.js';
 import { newReplicationStats, type ReplicationStats } from './stats.js';
 import { SyncAcks, type AckWaiter } from './sync-acks.js';
 
+/** A follower reports the bytes it read (RL.RECV) once this many more were read: well below syncWindowBytes. */
+const RECV_EVERY_BYTES = 16 * 1024;
+
 /** What this node's copy of one partition is doing. */
 export type CopyMode = 'primary' | 'promoting' | 'follower' | 'stopped';
 
@@ -162,7 +165,10 @@ export class Replicator implements LinkHandler {
       if (this.reports.size > 0 || this.outOfSync.size > 0) this.flushReports();
     }, deps.options.reportRetryMs);
     this.ackTimer = deps.clock.setInterval(() => {
-      for (const link of this.links.values()) link.ack(this.ackableOffset(link));
+      for (const link of this.links.values()) {
+        link.ack(this.ackableOffset(link));
+        link.sendRecv(0);
+      }
     }, deps.options.ackIntervalMs);
     this.syncTimer = deps.clock.setInterval(() => this.checkHeldAcks(), Math.max(10, Math.min(50, deps.options.syncTimeoutMs / 4)));
   }
@@ -289,6 +295,7 @@ export class Replicator implements LinkHandler {
     this.links.clear();
     for (const d of this.downstreams.values()) {
       d.closed = true;
+      d.wake();
       d.socket.destroy();
     }
     for (const part of this.parts) {
@@ -628,6 +635,7 @@ export class Replicator implements LinkHandler {
 
   /** After each read of stream data: acknowledge what was applied at once (sync-mode primaries hold replies on it; WAIT). */
   afterFrames(link: Link): void {
+    link.sendRecv(RECV_EVERY_BYTES);
     if (link.touched.size === 0) return;
     link.ack(this.ackableOffset(link), link.touched);
     link.touched.clear();
@@ -952,6 +960,7 @@ export class Replicator implements LinkHandler {
     byId.add(d);
     socket.on('close', () => {
       d.closed = true;
+      d.wake();
       this.downstreams.delete(socket);
       byId.delete(d);
       if (byId.size === 0 && this.downByFollower.get(followerId) === byId) this.downByFollower.delete(followerId);
@@ -1014,6 +1023,11 @@ export class Replicator implements LinkHandler {
   unfollow(socket: Socket, p: number): void {
     const d = this.downstreams.get(socket);
     if (d !== undefined) this.unsubscribeDown(d, p);
+  }
+
+  /** RL.RECV bytes: the follower read and applied this many bytes of this connection (the snapshot window). */
+  recv(socket: Socket, bytes: number): void {
+    this.downstreams.get(socket)?.onRead(bytes);
   }
 
   /** RL.ACK p o [p o ...]: a follower's applied offsets. */
