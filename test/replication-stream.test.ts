@@ -241,3 +241,25 @@ test('a hand-over finishes when only the old primary got the table (coordinator 
   await waitFor('a redirects to b', async () => /MOVED/.test(String(await a.redis.get('k:1').catch((e: Error) => e.message))));
   assert.equal(await b.redis.get('k:1'), 'one');
 });
+
+test('regression: a backup that lags the old primary resumes from the new one through entries of the old term (no re-sync)', async (t) => {
+  // Seen in the rebalance bench: RESUME carried the new primary's term, the copy took it, then refused the backlog's
+  // entries of the previous term that come before the new term's first entry, and re-synced in full.
+  const [a, b, c] = await startTestNodes(t, 'a', 'b', 'c');
+  const nodes = [a, b, c];
+  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup'], [c, 'backup']]), all(() => 1));
+  for (const n of nodes) n.apply(t1);
+  await waitFor('b and c synced', () => syncedAll(b)() && syncedAll(c)());
+  for (let i = 0; i < 50; i++) await a.redis.set(`k:${i}`, `v${i}`);
+  await waitFor('c caught up', () => sameCopies(a, c));
+  c.replicator['links'].forEach((l) => l.close()); // c stops following a: it misses the next entries
+  for (let i = 0; i < 50; i++) await a.redis.set(`k:${i}`, `w${i}`);
+  await waitFor('b caught up', () => sameCopies(a, b));
+  const t2 = table(2, nodes, all(() => [[b, 'primary'], [a, 'backup'], [c, 'backup']]), all(() => 2));
+  for (const n of [b, c, a]) n.apply(t2); // c re-points to b while b waits for a's marker
+  await waitFor('b serves', () => b.view.owned.every((o) => o === 1));
+  for (let i = 0; i < 50; i++) await b.redis.set(`k:${i}`, `x${i}`);
+  await waitFor('c equals the new primary', () => sameCopies(b, c));
+  assert.equal(c.replicator.stats.resyncs, 0, 'no re-sync');
+  assert.equal(b.replicator.stats.fullSyncsServed, 0, 'c resumed (partial resync)');
+});

@@ -990,6 +990,8 @@ export class Replicator implements LinkHandler {
       return null;
     }
     const resumable = complete && this.canResume(part, term, offset);
+    // RESUME names the follower's own term (ours, or the one we followed before our promotion): the backlog entries
+    // after its offset may still be of that older term, and a copy raised to our term first would refuse them.
     if (part.mode === 'stopped') {
       // An old primary that already stopped still hands its last entries and the end-of-term marker to a copy that
       // can resume (the new primary, when its link broke around the hand-over); others go to the new primary.
@@ -997,14 +999,14 @@ export class Replicator implements LinkHandler {
         d.write(encodeNotPrimary(p, part.term));
         return null;
       }
-      d.write(encodeResume(p, part.term, offset));
+      d.write(encodeResume(p, term, offset));
       for (const f of part.backlog.framesAfter(offset)) d.write(f);
       d.write(encodeTermEnd(p, part.term, part.offset));
       this.stats.partialSyncsServed++;
       return null;
     }
     if (resumable) {
-      d.write(encodeResume(p, part.term, offset));
+      d.write(encodeResume(p, term, offset));
       for (const f of part.backlog.framesAfter(offset)) d.write(f);
       this.stats.partialSyncsServed++;
     } else {
