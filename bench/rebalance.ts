@@ -33,6 +33,8 @@ interface WindowStats {
   errors: number;
   /** Longest gap between successful writes to one partition within the window. */
   maxWriteGapMs: number;
+  /** Where that gap was: the partition and the wall-clock times (ms) of its ends (to match with node logs). */
+  maxWriteGapAt: { partition: number; fromMs: number; toMs: number } | null;
   behind: number;
 }
 
@@ -56,6 +58,7 @@ class PacedLoad {
   private windowStart = 0;
   private readonly lastWrite: Float64Array;
   private maxGap = 0;
+  private maxGapAt: WindowStats['maxWriteGapAt'] = null;
   readonly errorSamples = new Map<string, number>();
 
   constructor(private readonly client: Ringleader, private readonly byPartition: string[][], private readonly allKeys: string[], readonly rate: number) {
@@ -100,7 +103,7 @@ class PacedLoad {
         this.lat.push(t1 - t0);
         if (p >= 0) {
           const last = this.lastWrite[p]!;
-          if (last > 0) this.maxGap = Math.max(this.maxGap, t1 - Math.max(last, this.windowStart));
+          if (last > 0) this.noteGap(p, Math.max(last, this.windowStart), t1);
           this.lastWrite[p] = t1;
         }
         this.inFlight--;
@@ -114,21 +117,28 @@ class PacedLoad {
     );
   }
 
+  private noteGap(p: number, from: number, to: number): void {
+    if (to - from <= this.maxGap) return;
+    this.maxGap = to - from;
+    this.maxGapAt = { partition: p, fromMs: performance.timeOrigin + from, toMs: performance.timeOrigin + to };
+  }
+
   /** Stats since the previous call (or start), and a new window. */
   window(): WindowStats {
     const now = performance.now();
     // Partitions with no successful write since their last one count up to now (a pause still in progress).
     for (let p = 0; p < this.lastWrite.length; p++) {
       const last = this.lastWrite[p]!;
-      if (last > 0) this.maxGap = Math.max(this.maxGap, now - Math.max(last, this.windowStart));
+      if (last > 0) this.noteGap(p, Math.max(last, this.windowStart), now);
     }
     const sorted = Float64Array.from(this.lat).sort();
     const ms = now - this.windowStart;
-    const s: WindowStats = { ms, ops: sorted.length, opsPerSec: (sorted.length / ms) * 1000, p50Ms: pct(sorted, 0.5), p99Ms: pct(sorted, 0.99), errors: this.errors, maxWriteGapMs: this.maxGap, behind: this.behind };
+    const s: WindowStats = { ms, ops: sorted.length, opsPerSec: (sorted.length / ms) * 1000, p50Ms: pct(sorted, 0.5), p99Ms: pct(sorted, 0.99), errors: this.errors, maxWriteGapMs: this.maxGap, maxWriteGapAt: this.maxGapAt, behind: this.behind };
     this.lat = [];
     this.errors = 0;
     this.behind = 0;
     this.maxGap = 0;
+    this.maxGapAt = null;
     this.windowStart = now;
     return s;
   }
@@ -296,6 +306,10 @@ export default async function run(): Promise<void> {
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '));
     console.log(`keys ${KEYS} × ${VALUE_BYTES} B, ${PARTITIONS} partitions, replicas ${REPLICAS}; load ${rate} ops/s (capacity ≈ ${cap.toFixed(0)}), ${WRITE_FRACTION * 100}% writes; pause = max write gap − nominal per-partition interval ${nominalGapMs.toFixed(1)} ms`);
+    for (const r of [join, leave]) {
+      const at = r.during.maxWriteGapAt;
+      if (at !== null) console.log(`${r.phase}: longest write gap on partition ${at.partition}, ${new Date(at.fromMs).toISOString()} → ${new Date(at.toMs).toISOString()}`);
+    }
     if (load.errorSamples.size > 0) console.log(`errors: ${[...load.errorSamples].map(([k, n]) => `${n}× ${k}`).join('; ')}`);
     const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
     for (const r of [join, leave]) {

@@ -64,6 +64,8 @@ interface Part {
    * table may be older than ours, would bounce back.
    */
   successorWait: TimerHandle | null;
+  /** Monotonic ms when this node stopped serving p for a hand-over (0: not stopped). */
+  stoppedAt: number;
   /**
    * RL.FOLLOW sent, its answer (SNAPBEGIN / RESUME / NOTPRIMARY) not received yet: stream frames of an earlier
    * subscription on the same link may still be in flight and are ignored until then.
@@ -405,7 +407,7 @@ export class Replicator implements LinkHandler {
       part = {
         partition: p, mode: 'follower', term: 0, offset: 0, complete: false, backlog: new Backlog(this.deps.options.backlogBytesPerPartition, 0),
         prevTerm: 0, prevTermEnd: 0, followers: new Set(), link: null, tableTerm: 0, termEnded: null, promoteTimer: null, promoteStartedAt: 0,
-        failed: false, retryTimer: null, awaiting: false, successorWait: null, fencedTerm: 0, isr: [], lastState: null, parked: [],
+        failed: false, retryTimer: null, awaiting: false, successorWait: null, stoppedAt: 0, fencedTerm: 0, isr: [], lastState: null, parked: [],
       };
       this.parts[p] = part;
     }
@@ -592,6 +594,7 @@ export class Replicator implements LinkHandler {
       this.refreshServing();
     }, this.deps.options.handoverTimeoutMs);
     this.store!.setPartitionRole(p, 'copy');
+    part.stoppedAt = this.deps.clock.monotonic();
     const frame = encodeTermEnd(p, part.term, part.offset);
     for (const d of part.followers) {
       d.write(frame);
@@ -660,6 +663,11 @@ export class Replicator implements LinkHandler {
         part.successorWait = null;
         this.syncAcks.settleAll(p, true);
         this.refreshServing();
+        if (part.stoppedAt > 0) {
+          // The partition's pause as this node saw it: from our stop to the successor's confirmation (an upper bound).
+          this.deps.logger.info({ partition: p, pausedMs: Math.round(this.deps.clock.monotonic() - part.stoppedAt), successor: link.address }, 'successor serves partition');
+          part.stoppedAt = 0;
+        }
       }
     }
     switch (f.kind) {
