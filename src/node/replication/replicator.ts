@@ -66,6 +66,8 @@ interface Part {
   successorWait: TimerHandle | null;
   /** Monotonic ms when this node stopped serving p for a hand-over (0: not stopped). */
   stoppedAt: number;
+  /** Monotonic ms when this copy last started serving (promote). */
+  servingSince: number;
   /**
    * RL.FOLLOW sent, its answer (SNAPBEGIN / RESUME / NOTPRIMARY) not received yet: stream frames of an earlier
    * subscription on the same link may still be in flight and are ignored until then.
@@ -407,7 +409,7 @@ export class Replicator implements LinkHandler {
       part = {
         partition: p, mode: 'follower', term: 0, offset: 0, complete: false, backlog: new Backlog(this.deps.options.backlogBytesPerPartition, 0),
         prevTerm: 0, prevTermEnd: 0, followers: new Set(), link: null, tableTerm: 0, termEnded: null, promoteTimer: null, promoteStartedAt: 0,
-        failed: false, retryTimer: null, awaiting: false, successorWait: null, stoppedAt: 0, fencedTerm: 0, isr: [], lastState: null, parked: [],
+        failed: false, retryTimer: null, awaiting: false, successorWait: null, stoppedAt: 0, servingSince: 0, fencedTerm: 0, isr: [], lastState: null, parked: [],
       };
       this.parts[p] = part;
     }
@@ -494,6 +496,7 @@ export class Replicator implements LinkHandler {
     else if (how === 'failover') this.stats.promotionsWithoutHandover++;
     this.startTerm(part, part.tableTerm);
     part.mode = 'primary';
+    part.servingSince = this.deps.clock.monotonic();
     part.termEnded = null;
     part.failed = false;
     this.store!.setPartitionRole(p, 'primary');
@@ -926,7 +929,10 @@ export class Replicator implements LinkHandler {
           this.syncAcks.settleAll(p, false);
           continue;
         }
-        const lagging = part.isr.filter((id) => this.ackedBy(id, p) < head.offset && (waited > o.syncTimeoutMs || (waited > o.syncTimeoutMs / 5 && !this.subscribed(id, p))));
+        // A backup that is not even subscribed is reported sooner (its process likely died), except just after we
+        // started serving: the copies of the previous primary re-point to us as their tables arrive.
+        const settling = now - part.servingSince < o.syncTimeoutMs;
+        const lagging = part.isr.filter((id) => this.ackedBy(id, p) < head.offset && (waited > o.syncTimeoutMs || (!settling && waited > o.syncTimeoutMs / 5 && !this.subscribed(id, p))));
         if (lagging.length === 0) continue;
         let entry = this.outOfSync.get(p);
         if (entry === undefined || entry.term !== part.term) this.outOfSync.set(p, (entry = { term: part.term, members: new Set() }));
