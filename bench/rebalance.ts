@@ -7,7 +7,8 @@
  * change, the longest gap between successful writes to one partition during the change minus the load's nominal
  * per-partition write interval (the longest write pause a client saw), errors, and keys missing afterwards (a sample).
  *
- * `npm run bench -- rebalance [--keys N] [--value-bytes B] [--partitions P]`. Prints a table, then one JSON line
+ * `npm run bench -- rebalance [--keys N] [--value-bytes B] [--partitions P] [--rate OPS]` (--rate: a fixed load
+ * instead of half the measured capacity). Prints a table, then one JSON line
  * per change: the join, then (last) the leave, each with the fields of issue 8 and a `phase`.
  */
 import { keySlot } from '../src/hashing/index.js';
@@ -20,6 +21,8 @@ import { LocalCluster, type TableView } from '../src/testing/local-cluster.js';
 const KEYS = flag('keys', 1_000_000);
 const VALUE_BYTES = flag('value-bytes', 100);
 const PARTITIONS = flag('partitions', 271);
+/** Load in ops/s; 0 (default) = half the capacity measured just before (on a shared machine that can be too much). */
+const RATE = process.argv.includes('--rate') ? flag('rate', 1) : 0;
 const REPLICAS = 2;
 const WRITE_FRACTION = 0.5;
 const STEADY_MS = 3000;
@@ -247,7 +250,7 @@ export default async function run(): Promise<void> {
     console.error(`loaded ${KEYS} keys × ${VALUE_BYTES} B in ${loadSec.toFixed(1)} s`);
 
     const cap = await capacity(client, keys, 2000);
-    const rate = Math.max(100, Math.round(cap / 2));
+    const rate = RATE > 0 ? RATE : Math.max(100, Math.round(cap / 2));
     const nominalGapMs = (PARTITIONS / (rate * WRITE_FRACTION)) * 1000;
     console.error(`capacity ≈ ${cap.toFixed(0)} ops/s; load at ${rate} ops/s (a write per partition every ${nominalGapMs.toFixed(1)} ms)`);
     const load = new PacedLoad(client, byPartition, keys, rate);
