@@ -36,6 +36,8 @@ interface WindowStats {
   errors: number;
   /** Longest gap between successful writes to one partition within the window. */
   maxWriteGapMs: number;
+  /** Longest time a single successful write took (it met a pause: retried, or held, until served). */
+  maxWriteMs: number;
   /** Where that gap was: the partition and the wall-clock times (ms) of its ends (to match with node logs). */
   maxWriteGapAt: { partition: number; fromMs: number; toMs: number } | null;
   behind: number;
@@ -61,6 +63,7 @@ class PacedLoad {
   private windowStart = 0;
   private readonly lastWrite: Float64Array;
   private maxGap = 0;
+  private maxWrite = 0;
   private maxGapAt: WindowStats['maxWriteGapAt'] = null;
   readonly errorSamples = new Map<string, number>();
 
@@ -105,6 +108,7 @@ class PacedLoad {
         const t1 = performance.now();
         this.lat.push(t1 - t0);
         if (p >= 0) {
+          if (t1 - t0 > this.maxWrite) this.maxWrite = t1 - t0;
           const last = this.lastWrite[p]!;
           if (last > 0) this.noteGap(p, Math.max(last, this.windowStart), t1);
           this.lastWrite[p] = t1;
@@ -136,11 +140,12 @@ class PacedLoad {
     }
     const sorted = Float64Array.from(this.lat).sort();
     const ms = now - this.windowStart;
-    const s: WindowStats = { ms, ops: sorted.length, opsPerSec: (sorted.length / ms) * 1000, p50Ms: pct(sorted, 0.5), p99Ms: pct(sorted, 0.99), errors: this.errors, maxWriteGapMs: this.maxGap, maxWriteGapAt: this.maxGapAt, behind: this.behind };
+    const s: WindowStats = { ms, ops: sorted.length, opsPerSec: (sorted.length / ms) * 1000, p50Ms: pct(sorted, 0.5), p99Ms: pct(sorted, 0.99), errors: this.errors, maxWriteGapMs: this.maxGap, maxWriteMs: this.maxWrite, maxWriteGapAt: this.maxGapAt, behind: this.behind };
     this.lat = [];
     this.errors = 0;
     this.behind = 0;
     this.maxGap = 0;
+    this.maxWrite = 0;
     this.maxGapAt = null;
     this.windowStart = now;
     return s;
@@ -302,9 +307,9 @@ export default async function run(): Promise<void> {
     await load.stop();
 
     const rows = [
-      ['phase', 'seconds', 'MB moved', 'MB/s', 'MB source', 'copies moved', 'optimal', 'ratio', 'ops/s', 'p50 ms', 'p99 ms', 'max write gap ms', 'pause ms', 'node pause ms', 'errors', 'behind', 'missing (sample 20k)'],
-      ['steady', (steady.ms / 1000).toFixed(1), '', '', '', '', '', '', steady.opsPerSec.toFixed(0), steady.p50Ms.toFixed(2), steady.p99Ms.toFixed(2), steady.maxWriteGapMs.toFixed(1), '', '', String(steady.errors), String(steady.behind), ''],
-      ...[join, leave].map((r) => [r.phase, r.seconds.toFixed(2), r.mb.toFixed(1), (r.mb / r.seconds).toFixed(1), r.mbSource, String(r.moved), r.optimal.toFixed(1), (r.moved / r.optimal).toFixed(3), r.during.opsPerSec.toFixed(0), r.during.p50Ms.toFixed(2), r.during.p99Ms.toFixed(2), r.during.maxWriteGapMs.toFixed(1), Math.max(0, r.during.maxWriteGapMs - nominalGapMs).toFixed(1), r.nodePauseMs === null ? '-' : String(r.nodePauseMs), String(r.during.errors), String(r.during.behind), String(r.missing)]),
+      ['phase', 'seconds', 'MB moved', 'MB/s', 'MB source', 'copies moved', 'optimal', 'ratio', 'ops/s', 'p50 ms', 'p99 ms', 'max write ms', 'max write gap ms', 'pause ms', 'node pause ms', 'errors', 'behind', 'missing (sample 20k)'],
+      ['steady', (steady.ms / 1000).toFixed(1), '', '', '', '', '', '', steady.opsPerSec.toFixed(0), steady.p50Ms.toFixed(2), steady.p99Ms.toFixed(2), steady.maxWriteMs.toFixed(1), steady.maxWriteGapMs.toFixed(1), '', '', String(steady.errors), String(steady.behind), ''],
+      ...[join, leave].map((r) => [r.phase, r.seconds.toFixed(2), r.mb.toFixed(1), (r.mb / r.seconds).toFixed(1), r.mbSource, String(r.moved), r.optimal.toFixed(1), (r.moved / r.optimal).toFixed(3), r.during.opsPerSec.toFixed(0), r.during.p50Ms.toFixed(2), r.during.p99Ms.toFixed(2), r.during.maxWriteMs.toFixed(1), r.during.maxWriteGapMs.toFixed(1), Math.max(0, r.during.maxWriteGapMs - nominalGapMs).toFixed(1), r.nodePauseMs === null ? '-' : String(r.nodePauseMs), String(r.during.errors), String(r.during.behind), String(r.missing)]),
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '));
@@ -318,7 +323,7 @@ export default async function run(): Promise<void> {
     for (const r of [join, leave]) {
       console.log(JSON.stringify({
         bench: 'rebalance', keys: KEYS, valueBytes: VALUE_BYTES, seconds: round(r.seconds), mbPerSec: round(r.mb / r.seconds), copiesMovedOverOptimal: round(r.moved / r.optimal, 3),
-        clientP99SteadyMs: round(steady.p99Ms), clientP99DuringMs: round(r.during.p99Ms), longestHandoverPauseMs: round(Math.max(0, r.during.maxWriteGapMs - nominalGapMs), 1), errors: r.during.errors, phase: r.phase, nodeHandoverPauseMs: r.nodePauseMs,
+        clientP99SteadyMs: round(steady.p99Ms), clientP99DuringMs: round(r.during.p99Ms), longestHandoverPauseMs: round(Math.max(0, r.during.maxWriteGapMs - nominalGapMs), 1), errors: r.during.errors, phase: r.phase, nodeHandoverPauseMs: r.nodePauseMs, clientMaxWriteMs: round(r.during.maxWriteMs, 1), rate,
       }));
     }
   } finally {
