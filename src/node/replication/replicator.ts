@@ -967,7 +967,7 @@ export class Replicator implements LinkHandler {
   /** RL.REPLCONN: the connection becomes a replication stream to `followerId`. */
   replConn(socket: Socket, followerId: string): void {
     if (this.downstreams.has(socket)) return;
-    const d = new Downstream(followerId, socket, this.deps.options.maxFollowerBufferBytes, this.stats, this.deps.logger);
+    const d = new Downstream(followerId, socket, this.deps.options.maxFollowerBufferBytes, this.stats, this.deps.logger, () => this.deps.clock.monotonic(), this.deps.options);
     this.downstreams.set(socket, d);
     let byId = this.downByFollower.get(followerId);
     if (byId === undefined) this.downByFollower.set(followerId, (byId = new Set()));
