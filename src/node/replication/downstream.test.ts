@@ -9,7 +9,7 @@ const WINDOW = { syncWindowBytes: 1024 * 1024, syncWindowMinBytes: 32 * 1024, sy
 
 function downstream(): { d: Downstream; clock: { now: number } } {
   const clock = { now: 1000 };
-  const socket = { writableLength: 0, write: () => true, destroy: () => {} } as unknown as Socket;
+  const socket = { writableLength: 0, write: () => true, cork: () => {}, uncork: () => {}, destroy: () => {} } as unknown as Socket;
   return { d: new Downstream('f', socket, 256 * 1024 * 1024, newReplicationStats(), silentLogger(), () => clock.now, WINDOW), clock };
 }
 
@@ -61,4 +61,29 @@ test('snapshot window: a waiting snapshot loop resumes on the next RL.RECV or on
   assert.equal(resumed, 2);
   d.onNextRead(() => resumed++); // already closed: at once
   assert.equal(resumed, 3);
+});
+
+test('corking: the frames of one turn of the event loop leave in one uncork, in order; the next turn corks again', async () => {
+  const log: string[] = [];
+  let corked = 0;
+  const socket = {
+    writableLength: 0,
+    write: (b: Buffer) => (log.push(`${corked > 0 ? 'queued' : 'sent'} ${b.toString()}`), true),
+    cork: () => void corked++,
+    uncork: () => (corked--, log.push('uncork')),
+    destroy: () => {},
+  } as unknown as Socket;
+  const stats = newReplicationStats();
+  const d = new Downstream('f', socket, 256 * 1024 * 1024, stats, silentLogger(), () => 0, WINDOW);
+  d.write(Buffer.from('a'));
+  d.write(Buffer.from('b'));
+  d.write(Buffer.from('c'));
+  assert.deepEqual(log, ['queued a', 'queued b', 'queued c']);
+  await new Promise((r) => process.nextTick(r));
+  assert.deepEqual(log, ['queued a', 'queued b', 'queued c', 'uncork']);
+  assert.equal(corked, 0);
+  d.write(Buffer.from('d'));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(log.slice(4), ['queued d', 'uncork']);
+  assert.equal(stats.streamFlushes, 2);
 });
