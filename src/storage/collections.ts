@@ -17,6 +17,7 @@
  * Decoding checks every length, refuses duplicates, NaN scores and trailing bytes (TypeError).
  */
 import { xxhash64 } from '../hashing/index.js';
+import { ScanMap, ScanSet } from './scan-table.js';
 import { ZIndex } from './zindex.js';
 
 export type CollectionType = 'hash' | 'set' | 'zset';
@@ -46,7 +47,8 @@ function isIntsetMember(m: string): boolean {
 
 export class HashValue {
   readonly type = 'hash' as const;
-  readonly map = new Map<string, string>();
+  /** Fields → values; scans keep Redis's cursor guarantee (scan-table.ts). */
+  readonly map = new ScanMap<string>();
   bytes = COLLECTION_BASE_BYTES;
   /** Redis never converts back to the compact encoding: once big, always big. */
   big = false;
@@ -95,7 +97,7 @@ export class HashValue {
 
 export class SetValue {
   readonly type = 'set' as const;
-  readonly members = new Set<string>();
+  readonly members = new ScanSet();
   bytes = COLLECTION_BASE_BYTES;
   intset = true;
   /** While the store records a change: (member, added) pairs. */
@@ -139,7 +141,7 @@ export class SetValue {
 
 export class ZSetValue {
   readonly type = 'zset' as const;
-  readonly scores = new Map<string, number>();
+  readonly scores = new ScanMap<number>();
   /** The (score, member) order: ranks, ranges, first and last. */
   readonly index = new ZIndex();
   bytes = COLLECTION_BASE_BYTES;

@@ -4,6 +4,7 @@
  * ZSCAN over one collection, and random picks for HRANDFIELD/SRANDMEMBER/ZRANDMEMBER/SPOP.
  */
 import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
+import type { ScanMap } from '../../storage/index.js';
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
 import { ERR_CROSSSLOT, ERR_NOT_INTEGER, ERR_SYNTAX, errorText } from '../replies.js';
 import { globMatcher } from '../glob.js';
@@ -101,14 +102,17 @@ export function sameSlot(ctx: CommandContext, req: RequestDecoder, w: ReplyWrite
 
 const UINT64_MAX = 2n ** 64n - 1n;
 
-/** A SCAN cursor as Redis reads it (strtoul); undefined = "invalid cursor"; cursors past 2^53 map to -1. */
+/**
+ * An HSCAN/SSCAN/ZSCAN cursor as Redis reads it (strtoul; undefined = "invalid cursor"), reduced to its low 32 bits:
+ * only the bucket bits of a cursor count (scan-table.ts), and our tables have at most 2^30 buckets.
+ */
 export function scanCursorArg(s: string): number | undefined {
   if (!/^[+-]?\d+$/.test(s)) return undefined;
   const neg = s.startsWith('-');
   const digits = BigInt(s.replace(/^[+-]/, ''));
   if (digits > UINT64_MAX) return undefined;
   const n = neg && digits !== 0n ? 2n ** 64n - digits : digits;
-  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : -1;
+  return Number(n & 0xffffffffn);
 }
 
 export interface ScanOptions {
@@ -138,28 +142,19 @@ export function scanOptions(req: RequestDecoder, from: number): ScanOptions | st
   return { count, match };
 }
 
-/** Collections up to this size answer a whole scan in one call (cursor 0), as Redis's compact encodings do. */
-export const SCAN_ALL_AT_ONCE = 128;
-
 /**
- * One step of a collection scan over `items` (iteration order): cursor = position. A small collection answers
- * everything at once. Returns the next cursor (0 = done) and the items of this step (unfiltered: the caller matches).
+ * Replies one HSCAN/ZSCAN step over a hash's or sorted set's elements: `[next cursor, [key, value, ...]]` with the
+ * pairs MATCH keeps, values written by `format`. The cursor guarantee is ScanMap's (src/storage/scan-table.ts).
  */
-export function scanStep<T>(items: Iterable<T>, size: number, cursor: number, count: number): { next: number; out: T[] } {
-  const out: T[] = [];
-  if (size <= SCAN_ALL_AT_ONCE) {
-    // As Redis's compact encodings: the whole collection whatever the cursor.
-    for (const x of items) out.push(x);
-    return { next: 0, out };
-  }
-  if (cursor < 0) return { next: 0, out };
-  let pos = 0;
-  for (const x of items) {
-    if (pos >= cursor + count) return { next: pos, out };
-    if (pos >= cursor) out.push(x);
-    pos++;
-  }
-  return { next: 0, out };
+export function writeMapScan<V>(w: ReplyWriter, m: ScanMap<V>, cursor: number, o: ScanOptions, format: (v: V) => string): void {
+  const out: Array<string> = [];
+  const next = m.scan(cursor, o.count, (k, v) => {
+    if (o.match === undefined || o.match(k)) out.push(k, format(v));
+  });
+  w.array(2);
+  w.bulk(String(next));
+  w.array(out.length);
+  for (const x of out) w.bulk(x);
 }
 
 /** The empty scan reply (cursor 0, no items), for a missing key. */

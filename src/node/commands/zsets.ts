@@ -16,7 +16,7 @@ import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, errorText } from '../replie
 import { intArg, numArg, partitionOfArg } from './strings.js';
 import {
   distinctIndexes, ERR_INVALID_CURSOR, ERR_OUT_OF_RANGE, ERR_OUT_OF_RANGE_POSITIVE, ERR_WRONGTYPE, formatScore, pairCountInRange,
-   randCountArg, sameSlot, scanCursorArg, scanOptions, scanStep, scoreArg, strtod, writeEmptyScan, writeScore,
+   randCountArg, sameSlot, scanCursorArg, scanOptions, scoreArg, strtod, writeEmptyScan, writeMapScan, writeScore,
 } from './collection-args.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, KEY1, cmd, type CommandContext, type CommandTable } from './types.js';
 
@@ -478,15 +478,7 @@ function zscan(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Repl
   if (z === undefined) return writeEmptyScan(w);
   const o = scanOptions(req, 3);
   if (typeof o === 'string') return w.error(o);
-  const { next, out } = scanStep(z.scores, z.size, cursor, o.count);
-  const kept = o.match === undefined ? out : out.filter(([m]) => o.match!(m));
-  w.array(2);
-  w.bulk(String(next));
-  w.array(kept.length * 2);
-  for (const [m, s] of kept) {
-    w.bulk(m);
-    w.bulk(formatScore(s));
-  }
+  writeMapScan(w, z.scores, cursor, o, formatScore);
 }
 
 // ---------------------------------------------------------------- ZUNION / ZINTER / ZDIFF
