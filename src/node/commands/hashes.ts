@@ -226,7 +226,5 @@ export function registerHashCommands(t: CommandTable): void {
   t.add(cmd('hkeys', 2, CMD_READONLY, KEY1, hkeys, 'All fields of a hash'));
   t.add(cmd('hvals', 2, CMD_READONLY, KEY1, hvals, 'All values of a hash'));
   t.add(cmd('hrandfield', -2, CMD_READONLY, KEY1, hrandfield, 'Random fields of a hash'));
-  t.add(cmd('hscan', -3, CMD_READONLY, KEY1, hscan, 'Iterate a hash', {
-    support: 'partial', note: 'cursors are positions in the hash; a hash of up to 128 fields answers in one call',
-  }));
+  t.add(cmd('hscan', -3, CMD_READONLY, KEY1, hscan, 'Iterate a hash'));
 }

@@ -289,7 +289,5 @@ export function registerSetCommands(t: CommandTable): void {
   t.add(cmd('sunionstore', -3, W, ALL_KEYS, sunionstore, 'Store the union of sets'));
   t.add(cmd('sdiff', -2, CMD_READONLY, ALL_KEYS, sdiff, 'Difference of sets'));
   t.add(cmd('sdiffstore', -3, W, ALL_KEYS, sdiffstore, 'Store the difference of sets'));
-  t.add(cmd('sscan', -3, CMD_READONLY, KEY1, sscan, 'Iterate a set', {
-    support: 'partial', note: 'cursors are positions in the set; a set of up to 128 members (or all integers) answers in one call',
-  }));
+  t.add(cmd('sscan', -3, CMD_READONLY, KEY1, sscan, 'Iterate a set'));
 }

@@ -29,6 +29,7 @@ const ERR_MINMAX_FLOAT = err('min or max is not a float');
 const ERR_MINMAX_LEX = err('min or max not valid string range item');
 const ERR_LIMIT_RANK = err('syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
 const ERR_WITHSCORES_LEX = err('syntax error, WITHSCORES not supported in combination with BYLEX');
+const ERR_LIMIT_NEGATIVE = err("LIMIT can't be negative");
 const ERR_WEIGHT = errorText(NODE_ERRORS.NOT_FLOAT, 'weight value is not a float');
 
 type Pair = readonly [member: string, score: number];
@@ -551,6 +552,25 @@ function combine(op: SetOp, sources: Source[], how: string): ZSetValue {
   return out;
 }
 
+/** The sorted sets or sets at `keyIndexes` (undefined for a missing key); null after replying WRONGTYPE. */
+function readInputs(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: number, keyIndexes: readonly number[]): Array<ZSetValue | SetValue | undefined> | null {
+  const store = ctx.store!;
+  const inputs: Array<ZSetValue | SetValue | undefined> = [];
+  for (const i of keyIndexes) {
+    const pp = partitionOfArg(ctx, req, i, p);
+    const key = req.str(i);
+    const t = store.type(pp, key);
+    if (t === 'none') inputs.push(undefined);
+    else if (t === 'zset') inputs.push(store.readCollection(pp, key, 'zset'));
+    else if (t === 'set') inputs.push(store.readCollection(pp, key, 'set'));
+    else {
+      w.error(ERR_WRONGTYPE);
+      return null;
+    }
+  }
+  return inputs;
+}
+
 /** ZUNION/ZINTER/ZDIFF numkeys key... and the STORE forms (destination at 1, numkeys at 2). */
 function zsetOp(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: number, op: SetOp, store: boolean, name: string): void {
   const numAt = store ? 2 : 1;
@@ -561,16 +581,8 @@ function zsetOp(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: num
   const keyIndexes = Array.from({ length: numkeys }, (_, k) => numAt + 1 + k);
   if (!sameSlot(ctx, req, w, store ? [1, ...keyIndexes] : keyIndexes)) return;
   const store_ = ctx.store!;
-  const inputs: Array<ZSetValue | SetValue | undefined> = [];
-  for (const i of keyIndexes) {
-    const pp = partitionOfArg(ctx, req, i, p);
-    const key = req.str(i);
-    const t = store_.type(pp, key);
-    if (t === 'none') inputs.push(undefined);
-    else if (t === 'zset') inputs.push(store_.readCollection(pp, key, 'zset'));
-    else if (t === 'set') inputs.push(store_.readCollection(pp, key, 'set'));
-    else return w.error(ERR_WRONGTYPE);
-  }
+  const inputs = readInputs(ctx, req, w, p, keyIndexes);
+  if (inputs === null) return;
   const weights = inputs.map(() => 1);
   let how = 'sum';
   let withScores = false;
@@ -606,6 +618,36 @@ function zsetOp(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p: num
   writePairs(w, [...result.index], withScores);
 }
 
+/**
+ * ZINTERCARD numkeys key [key ...] [LIMIT limit] (Redis 7.0): the size of the intersection of sorted sets (and
+ * sets), counting stops at `limit` when > 0. Checks in Redis's order: numkeys, key types, then options.
+ */
+function zintercard(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void {
+  const numkeys = numArg(req, 1);
+  if (numkeys === undefined) return w.error(ERR_NOT_INTEGER);
+  if (numkeys < 1) return w.error(err("at least 1 input key is needed for 'zintercard' command"));
+  if (numkeys > req.argc - 2) return w.error(ERR_SYNTAX);
+  const keyIndexes = Array.from({ length: numkeys }, (_, k) => 2 + k);
+  if (!sameSlot(ctx, req, w, keyIndexes)) return;
+  const inputs = readInputs(ctx, req, w, p, keyIndexes);
+  if (inputs === null) return;
+  let limit = 0;
+  for (let j = 2 + numkeys; j < req.argc; j += 2) {
+    if (j + 1 >= req.argc || req.str(j).toLowerCase() !== 'limit') return w.error(ERR_SYNTAX);
+    const l = numArg(req, j + 1);
+    if (l === undefined || l < 0) return w.error(ERR_LIMIT_NEGATIVE);
+    limit = l;
+  }
+  if (inputs.includes(undefined)) return w.integer(0);
+  const sources = inputs.map((z) => sourceOf(z, 1)).sort((a, b) => a.size - b.size);
+  const [first, ...rest] = sources;
+  let n = 0;
+  for (const [m] of first!.entries()) {
+    if (rest.every((src) => src.score(m) !== undefined) && ++n === limit) break;
+  }
+  w.integer(n);
+}
+
 const op = (o: SetOp, store: boolean, name: string) =>
   (ctx: CommandContext, _c: Connection, req: RequestDecoder, w: ReplyWriter, p: number): void => zsetOp(ctx, req, w, p, o, store, name);
 
@@ -638,11 +680,10 @@ export function registerSortedSetCommands(t: CommandTable): void {
   t.add(cmd('zrandmember', -2, CMD_READONLY, KEY1, zrandmember, 'Random members of a sorted set'));
   t.add(cmd('zunion', -3, CMD_READONLY, [2, 2, 1], op('union', false, 'zunion'), 'Union of sorted sets (and sets)'));
   t.add(cmd('zinter', -3, CMD_READONLY, [2, 2, 1], op('inter', false, 'zinter'), 'Intersection of sorted sets (and sets)'));
+  t.add(cmd('zintercard', -3, CMD_READONLY, [2, 2, 1], zintercard, 'Size of the intersection of sorted sets (and sets)'));
   t.add(cmd('zdiff', -3, CMD_READONLY, [2, 2, 1], op('diff', false, 'zdiff'), 'Difference of sorted sets (and sets)'));
   t.add(cmd('zunionstore', -4, W, KEY1, op('union', true, 'zunionstore'), 'Store the union of sorted sets'));
   t.add(cmd('zinterstore', -4, W, KEY1, op('inter', true, 'zinterstore'), 'Store the intersection of sorted sets'));
   t.add(cmd('zdiffstore', -4, W, KEY1, op('diff', true, 'zdiffstore'), 'Store the difference of sorted sets'));
-  t.add(cmd('zscan', -3, CMD_READONLY, KEY1, zscan, 'Iterate a sorted set', {
-    support: 'partial', note: 'cursors are positions in the sorted set; one of up to 128 members answers in one call',
-  }));
+  t.add(cmd('zscan', -3, CMD_READONLY, KEY1, zscan, 'Iterate a sorted set'));
 }
