@@ -84,8 +84,6 @@ abstract class Buckets<B extends Bucket> {
   protected abstract make(): B;
   /** Puts every element of `from` into `into(key)`. */
   protected abstract moveAll(from: B, into: (key: string) => B): void;
-  /** Moves element `k` from `from` to `to`. */
-  protected abstract moveOne(from: B, k: string, to: B): void;
 
   get size(): number {
     return this.count;
@@ -135,39 +133,13 @@ abstract class Buckets<B extends Bucket> {
     return true;
   }
 
-  /**
-   * Re-buckets in place, so a resize leaves no garbage the size of the collection behind (many small Maps would sit
-   * in old space until a full GC): growing, each old bucket hands the elements whose new bits are set to new buckets
-   * (the target is never an old bucket); shrinking, the upper buckets pour into the lower ones and are dropped.
-   */
   private resize(nb: number): void {
     const old = this.table;
-    const oldCount = old.length;
-    const table = new Array<B | undefined>(nb);
-    for (let i = 0; i < nb; i++) table[i] = i < oldCount ? old[i] : undefined;
-    this.table = table;
+    this.table = new Array<B | undefined>(nb).fill(undefined);
     this.mask = nb - 1;
-    if (table[0] === undefined) table[0] = this.make();
+    if (nb === 1) this.table[0] = this.make();
     const into = (k: string): B => this.writableBucketOf(k);
-    if (nb > oldCount) {
-      for (let i = 0; i < oldCount; i++) {
-        const b = table[i];
-        if (b !== undefined) this.moveOut(b, i, into);
-      }
-    } else {
-      for (let i = nb; i < oldCount; i++) {
-        const b = old[i];
-        if (b !== undefined) this.moveAll(b, into);
-      }
-    }
-  }
-
-  /** Moves the elements of bucket `b` (index `i`) that no longer hash to `i`; deletes them from `b`. */
-  private moveOut(b: B, i: number, into: (key: string) => B): void {
-    const mask = this.mask;
-    const moved: string[] = [];
-    for (const k of b.keys()) if ((hashKey(k) & mask) !== i) moved.push(k);
-    for (const k of moved) this.moveOne(b, k, into(k));
+    for (const b of old) if (b !== undefined) this.moveAll(b, into);
   }
 
   /**
@@ -209,11 +181,6 @@ export class ScanMap<V> extends Buckets<Map<string, V>> {
 
   protected moveAll(from: Map<string, V>, into: (key: string) => Map<string, V>): void {
     for (const [k, v] of from) into(k).set(k, v);
-  }
-
-  protected moveOne(from: Map<string, V>, k: string, to: Map<string, V>): void {
-    to.set(k, from.get(k)!);
-    from.delete(k);
   }
 
   get(k: string): V | undefined {
@@ -264,11 +231,6 @@ export class ScanSet extends Buckets<Set<string>> {
 
   protected moveAll(from: Set<string>, into: (key: string) => Set<string>): void {
     for (const k of from) into(k).add(k);
-  }
-
-  protected moveOne(from: Set<string>, k: string, to: Set<string>): void {
-    to.add(k);
-    from.delete(k);
   }
 
   add(k: string): this {
