@@ -5,9 +5,10 @@
  * Fields, members and values are latin1 binary strings (one char per byte), as keys. Each collection keeps
  * `bytes`, its accounted cost beyond the entry (see memory.ts for the entry's): a base per collection plus, per
  * element, its payload bytes and an overhead calibrated like ENTRY_OVERHEAD_BYTES: V8 heap after a full GC, Node 20
- * x64, one collection of 16-byte fields/members (hash values 16 bytes): per hash field 93.7 B at 1M elements, 101.0
- * at 200k (the Map's fill varies), charged 112; per set member 53.0 / 58.4, charged 72; per sorted-set member
- * 84.3 / 98.4, charged 112. So the accounting errs high (memory.test.ts checks real ≤ accounted). `npm run bench -- types` prints RSS and accounted bytes per element next to Redis's.
+ * x64, one collection of 200k 16-byte fields/members (hash values 16 bytes), elements in scan-table.ts buckets: per
+ * hash field 109.3 B, charged 120; per set member 66.2, charged 72; per sorted-set member 106.4, charged 120. So
+ * the accounting errs high (memory.test.ts checks real ≤ accounted). `npm run bench -- types` prints RSS and
+ * accounted bytes per element next to Redis's.
  *
  * Encoding (little-endian), the same bytes whatever the insertion order was only for sorted sets (hash and set
  * elements come in the collection's iteration order; the digest does not depend on order):
@@ -25,12 +26,12 @@ export type ValueType = 'string' | CollectionType;
 
 /** Accounted bytes of an empty collection object (the object, its Map/Set and, for a zset, the empty tree). */
 export const COLLECTION_BASE_BYTES = 120;
-/** Per hash field beyond field + value bytes: a Map slot and two string headers. */
-export const HASH_FIELD_OVERHEAD_BYTES = 80;
+/** Per hash field beyond field + value bytes: a Map slot (in a bucket of scan-table.ts) and two string headers. */
+export const HASH_FIELD_OVERHEAD_BYTES = 88;
 /** Per set member beyond its bytes: a Set slot and a string header. */
 export const SET_MEMBER_OVERHEAD_BYTES = 56;
 /** Per sorted-set member beyond its bytes: a Map slot (with its boxed score), a string header, two tree array slots. */
-export const ZSET_MEMBER_OVERHEAD_BYTES = 96;
+export const ZSET_MEMBER_OVERHEAD_BYTES = 104;
 
 /** Redis 7.0's thresholds between its compact and its big encodings (hash/zset-max-listpack-*, set-max-intset-entries). */
 const MAX_LISTPACK_ENTRIES = 128;
