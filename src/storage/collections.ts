@@ -5,8 +5,8 @@
  * Fields, members and values are latin1 binary strings (one char per byte), as keys. Each collection keeps
  * `bytes`, its accounted cost beyond the entry (see memory.ts for the entry's): a base per collection plus, per
  * element, its payload bytes and an overhead calibrated like ENTRY_OVERHEAD_BYTES: V8 heap after a full GC, Node 20
- * x64, one collection of 200k 16-byte fields/members (hash values 16 bytes), elements in scan-table.ts buckets: per
- * hash field 109.3 B, charged 120; per set member 66.2, charged 72; per sorted-set member 106.4, charged 120. So
+ * x64, one collection of 200k 16-byte fields/members (hash values 16 bytes), with its scan index (scan-table.ts): per
+ * hash field 114.6 B, charged 128; per set member 71.7, charged 80; per sorted-set member 111.5, charged 120. So
  * the accounting errs high (memory.test.ts checks real ≤ accounted). `npm run bench -- types` prints RSS and
  * accounted bytes per element next to Redis's.
  *
@@ -26,11 +26,11 @@ export type ValueType = 'string' | CollectionType;
 
 /** Accounted bytes of an empty collection object (the object, its Map/Set and, for a zset, the empty tree). */
 export const COLLECTION_BASE_BYTES = 120;
-/** Per hash field beyond field + value bytes: a Map slot (in a bucket of scan-table.ts) and two string headers. */
-export const HASH_FIELD_OVERHEAD_BYTES = 88;
-/** Per set member beyond its bytes: a Set slot and a string header. */
-export const SET_MEMBER_OVERHEAD_BYTES = 56;
-/** Per sorted-set member beyond its bytes: a Map slot (with its boxed score), a string header, two tree array slots. */
+/** Per hash field beyond field + value bytes: a Map slot, two string headers, a slot in the scan index. */
+export const HASH_FIELD_OVERHEAD_BYTES = 96;
+/** Per set member beyond its bytes: a Set slot, a string header, a slot in the scan index. */
+export const SET_MEMBER_OVERHEAD_BYTES = 64;
+/** Per sorted-set member beyond its bytes: a Map slot (with its boxed score), a string header, two tree array slots, a slot in the scan index. */
 export const ZSET_MEMBER_OVERHEAD_BYTES = 104;
 
 /** Redis 7.0's thresholds between its compact and its big encodings (hash/zset-max-listpack-*, set-max-intset-entries). */
