@@ -53,6 +53,8 @@ export function strtod(s: string): { value: number; used: number } {
  * space, not empty, not NaN, no overflow to ±inf from a finite spelling nor underflow to 0 from a non-zero one.
  */
 export function scoreArg(s: string): number | undefined {
+  // Fast path (most scores): an optional '-' and up to 15 digits, which Number() reads exactly as strtod does.
+  if (isPlainInteger(s)) return Number(s);
   if (s.length === 0 || SPACE.test(s)) return undefined;
   const { value, used } = strtod(s);
   if (used !== s.length || Number.isNaN(value)) return undefined;
@@ -61,11 +63,25 @@ export function scoreArg(s: string): number | undefined {
   return value;
 }
 
+/** An optional '-' then 1 to 15 ASCII digits. */
+function isPlainInteger(s: string): boolean {
+  const n = s.length;
+  let i = n > 0 && s.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n || n - i > 15) return false;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** Redis 7.0's reply of a double (`%.17g`): "1.1000000000000001", "3", "inf", "-inf". */
 export function formatScore(x: number): string {
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  // Fast path: an integer below 1e16 prints all its digits and no exponent under %.17g, as String() does.
+  if (Number.isInteger(x) && x < 1e16 && x > -1e16) return String(x);
   const e = x.toExponential(16);
   const at = e.indexOf('e');
   const exp = Number(e.slice(at + 1));
@@ -73,7 +89,9 @@ export function formatScore(x: number): string {
     const mant = e.slice(0, at).replace(/\.?0+$/, '');
     return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
   }
-  return x.toFixed(16 - exp).replace(/\.?0+$/, '');
+  // Only a fraction loses its trailing zeros (1e16 prints as 10000000000000000).
+  const fixed = x.toFixed(16 - exp);
+  return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
 }
 
 /** A score as a reply: a RESP3 double or a RESP2 bulk string, in Redis's format. */

@@ -174,24 +174,31 @@ function zrangeGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter,
   const swap = reverse && rangeType !== 'rank';
   const minAt = keyAt + (swap ? 2 : 1);
   const maxAt = keyAt + (swap ? 1 : 2);
-  let produce: (z: ZSetValue) => Pair[];
+  // The arguments are checked before the key is read (Redis's order); no per-call closures on this hot path.
+  let start = 0;
+  let end = 0;
+  let scoreR: ScoreRange | undefined;
+  let lexR: LexRange | null | undefined;
   if (rangeType === 'rank') {
-    const start = numArg(req, minAt);
-    const end = start === undefined ? undefined : numArg(req, maxAt);
-    if (start === undefined || end === undefined) return w.error(ERR_NOT_INTEGER);
-    produce = (z) => rankRange(z, start, end, reverse);
+    const a = numArg(req, minAt);
+    const b = a === undefined ? undefined : numArg(req, maxAt);
+    if (a === undefined || b === undefined) return w.error(ERR_NOT_INTEGER);
+    start = a;
+    end = b;
   } else if (rangeType === 'score') {
-    const r = scoreRangeArgs(req.str(minAt), req.str(maxAt));
-    if (r === undefined) return w.error(ERR_MINMAX_FLOAT);
-    produce = (z) => scoreRange(z, r, reverse, offset, limit);
+    scoreR = scoreRangeArgs(req.str(minAt), req.str(maxAt));
+    if (scoreR === undefined) return w.error(ERR_MINMAX_FLOAT);
   } else {
-    const r = lexRangeArgs(req.str(minAt), req.str(maxAt));
-    if (r === undefined) return w.error(ERR_MINMAX_LEX);
-    produce = (z) => lexRange(z, r, reverse, offset, limit);
+    lexR = lexRangeArgs(req.str(minAt), req.str(maxAt));
+    if (lexR === undefined) return w.error(ERR_MINMAX_LEX);
   }
   const srcPart = store ? partitionOfArg(ctx, req, keyAt, p) : p;
   const z = read(ctx, srcPart, req.str(keyAt));
-  const items = z === undefined ? [] : produce(z);
+  let items: Pair[];
+  if (z === undefined) items = [];
+  else if (rangeType === 'rank') items = rankRange(z, start, end, reverse);
+  else if (rangeType === 'score') items = scoreRange(z, scoreR!, reverse, offset, limit);
+  else items = lexRange(z, lexR!, reverse, offset, limit);
   if (store) {
     const out = new ZSetValue();
     for (const [m, s] of items) out.add(m, s);
@@ -236,6 +243,9 @@ function zaddGeneric(ctx: CommandContext, req: RequestDecoder, w: ReplyWriter, p
   let at = 2;
   if (!incrOnly) {
     for (; at < req.argc; at++) {
+      // Flags are 2 to 4 letters: anything else (a score) ends them without a string and a lowercase copy.
+      const len = req.argLength(at);
+      if (len < 2 || len > 4) break;
       const o = req.str(at).toLowerCase();
       if (o === 'nx') nx = true;
       else if (o === 'xx') xx = true;
