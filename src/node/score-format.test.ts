@@ -18,7 +18,7 @@ function slowFormat(x: number): string {
 
 test('property: formatScore\'s integer fast path prints what %.17g prints', () => {
   const big = fc.integer({ min: -(10 ** 16) + 1, max: 10 ** 16 - 1 }).filter((x) => x !== 0);
-  const edges = fc.constantFrom(1, -1, 9_999_999_999_999_999, 2 ** 53 - 1, -(2 ** 53) + 1, 10 ** 15, 123456789012345);
+  const edges = fc.constantFrom(1, -1, 9_999_999_999_999_998, 2 ** 53 - 1, -(2 ** 53) + 1, 10 ** 15, 123456789012345);
   fc.assert(fc.property(fc.oneof(fc.integer().filter((x) => x !== 0), big, edges), (x) => assert.equal(formatScore(x), slowFormat(x))), { numRuns: 3000 });
   // Regression: integers in [1e16, 1e17) lost their trailing zeros ("1" for 1e16).
   assert.equal(formatScore(1e16), '10000000000000000');
