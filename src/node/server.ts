@@ -52,6 +52,10 @@ export class NodeServer implements CommandContext {
   private readonly watches = new WatchRegistry();
   /** INFO commandstats entries of plain (non-container) commands, by spec. */
   private statBySpec = new WeakMap<CommandSpec, CommandStat>();
+  /** The last plain command's name as sent, its spec and stat (see sameNameAsLast). */
+  private lastName: Uint8Array = new Uint8Array(0);
+  private lastSpec: CommandSpec | null = null;
+  private lastStat: CommandStat | null = null;
   /** How long the last handler ran (ms), measured by `run`. */
   private lastRunMs = 0;
   /** `container|sub` -> Redis's arity of that subcommand, for the implemented subcommands Redis has. */
@@ -105,6 +109,27 @@ export class NodeServer implements CommandContext {
     return Math.random();
   }
 
+  /** True when request argument 0 has the bytes of the last plain command's name as it was sent. */
+  private sameNameAsLast(req: RequestDecoder): boolean {
+    const name = this.lastName;
+    const start = req.argStart(0);
+    const len = req.argEnd(0) - start;
+    if (name.length !== len || this.lastSpec === null) return false;
+    const buf = req.argBuffer(0);
+    for (let i = 0; i < len; i++) if (buf[start + i] !== name[i]) return false;
+    return true;
+  }
+
+  /** Keeps the name bytes of a plain command (up to 32 bytes) with its spec and stat, for sameNameAsLast. */
+  private rememberName(req: RequestDecoder, spec: CommandSpec, stat: CommandStat): void {
+    const start = req.argStart(0);
+    const len = req.argEnd(0) - start;
+    if (len > 32) return;
+    this.lastName = Uint8Array.prototype.slice.call(req.argBuffer(0), start, start + len);
+    this.lastSpec = spec;
+    this.lastStat = stat;
+  }
+
   /** CONFIG RESETSTAT: zeroes the counters INFO shows (not the gauges). */
   resetStats(): void {
     const s = this.stats;
@@ -113,6 +138,7 @@ export class NodeServer implements CommandContext {
     s.leaseRefused = s.leaseLateCloses = 0;
     this.commandCounters.clear();
     this.statBySpec = new WeakMap();
+    this.lastSpec = null; // its cached stat object was just dropped
     this.errorStats.clear();
   }
 
@@ -352,9 +378,17 @@ export class NodeServer implements CommandContext {
       w.resp3 = out.resp3;
     }
     const errorsBefore = w.errors;
-    const spec = this.commands.get(req.str(0));
+    let spec: CommandSpec | undefined;
     let stat: CommandStat | undefined;
-    if (spec !== undefined) {
+    if (this.sameNameAsLast(req)) {
+      // The same name as the last plain command (a pipeline of one command, most loads): no name string, no lookups.
+      spec = this.lastSpec!;
+      stat = this.lastStat!;
+      conn.lastCommand = spec.name;
+    } else {
+      spec = this.commands.get(req.str(0));
+    }
+    if (spec !== undefined && stat === undefined) {
       if (spec.subcommands === undefined) {
         // Plain commands: the stat object is cached per spec (a WeakMap hit, cheaper than hashing the name).
         stat = this.statBySpec.get(spec);
@@ -364,6 +398,7 @@ export class NodeServer implements CommandContext {
           this.commandCounters.set(spec.name, stat);
         }
         conn.lastCommand = spec.name;
+        this.rememberName(req, spec, stat);
       } else {
         const statName = argc > 1 ? `${spec.name}|${req.str(1).toLowerCase()}` : spec.name;
         stat = this.commandCounters.get(statName);
