@@ -57,7 +57,6 @@ export class NodeServer implements CommandContext {
   private lastSpec: CommandSpec | null = null;
   private lastStat: CommandStat | null = null;
   /** How long the last handler ran (ms), measured by `run`. */
-  private lastRunMs = 0;
   /** `container|sub` -> Redis's arity of that subcommand, for the implemented subcommands Redis has. */
   private readonly subcommandArity = new Map<string, number>();
   /** Where suppressed replies go (CLIENT REPLY OFF/SKIP); emptied after each command. */
@@ -65,8 +64,14 @@ export class NodeServer implements CommandContext {
   private nextClientId = 1;
   /** The current read's replies include answers about served keys, given under the lease (re-checked before writing). */
   private leasedReplies = false;
-  /** performance.now() at the end of the last command run in this read (or the read's start): see run(). */
+  /** performance.now() at the start of the open timing group (see run()). */
   private clockMark = 0;
+  /** The open timing group of run(): its command, stat and calls so far. */
+  private groupSpec: CommandSpec | null = null;
+  private groupStat: CommandStat | undefined;
+  private groupCount = 0;
+  /** The stat of the command execute() is running, for run(). */
+  private currentStat: CommandStat | undefined;
   private boundPort = 0;
 
   constructor(
@@ -220,6 +225,8 @@ export class NodeServer implements CommandContext {
       this.stats.protocolErrors++;
       w.error(errProtocol(err.message));
       conn.closing = true;
+    } finally {
+      this.endTimingGroup();
     }
     const socket = conn.socket;
     if (socket.destroyed) {
@@ -409,6 +416,7 @@ export class NodeServer implements CommandContext {
         conn.lastCommand = statName;
       }
     }
+    this.currentStat = stat;
     const queue = conn.multi !== null && !inExec && (spec === undefined || !MULTI_IMMEDIATE.has(spec.name));
     let ran: boolean;
     if (spec !== undefined && spec.name === 'exec' && argc !== 1 && conn.authenticated) {
@@ -426,7 +434,6 @@ export class NodeServer implements CommandContext {
     if (stat !== undefined) {
       if (ran) {
         stat.calls++;
-        stat.usec += this.lastRunMs * 1000;
         if (w.errors !== errorsBefore) stat.failed++;
       } else if (w.errors !== errorsBefore) stat.rejected++;
     }
@@ -652,26 +659,55 @@ export class NodeServer implements CommandContext {
   }
 
   /**
-   * Runs the handler (errors it throws become error replies) and times it (the latency histogram, and INFO
-   * commandstats through `lastRunMs`); always true (the handler ran).
+   * Runs the handler (errors it throws become error replies) and times it for the latency histogram and INFO
+   * commandstats; always true (the handler ran). Timing reads the clock once per group, not per call: consecutive
+   * calls of one command in one read (a pipeline of GETs) share the group's time evenly, which runs from the end
+   * of the call before the group (or the read's start) to the end of the group, parse and checks included.
+   * EXEC and the commands it runs are timed one by one.
    */
   private run(spec: CommandSpec, conn: Connection, req: RequestDecoder, w: ReplyWriter, partition: number): boolean {
-    // One clock read per command: a command's time runs from the end of the one before it in the same read (or the
-    // read's start), so it includes its own parse and checks (a few hundred ns).
-    const started = this.clockMark;
+    const stat = this.currentStat;
+    const exact = conn.inExec || spec.name === 'exec';
+    if (exact) {
+      this.endTimingGroup();
+    } else if (spec !== this.groupSpec) {
+      this.endTimingGroup();
+      this.groupSpec = spec;
+      this.groupStat = stat;
+    }
+    const started = exact ? performance.now() : 0;
     try {
       spec.handler(this, conn, req, w, partition);
     } catch (err) {
       w.error(errorReplyOf(err));
       if (!(err instanceof Error && 'code' in err)) this.logger.error({ err, command: spec.name }, 'command failed');
     }
-    const ended = performance.now();
-    this.clockMark = ended;
-    const ms = ended - started;
-    this.lastRunMs = ms;
-    this.commandStats.record(spec.name, ms);
+    if (exact) {
+      const ended = performance.now();
+      this.clockMark = ended;
+      this.commandStats.record(spec.name, ended - started);
+      if (stat !== undefined) stat.usec += (ended - started) * 1000;
+    } else {
+      this.groupCount++;
+    }
     if (spec.name !== 'asking') conn.asking = false;
     return true;
+  }
+
+  /** Closes the timing group of run(): one clock read, the time shared by its calls. */
+  private endTimingGroup(): void {
+    const spec = this.groupSpec;
+    if (spec === null) return;
+    const now = performance.now();
+    const ms = now - this.clockMark;
+    this.clockMark = now;
+    if (this.groupCount > 0) {
+      this.commandStats.record(spec.name, ms / this.groupCount, this.groupCount);
+      if (this.groupStat !== undefined) this.groupStat.usec += ms * 1000;
+    }
+    this.groupSpec = null;
+    this.groupStat = undefined;
+    this.groupCount = 0;
   }
 }
 
