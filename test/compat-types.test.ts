@@ -7,8 +7,9 @@
 //   SCANs of small collections) are compared sorted (pairs kept together).
 // - Random picks (HRANDFIELD, SRANDMEMBER, ZRANDMEMBER) are compared by reply type and length; SPOP is generated
 //   only in forms that take the whole set or nothing (so both servers keep the same data).
-// - HSCAN/SSCAN/ZSCAN are generated with COUNT above the collections' sizes: Redis's cursors over a hash table are
-//   bucket positions the node does not imitate (docs/PROTOCOL.md).
+// - HSCAN/SSCAN/ZSCAN are generated with COUNT above the collections' sizes: both use Redis's reverse-binary
+//   cursor over buckets, but the node's buckets come from its own hash (docs/ARCHITECTURE.md "Collection scans"), so
+//   cursor values and what one step returns differ for big collections.
 // - OBJECT ENCODING is compared exactly (listpack/hashtable/intset/skiplist as Redis 7.0 picks them).
 // Cluster mode: the multi-key forms against a one-node Redis Cluster, for CROSSSLOT.
 import { test } from 'node:test';
