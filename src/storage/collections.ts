@@ -156,7 +156,11 @@ export class ZSetValue {
 
   /** Adds or re-scores a member; true when it is new. `score` must not be NaN. */
   add(member: string, score: number): boolean {
-    const old = this.scores.get(member);
+    return this.addKnown(member, score, this.scores.get(member));
+  }
+
+  /** add() for a caller that just looked the member up: `old` is its current score (undefined when absent). */
+  addKnown(member: string, score: number, old: number | undefined): boolean {
     if (this.journal !== null && old !== score) this.journal.push(member, score);
     if (old === undefined) {
       this.scores.set(member, score);
