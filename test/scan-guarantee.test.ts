@@ -67,8 +67,8 @@ test('HSCAN, SSCAN and ZSCAN return every element present throughout while other
 });
 
 test('SCAN returns every key present throughout while other keys are deleted and added', async () => {
-  await redis.mset(Object.fromEntries(range(N, (i) => [`churn:${i}`, 'v'])));
-  await redis.mset(Object.fromEntries(range(N, (i) => [`keep:${i}`, 'v'])));
+  await redis.mset(Object.fromEntries(range(N, (i) => `churn:${i}`).map((k) => [k, 'v'])));
+  await redis.mset(Object.fromEntries(range(N, (i) => `keep:${i}`).map((k) => [k, 'v'])));
   const seen = await scanWithChurn((c) => redis.scan(c, 'COUNT', 20), (xs) => redis.del(...xs), (xs) => redis.mset(Object.fromEntries(xs.map((x) => [x, 'w']))));
   const missing = range(N, (i) => `keep:${i}`).filter((k) => !seen.has(k));
   assert.deepEqual(missing, [], 'SCAN: keys present throughout but not returned');

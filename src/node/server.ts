@@ -56,7 +56,6 @@ export class NodeServer implements CommandContext {
   private lastName: Uint8Array = new Uint8Array(0);
   private lastSpec: CommandSpec | null = null;
   private lastStat: CommandStat | null = null;
-  /** How long the last handler ran (ms), measured by `run`. */
   /** `container|sub` -> Redis's arity of that subcommand, for the implemented subcommands Redis has. */
   private readonly subcommandArity = new Map<string, number>();
   /** Where suppressed replies go (CLIENT REPLY OFF/SKIP); emptied after each command. */
@@ -670,7 +669,8 @@ export class NodeServer implements CommandContext {
     const exact = conn.inExec || spec.name === 'exec';
     if (exact) {
       this.endTimingGroup();
-    } else if (spec !== this.groupSpec) {
+    } else if (spec !== this.groupSpec || stat !== this.groupStat) {
+      // A new group (a container's subcommands each have their own stat).
       this.endTimingGroup();
       this.groupSpec = spec;
       this.groupStat = stat;
