@@ -188,13 +188,29 @@ test('property: any interleaving of writes with a learner sync gives a copy equa
 test('regression: an old primary stopped by RL.HANDOFF does not serve again when an older-term table reaches it', async (t) => {
   // Seen in the rebalance bench: the new primary asked the old one to stop, then the old one applied an epoch that
   // still named it primary at the old term and served again, forking the term's log after its end-of-term marker.
+  // (The new primary also sends its table with RL.TABLE, which makes the older one moot; here only RL.HANDOFF arrives.)
   const { a, b, nodes } = await primaryWithBackup(t, { handoverTimeoutMs: 60_000 });
-  b.apply(table(3, nodes, all(() => [[b, 'primary'], [a, 'backup']]), all(() => 2))); // b asks a to stop
+  for (let p = 0; p < P; p++) a.replicator.handoff(p, 2); // as if b asked a to stop and a had no newer table
+  b.apply(table(3, nodes, all(() => [[b, 'primary'], [a, 'backup']]), all(() => 2)));
   await waitFor('b serves', () => b.view.owned.every((o) => o === 1));
-  a.apply(table(2, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1))); // an older epoch reaches a late
-  await assert.rejects(a.redis.set('k:1', 'fork'), /TRYAGAIN/);
+  if (a.view.epoch < 2) a.apply(table(2, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1))); // an older epoch reaches a late
+  await assert.rejects(a.redis.set('k:1', 'fork'), /TRYAGAIN|MOVED/);
   assert.ok(a.view.owned.every((o) => o === 0), 'a serves nothing');
   assert.equal(await b.redis.get('k:1'), 'one');
+});
+
+test('hand-over: the new primary sends its table to the old one (RL.TABLE), which stops, follows it and redirects at once', async (t) => {
+  const { a, b, nodes } = await primaryWithBackup(t, { handoverTimeoutMs: 60_000 });
+  b.apply(table(3, nodes, all(() => [[b, 'primary'], [a, 'backup']]), all(() => 2))); // only b hears from the coordinator
+  await waitFor('b serves', () => b.view.owned.every((o) => o === 1));
+  await waitFor('a applied the table b sent', () => a.view.epoch === 3);
+  await waitFor('a follows b (its RL.FOLLOW answered the moment b served)', () => a.replicator.offsets().every((o) => o.mode === 'follower') && b.replicator.connectedFollowers > 0);
+  await assert.rejects(a.redis.set('k:1', 'x'), new RegExp(`MOVED \\d+ ${b.address.replace(/\./g, '\\.')}`));
+  await b.redis.set('k:1', 'two');
+  const p = b.view.table!.partitionOfKey('k:1');
+  await waitFor('a has b\'s write', async () => (await digest(a, p))[5] === (await digest(b, p))[5]);
+  assert.equal(b.replicator.stats.handoverTimeouts, 0);
+  assert.equal(a.replicator.stats.handoversOut, P);
 });
 
 test('a follower whose link breaks resumes from its offset (partial resync), without a new snapshot', async (t) => {
@@ -224,4 +240,26 @@ test('a hand-over finishes when only the old primary got the table (coordinator 
   await waitFor('b learned the table from a and serves', () => b.view.epoch === 2 && b.view.owned.every((o) => o === 1));
   await waitFor('a redirects to b', async () => /MOVED/.test(String(await a.redis.get('k:1').catch((e: Error) => e.message))));
   assert.equal(await b.redis.get('k:1'), 'one');
+});
+
+test('regression: a backup that lags the old primary resumes from the new one through entries of the old term (no re-sync)', async (t) => {
+  // Seen in the rebalance bench: RESUME carried the new primary's term, the copy took it, then refused the backlog's
+  // entries of the previous term that come before the new term's first entry, and re-synced in full.
+  const [a, b, c] = await startTestNodes(t, 'a', 'b', 'c');
+  const nodes = [a, b, c];
+  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup'], [c, 'backup']]), all(() => 1));
+  for (const n of nodes) n.apply(t1);
+  await waitFor('b and c synced', () => syncedAll(b)() && syncedAll(c)());
+  for (let i = 0; i < 50; i++) await a.redis.set(`k:${i}`, `v${i}`);
+  await waitFor('c caught up', () => sameCopies(a, c));
+  c.replicator['links'].forEach((l) => l.close()); // c stops following a: it misses the next entries
+  for (let i = 0; i < 50; i++) await a.redis.set(`k:${i}`, `w${i}`);
+  await waitFor('b caught up', () => sameCopies(a, b));
+  const t2 = table(2, nodes, all(() => [[b, 'primary'], [a, 'backup'], [c, 'backup']]), all(() => 2));
+  for (const n of [b, c, a]) n.apply(t2); // c re-points to b while b waits for a's marker
+  await waitFor('b serves', () => b.view.owned.every((o) => o === 1));
+  for (let i = 0; i < 50; i++) await b.redis.set(`k:${i}`, `x${i}`);
+  await waitFor('c equals the new primary', () => sameCopies(b, c));
+  assert.equal(c.replicator.stats.resyncs, 0, 'no re-sync');
+  assert.equal(b.replicator.stats.fullSyncsServed, 0, 'c resumed (partial resync)');
 });

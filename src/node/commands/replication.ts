@@ -7,6 +7,8 @@
  *   RL.UNFOLLOW <p>                               stop streaming p
  *   RL.ACK <p> <offset> [...]                    the follower's applied offsets (lag); no reply
  *   RL.HANDOFF <p> <term>                         the new primary of p (term) asks the old one to stop now
+ *   RL.TABLE <json>                               the new primary sends the table of the hand-over; no reply
+ *   RL.RECV <bytes>                               stream bytes read and applied so far on this connection; no reply
  *
  * The coordinator sends, before it promotes a copy of p at a new term (failover):
  *
@@ -101,6 +103,20 @@ const handoff: CommandHandler = (ctx, _conn, req, w) => {
   r.handoff(p, term);
 };
 
+const recv: CommandHandler = (ctx, conn, req, w) => {
+  const r = ctx.replication;
+  if (r === null) return w.error(ERR_STANDALONE);
+  const bytes = intArg(req, 1, MAX_TERM);
+  if (bytes === null) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'usage: RL.RECV <bytes>; a non-negative integer'));
+  r.recv(conn.socket, bytes);
+};
+
+const peerTable: CommandHandler = (ctx, conn, req, w) => {
+  const r = ctx.replication;
+  if (r === null) return w.error(ERR_STANDALONE);
+  r.peerTable(conn.socket, req.str(1));
+};
+
 const fence: CommandHandler = (ctx, _conn, req, w) => {
   const r = ctx.replication;
   if (r === null) return w.error(ERR_STANDALONE);
@@ -172,6 +188,8 @@ export const REPLICATION_COMMANDS: readonly CommandSpec[] = [
   cmd('rl.unfollow', 2, CMD_ADMIN, NO_KEYS, unfollow, 'Internal: stop streaming a partition to this follower.'),
   cmd('rl.ack', -3, CMD_ADMIN, NO_KEYS, ack, 'Internal: a follower acknowledges the offsets it applied.'),
   cmd('rl.handoff', 3, CMD_ADMIN, NO_KEYS, handoff, 'Internal: the new primary of a partition asks the old one to stop serving it now.'),
+  cmd('rl.recv', 2, CMD_ADMIN, NO_KEYS, recv, 'Internal: a follower tells its primary how many stream bytes it read and applied (snapshot flow control).'),
+  cmd('rl.table', 2, CMD_ADMIN, NO_KEYS, peerTable, 'Internal: the new primary of partitions sends the old one the table of the hand-over (applied when newer).'),
   cmd('rl.fence', 3, CMD_ADMIN, NO_KEYS, fence, "Internal: the coordinator fences a partition's copy for a new term; answers [term, offset, complete]."),
   cmd('rl.digest', 2, CMD_ADMIN, NO_KEYS, digest, "A partition copy's [term, offset, mode, complete, keys, digest]."),
 ];

@@ -84,6 +84,10 @@ export interface ReplicationHandler {
   unfollow(socket: Socket, partition: number): void;
   ack(socket: Socket, pairs: ReadonlyArray<readonly [number, number]>): void;
   handoff(partition: number, term: number): void;
+  /** RL.RECV: the follower read and applied this many bytes of the connection's stream (snapshot window). */
+  recv(socket: Socket, bytes: number): void;
+  /** RL.TABLE: a follower that takes partitions over from this node sends the table that says so (applied when newer). */
+  peerTable(socket: Socket, json: string): void;
   /** RL.FENCE: the copy's position; it ignores terms older than `term` from now on. */
   fence(partition: number, term: number): { term: number; offset: number; complete: boolean };
   /** INFO replication lines (`key:value`). */

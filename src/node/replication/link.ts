@@ -29,6 +29,11 @@ export class Link {
   readonly acked = new Map<number, number>();
   /** Partitions that applied stream entries since the last acknowledgement (the handler fills it). */
   readonly touched = new Set<number>();
+  /** Epoch of the last table sent to the primary with RL.TABLE (a hand-over to us). */
+  tableEpoch = 0;
+  /** Bytes of stream read and handled on the current connection, and the count last reported with RL.RECV. */
+  private bytesRead = 0;
+  private bytesReported = 0;
   private socket: Socket | null = null;
   private ready = false;
   private closed = false;
@@ -90,6 +95,8 @@ export class Link {
     });
     socket.on('data', (chunk: Buffer) => {
       if (this.socket !== socket) return;
+      // Stream bytes only (the AUTH reply comes in a chunk of its own, before RL.REPLCONN makes us ready).
+      const counted = this.ready;
       try {
         decoder.push(chunk);
       } catch (err) {
@@ -97,6 +104,7 @@ export class Link {
         socket.destroy();
         return;
       }
+      if (counted) this.bytesRead += chunk.length;
       if (this.socket === socket) this.handler.afterFrames(this);
     });
     socket.on('error', () => socket.destroy());
@@ -127,8 +135,21 @@ export class Link {
     if (args.length > 1) this.send(args);
   }
 
+  /**
+   * RL.RECV <bytes>: tells the primary how much of this connection's stream we read and applied, once at least
+   * `minStep` more bytes than last reported (0: whenever it changed). The primary keeps at most syncWindowBytes of
+   * snapshot data unread by us, so what it streams after (entries, end-of-term markers) is never far behind.
+   */
+  sendRecv(minStep: number): void {
+    if (!this.ready || this.bytesRead === this.bytesReported || this.bytesRead - this.bytesReported < minStep) return;
+    this.bytesReported = this.bytesRead;
+    this.send(['RL.RECV', this.bytesRead]);
+  }
+
   private handshake(): void {
     this.acked.clear();
+    this.bytesRead = 0;
+    this.bytesReported = 0;
     this.socket!.write(encodeCommand(['RL.REPLCONN', this.selfId, this.partitionCount]));
     this.ready = true;
     this.handler.onConnected(this);

@@ -12,6 +12,17 @@ export interface ReplicationOptions {
   syncBytesPerSec: number;
   /** A snapshot pauses while the follower's socket has more than this many unsent bytes. */
   syncHighWaterBytes: number;
+  /**
+   * A snapshot also pauses while more than a window of bytes written to the follower's connection are not yet read
+   * and applied by it (its RL.RECV acknowledgements): what the kernel's socket buffers hold is counted too, so stream
+   * entries and end-of-term markers queue behind at most a window of snapshot data (hand-over pauses, sync-mode
+   * acks). The window adapts per follower between syncWindowMinBytes and this, so that what it holds takes about
+   * syncWindowMs to be applied (it shrinks when bytes waited longer, grows when they did not).
+   */
+  syncWindowBytes: number;
+  syncWindowMinBytes: number;
+  /** Target time between writing a byte to a follower and the follower reporting it applied (the window's goal). */
+  syncWindowMs: number;
   /** A follower whose unsent stream passes this is disconnected (it resumes or re-syncs when it reconnects). */
   maxFollowerBufferBytes: number;
   /** A new primary waits this long for the old primary's end-of-term marker, then serves with what it has. */
@@ -40,6 +51,9 @@ export const DEFAULT_REPLICATION_OPTIONS: Readonly<ReplicationOptions> = Object.
   syncBatchBytes: 256 * 1024,
   syncBytesPerSec: 0,
   syncHighWaterBytes: 4 * 1024 * 1024,
+  syncWindowBytes: 1024 * 1024,
+  syncWindowMinBytes: 32 * 1024,
+  syncWindowMs: 20,
   maxFollowerBufferBytes: 256 * 1024 * 1024,
   handoverTimeoutMs: 3000,
   reconnectDelayMs: 100,
@@ -54,10 +68,11 @@ export function resolveReplicationOptions(input: Partial<ReplicationOptions> = {
   const o: ReplicationOptions = { ...DEFAULT_REPLICATION_OPTIONS, ...input };
   const nonNegative: Array<keyof ReplicationOptions> = ['backlogBytesPerPartition', 'syncBytesPerSec'];
   const positive: Array<keyof ReplicationOptions> = [
-    'maxParallelSyncs', 'syncBatchEntries', 'syncBatchBytes', 'syncHighWaterBytes', 'maxFollowerBufferBytes', 'handoverTimeoutMs',
+    'maxParallelSyncs', 'syncBatchEntries', 'syncBatchBytes', 'syncHighWaterBytes', 'syncWindowBytes', 'syncWindowMinBytes', 'syncWindowMs', 'maxFollowerBufferBytes', 'handoverTimeoutMs',
     'reconnectDelayMs', 'reportDelayMs', 'reportRetryMs', 'ackIntervalMs', 'syncTimeoutMs', 'syncGiveUpMs',
   ];
   for (const k of nonNegative) if (!Number.isFinite(o[k]) || o[k] < 0) throw new TypeError(`ReplicationOptions.${k} must be a number >= 0, got ${o[k]}`);
   for (const k of positive) if (!Number.isFinite(o[k]) || o[k] <= 0) throw new TypeError(`ReplicationOptions.${k} must be a number > 0, got ${o[k]}`);
+  if (o.syncWindowMinBytes > o.syncWindowBytes) throw new TypeError(`ReplicationOptions.syncWindowMinBytes (${o.syncWindowMinBytes}) must be <= syncWindowBytes (${o.syncWindowBytes})`);
   return o;
 }
