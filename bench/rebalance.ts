@@ -210,7 +210,7 @@ export default async function run(): Promise<void> {
   // Failure detection is not what this bench measures: on this 2-core machine the load generator, the coordinator
   // and the nodes share the CPU, and a node starved past the default 1.5 s deadline would be declared dead (its
   // copies dropped) in the middle of the run. Generous deadlines keep the run about the planned change.
-  const cluster = await LocalCluster.start({ nodes: 3, replicas: REPLICAS, partitions: PARTITIONS, metrics: true, nodeLogLevel: 'warn', suspectAfterMs: 10_000, deadAfterMs: 20_000 });
+  const cluster = await LocalCluster.start({ nodes: 3, replicas: REPLICAS, partitions: PARTITIONS, metrics: true, nodeLogLevel: process.env.RL_BENCH_NODE_LOG_LEVEL ?? 'warn', suspectAfterMs: 10_000, deadAfterMs: 20_000 });
   const client = await Ringleader.connect({ coordinators: [cluster.coordinatorUrl], connectTimeoutMs: 20_000, commandTimeoutMs: 5000 });
   try {
     const keys = Array.from({ length: KEYS }, (_, i) => `rb:${i}`);

@@ -144,8 +144,10 @@ test('property: any interleaving of writes with a learner sync gives a copy equa
     fc.record({ kind: fc.constant('append' as const), k: fc.nat(59), v: fc.string({ maxLength: 5 }) }),
   );
   await fc.assert(
-    fc.asyncProperty(fc.array(op, { maxLength: 60 }), fc.array(op, { maxLength: 120 }), fc.integer({ min: 1, max: 8 }), async (before, during, batch) => {
-      const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b', { syncBatchEntries: batch })]);
+    fc.asyncProperty(fc.array(op, { maxLength: 60 }), fc.array(op, { maxLength: 120 }), fc.integer({ min: 1, max: 8 }), fc.boolean(), async (before, during, batch, binary) => {
+      // The primary (a) cuts the snapshot into batches of `batch` keys; the learner (b) asks for binary (SNAPB) or
+      // RESP (SNAP) batches.
+      const [a, b] = await Promise.all([startTestNode('a', { syncBatchEntries: batch }), startTestNode('b', { binarySnapshots: binary })]);
       try {
         const run = async (o: (typeof before)[number]): Promise<void> => {
           const key = `{k${o.k % 7}}:${o.k}`; // a few partitions, several keys each

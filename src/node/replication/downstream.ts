@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../shared/logger.js';
 import type { SnapshotReader, Store } from '../../storage/index.js';
-import { encodeSnap, encodeSnapEnd } from './frames.js';
+import { encodeSnap, encodeSnapBatch, encodeSnapEnd } from './frames.js';
 import type { ReplicationOptions } from './options.js';
 import type { ReplicationStats } from './stats.js';
 
@@ -25,6 +25,8 @@ export class Downstream {
   constructor(
     readonly followerId: string,
     readonly socket: Socket,
+    /** The follower announced `snapb`: snapshot batches go as SNAPB (binary), else as SNAP/SNAPT. */
+    readonly binarySnapshots: boolean,
     private readonly maxBufferBytes: number,
     private readonly stats: ReplicationStats,
     private readonly logger: Logger,
@@ -65,18 +67,30 @@ export class SnapshotJob {
    * marker. Returns the bytes written, or -1 when the snapshot is complete.
    */
   step(stats: ReplicationStats): number {
-    const batch = this.reader.next();
-    if (batch === null) {
-      this.down.write(encodeSnapEnd(this.partition));
-      return -1;
+    let frame: Buffer;
+    let keys: number;
+    if (this.down.binarySnapshots) {
+      const batch = this.reader.nextBatch();
+      if (batch === null) return this.end();
+      frame = encodeSnapBatch(this.partition, batch);
+      keys = batch.readUInt32LE(1);
+    } else {
+      const batch = this.reader.next();
+      if (batch === null) return this.end();
+      frame = encodeSnap(this.partition, batch);
+      keys = batch.length;
     }
-    const frame = encodeSnap(this.partition, batch);
     this.down.write(frame);
-    this.keysSent += batch.length;
+    this.keysSent += keys;
     this.bytesSent += frame.length;
-    stats.syncKeysSent += batch.length;
+    stats.syncKeysSent += keys;
     stats.syncBytesSent += frame.length;
     return frame.length;
+  }
+
+  private end(): number {
+    this.down.write(encodeSnapEnd(this.partition));
+    return -1;
   }
 }
 

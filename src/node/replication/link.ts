@@ -1,6 +1,6 @@
 /**
  * The follower's side of the stream: one connection to one primary node, carrying every partition this node follows
- * from it. It authenticates (when the node has a password), sends `RL.REPLCONN <our id>`, then one `RL.FOLLOW` per
+ * from it. It authenticates (when the node has a password), sends `RL.REPLCONN <our id> <P> snapb`, then one `RL.FOLLOW` per
  * partition, and hands each decoded frame to the replicator. A broken link reconnects with backoff and follows its
  * partitions again from where each copy stands (resume by term and offset).
  */
@@ -45,6 +45,8 @@ export class Link {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly reconnectDelayMs: number,
+    /** Announce `snapb` (binary snapshot batches) in RL.REPLCONN. */
+    private readonly binarySnapshots = true,
   ) {
     this.open();
   }
@@ -129,7 +131,10 @@ export class Link {
 
   private handshake(): void {
     this.acked.clear();
-    this.socket!.write(encodeCommand(['RL.REPLCONN', this.selfId, this.partitionCount]));
+    // `snapb`: this follower applies binary snapshot batches (SNAPB); a primary that does not know it sends SNAP/SNAPT.
+    const args: Array<string | number> = ['RL.REPLCONN', this.selfId, this.partitionCount];
+    if (this.binarySnapshots) args.push('snapb');
+    this.socket!.write(encodeCommand(args));
     this.ready = true;
     this.handler.onConnected(this);
   }

@@ -8,6 +8,12 @@ export interface ReplicationOptions {
   syncBatchEntries: number;
   /** ...and about this many value bytes (at least one key). */
   syncBatchBytes: number;
+  /**
+   * As a follower, ask primaries for binary snapshot batches (SNAPB, applied in bulk) rather than RESP ones
+   * (SNAP/SNAPT, applied key by key): ~4× less CPU per key (docs/BENCHMARKS.md, sync). false is for tests of the
+   * older frames and for a primary that predates SNAPB (it ignores the request anyway).
+   */
+  binarySnapshots: boolean;
   /** Cap on snapshot bytes per second over all syncs of this node; 0 = unlimited. Only snapshots are throttled, never the live stream. */
   syncBytesPerSec: number;
   /** A snapshot pauses while the follower's socket has more than this many unsent bytes. */
@@ -38,6 +44,7 @@ export const DEFAULT_REPLICATION_OPTIONS: Readonly<ReplicationOptions> = Object.
   maxParallelSyncs: 8,
   syncBatchEntries: 1000,
   syncBatchBytes: 256 * 1024,
+  binarySnapshots: true,
   syncBytesPerSec: 0,
   syncHighWaterBytes: 4 * 1024 * 1024,
   maxFollowerBufferBytes: 256 * 1024 * 1024,
@@ -50,13 +57,16 @@ export const DEFAULT_REPLICATION_OPTIONS: Readonly<ReplicationOptions> = Object.
   syncGiveUpMs: 10_000,
 });
 
+type NumericOption = { [K in keyof ReplicationOptions]: ReplicationOptions[K] extends number ? K : never }[keyof ReplicationOptions];
+
 export function resolveReplicationOptions(input: Partial<ReplicationOptions> = {}): ReplicationOptions {
   const o: ReplicationOptions = { ...DEFAULT_REPLICATION_OPTIONS, ...input };
-  const nonNegative: Array<keyof ReplicationOptions> = ['backlogBytesPerPartition', 'syncBytesPerSec'];
-  const positive: Array<keyof ReplicationOptions> = [
+  const nonNegative: Array<NumericOption> = ['backlogBytesPerPartition', 'syncBytesPerSec'];
+  const positive: Array<NumericOption> = [
     'maxParallelSyncs', 'syncBatchEntries', 'syncBatchBytes', 'syncHighWaterBytes', 'maxFollowerBufferBytes', 'handoverTimeoutMs',
     'reconnectDelayMs', 'reportDelayMs', 'reportRetryMs', 'ackIntervalMs', 'syncTimeoutMs', 'syncGiveUpMs',
   ];
+  if (typeof o.binarySnapshots !== 'boolean') throw new TypeError(`ReplicationOptions.binarySnapshots must be a boolean, got ${String(o.binarySnapshots)}`);
   for (const k of nonNegative) if (!Number.isFinite(o[k]) || o[k] < 0) throw new TypeError(`ReplicationOptions.${k} must be a number >= 0, got ${o[k]}`);
   for (const k of positive) if (!Number.isFinite(o[k]) || o[k] <= 0) throw new TypeError(`ReplicationOptions.${k} must be a number > 0, got ${o[k]}`);
   return o;
