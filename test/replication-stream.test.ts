@@ -227,3 +227,49 @@ test('a hand-over finishes when only the old primary got the table (coordinator 
   await waitFor('a redirects to b', async () => /MOVED/.test(String(await a.redis.get('k:1').catch((e: Error) => e.message))));
   assert.equal(await b.redis.get('k:1'), 'one');
 });
+
+test('a SNAPB batch that does not decode drops the link (no crash, nothing of it applied); the copy re-syncs on the next connection', async (t) => {
+  // A fake primary: on its first connection it answers every RL.FOLLOW with a snapshot whose batch is garbage, on
+  // later ones with a valid batch and the end marker.
+  const { createServer } = await import('node:net');
+  const { ReplyDecoder } = await import('../src/protocol/resp/reply-decoder.js');
+  const { encodeSnapBatch, encodeSnapBegin, encodeSnapEnd } = await import('../src/node/replication/frames.js');
+  const { encodeSnapshotBatch } = await import('../src/storage/index.js');
+  const { memberIdFor } = await import('../src/partitioning/index.js');
+  let connections = 0;
+  const commands: string[] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    const n = ++connections;
+    const decoder = new ReplyDecoder((reply) => {
+      const args = (reply as Buffer[]).map((b) => b.toString('latin1'));
+      commands.push(args.join(' '));
+      if (args[0] !== 'RL.FOLLOW') return;
+      const p = Number(args[1]);
+      socket.write(encodeSnapBegin(p, 1, 0));
+      const batch = encodeSnapshotBatch([{ key: `good:${p}`, type: 'string', value: 'v', expiresAt: 0 }]);
+      socket.write(encodeSnapBatch(p, n === 1 ? Buffer.concat([batch, Buffer.from('trailing garbage')]) : batch));
+      socket.write(encodeSnapEnd(p));
+    });
+    socket.on('data', (chunk) => decoder.push(chunk));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const port = (server.address() as { port: number }).port;
+  const fake = { id: memberIdFor('fake'), name: 'fake', address: `127.0.0.1:${port}` } as TestNode;
+  const [b] = await startTestNodes(t, ['b', { reconnectDelayMs: 20 }]);
+  b.apply(table(1, [fake, b], all(() => [[fake, 'primary'], [b, 'learner']]), all(() => 1)));
+  await waitFor('b synced every partition from the second connection', syncedAll(b));
+  assert.ok(connections >= 2, `reconnected (${connections} connections)`);
+  assert.ok(commands.some((c) => c.startsWith('RL.REPLCONN') && c.endsWith(' snapb')), 'the follower announced snapb');
+  for (let p = 0; p < P; p++) {
+    const d = await digest(b, p);
+    assert.equal(d[4], 1, `partition ${p} holds exactly the valid batch's key`);
+  }
+  assert.equal(b.server.store!.dbsize(), P);
+});
