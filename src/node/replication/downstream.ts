@@ -21,6 +21,8 @@ export class Downstream {
   /** The offset the follower last acknowledged per partition (RL.ACK), for lag. */
   readonly acked = new Map<number, number>();
   closed = false;
+  /** Snapshot jobs of this follower the scheduler is running now. */
+  activeSyncs = 0;
 
   constructor(
     readonly followerId: string,
@@ -95,8 +97,12 @@ export class SnapshotJob {
 }
 
 /**
- * Runs snapshot jobs, at most `maxParallelSyncs` at once, a batch per turn of the event loop (client commands run in
+ * Runs snapshot jobs, at most `maxParallelSyncs` at once and `maxParallelSyncsPerFollower` on one follower
+ * connection, in the order they were asked for, a batch per turn of the event loop (client commands run in
  * between), pausing while a follower's socket is above the high-water mark, and within `syncBytesPerSec`.
+ * Why one per follower by default: the jobs of one follower share its socket, so running more at once only
+ * interleaves their batches and every copy finishes later (the coordinator can promote a copy only once it is
+ * complete); one after the other, each learner reports `synced` as early as it can.
  */
 export class SnapshotScheduler {
   private readonly queue: SnapshotJob[] = [];
@@ -125,10 +131,19 @@ export class SnapshotScheduler {
   }
 
   private pump(): void {
-    while (this.running < this.o.maxParallelSyncs && this.queue.length > 0) {
-      const job = this.queue.shift()!;
-      if (job.cancelled || job.down.closed) continue;
+    for (let i = 0; i < this.queue.length && this.running < this.o.maxParallelSyncs; ) {
+      const job = this.queue[i]!;
+      if (job.cancelled || job.down.closed) {
+        this.queue.splice(i, 1);
+        continue;
+      }
+      if (job.down.activeSyncs >= this.o.maxParallelSyncsPerFollower) {
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
       this.running++;
+      job.down.activeSyncs++;
       job.started = true;
       this.stats.syncsStarted++;
       this.run(job);
@@ -137,6 +152,7 @@ export class SnapshotScheduler {
 
   private finish(job: SnapshotJob, completed: boolean): void {
     this.running--;
+    job.down.activeSyncs--;
     if (completed) this.stats.syncsCompleted++;
     this.onDone(job);
     this.pump();

@@ -2,8 +2,10 @@
 export interface ReplicationOptions {
   /** Bytes of encoded stream entries kept per partition for partial resync (PSYNC-like); 0 = always full sync. */
   backlogBytesPerPartition: number;
-  /** Snapshots this node sends at once (as a primary); further learners wait their turn. */
+  /** Snapshots this node sends at once (as a primary), over all followers; further learners wait their turn. */
   maxParallelSyncs: number;
+  /** Snapshots sent at once on one follower connection (they share its socket; see SnapshotScheduler). */
+  maxParallelSyncsPerFollower: number;
   /** One snapshot batch: at most this many keys... */
   syncBatchEntries: number;
   /** ...and about this many value bytes (at least one key). */
@@ -42,6 +44,7 @@ export interface ReplicationOptions {
 export const DEFAULT_REPLICATION_OPTIONS: Readonly<ReplicationOptions> = Object.freeze({
   backlogBytesPerPartition: 1024 * 1024,
   maxParallelSyncs: 8,
+  maxParallelSyncsPerFollower: 1,
   syncBatchEntries: 1000,
   syncBatchBytes: 256 * 1024,
   binarySnapshots: true,
@@ -63,7 +66,7 @@ export function resolveReplicationOptions(input: Partial<ReplicationOptions> = {
   const o: ReplicationOptions = { ...DEFAULT_REPLICATION_OPTIONS, ...input };
   const nonNegative: Array<NumericOption> = ['backlogBytesPerPartition', 'syncBytesPerSec'];
   const positive: Array<NumericOption> = [
-    'maxParallelSyncs', 'syncBatchEntries', 'syncBatchBytes', 'syncHighWaterBytes', 'maxFollowerBufferBytes', 'handoverTimeoutMs',
+    'maxParallelSyncs', 'maxParallelSyncsPerFollower', 'syncBatchEntries', 'syncBatchBytes', 'syncHighWaterBytes', 'maxFollowerBufferBytes', 'handoverTimeoutMs',
     'reconnectDelayMs', 'reportDelayMs', 'reportRetryMs', 'ackIntervalMs', 'syncTimeoutMs', 'syncGiveUpMs',
   ];
   if (typeof o.binarySnapshots !== 'boolean') throw new TypeError(`ReplicationOptions.binarySnapshots must be a boolean, got ${String(o.binarySnapshots)}`);
