@@ -297,6 +297,7 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
     report.copyProblems = table === null ? ['no stable table: copies not compared'] : await c.checkCopies(present, table);
   } catch (err) {
     abortedBy ??= err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    log(`ABORT ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     ioCluster?.disconnect();
     await client?.close();

@@ -323,6 +323,8 @@ export class LocalCluster {
       await Promise.all(Array.from({ length: c.options.nodes }, () => c.addNode(undefined, [], false)));
       if (c.options.nodes > 0) await c.waitStable(60_000, { settled: c.options.startWait === 'settled' });
     } catch (err) {
+      // The processes' last lines say why (a node that never synced, a crash...): keep them in the error.
+      if (err instanceof Error) err.message += `\n${c.describe(40)}`;
       await c.close();
       throw err;
     }
