@@ -226,6 +226,22 @@ test('applySnapshotBatch under maxmemory: evicts primary keys to make room, refu
   assert.equal(tight.dbsize(), 0);
 });
 
+test('applySnapshotBatch never passes maxmemory with collections whose accounted size dwarfs their encoding', () => {
+  // 1000 one- to three-byte set members: ~7 KB encoded, ~60 KB accounted.
+  const big = new SetValue();
+  for (let i = 0; i < 1000; i++) big.add(String(i));
+  const batch = encodeSnapshotBatch([{ key: 's', type: 'set', value: encodeCollection(big), expiresAt: 0 }]);
+  assert.ok(big.bytes > 5 * batch.length);
+  const store = new Store({ partitionCount: 1, maxMemoryBytes: 30_000, timeSnapshot: 'call' }, new ManualClock(1000));
+  store.setPartitionRole(0, 'copy');
+  assert.equal(store.applySnapshotBatch(0, batch), null);
+  assert.ok(store.memoryUsed <= 30_000, `used ${store.memoryUsed}`);
+  const roomy = new Store({ partitionCount: 1, maxMemoryBytes: 100_000, timeSnapshot: 'call' }, new ManualClock(1000));
+  roomy.setPartitionRole(0, 'copy');
+  assert.deepStrictEqual(roomy.applySnapshotBatch(0, batch), { keys: 1, bytes: 1 + batch.length - 5 - 17 - 1 });
+  assert.equal(roomy.memoryUsed, 200 + 1 + big.bytes);
+});
+
 test('nextBatch encodes the same entries as next, collections included', () => {
   const store = new Store({ partitionCount: 1, timeSnapshot: 'call' }, new ManualClock(1000));
   store.set(0, 'a', 'x');

@@ -760,8 +760,10 @@ export class Store {
       return null;
     }
     const map = this.maps[partition]!;
-    // Upper bound of the batch's growth (replaced keys counted as new): within the budget, no per-key check.
-    const bound = checked.count * (ENTRY_OVERHEAD_BYTES + BUFFER_OVERHEAD_BYTES) + checked.payloadBytes * 2;
+    // Upper bound of the batch's growth (replaced keys counted as new; a collection counts its accounted bytes, which
+    // can exceed its encoding many times over): within the budget, no per-key check.
+    let bound = checked.count * (ENTRY_OVERHEAD_BYTES + BUFFER_OVERHEAD_BYTES) + checked.payloadBytes;
+    if (checked.collections !== null) for (const c of checked.collections.values()) bound += c.bytes;
     const checkEach = this.maxMemory !== 0 && this.usedBytes + bound > this.maxMemory;
     const buf = batch as Latin1Buffer;
     let refused = false;
