@@ -144,10 +144,10 @@ test('property: any interleaving of writes with a learner sync gives a copy equa
     fc.record({ kind: fc.constant('append' as const), k: fc.nat(59), v: fc.string({ maxLength: 5 }) }),
   );
   await fc.assert(
-    fc.asyncProperty(fc.array(op, { maxLength: 60 }), fc.array(op, { maxLength: 120 }), fc.integer({ min: 1, max: 8 }), fc.boolean(), async (before, during, batch, binary) => {
-      // The primary (a) cuts the snapshot into batches of `batch` keys; the learner (b) asks for binary (SNAPB) or
-      // RESP (SNAP) batches.
-      const [a, b] = await Promise.all([startTestNode('a', { syncBatchEntries: batch }), startTestNode('b', { binarySnapshots: binary })]);
+    fc.asyncProperty(fc.array(op, { maxLength: 60 }), fc.array(op, { maxLength: 120 }), fc.integer({ min: 1, max: 8 }), fc.boolean(), fc.constantFrom(1, 200, 1 << 20), async (before, during, batch, binary, window) => {
+      // The primary (a) cuts the snapshot into batches of `batch` keys and keeps at most `window` bytes of them
+      // unacknowledged (1: one batch at a time); the learner (b) asks for binary (SNAPB) or RESP (SNAP) batches.
+      const [a, b] = await Promise.all([startTestNode('a', { syncBatchEntries: batch, syncWindowBytes: window }), startTestNode('b', { binarySnapshots: binary })]);
       try {
         const run = async (o: (typeof before)[number]): Promise<void> => {
           const key = `{k${o.k % 7}}:${o.k}`; // a few partitions, several keys each
@@ -266,10 +266,47 @@ test('a SNAPB batch that does not decode drops the link (no crash, nothing of it
   b.apply(table(1, [fake, b], all(() => [[fake, 'primary'], [b, 'learner']]), all(() => 1)));
   await waitFor('b synced every partition from the second connection', syncedAll(b));
   assert.ok(connections >= 2, `reconnected (${connections} connections)`);
-  assert.ok(commands.some((c) => c.startsWith('RL.REPLCONN') && c.endsWith(' snapb')), 'the follower announced snapb');
+  assert.ok(commands.some((c) => c.startsWith('RL.REPLCONN') && c.endsWith(' snapb syncack')), 'the follower announced snapb and syncack');
+  assert.ok(commands.some((c) => c.startsWith('RL.SYNCACK ')), 'the follower acknowledged the batch bytes it applied');
   for (let p = 0; p < P; p++) {
     const d = await digest(b, p);
     assert.equal(d[4], 1, `partition ${p} holds exactly the valid batch's key`);
   }
   assert.equal(b.server.store!.dbsize(), P);
+});
+
+test('snapshot flow control: a primary keeps at most syncWindowBytes of batches unacknowledged by the learner', async (t) => {
+  const [a, b] = await startTestNodes(t, ['a', { syncWindowBytes: 4096, syncBatchEntries: 10 }], 'b');
+  const t1 = table(1, [a, b], all(() => [[a, 'primary']]), all(() => 1));
+  a.apply(t1);
+  b.apply(t1);
+  const keys = keysFor(t1, 3000);
+  for (const { key, p } of keys) a.server.store!.set(p, key, `value of ${key}`);
+  let maxInFlight = 0;
+  let sampling = true;
+  const sample = (): void => {
+    for (const d of a.replicator['downstreams'].values()) maxInFlight = Math.max(maxInFlight, d.snapshotBytesInFlight);
+    if (sampling) setImmediate(sample);
+  };
+  sample();
+  const t2 = table(2, [a, b], all(() => [[a, 'primary'], [b, 'learner']]), all(() => 1));
+  a.apply(t2);
+  b.apply(t2);
+  // The learner stops reading for a while (as a busy process does): without the window the primary would go on
+  // until its socket's high-water mark (4 MB); with it, it stops once 4 KB are unacknowledged.
+  const links = [...b.replicator['links'].values()];
+  for (const l of links) l['socket']!.pause();
+  await new Promise((r) => setTimeout(r, 300));
+  for (const l of links) l['socket']!.resume();
+  try {
+    await waitFor('b synced', syncedAll(b));
+  } finally {
+    sampling = false;
+  }
+  const acked = [...a.replicator['downstreams'].values()].reduce((n, d) => n + d.snapshotBytesAcked, 0);
+  t.diagnostic(`max in flight ${maxInFlight} B, acknowledged ${acked} B`);
+  assert.ok(acked > 20_000, 'the learner acknowledged the batches');
+  // A batch goes out only while less than the window is in flight: at most the window plus one batch (10 keys).
+  assert.ok(maxInFlight < 4096 + 1000, `in flight ${maxInFlight} B`);
+  assert.ok(await sameCopies(a, b));
 });

@@ -23,16 +23,47 @@ export class Downstream {
   closed = false;
   /** Snapshot jobs of this follower the scheduler is running now. */
   activeSyncs = 0;
+  /** SNAPB batch bytes written to this follower, and the total it acknowledged applying (RL.SYNCACK). */
+  snapshotBytesSent = 0;
+  snapshotBytesAcked = 0;
+  /** Snapshot loops waiting for an acknowledgement (the window is full), resumed on the next one or on close. */
+  private ackWaiters: Array<() => void> = [];
 
   constructor(
     readonly followerId: string,
     readonly socket: Socket,
     /** The follower announced `snapb`: snapshot batches go as SNAPB (binary), else as SNAP/SNAPT. */
     readonly binarySnapshots: boolean,
+    /** The follower announced `syncack`: it acknowledges SNAPB bytes, so the snapshot window applies. */
+    readonly snapshotAcks: boolean,
     private readonly maxBufferBytes: number,
     private readonly stats: ReplicationStats,
     private readonly logger: Logger,
   ) {}
+
+  /** Bytes of SNAPB batches sent and not acknowledged yet (0 for a follower that does not acknowledge them). */
+  get snapshotBytesInFlight(): number {
+    return this.snapshotAcks ? this.snapshotBytesSent - this.snapshotBytesAcked : 0;
+  }
+
+  /** RL.SYNCACK: resumes snapshot loops that waited for room in the window. */
+  onSyncAck(bytes: number): void {
+    if (bytes > this.snapshotBytesAcked && bytes <= this.snapshotBytesSent) this.snapshotBytesAcked = bytes;
+    this.wake();
+  }
+
+  /** Calls `resume` once, on the next acknowledgement or when the connection closes. */
+  waitForAck(resume: () => void): void {
+    this.ackWaiters.push(resume);
+  }
+
+  /** Resumes every waiting loop (they check the window, and `closed`, again). */
+  wake(): void {
+    const waiters = this.ackWaiters;
+    if (waiters.length === 0) return;
+    this.ackWaiters = [];
+    for (const w of waiters) w();
+  }
 
   /** Writes a frame; disconnects a follower that does not read (it resumes or re-syncs when it comes back). */
   write(frame: Buffer): void {
@@ -76,6 +107,7 @@ export class SnapshotJob {
       if (batch === null) return this.end();
       frame = encodeSnapBatch(this.partition, batch);
       keys = batch.readUInt32LE(1);
+      this.down.snapshotBytesSent += batch.length;
     } else {
       const batch = this.reader.next();
       if (batch === null) return this.end();
@@ -99,7 +131,8 @@ export class SnapshotJob {
 /**
  * Runs snapshot jobs, at most `maxParallelSyncs` at once and `maxParallelSyncsPerFollower` on one follower
  * connection, in the order they were asked for, a batch per turn of the event loop (client commands run in
- * between), pausing while a follower's socket is above the high-water mark, and within `syncBytesPerSec`.
+ * between), pausing while a follower's socket is above the high-water mark or (a follower that acknowledges batches)
+ * while `syncWindowBytes` of its batches are unacknowledged, and within `syncBytesPerSec`.
  * Why one per follower by default: the jobs of one follower share its socket, so running more at once only
  * interleaves their batches and every copy finishes later (the coordinator can promote a copy only once it is
  * complete); one after the other, each learner reports `synced` as early as it can.
@@ -163,6 +196,10 @@ export class SnapshotScheduler {
     const loop = (): void => {
       if (job.cancelled || job.down.closed) return this.finish(job, false);
       const sock = job.down.socket;
+      if (this.o.syncWindowBytes > 0 && job.down.snapshotBytesInFlight >= this.o.syncWindowBytes) {
+        job.down.waitForAck(loop);
+        return;
+      }
       if (sock.writableLength > this.o.syncHighWaterBytes) {
         // Resume on whichever comes first; the other listener is removed so the loop never runs twice.
         const resume = (): void => {

@@ -29,6 +29,9 @@ export class Link {
   readonly acked = new Map<number, number>();
   /** Partitions that applied stream entries since the last acknowledgement (the handler fills it). */
   readonly touched = new Set<number>();
+  /** Bytes of SNAPB batches received on this connection (applied or not), and the total last acknowledged. */
+  private snapshotBytes = 0;
+  private snapshotBytesAcked = 0;
   private socket: Socket | null = null;
   private ready = false;
   private closed = false;
@@ -99,7 +102,13 @@ export class Link {
         socket.destroy();
         return;
       }
-      if (this.socket === socket) this.handler.afterFrames(this);
+      if (this.socket !== socket) return;
+      this.handler.afterFrames(this);
+      if (this.snapshotBytes !== this.snapshotBytesAcked && this.ready) {
+        // Every frame of this read is handled: the primary may send more snapshot batches (its window).
+        this.snapshotBytesAcked = this.snapshotBytes;
+        socket.write(encodeCommand(['RL.SYNCACK', this.snapshotBytes]));
+      }
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
@@ -131,9 +140,12 @@ export class Link {
 
   private handshake(): void {
     this.acked.clear();
+    this.snapshotBytes = 0;
+    this.snapshotBytesAcked = 0;
     // `snapb`: this follower applies binary snapshot batches (SNAPB); a primary that does not know it sends SNAP/SNAPT.
+    // `syncack`: it acknowledges the batch bytes it applied (RL.SYNCACK), for the primary's snapshot window.
     const args: Array<string | number> = ['RL.REPLCONN', this.selfId, this.partitionCount];
-    if (this.binarySnapshots) args.push('snapb');
+    if (this.binarySnapshots) args.push('snapb', 'syncack');
     this.socket!.write(encodeCommand(args));
     this.ready = true;
     this.handler.onConnected(this);
@@ -158,7 +170,10 @@ export class Link {
       return;
     }
     try {
-      this.handler.onFrame(this, decodeFrame(reply, this.partitionCount));
+      const frame = decodeFrame(reply, this.partitionCount);
+      // Counted whether or not the copy still wants it (a batch of an unfollowed partition is in the primary's window too).
+      if (frame.kind === 'SNAPB') this.snapshotBytes += frame.batch.length;
+      this.handler.onFrame(this, frame);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
       this.logger.warn({ primary: this.address, err: err.message }, 'bad replication frame; reconnecting');

@@ -20,6 +20,13 @@ export interface ReplicationOptions {
   syncBytesPerSec: number;
   /** A snapshot pauses while the follower's socket has more than this many unsent bytes. */
   syncHighWaterBytes: number;
+  /**
+   * Snapshot flow control (followers that announce `syncack`): at most this many bytes of SNAPB batches sent to one
+   * follower and not yet acknowledged as applied (RL.SYNCACK). It bounds how much snapshot data a live stream entry
+   * or a hand-over's end-of-term marker can queue behind on the follower's connection (the socket's high-water mark
+   * sees only this process's buffer, not the kernel's, which holds megabytes on loopback). 0 = no window.
+   */
+  syncWindowBytes: number;
   /** A follower whose unsent stream passes this is disconnected (it resumes or re-syncs when it reconnects). */
   maxFollowerBufferBytes: number;
   /** A new primary waits this long for the old primary's end-of-term marker, then serves with what it has. */
@@ -50,6 +57,7 @@ export const DEFAULT_REPLICATION_OPTIONS: Readonly<ReplicationOptions> = Object.
   binarySnapshots: true,
   syncBytesPerSec: 0,
   syncHighWaterBytes: 4 * 1024 * 1024,
+  syncWindowBytes: 1024 * 1024,
   maxFollowerBufferBytes: 256 * 1024 * 1024,
   handoverTimeoutMs: 3000,
   reconnectDelayMs: 100,
@@ -64,7 +72,7 @@ type NumericOption = { [K in keyof ReplicationOptions]: ReplicationOptions[K] ex
 
 export function resolveReplicationOptions(input: Partial<ReplicationOptions> = {}): ReplicationOptions {
   const o: ReplicationOptions = { ...DEFAULT_REPLICATION_OPTIONS, ...input };
-  const nonNegative: Array<NumericOption> = ['backlogBytesPerPartition', 'syncBytesPerSec'];
+  const nonNegative: Array<NumericOption> = ['backlogBytesPerPartition', 'syncBytesPerSec', 'syncWindowBytes'];
   const positive: Array<NumericOption> = [
     'maxParallelSyncs', 'maxParallelSyncsPerFollower', 'syncBatchEntries', 'syncBatchBytes', 'syncHighWaterBytes', 'maxFollowerBufferBytes', 'handoverTimeoutMs',
     'reconnectDelayMs', 'reportDelayMs', 'reportRetryMs', 'ackIntervalMs', 'syncTimeoutMs', 'syncGiveUpMs',

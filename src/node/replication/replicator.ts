@@ -916,9 +916,9 @@ export class Replicator implements LinkHandler {
   }
 
   /** RL.REPLCONN: the connection becomes a replication stream to `followerId`. */
-  replConn(socket: Socket, followerId: string, capabilities: { binarySnapshots: boolean } = { binarySnapshots: false }): void {
+  replConn(socket: Socket, followerId: string, capabilities: { binarySnapshots: boolean; snapshotAcks: boolean } = { binarySnapshots: false, snapshotAcks: false }): void {
     if (this.downstreams.has(socket)) return;
-    const d = new Downstream(followerId, socket, capabilities.binarySnapshots, this.deps.options.maxFollowerBufferBytes, this.stats, this.deps.logger);
+    const d = new Downstream(followerId, socket, capabilities.binarySnapshots, capabilities.snapshotAcks, this.deps.options.maxFollowerBufferBytes, this.stats, this.deps.logger);
     this.downstreams.set(socket, d);
     let byId = this.downByFollower.get(followerId);
     if (byId === undefined) this.downByFollower.set(followerId, (byId = new Set()));
@@ -931,7 +931,13 @@ export class Replicator implements LinkHandler {
       for (const p of d.partitions) this.parts[p]?.followers.delete(d);
       for (const job of d.snapshots.values()) job.cancelled = true;
       d.snapshots.clear();
+      d.wake(); // loops waiting for room in the window see the close and finish
     });
+  }
+
+  /** RL.SYNCACK: the follower applied `bytes` of snapshot batches in total on this connection. */
+  syncAck(socket: Socket, bytes: number): void {
+    this.downstreams.get(socket)?.onSyncAck(bytes);
   }
 
   /** RL.FOLLOW: stream p to this follower, resuming from (term, offset) when possible, else with a snapshot first. */
