@@ -4,6 +4,7 @@
 // src/partitioning (advance) and end to end in test/dataplane-*.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FrameError } from '../src/node/replication/frames.js';
 import { P, all, digest, keysFor, primaryWithBackup, sameCopies, startTestNode, startTestNodes, syncedAll, table, waitFor, type TestNode } from './replication-fixture.js';
 
 test('learners are built from snapshot + stream while writes continue, and a hand-over loses no acknowledged write', async (t) => {
@@ -309,4 +310,77 @@ test('snapshot flow control: a primary keeps at most syncWindowBytes of batches 
   // A batch goes out only while less than the window is in flight: at most the window plus one batch (10 keys).
   assert.ok(maxInFlight < 4096 + 1000, `in flight ${maxInFlight} B`);
   assert.ok(await sameCopies(a, b));
+});
+
+test('a primary from before RL.REPLCONN capabilities (refuses the extra arguments): the follower reconnects without them and syncs from SNAP batches', async (t) => {
+  const { createServer } = await import('node:net');
+  const { ReplyDecoder } = await import('../src/protocol/resp/reply-decoder.js');
+  const { encodeSnap, encodeSnapBegin, encodeSnapEnd } = await import('../src/node/replication/frames.js');
+  const { memberIdFor } = await import('../src/partitioning/index.js');
+  const replconns: string[] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    const decoder = new ReplyDecoder((reply) => {
+      const args = (reply as Buffer[]).map((b) => b.toString('latin1'));
+      if (args[0] === 'RL.REPLCONN') {
+        replconns.push(args.join(' '));
+        // The old arity check: exactly 3 arguments.
+        if (args.length !== 3) socket.write("-ERR wrong number of arguments for 'rl.replconn' command\r\n");
+        return;
+      }
+      if (args[0] !== 'RL.FOLLOW') return;
+      const p = Number(args[1]);
+      socket.write(Buffer.concat([encodeSnapBegin(p, 1, 0), encodeSnap(p, [{ key: `old:${p}`, value: 'v', expiresAt: 0 }]), encodeSnapEnd(p)]));
+    });
+    socket.on('data', (chunk) => decoder.push(chunk));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const fake = { id: memberIdFor('old'), name: 'old', address: `127.0.0.1:${(server.address() as { port: number }).port}` } as TestNode;
+  const [b] = await startTestNodes(t, ['b', { reconnectDelayMs: 20 }]);
+  b.apply(table(1, [fake, b], all(() => [[fake, 'primary'], [b, 'learner']]), all(() => 1)));
+  await waitFor('b synced every partition', syncedAll(b));
+  assert.ok(replconns[0]!.endsWith(' snapb syncack'), replconns[0]);
+  assert.equal(replconns.at(-1)!.split(' ').length, 3, 'then without capabilities');
+  assert.equal(b.server.store!.dbsize(), P);
+});
+
+test('regression: frames after a bad one in the same read are not handled (the link is being reset)', async (t) => {
+  // Before: the rest of the read went on being applied after the bad frame destroyed the socket, so a SNAPEND behind
+  // a refused batch marked the copy complete and reported it synced without that batch's keys.
+  const { createServer } = await import('node:net');
+  const { Link } = await import('../src/node/replication/link.js');
+  const { encodeSnapBatch, encodeSnapBegin, encodeSnapEnd } = await import('../src/node/replication/frames.js');
+  const { systemClock } = await import('../src/shared/clock.js');
+  const { silentLogger } = await import('../src/shared/logger.js');
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('data', () => socket.write(Buffer.concat([encodeSnapBegin(1, 1, 0), encodeSnapBatch(1, Buffer.from('garbage')), encodeSnapEnd(1)])));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const seen: string[] = [];
+  const link = new Link(`127.0.0.1:${(server.address() as { port: number }).port}`, 'f'.repeat(40), '', P, {
+    onFrame: (_l, f) => {
+      seen.push(f.kind);
+      if (f.kind === 'SNAPB') throw new FrameError('bad batch');
+    },
+    onConnected: () => {},
+    onDisconnected: () => {},
+    afterFrames: () => {},
+  }, systemClock, silentLogger(), 60_000);
+  t.after(() => {
+    link.close();
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  await waitFor('the frames arrived', () => seen.length >= 2);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepStrictEqual(seen, ['SNAPBEGIN', 'SNAPB']);
 });

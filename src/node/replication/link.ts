@@ -32,6 +32,10 @@ export class Link {
   /** Bytes of SNAPB batches received on this connection (applied or not), and the total last acknowledged. */
   private snapshotBytes = 0;
   private snapshotBytesAcked = 0;
+  /** RL.REPLCONN with capabilities sent and nothing received since: an error now means a primary that predates them. */
+  private capabilitiesPending = false;
+  /** The primary refused RL.REPLCONN with capabilities (an older node): connect without them from now on. */
+  private legacyPrimary = false;
   private socket: Socket | null = null;
   private ready = false;
   private closed = false;
@@ -102,7 +106,7 @@ export class Link {
         socket.destroy();
         return;
       }
-      if (this.socket !== socket) return;
+      if (this.socket !== socket || socket.destroyed) return;
       this.handler.afterFrames(this);
       if (this.snapshotBytes !== this.snapshotBytesAcked && this.ready) {
         // Every frame of this read is handled: the primary may send more snapshot batches (its window).
@@ -145,7 +149,8 @@ export class Link {
     // `snapb`: this follower applies binary snapshot batches (SNAPB); a primary that does not know it sends SNAP/SNAPT.
     // `syncack`: it acknowledges the batch bytes it applied (RL.SYNCACK), for the primary's snapshot window.
     const args: Array<string | number> = ['RL.REPLCONN', this.selfId, this.partitionCount];
-    if (this.binarySnapshots) args.push('snapb', 'syncack');
+    if (this.binarySnapshots && !this.legacyPrimary) args.push('snapb', 'syncack');
+    this.capabilitiesPending = args.length > 3;
     this.socket!.write(encodeCommand(args));
     this.ready = true;
     this.handler.onConnected(this);
@@ -153,7 +158,8 @@ export class Link {
 
   private onReply(reply: RespReply): void {
     const socket = this.socket;
-    if (socket === null) return;
+    // Destroyed by an earlier reply of the same read (a bad frame, an error): the rest of the read is not trusted.
+    if (socket === null || socket.destroyed) return;
     if (this.awaitingAuth) {
       this.awaitingAuth = false;
       if (reply instanceof RespError) {
@@ -162,6 +168,15 @@ export class Link {
         return;
       }
       this.handshake();
+      return;
+    }
+    const firstReply = this.capabilitiesPending;
+    this.capabilitiesPending = false;
+    if (reply instanceof RespError && firstReply && /wrong number of arguments/i.test(reply.message)) {
+      // A primary from before RL.REPLCONN took capabilities (rolling upgrade): it sends SNAP/SNAPT, never needs acks.
+      this.logger.info({ primary: this.address }, 'replication link: the primary does not take capabilities; reconnecting without them');
+      this.legacyPrimary = true;
+      socket.destroy();
       return;
     }
     if (reply instanceof RespError) {
