@@ -175,6 +175,8 @@ const SETTINGS: Array<[string, Partial<ReplicationOptions>]> = [
   ['batches 4096 keys / 1 MB', { syncBatchEntries: 4096, syncBatchBytes: 1024 * 1024 }],
   ['high water 1 MB', { syncHighWaterBytes: 1024 * 1024 }],
   ['high water 16 MB', { syncHighWaterBytes: 16 * 1024 * 1024 }],
+  ['no snapshot window', { syncWindowBytes: 0 }],
+  ['snapshot window 4 MB', { syncWindowBytes: 4 * 1024 * 1024 }],
 ];
 
 export default async function run(): Promise<void> {
