@@ -384,3 +384,28 @@ test('regression: frames after a bad one in the same read are not handled (the l
   await new Promise((r) => setTimeout(r, 100));
   assert.deepStrictEqual(seen, ['SNAPBEGIN', 'SNAPB']);
 });
+
+test('regression: a follower behind a term change of its primary resumes (RESUME carries the term at its offset), no full re-sync', async (t) => {
+  // Seen in the rebalance bench: the primary answered RESUME with its current term, the backlog entries that followed
+  // still carried the previous one, and the follower refused the first of them (older term) and re-synced in full.
+  const [a, b] = await startTestNodes(t, 'a', 'b');
+  const nodes = [a, b];
+  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
+  a.apply(t1);
+  b.apply(t1);
+  await waitFor('b synced', syncedAll(b));
+  for (let i = 0; i < 50; i++) await a.redis.set(`k:${i}`, `v${i}`);
+  await waitFor('b caught up', () => sameCopies(a, b));
+  // b stops reading; a writes more at term 1, then a table raises the term to 2 (same primary) and b follows again.
+  const links = [...b.replicator['links'].values()];
+  for (const l of links) l['socket']!.pause();
+  for (let i = 0; i < 50; i++) await a.redis.set(`k:${i}`, `w${i}`);
+  const t2 = table(2, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 2));
+  a.apply(t2);
+  b.apply(t2);
+  for (const l of links) l['socket']!.resume();
+  for (let i = 0; i < 50; i++) await a.redis.set(`k:${i}`, `x${i}`); // term-2 entries
+  await waitFor('b caught up at term 2', () => sameCopies(a, b));
+  assert.equal(b.replicator.stats.resyncs, 0, 'no full re-sync');
+  for (let p = 0; p < P; p++) assert.equal((await digest(b, p))[0], 2, `partition ${p}: the copy reached term 2`);
+});

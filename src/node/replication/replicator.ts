@@ -959,14 +959,14 @@ export class Replicator implements LinkHandler {
         d.write(encodeNotPrimary(p, part.term));
         return null;
       }
-      d.write(encodeResume(p, part.term, offset));
+      d.write(encodeResume(p, this.termAt(part, offset), offset));
       for (const f of part.backlog.framesAfter(offset)) d.write(f);
       d.write(encodeTermEnd(p, part.term, part.offset));
       this.stats.partialSyncsServed++;
       return null;
     }
     if (resumable) {
-      d.write(encodeResume(p, part.term, offset));
+      d.write(encodeResume(p, this.termAt(part, offset), offset));
       for (const f of part.backlog.framesAfter(offset)) d.write(f);
       this.stats.partialSyncsServed++;
     } else {
@@ -1044,6 +1044,16 @@ export class Replicator implements LinkHandler {
     const part = this.parts[p];
     const d = this.store.digest(p);
     return { term: part?.term ?? 0, offset: part?.offset ?? 0, mode: part?.mode ?? 'none', complete: part?.complete ?? false, keys: d.keys, digest: d.digest };
+  }
+
+  /**
+   * The term of the log at `offset` for a follower that resumes there: the previous term while `offset` is before
+   * where it ended (the backlog frames that follow still carry it, and the follower takes each entry's term as it
+   * applies it). Sending the current term instead made a follower behind the term change refuse the next entry (an
+   * older term than its own) and re-sync in full.
+   */
+  private termAt(part: Part, offset: number): number {
+    return offset < part.prevTermEnd && part.prevTerm > 0 ? part.prevTerm : part.term;
   }
 
   private canResume(part: Part, term: number, offset: number): boolean {
