@@ -7,7 +7,8 @@
  * change, the longest gap between successful writes to one partition during the change minus the load's nominal
  * per-partition write interval (the longest write pause a client saw), errors, and keys missing afterwards (a sample).
  *
- * `npm run bench -- rebalance [--keys N] [--value-bytes B] [--partitions P]`. Prints a table, then one JSON line
+ * `npm run bench -- rebalance [--keys N] [--value-bytes B] [--partitions P] [--rate OPS]` (--rate: a fixed load
+ * instead of half the measured capacity). Prints a table, then one JSON line
  * per change: the join, then (last) the leave, each with the fields of issue 8 and a `phase`.
  */
 import { keySlot } from '../src/hashing/index.js';
@@ -20,6 +21,8 @@ import { LocalCluster, type TableView } from '../src/testing/local-cluster.js';
 const KEYS = flag('keys', 1_000_000);
 const VALUE_BYTES = flag('value-bytes', 100);
 const PARTITIONS = flag('partitions', 271);
+/** Load in ops/s; 0 (default) = half the capacity measured just before (on a shared machine that can be too much). */
+const RATE = process.argv.includes('--rate') ? flag('rate', 1) : 0;
 const REPLICAS = 2;
 const WRITE_FRACTION = 0.5;
 const STEADY_MS = 3000;
@@ -33,6 +36,10 @@ interface WindowStats {
   errors: number;
   /** Longest gap between successful writes to one partition within the window. */
   maxWriteGapMs: number;
+  /** Longest time a single successful write took (it met a pause: retried, or held, until served). */
+  maxWriteMs: number;
+  /** Where that gap was: the partition and the wall-clock times (ms) of its ends (to match with node logs). */
+  maxWriteGapAt: { partition: number; fromMs: number; toMs: number } | null;
   behind: number;
 }
 
@@ -56,6 +63,8 @@ class PacedLoad {
   private windowStart = 0;
   private readonly lastWrite: Float64Array;
   private maxGap = 0;
+  private maxWrite = 0;
+  private maxGapAt: WindowStats['maxWriteGapAt'] = null;
   readonly errorSamples = new Map<string, number>();
 
   constructor(private readonly client: Ringleader, private readonly byPartition: string[][], private readonly allKeys: string[], readonly rate: number) {
@@ -99,8 +108,9 @@ class PacedLoad {
         const t1 = performance.now();
         this.lat.push(t1 - t0);
         if (p >= 0) {
+          if (t1 - t0 > this.maxWrite) this.maxWrite = t1 - t0;
           const last = this.lastWrite[p]!;
-          if (last > 0) this.maxGap = Math.max(this.maxGap, t1 - Math.max(last, this.windowStart));
+          if (last > 0) this.noteGap(p, Math.max(last, this.windowStart), t1);
           this.lastWrite[p] = t1;
         }
         this.inFlight--;
@@ -114,21 +124,29 @@ class PacedLoad {
     );
   }
 
+  private noteGap(p: number, from: number, to: number): void {
+    if (to - from <= this.maxGap) return;
+    this.maxGap = to - from;
+    this.maxGapAt = { partition: p, fromMs: performance.timeOrigin + from, toMs: performance.timeOrigin + to };
+  }
+
   /** Stats since the previous call (or start), and a new window. */
   window(): WindowStats {
     const now = performance.now();
     // Partitions with no successful write since their last one count up to now (a pause still in progress).
     for (let p = 0; p < this.lastWrite.length; p++) {
       const last = this.lastWrite[p]!;
-      if (last > 0) this.maxGap = Math.max(this.maxGap, now - Math.max(last, this.windowStart));
+      if (last > 0) this.noteGap(p, Math.max(last, this.windowStart), now);
     }
     const sorted = Float64Array.from(this.lat).sort();
     const ms = now - this.windowStart;
-    const s: WindowStats = { ms, ops: sorted.length, opsPerSec: (sorted.length / ms) * 1000, p50Ms: pct(sorted, 0.5), p99Ms: pct(sorted, 0.99), errors: this.errors, maxWriteGapMs: this.maxGap, behind: this.behind };
+    const s: WindowStats = { ms, ops: sorted.length, opsPerSec: (sorted.length / ms) * 1000, p50Ms: pct(sorted, 0.5), p99Ms: pct(sorted, 0.99), errors: this.errors, maxWriteGapMs: this.maxGap, maxWriteMs: this.maxWrite, maxWriteGapAt: this.maxGapAt, behind: this.behind };
     this.lat = [];
     this.errors = 0;
     this.behind = 0;
     this.maxGap = 0;
+    this.maxWrite = 0;
+    this.maxGapAt = null;
     this.windowStart = now;
     return s;
   }
@@ -212,7 +230,7 @@ export default async function run(): Promise<void> {
   // Failure detection is not what this bench measures: on this 2-core machine the load generator, the coordinator
   // and the nodes share the CPU, and a node starved past the default 1.5 s deadline would be declared dead (its
   // copies dropped) in the middle of the run. Generous deadlines keep the run about the planned change.
-  const cluster = await LocalCluster.start({ nodes: 3, replicas: REPLICAS, partitions: PARTITIONS, metrics: true, nodeLogLevel: process.env.RL_BENCH_NODE_LOG_LEVEL ?? 'warn', suspectAfterMs: 10_000, deadAfterMs: 20_000 });
+  const cluster = await LocalCluster.start({ nodes: 3, replicas: REPLICAS, partitions: PARTITIONS, metrics: true, nodeLogLevel: process.env.RL_BENCH_NODE_LOG ?? 'warn', suspectAfterMs: 10_000, deadAfterMs: 20_000 });
   const client = await Ringleader.connect({ coordinators: [cluster.coordinatorUrl], connectTimeoutMs: 20_000, commandTimeoutMs: 5000 });
   try {
     const keys = Array.from({ length: KEYS }, (_, i) => `rb:${i}`);
@@ -239,7 +257,7 @@ export default async function run(): Promise<void> {
     console.error(`loaded ${KEYS} keys × ${VALUE_BYTES} B in ${loadSec.toFixed(1)} s`);
 
     const cap = await capacity(client, keys, 2000);
-    const rate = Math.max(100, Math.round(cap / 2));
+    const rate = RATE > 0 ? RATE : Math.max(100, Math.round(cap / 2));
     const nominalGapMs = (PARTITIONS / (rate * WRITE_FRACTION)) * 1000;
     console.error(`capacity ≈ ${cap.toFixed(0)} ops/s; load at ${rate} ops/s (a write per partition every ${nominalGapMs.toFixed(1)} ms)`);
     const load = new PacedLoad(client, byPartition, keys, rate);
@@ -310,20 +328,24 @@ export default async function run(): Promise<void> {
     await load.stop();
 
     const rows = [
-      ['phase', 'seconds', 'settled s', 'MB moved', 'MB/s', 'MB/s to settled', 'MB source', 'copies moved', 'optimal', 'ratio', 'ops/s', 'p50 ms', 'p99 ms', 'max write gap ms', 'pause ms', 'node pause ms', 'errors', 'behind', 'missing (sample 20k)'],
-      ['steady', (steady.ms / 1000).toFixed(1), '', '', '', '', '', '', '', '', steady.opsPerSec.toFixed(0), steady.p50Ms.toFixed(2), steady.p99Ms.toFixed(2), steady.maxWriteGapMs.toFixed(1), '', '', String(steady.errors), String(steady.behind), ''],
-      ...[join, leave].map((r) => [r.phase, r.seconds.toFixed(2), r.settledSeconds.toFixed(2), r.mb.toFixed(1), (r.mb / r.seconds).toFixed(1), (r.mb / r.settledSeconds).toFixed(1), r.mbSource, String(r.moved), r.optimal.toFixed(1), (r.moved / r.optimal).toFixed(3), r.during.opsPerSec.toFixed(0), r.during.p50Ms.toFixed(2), r.during.p99Ms.toFixed(2), r.during.maxWriteGapMs.toFixed(1), Math.max(0, r.during.maxWriteGapMs - nominalGapMs).toFixed(1), r.nodePauseMs === null ? '-' : String(r.nodePauseMs), String(r.during.errors), String(r.during.behind), String(r.missing)]),
+      ['phase', 'seconds', 'settled s', 'MB moved', 'MB/s', 'MB/s to settled', 'MB source', 'copies moved', 'optimal', 'ratio', 'ops/s', 'p50 ms', 'p99 ms', 'max write ms', 'max write gap ms', 'pause ms', 'node pause ms', 'errors', 'behind', 'missing (sample 20k)'],
+      ['steady', (steady.ms / 1000).toFixed(1), '', '', '', '', '', '', '', '', steady.opsPerSec.toFixed(0), steady.p50Ms.toFixed(2), steady.p99Ms.toFixed(2), steady.maxWriteMs.toFixed(1), steady.maxWriteGapMs.toFixed(1), '', '', String(steady.errors), String(steady.behind), ''],
+      ...[join, leave].map((r) => [r.phase, r.seconds.toFixed(2), r.settledSeconds.toFixed(2), r.mb.toFixed(1), (r.mb / r.seconds).toFixed(1), (r.mb / r.settledSeconds).toFixed(1), r.mbSource, String(r.moved), r.optimal.toFixed(1), (r.moved / r.optimal).toFixed(3), r.during.opsPerSec.toFixed(0), r.during.p50Ms.toFixed(2), r.during.p99Ms.toFixed(2), r.during.maxWriteMs.toFixed(1), r.during.maxWriteGapMs.toFixed(1), Math.max(0, r.during.maxWriteGapMs - nominalGapMs).toFixed(1), r.nodePauseMs === null ? '-' : String(r.nodePauseMs), String(r.during.errors), String(r.during.behind), String(r.missing)]),
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '));
     console.log(`keys ${KEYS} × ${VALUE_BYTES} B, ${PARTITIONS} partitions, replicas ${REPLICAS}; load ${rate} ops/s (capacity ≈ ${cap.toFixed(0)}), ${WRITE_FRACTION * 100}% writes; pause = max write gap − nominal per-partition interval ${nominalGapMs.toFixed(1)} ms`);
+    for (const r of [join, leave]) {
+      const at = r.during.maxWriteGapAt;
+      if (at !== null) console.log(`${r.phase}: longest write gap on partition ${at.partition}, ${new Date(at.fromMs).toISOString()} → ${new Date(at.toMs).toISOString()}`);
+    }
     if (load.errorSamples.size > 0) console.log(`errors: ${[...load.errorSamples].map(([k, n]) => `${n}× ${k}`).join('; ')}`);
     const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
     for (const r of [join, leave]) {
       console.log(JSON.stringify({
         bench: 'rebalance', keys: KEYS, valueBytes: VALUE_BYTES, seconds: round(r.seconds), mbPerSec: round(r.mb / r.seconds), copiesMovedOverOptimal: round(r.moved / r.optimal, 3),
         clientP99SteadyMs: round(steady.p99Ms), clientP99DuringMs: round(r.during.p99Ms), longestHandoverPauseMs: round(Math.max(0, r.during.maxWriteGapMs - nominalGapMs), 1), errors: r.during.errors, phase: r.phase, nodeHandoverPauseMs: r.nodePauseMs,
-        settledSeconds: round(r.settledSeconds), mbPerSecToSettled: round(r.mb / r.settledSeconds),
+        settledSeconds: round(r.settledSeconds), mbPerSecToSettled: round(r.mb / r.settledSeconds), clientMaxWriteMs: round(r.during.maxWriteMs, 1), rate,
       }));
     }
   } finally {

@@ -8,7 +8,7 @@ import { RespError, type RespReply } from '../protocol/resp/reply-decoder.js';
 import { isRingleaderError, type RingleaderError } from '../shared/errors.js';
 import { TypedEvents } from '../shared/events.js';
 import { ConnectionPool } from './pool.js';
-import { resolveClientOptions, retryBackoffMs, type ClientInput, type ClientOptions } from './options.js';
+import { resolveClientOptions, retryBackoffMs, tryAgainBackoffMs, type ClientInput, type ClientOptions } from './options.js';
 import { parseRedirect } from './redirect.js';
 import { decideRetry, type AttemptFailure } from './retry.js';
 import { isReadCommand } from './commands.js';
@@ -258,6 +258,8 @@ export class Ringleader {
     let address: string | null = null;
     let asking = false;
     let retries = 0;
+    let tryAgains = 0;
+    let previous: AttemptFailure | null = null;
     let lastError: RingleaderError | null = null;
     const started = o.clock.monotonic();
     const outOfTime = (waitMs: number): boolean => o.clock.monotonic() - started + waitMs > o.retryBudgetMs;
@@ -298,7 +300,8 @@ export class Ringleader {
             continue;
           }
           failure = err.code === CLIENT_ERRORS.COMMAND_TIMEOUT.code ? { kind: 'timeout', sent } : { kind: 'connection', sent };
-          const d = decideRetry(attempt, o.maxAttempts, failure, resendable);
+          const d = decideRetry(attempt, o.maxAttempts, failure, resendable, previous);
+          previous = failure;
           if (d.refresh) this.refresh();
           if (d.outcomeUnknown) {
             throw errorFrom(NODE_ERRORS.OUTCOME_UNKNOWN, `${command} sent to ${target}: outcome unknown (${err.message}); not resent`, { command, address: target, reason: err.code }, err);
@@ -327,12 +330,13 @@ export class Ringleader {
         failure = { kind: 'redirect', redirect };
         lastError = errorFrom(CLIENT_ERRORS.RETRIES_EXHAUSTED, `${command}: still ${reply.prefix} after ${attempt + 1} attempts (last: ${reply.message})`, { slot, last: reply.message });
       }
-      const d = decideRetry(attempt, o.maxAttempts, failure, resendable);
+      const d = decideRetry(attempt, o.maxAttempts, failure, resendable, previous);
+      previous = failure;
       if (d.refresh) this.refresh();
       if (!d.retry) break;
       address = d.address;
       asking = d.asking;
-      const wait = d.delay === 'backoff' ? retryBackoffMs(o, retries++) : 0;
+      const wait = d.delay === 'backoff' ? retryBackoffMs(o, retries++) : d.delay === 'tryagain' ? tryAgainBackoffMs(o, tryAgains++) : 0;
       if (outOfTime(wait)) break;
       if (wait > 0) await this.sleep(wait);
     }

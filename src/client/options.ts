@@ -23,6 +23,11 @@ export interface ClientOptions {
   /** Backoff between retries that need one (TRYAGAIN, CLUSTERDOWN, closed connection): doubles from min to max, ±50% jitter. */
   retryBackoffMinMs: number;
   retryBackoffMaxMs: number;
+  /**
+   * Backoff after a TRYAGAIN (a partition changing hands: the new primary serves within tens of milliseconds): starts
+   * here and grows ×1.5 per TRYAGAIN of the same command, up to retryBackoffMaxMs, ±50% jitter.
+   */
+  retryTryAgainMinMs: number;
   /** How long connect() waits for the first table from the coordinators before failing with NO_TABLE. */
   connectTimeoutMs: number;
   /** TCP connections per node; commands are pipelined on each, so 1 is usually enough. */
@@ -53,6 +58,7 @@ export const DEFAULT_CLIENT_OPTIONS: Readonly<Omit<ClientOptions, 'coordinators'
   retryBudgetMs: 5000,
   retryBackoffMinMs: 10,
   retryBackoffMaxMs: 500,
+  retryTryAgainMinMs: 2,
   connectTimeoutMs: 5000,
   connectionsPerNode: 1,
   readFrom: 'primary',
@@ -76,18 +82,25 @@ export function resolveClientOptions(input: ClientInput): ClientOptions {
     ...input,
   };
   if (!Array.isArray(o.coordinators) || o.coordinators.length === 0) throw new TypeError('coordinators must be a non-empty array of URLs');
-  for (const k of ['commandTimeoutMs', 'retryBudgetMs', 'retryBackoffMinMs', 'retryBackoffMaxMs', 'connectTimeoutMs', 'loadLeaseMs', 'loadPollMinMs', 'loadPollMaxMs'] as const) {
+  for (const k of ['commandTimeoutMs', 'retryBudgetMs', 'retryBackoffMinMs', 'retryBackoffMaxMs', 'retryTryAgainMinMs', 'connectTimeoutMs', 'loadLeaseMs', 'loadPollMinMs', 'loadPollMaxMs'] as const) {
     if (typeof o[k] !== 'number' || !Number.isFinite(o[k]) || o[k] <= 0) throw new TypeError(`${k} must be a positive number of milliseconds, got ${String(o[k])}`);
   }
   for (const k of ['maxAttempts', 'connectionsPerNode'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new TypeError(`${k} must be an integer >= 1, got ${String(o[k])}`);
   }
   if (o.retryBackoffMaxMs < o.retryBackoffMinMs) throw new TypeError(`retryBackoffMaxMs (${o.retryBackoffMaxMs}) must be >= retryBackoffMinMs (${o.retryBackoffMinMs})`);
+  if (o.retryBackoffMaxMs < o.retryTryAgainMinMs) throw new TypeError(`retryBackoffMaxMs (${o.retryBackoffMaxMs}) must be >= retryTryAgainMinMs (${o.retryTryAgainMinMs})`);
   if (o.loadPollMaxMs < o.loadPollMinMs) throw new TypeError(`loadPollMaxMs (${o.loadPollMaxMs}) must be >= loadPollMinMs (${o.loadPollMinMs})`);
   if (o.readFrom !== 'primary' && o.readFrom !== 'any') throw new TypeError(`readFrom must be 'primary' or 'any', got ${String(o.readFrom)}`);
   if (o.password !== undefined && typeof o.password !== 'string') throw new TypeError('password must be a string');
   if (o.coordinatorToken !== undefined && typeof o.coordinatorToken !== 'string') throw new TypeError('coordinatorToken must be a string');
   return o;
+}
+
+/** Backoff after the n-th TRYAGAIN (0-based) of one command: retryTryAgainMinMs × 1.5^n up to retryBackoffMaxMs, ±50% jitter. */
+export function tryAgainBackoffMs(o: Pick<ClientOptions, 'retryTryAgainMinMs' | 'retryBackoffMaxMs' | 'random'>, n: number): number {
+  const base = Math.min(o.retryBackoffMaxMs, o.retryTryAgainMinMs * 1.5 ** Math.min(n, 60));
+  return Math.max(1, Math.round(base * (0.5 + o.random())));
 }
 
 /** Exponential backoff with ±50% jitter for retry n (0-based). */

@@ -8,7 +8,7 @@ import { parseRedirect } from './redirect.js';
 import { decideRetry } from './retry.js';
 import { SingleFlight } from './single-flight.js';
 import { groupBySlot, locateKey } from './router.js';
-import { resolveClientOptions, retryBackoffMs } from './options.js';
+import { resolveClientOptions, retryBackoffMs, tryAgainBackoffMs } from './options.js';
 
 test('parses MOVED and ASK into typed, range-checked redirects', () => {
   assert.deepEqual(parseRedirect(new RespError('MOVED 3999 127.0.0.1:6381')), { kind: 'moved', slot: 3999, address: '127.0.0.1:6381' });
@@ -31,7 +31,7 @@ test('retry policy: MOVED refreshes and goes to the new address at once; ASK sen
   assert.deepEqual(moved, { retry: true, delay: 'none', refresh: true, address: 'h:2', asking: false, outcomeUnknown: false });
   const ask = decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'ask', slot: 1, address: 'h:3' } }, true);
   assert.deepEqual(ask, { retry: true, delay: 'none', refresh: false, address: 'h:3', asking: true, outcomeUnknown: false });
-  assert.equal(decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'tryagain' } }, true).delay, 'backoff');
+  assert.equal(decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'tryagain' } }, true).delay, 'tryagain');
   assert.equal(decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'tryagain' } }, true).refresh, false, 'a hand-over needs no new table');
   assert.equal(decideRetry(2, 5, { kind: 'redirect', redirect: { kind: 'tryagain' } }, true).refresh, true, 'a TRYAGAIN that persists refreshes');
   const down = decideRetry(0, 5, { kind: 'redirect', redirect: { kind: 'clusterdown' } }, true);
@@ -63,8 +63,8 @@ test('retry policy: a write that may have reached the node is never resent and e
 test('retry policy: refusals (MOVED, TRYAGAIN, CLUSTERDOWN, NOREPLICAS) are retried for writes too: the write did not run', () => {
   const redirects = [{ kind: 'moved', slot: 1, address: 'h:2' }, { kind: 'tryagain' }, { kind: 'clusterdown' }, { kind: 'noreplicas' }] as const;
   for (const redirect of redirects) {
-    const d = decideRetry(1, 5, { kind: 'redirect', redirect }, false);
-    assert.deepEqual([d.retry, d.outcomeUnknown, d.delay], [true, false, 'backoff'], redirect.kind);
+    const d = decideRetry(1, 5, { kind: 'redirect', redirect }, false, { kind: 'redirect', redirect });
+    assert.deepEqual([d.retry, d.outcomeUnknown, d.delay], [true, false, redirect.kind === 'tryagain' ? 'tryagain' : 'backoff'], redirect.kind);
   }
   assert.deepEqual(parseRedirect(new RespError('NOREPLICAS Not enough good replicas to write.')), { kind: 'noreplicas' });
 });
@@ -181,7 +181,28 @@ test('getOrLoad waits for a lease held elsewhere at most 2 x loadLeaseMs, then l
 
 test('retry policy: a second MOVED in a row backs off (nodes disagree during a hand-over), the first goes at once', () => {
   const moved = { kind: 'redirect' as const, redirect: { kind: 'moved' as const, slot: 1, address: '127.0.0.1:7001' } };
+  const tryagain = { kind: 'redirect' as const, redirect: { kind: 'tryagain' as const } };
   assert.equal(decideRetry(0, 30, moved, true).delay, 'none');
-  assert.equal(decideRetry(1, 30, moved, true).delay, 'backoff');
-  assert.equal(decideRetry(1, 30, moved, true).address, '127.0.0.1:7001');
+  assert.equal(decideRetry(1, 30, moved, true, moved).delay, 'backoff');
+  assert.equal(decideRetry(1, 30, moved, true, moved).address, '127.0.0.1:7001');
+  // The old primary answers TRYAGAIN while its successor takes over, then MOVED once it serves: go there at once.
+  assert.equal(decideRetry(3, 30, moved, true, tryagain).delay, 'none');
+  assert.equal(decideRetry(3, 30, moved, true, tryagain).address, '127.0.0.1:7001');
+});
+
+test('TRYAGAIN backoff: starts at retryTryAgainMinMs, grows ×1.5 per TRYAGAIN up to retryBackoffMaxMs, ±50% jitter', () => {
+  const o = resolveClientOptions({ coordinators: ['x'], random: () => 0.5 });
+  assert.equal(o.retryTryAgainMinMs, 2);
+  const waits = Array.from({ length: 30 }, (_, n) => tryAgainBackoffMs(o, n));
+  assert.deepEqual(waits.slice(0, 4), [2, 3, 5, 7]);
+  assert.ok(waits.every((w, i) => i === 0 || w >= waits[i - 1]!), 'never shrinks');
+  assert.equal(waits[29], o.retryBackoffMaxMs, 'a TRYAGAIN that persists (a lapsed lease) ends at the general cap');
+  // Within a hand-over's scale the client is never more than ~50% late: the first ten waits add up to < 250 ms.
+  assert.ok(waits.slice(0, 10).reduce((a, b) => a + b, 0) < 250);
+  for (const r of [0, 0.999]) {
+    const w = tryAgainBackoffMs({ ...o, random: () => r }, 3);
+    assert.ok(w >= 3 && w <= 11, String(w));
+  }
+  assert.throws(() => resolveClientOptions({ coordinators: ['x'], retryTryAgainMinMs: 0 }), /retryTryAgainMinMs/);
+  assert.throws(() => resolveClientOptions({ coordinators: ['x'], retryTryAgainMinMs: 600 }), /retryTryAgainMinMs/);
 });

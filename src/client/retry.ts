@@ -11,8 +11,11 @@ export type AttemptFailure =
 
 export interface RetryDecision {
   readonly retry: boolean;
-  /** Wait before the next attempt (0 = at once). */
-  readonly delay: 'none' | 'backoff';
+  /**
+   * Wait before the next attempt: `none` = at once; `tryagain` = the short, slowly growing backoff of a partition
+   * changing hands (retryTryAgainMinMs × 1.5 per TRYAGAIN); `backoff` = the general exponential backoff.
+   */
+  readonly delay: 'none' | 'tryagain' | 'backoff';
   /** Fetch a fresh table before the next attempt (at most one refresh runs at a time). */
   readonly refresh: boolean;
   /** Send the next attempt to this address (MOVED/ASK target) instead of the table's primary. */
@@ -34,19 +37,25 @@ export interface RetryDecision {
  * sending) is retried only when `resendable` (a read), and otherwise ends with `outcomeUnknown`: never a silent resend,
  * never a definite failure.
  */
-export function decideRetry(attempt: number, maxAttempts: number, failure: AttemptFailure, resendable: boolean): RetryDecision {
+export function decideRetry(attempt: number, maxAttempts: number, failure: AttemptFailure, resendable: boolean, previous: AttemptFailure | null = null): RetryDecision {
   const stop: RetryDecision = { retry: false, delay: 'none', refresh: false, address: null, asking: false, outcomeUnknown: false };
   const last = attempt + 1 >= maxAttempts;
   switch (failure.kind) {
     case 'redirect': {
       const r = failure.redirect;
-      // A second MOVED in a row means the nodes disagree about the owner (a hand-over whose table has not reached
-      // every node yet): back off instead of bouncing between them.
-      if (r.kind === 'moved') return { ...stop, retry: !last, refresh: true, address: r.address, delay: attempt === 0 ? 'none' : 'backoff' };
+      // A MOVED goes to the new address at once (also after TRYAGAINs: the old primary answers MOVED once its successor
+      // serves). A second MOVED in a row means the nodes disagree about the owner (a hand-over whose table has not
+      // reached every node yet): back off instead of bouncing between them.
+      if (r.kind === 'moved') {
+        const bounced = previous !== null && previous.kind === 'redirect' && previous.redirect.kind === 'moved';
+        return { ...stop, retry: !last, refresh: true, address: r.address, delay: bounced ? 'backoff' : 'none' };
+      }
       if (r.kind === 'ask') return { ...stop, retry: !last, address: r.address, asking: true };
-      // TRYAGAIN is short (a hand-over in progress) and needs no new table; when it persists (a node whose lease lapsed
-      // answers TRYAGAIN until it hears from the coordinator, which may have promoted another copy) refresh as well.
-      if (r.kind === 'tryagain' || r.kind === 'noreplicas') return { ...stop, retry: !last, delay: 'backoff', refresh: attempt >= 2 };
+      // TRYAGAIN is short (a hand-over in progress: tens of milliseconds) and needs no new table: retry soon, a little
+      // later each time; when it persists (a node whose lease lapsed answers TRYAGAIN until it hears from the
+      // coordinator, which may have promoted another copy) refresh as well, and the wait grows to the general backoff.
+      if (r.kind === 'tryagain') return { ...stop, retry: !last, delay: 'tryagain', refresh: attempt >= 2 };
+      if (r.kind === 'noreplicas') return { ...stop, retry: !last, delay: 'backoff', refresh: attempt >= 2 };
       return { ...stop, retry: !last, delay: 'backoff', refresh: true };
     }
     case 'connection':

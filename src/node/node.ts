@@ -148,7 +148,7 @@ export async function startNode(input: Partial<NodeOptions> & Pick<NodeOptions, 
         return;
       }
       if (t.epoch <= view.epoch) return;
-      log.info({ epoch: t.epoch, applied: view.epoch }, 'table from a peer (the primary we follow stopped under it)');
+      log.info({ epoch: t.epoch, applied: view.epoch }, 'table from a peer (a hand-over between us and it)');
       applyTableRef(t);
     },
     sendReports: async (copies, outOfSync) => {

@@ -3,15 +3,13 @@
  * connection to a primary, authenticates like any client when the node has a password, and sends:
  *
  *   RL.REPLCONN <follower id> <partition count> [capability ...]   the connection becomes a stream; no reply (frames
- *                                                 follow); capability `snapb`: send snapshot batches as SNAPB;
- *                                                 `syncack`: this follower sends RL.SYNCACK (with snapb)
+ *                                                 follow); capability `snapb`: send snapshot batches as SNAPB
  *   RL.FOLLOW <p> <term> <offset> <complete> <table term>   stream p from (term, offset), else a snapshot first
  *   RL.UNFOLLOW <p>                               stop streaming p
  *   RL.ACK <p> <offset> [...]                    the follower's applied offsets (lag); no reply
- *   RL.SYNCACK <bytes>                            SNAPB batch bytes applied on this connection in total (with the
- *                                                 `syncack` capability: the primary keeps at most syncWindowBytes
- *                                                 of batches unacknowledged); no reply
  *   RL.HANDOFF <p> <term>                         the new primary of p (term) asks the old one to stop now
+ *   RL.TABLE <json>                               the new primary sends the table of the hand-over; no reply
+ *   RL.RECV <bytes>                               stream bytes read and applied so far on this connection; no reply
  *
  * The coordinator sends, before it promotes a copy of p at a new term (failover):
  *
@@ -57,13 +55,8 @@ const replconn: CommandHandler = (ctx, conn, req, w) => {
   }
   // Capabilities the follower announced; unknown ones are ignored (a newer follower talking to an older primary).
   let binarySnapshots = false;
-  let snapshotAcks = false;
-  for (let i = 3; i < req.argc; i++) {
-    const c = req.str(i).toLowerCase();
-    if (c === 'snapb') binarySnapshots = true;
-    else if (c === 'syncack') snapshotAcks = true;
-  }
-  r.replConn(conn.socket, id, { binarySnapshots, snapshotAcks: binarySnapshots && snapshotAcks });
+  for (let i = 3; i < req.argc; i++) if (req.str(i).toLowerCase() === 'snapb') binarySnapshots = true;
+  r.replConn(conn.socket, id, { binarySnapshots });
 };
 
 const follow: CommandHandler = (ctx, conn, req, w) => {
@@ -104,14 +97,6 @@ const ack: CommandHandler = (ctx, conn, req, w) => {
   r.ack(conn.socket, pairs);
 };
 
-const syncAck: CommandHandler = (ctx, conn, req, w) => {
-  const r = ctx.replication;
-  if (r === null) return w.error(ERR_STANDALONE);
-  const bytes = intArg(req, 1, Number.MAX_SAFE_INTEGER);
-  if (bytes === null) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'usage: RL.SYNCACK <bytes>'));
-  r.syncAck(conn.socket, bytes);
-};
-
 const handoff: CommandHandler = (ctx, _conn, req, w) => {
   const r = ctx.replication;
   if (r === null) return w.error(ERR_STANDALONE);
@@ -120,6 +105,20 @@ const handoff: CommandHandler = (ctx, _conn, req, w) => {
   const term = intArg(req, 2, MAX_TERM);
   if (term === null) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'term must be a non-negative integer'));
   r.handoff(p, term);
+};
+
+const recv: CommandHandler = (ctx, conn, req, w) => {
+  const r = ctx.replication;
+  if (r === null) return w.error(ERR_STANDALONE);
+  const bytes = intArg(req, 1, MAX_TERM);
+  if (bytes === null) return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, 'usage: RL.RECV <bytes>; a non-negative integer'));
+  r.recv(conn.socket, bytes);
+};
+
+const peerTable: CommandHandler = (ctx, conn, req, w) => {
+  const r = ctx.replication;
+  if (r === null) return w.error(ERR_STANDALONE);
+  r.peerTable(conn.socket, req.str(1));
 };
 
 const fence: CommandHandler = (ctx, _conn, req, w) => {
@@ -192,8 +191,9 @@ export const REPLICATION_COMMANDS: readonly CommandSpec[] = [
   cmd('rl.follow', 6, CMD_ADMIN, NO_KEYS, follow, 'Internal: stream a partition to this follower from (term, offset), or a snapshot first.'),
   cmd('rl.unfollow', 2, CMD_ADMIN, NO_KEYS, unfollow, 'Internal: stop streaming a partition to this follower.'),
   cmd('rl.ack', -3, CMD_ADMIN, NO_KEYS, ack, 'Internal: a follower acknowledges the offsets it applied.'),
-  cmd('rl.syncack', 2, CMD_ADMIN, NO_KEYS, syncAck, 'Internal: a follower acknowledges the snapshot batch bytes it applied (snapshot flow control).'),
   cmd('rl.handoff', 3, CMD_ADMIN, NO_KEYS, handoff, 'Internal: the new primary of a partition asks the old one to stop serving it now.'),
+  cmd('rl.recv', 2, CMD_ADMIN, NO_KEYS, recv, 'Internal: a follower tells its primary how many stream bytes it read and applied (snapshot flow control).'),
+  cmd('rl.table', 2, CMD_ADMIN, NO_KEYS, peerTable, 'Internal: the new primary of partitions sends the old one the table of the hand-over (applied when newer).'),
   cmd('rl.fence', 3, CMD_ADMIN, NO_KEYS, fence, "Internal: the coordinator fences a partition's copy for a new term; answers [term, offset, complete]."),
   cmd('rl.digest', 2, CMD_ADMIN, NO_KEYS, digest, "A partition copy's [term, offset, mode, complete, keys, digest]."),
 ];

@@ -78,14 +78,16 @@ export interface CommandStat {
 
 /** What the RL.* commands call: implemented by the node's replicator (src/node/replication). */
 export interface ReplicationHandler {
-  replConn(socket: Socket, followerId: string, capabilities?: { binarySnapshots: boolean; snapshotAcks: boolean }): void;
-  /** RL.SYNCACK: the follower applied `bytes` of SNAPB batches in total on this connection. */
-  syncAck(socket: Socket, bytes: number): void;
+  replConn(socket: Socket, followerId: string, capabilities?: { binarySnapshots: boolean }): void;
   /** Returns an error text, or null when the stream answers on the connection. */
   follow(socket: Socket, partition: number, term: number, offset: number, complete: boolean): string | null;
   unfollow(socket: Socket, partition: number): void;
   ack(socket: Socket, pairs: ReadonlyArray<readonly [number, number]>): void;
   handoff(partition: number, term: number): void;
+  /** RL.RECV: the follower read and applied this many bytes of the connection's stream (snapshot window). */
+  recv(socket: Socket, bytes: number): void;
+  /** RL.TABLE: a follower that takes partitions over from this node sends the table that says so (applied when newer). */
+  peerTable(socket: Socket, json: string): void;
   /** RL.FENCE: the copy's position; it ignores terms older than `term` from now on. */
   fence(partition: number, term: number): { term: number; offset: number; complete: boolean };
   /** INFO replication lines (`key:value`). */

@@ -21,53 +21,87 @@ export class Downstream {
   /** The offset the follower last acknowledged per partition (RL.ACK), for lag. */
   readonly acked = new Map<number, number>();
   closed = false;
+  /** The follower announced `snapb` in RL.REPLCONN: snapshot batches go as SNAPB (binary), else as SNAP/SNAPT. */
+  binarySnapshots = false;
   /** Snapshot jobs of this follower the scheduler is running now. */
   activeSyncs = 0;
-  /** SNAPB batch bytes written to this follower, and the total it acknowledged applying (RL.SYNCACK). */
-  snapshotBytesSent = 0;
-  snapshotBytesAcked = 0;
-  /** Snapshot loops waiting for an acknowledgement (the window is full), resumed on the next one or on close. */
-  private ackWaiters: Array<() => void> = [];
+  /** Bytes written to the follower on this connection (frames). */
+  bytesWritten = 0;
+  /** Bytes the follower said it read and applied (RL.RECV); null until its first RL.RECV (no window before). */
+  bytesRead: number | null = null;
+  /** Snapshot loops waiting for the follower to read (resumed on RL.RECV and on close). */
+  private readonly readWaiters: Array<() => void> = [];
+  /** The snapshot window: unread bytes allowed before snapshot batches wait (adapted on every RL.RECV). */
+  window: number;
+  /** (bytesWritten, monotonic ms) after writes, at most one per 4 KB: when each byte was written, for RL.RECV delays. */
+  private readonly marks: number[] = [];
+  private markHead = 0;
 
   constructor(
     readonly followerId: string,
     readonly socket: Socket,
-    /** The follower announced `snapb`: snapshot batches go as SNAPB (binary), else as SNAP/SNAPT. */
-    readonly binarySnapshots: boolean,
-    /** The follower announced `syncack`: it acknowledges SNAPB bytes, so the snapshot window applies. */
-    readonly snapshotAcks: boolean,
     private readonly maxBufferBytes: number,
     private readonly stats: ReplicationStats,
     private readonly logger: Logger,
-  ) {}
-
-  /** Bytes of SNAPB batches sent and not acknowledged yet (0 for a follower that does not acknowledge them). */
-  get snapshotBytesInFlight(): number {
-    return this.snapshotAcks ? this.snapshotBytesSent - this.snapshotBytesAcked : 0;
+    private readonly monotonic: () => number = () => performance.now(),
+    private readonly windowOptions: Pick<ReplicationOptions, 'syncWindowBytes' | 'syncWindowMinBytes' | 'syncWindowMs'> = { syncWindowBytes: 1024 * 1024, syncWindowMinBytes: 32 * 1024, syncWindowMs: 20 },
+  ) {
+    this.window = windowOptions.syncWindowBytes;
   }
 
-  /** RL.SYNCACK: resumes snapshot loops that waited for room in the window. */
-  onSyncAck(bytes: number): void {
-    if (bytes > this.snapshotBytesAcked && bytes <= this.snapshotBytesSent) this.snapshotBytesAcked = bytes;
+  /** Bytes written and not yet read and applied by the follower (0 before its first RL.RECV). */
+  get unread(): number {
+    return this.bytesRead === null ? 0 : Math.max(0, this.bytesWritten - this.bytesRead);
+  }
+
+  /**
+   * RL.RECV: the follower read and applied `bytes` of this connection so far. The window adapts to how long the last
+   * byte covered waited (written → reported): above syncWindowMs it shrinks by a third, otherwise it grows by 1/8 of
+   * the maximum, within [syncWindowMinBytes, syncWindowBytes]. A follower that applies slowly (a busy process) so gets
+   * a small window and the live stream stays close behind; a fast one the whole window.
+   */
+  onRead(bytes: number): void {
+    if (this.bytesRead !== null && bytes <= this.bytesRead) return;
+    const step = bytes - (this.bytesRead ?? 0);
+    this.bytesRead = bytes;
+    let writtenAt = -1;
+    const m = this.marks;
+    while (this.markHead < m.length && m[this.markHead]! <= bytes) {
+      writtenAt = m[this.markHead + 1]!;
+      this.markHead += 2;
+    }
+    if (this.markHead > 1024 && this.markHead * 2 > m.length) {
+      m.splice(0, this.markHead);
+      this.markHead = 0;
+    }
+    // Only reports sent as data was read count (16 KB steps), not the 200 ms timer's for a trickle of entries.
+    if (writtenAt >= 0 && step >= 8192) {
+      const o = this.windowOptions;
+      const waited = this.monotonic() - writtenAt;
+      this.window = waited > o.syncWindowMs ? Math.max(o.syncWindowMinBytes, Math.floor(this.window * 0.67)) : Math.min(o.syncWindowBytes, this.window + (o.syncWindowBytes >> 3));
+    }
     this.wake();
   }
 
-  /** Calls `resume` once, on the next acknowledgement or when the connection closes. */
-  waitForAck(resume: () => void): void {
-    this.ackWaiters.push(resume);
+  /** Calls `fn` once, on the next RL.RECV or when the connection closes. */
+  onNextRead(fn: () => void): void {
+    if (this.closed) return fn();
+    this.readWaiters.push(fn);
   }
 
-  /** Resumes every waiting loop (they check the window, and `closed`, again). */
+  /** Resumes every waiting snapshot loop (they check their conditions again). */
   wake(): void {
-    const waiters = this.ackWaiters;
-    if (waiters.length === 0) return;
-    this.ackWaiters = [];
-    for (const w of waiters) w();
+    if (this.readWaiters.length === 0) return;
+    const ws = this.readWaiters.splice(0);
+    for (const fn of ws) fn();
   }
 
   /** Writes a frame; disconnects a follower that does not read (it resumes or re-syncs when it comes back). */
   write(frame: Buffer): void {
     if (this.closed) return;
+    this.bytesWritten += frame.length;
+    const m = this.marks;
+    if (this.bytesRead !== null && (m.length === this.markHead || this.bytesWritten - m[m.length - 2]! >= 4096)) m.push(this.bytesWritten, this.monotonic());
     this.stats.streamBytesSent += frame.length;
     this.socket.write(frame);
     if (this.socket.writableLength > this.maxBufferBytes) {
@@ -107,7 +141,6 @@ export class SnapshotJob {
       if (batch === null) return this.end();
       frame = encodeSnapBatch(this.partition, batch);
       keys = batch.readUInt32LE(1);
-      this.down.snapshotBytesSent += batch.length;
     } else {
       const batch = this.reader.next();
       if (batch === null) return this.end();
@@ -126,16 +159,16 @@ export class SnapshotJob {
     this.down.write(encodeSnapEnd(this.partition));
     return -1;
   }
+
 }
 
 /**
  * Runs snapshot jobs, at most `maxParallelSyncs` at once and `maxParallelSyncsPerFollower` on one follower
  * connection, in the order they were asked for, a batch per turn of the event loop (client commands run in
- * between), pausing while a follower's socket is above the high-water mark or (a follower that acknowledges batches)
- * while `syncWindowBytes` of its batches are unacknowledged, and within `syncBytesPerSec`.
- * Why one per follower by default: the jobs of one follower share its socket, so running more at once only
- * interleaves their batches and every copy finishes later (the coordinator can promote a copy only once it is
- * complete); one after the other, each learner reports `synced` as early as it can.
+ * between), pausing while a follower's socket is above the high-water mark or its window is full, and within
+ * `syncBytesPerSec`. Why one per follower by default: the jobs of one follower share its socket, so running more at
+ * once only interleaves their batches and every copy finishes later (the coordinator can promote a copy only once it
+ * is complete); one after the other, each learner reports `synced` as early as it can.
  */
 export class SnapshotScheduler {
   private readonly queue: SnapshotJob[] = [];
@@ -196,10 +229,6 @@ export class SnapshotScheduler {
     const loop = (): void => {
       if (job.cancelled || job.down.closed) return this.finish(job, false);
       const sock = job.down.socket;
-      if (this.o.syncWindowBytes > 0 && job.down.snapshotBytesInFlight >= this.o.syncWindowBytes) {
-        job.down.waitForAck(loop);
-        return;
-      }
       if (sock.writableLength > this.o.syncHighWaterBytes) {
         // Resume on whichever comes first; the other listener is removed so the loop never runs twice.
         const resume = (): void => {
@@ -209,6 +238,12 @@ export class SnapshotScheduler {
         };
         sock.on('drain', resume);
         sock.on('close', resume);
+        return;
+      }
+      if (job.down.unread > job.down.window) {
+        // The follower has not applied what is already on its way (kernel buffers included): wait for its RL.RECV,
+        // so the live stream (and a hand-over's end-of-term marker) never queues behind more than the window.
+        job.down.onNextRead(loop);
         return;
       }
       if (this.o.syncBytesPerSec > 0) {

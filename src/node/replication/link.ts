@@ -29,13 +29,15 @@ export class Link {
   readonly acked = new Map<number, number>();
   /** Partitions that applied stream entries since the last acknowledgement (the handler fills it). */
   readonly touched = new Set<number>();
-  /** Bytes of SNAPB batches received on this connection (applied or not), and the total last acknowledged. */
-  private snapshotBytes = 0;
-  private snapshotBytesAcked = 0;
+  /** Epoch of the last table sent to the primary with RL.TABLE (a hand-over to us). */
+  tableEpoch = 0;
+  /** Bytes of stream read and handled on the current connection, and the count last reported with RL.RECV. */
+  private bytesRead = 0;
   /** RL.REPLCONN with capabilities sent and nothing received since: an error now means a primary that predates them. */
   private capabilitiesPending = false;
   /** The primary refused RL.REPLCONN with capabilities (an older node): connect without them from now on. */
   private legacyPrimary = false;
+  private bytesReported = 0;
   private socket: Socket | null = null;
   private ready = false;
   private closed = false;
@@ -99,6 +101,8 @@ export class Link {
     });
     socket.on('data', (chunk: Buffer) => {
       if (this.socket !== socket) return;
+      // Stream bytes only (the AUTH reply comes in a chunk of its own, before RL.REPLCONN makes us ready).
+      const counted = this.ready;
       try {
         decoder.push(chunk);
       } catch (err) {
@@ -106,13 +110,8 @@ export class Link {
         socket.destroy();
         return;
       }
-      if (this.socket !== socket || socket.destroyed) return;
-      this.handler.afterFrames(this);
-      if (this.snapshotBytes !== this.snapshotBytesAcked && this.ready) {
-        // Every frame of this read is handled: the primary may send more snapshot batches (its window).
-        this.snapshotBytesAcked = this.snapshotBytes;
-        socket.write(encodeCommand(['RL.SYNCACK', this.snapshotBytes]));
-      }
+      if (counted) this.bytesRead += chunk.length;
+      if (this.socket === socket && !socket.destroyed) this.handler.afterFrames(this);
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
@@ -142,14 +141,24 @@ export class Link {
     if (args.length > 1) this.send(args);
   }
 
+  /**
+   * RL.RECV <bytes>: tells the primary how much of this connection's stream we read and applied, once at least
+   * `minStep` more bytes than last reported (0: whenever it changed). The primary keeps at most syncWindowBytes of
+   * snapshot data unread by us, so what it streams after (entries, end-of-term markers) is never far behind.
+   */
+  sendRecv(minStep: number): void {
+    if (!this.ready || this.bytesRead === this.bytesReported || this.bytesRead - this.bytesReported < minStep) return;
+    this.bytesReported = this.bytesRead;
+    this.send(['RL.RECV', this.bytesRead]);
+  }
+
   private handshake(): void {
     this.acked.clear();
-    this.snapshotBytes = 0;
-    this.snapshotBytesAcked = 0;
+    this.bytesRead = 0;
+    this.bytesReported = 0;
     // `snapb`: this follower applies binary snapshot batches (SNAPB); a primary that does not know it sends SNAP/SNAPT.
-    // `syncack`: it acknowledges the batch bytes it applied (RL.SYNCACK), for the primary's snapshot window.
     const args: Array<string | number> = ['RL.REPLCONN', this.selfId, this.partitionCount];
-    if (this.binarySnapshots && !this.legacyPrimary) args.push('snapb', 'syncack');
+    if (this.binarySnapshots && !this.legacyPrimary) args.push('snapb');
     this.capabilitiesPending = args.length > 3;
     this.socket!.write(encodeCommand(args));
     this.ready = true;
@@ -173,7 +182,7 @@ export class Link {
     const firstReply = this.capabilitiesPending;
     this.capabilitiesPending = false;
     if (reply instanceof RespError && firstReply && /wrong number of arguments/i.test(reply.message)) {
-      // A primary from before RL.REPLCONN took capabilities (rolling upgrade): it sends SNAP/SNAPT, never needs acks.
+      // A primary from before RL.REPLCONN took capabilities (rolling upgrade): it sends SNAP/SNAPT.
       this.logger.info({ primary: this.address }, 'replication link: the primary does not take capabilities; reconnecting without them');
       this.legacyPrimary = true;
       socket.destroy();
@@ -185,10 +194,7 @@ export class Link {
       return;
     }
     try {
-      const frame = decodeFrame(reply, this.partitionCount);
-      // Counted whether or not the copy still wants it (a batch of an unfollowed partition is in the primary's window too).
-      if (frame.kind === 'SNAPB') this.snapshotBytes += frame.batch.length;
-      this.handler.onFrame(this, frame);
+      this.handler.onFrame(this, decodeFrame(reply, this.partitionCount));
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
       this.logger.warn({ primary: this.address, err: err.message }, 'bad replication frame; reconnecting');

@@ -12,8 +12,8 @@ export interface ReplicationOptions {
   syncBatchBytes: number;
   /**
    * As a follower, ask primaries for binary snapshot batches (SNAPB, applied in bulk) rather than RESP ones
-   * (SNAP/SNAPT, applied key by key): ~4× less CPU per key (docs/BENCHMARKS.md, sync). false is for tests of the
-   * older frames and for a primary that predates SNAPB (it ignores the request anyway).
+   * (SNAP/SNAPT, applied key by key): ~3× less CPU per key (docs/BENCHMARKS.md, sync). false is for tests of the
+   * older frames (a primary that predates SNAPB refuses the request; the follower then connects without it).
    */
   binarySnapshots: boolean;
   /** Cap on snapshot bytes per second over all syncs of this node; 0 = unlimited. Only snapshots are throttled, never the live stream. */
@@ -21,12 +21,16 @@ export interface ReplicationOptions {
   /** A snapshot pauses while the follower's socket has more than this many unsent bytes. */
   syncHighWaterBytes: number;
   /**
-   * Snapshot flow control (followers that announce `syncack`): at most this many bytes of SNAPB batches sent to one
-   * follower and not yet acknowledged as applied (RL.SYNCACK). It bounds how much snapshot data a live stream entry
-   * or a hand-over's end-of-term marker can queue behind on the follower's connection (the socket's high-water mark
-   * sees only this process's buffer, not the kernel's, which holds megabytes on loopback). 0 = no window.
+   * A snapshot also pauses while more than a window of bytes written to the follower's connection are not yet read
+   * and applied by it (its RL.RECV acknowledgements): what the kernel's socket buffers hold is counted too, so stream
+   * entries and end-of-term markers queue behind at most a window of snapshot data (hand-over pauses, sync-mode
+   * acks). The window adapts per follower between syncWindowMinBytes and this, so that what it holds takes about
+   * syncWindowMs to be applied (it shrinks when bytes waited longer, grows when they did not).
    */
   syncWindowBytes: number;
+  syncWindowMinBytes: number;
+  /** Target time between writing a byte to a follower and the follower reporting it applied (the window's goal). */
+  syncWindowMs: number;
   /** A follower whose unsent stream passes this is disconnected (it resumes or re-syncs when it reconnects). */
   maxFollowerBufferBytes: number;
   /** A new primary waits this long for the old primary's end-of-term marker, then serves with what it has. */
@@ -58,6 +62,8 @@ export const DEFAULT_REPLICATION_OPTIONS: Readonly<ReplicationOptions> = Object.
   syncBytesPerSec: 0,
   syncHighWaterBytes: 4 * 1024 * 1024,
   syncWindowBytes: 1024 * 1024,
+  syncWindowMinBytes: 32 * 1024,
+  syncWindowMs: 20,
   maxFollowerBufferBytes: 256 * 1024 * 1024,
   handoverTimeoutMs: 3000,
   reconnectDelayMs: 100,
@@ -72,13 +78,14 @@ type NumericOption = { [K in keyof ReplicationOptions]: ReplicationOptions[K] ex
 
 export function resolveReplicationOptions(input: Partial<ReplicationOptions> = {}): ReplicationOptions {
   const o: ReplicationOptions = { ...DEFAULT_REPLICATION_OPTIONS, ...input };
-  const nonNegative: Array<NumericOption> = ['backlogBytesPerPartition', 'syncBytesPerSec', 'syncWindowBytes'];
+  const nonNegative: Array<NumericOption> = ['backlogBytesPerPartition', 'syncBytesPerSec'];
   const positive: Array<NumericOption> = [
-    'maxParallelSyncs', 'maxParallelSyncsPerFollower', 'syncBatchEntries', 'syncBatchBytes', 'syncHighWaterBytes', 'maxFollowerBufferBytes', 'handoverTimeoutMs',
+    'maxParallelSyncs', 'maxParallelSyncsPerFollower', 'syncBatchEntries', 'syncBatchBytes', 'syncHighWaterBytes', 'syncWindowBytes', 'syncWindowMinBytes', 'syncWindowMs', 'maxFollowerBufferBytes', 'handoverTimeoutMs',
     'reconnectDelayMs', 'reportDelayMs', 'reportRetryMs', 'ackIntervalMs', 'syncTimeoutMs', 'syncGiveUpMs',
   ];
   if (typeof o.binarySnapshots !== 'boolean') throw new TypeError(`ReplicationOptions.binarySnapshots must be a boolean, got ${String(o.binarySnapshots)}`);
   for (const k of nonNegative) if (!Number.isFinite(o[k]) || o[k] < 0) throw new TypeError(`ReplicationOptions.${k} must be a number >= 0, got ${o[k]}`);
   for (const k of positive) if (!Number.isFinite(o[k]) || o[k] <= 0) throw new TypeError(`ReplicationOptions.${k} must be a number > 0, got ${o[k]}`);
+  if (o.syncWindowMinBytes > o.syncWindowBytes) throw new TypeError(`ReplicationOptions.syncWindowMinBytes (${o.syncWindowMinBytes}) must be <= syncWindowBytes (${o.syncWindowBytes})`);
   return o;
 }

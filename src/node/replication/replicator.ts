@@ -28,6 +28,9 @@ import type { ReplicationOptions } from './options.js';
 import { newReplicationStats, type ReplicationStats } from './stats.js';
 import { SyncAcks, type AckWaiter } from './sync-acks.js';
 
+/** A follower reports the bytes it read (RL.RECV) once this many more were read: well below syncWindowBytes. */
+const RECV_EVERY_BYTES = 16 * 1024;
+
 /** What this node's copy of one partition is doing. */
 export type CopyMode = 'primary' | 'promoting' | 'follower' | 'stopped';
 
@@ -61,6 +64,10 @@ interface Part {
    * table may be older than ours, would bounce back.
    */
   successorWait: TimerHandle | null;
+  /** Monotonic ms when this node stopped serving p for a hand-over (0: not stopped). */
+  stoppedAt: number;
+  /** Monotonic ms when this copy last started serving (promote). */
+  servingSince: number;
   /**
    * RL.FOLLOW sent, its answer (SNAPBEGIN / RESUME / NOTPRIMARY) not received yet: stream frames of an earlier
    * subscription on the same link may still be in flight and are ignored until then.
@@ -76,6 +83,11 @@ interface Part {
   isr: readonly string[];
   /** As follower: this copy's state in the last table applied (a backup demoted to learner re-reports synced). */
   lastState: string | null;
+  /**
+   * While promoting: RL.FOLLOW requests (the old primary and other copies re-pointed by the new table) held until this
+   * copy serves, then answered at once (RESUME or a snapshot), instead of NOTPRIMARY and a retry later.
+   */
+  parked: Array<{ d: Downstream; term: number; offset: number; complete: boolean }>;
 }
 
 /** A WAIT command waiting for `replicas` followers to acknowledge the connection's last writes. */
@@ -129,6 +141,8 @@ export class Replicator implements LinkHandler {
   private table: PartitionTable | null = null;
   /** Set by stopPrimary during applyTable: followers get this table in a TABLE frame. */
   private stoppedInApply = false;
+  /** Hand-overs to us found during applyTable: per link to an old primary, the partitions (RL.HANDOFF after RL.TABLE). */
+  private readonly handoffs = new Map<Link, Array<[number, number]>>();
   private idByAddress = new Map<string, string>();
   /** Tables up to this epoch predate this incarnation (see joinedAt). */
   private staleThrough = 0;
@@ -155,7 +169,10 @@ export class Replicator implements LinkHandler {
       if (this.reports.size > 0 || this.outOfSync.size > 0) this.flushReports();
     }, deps.options.reportRetryMs);
     this.ackTimer = deps.clock.setInterval(() => {
-      for (const link of this.links.values()) link.ack(this.ackableOffset(link));
+      for (const link of this.links.values()) {
+        link.ack(this.ackableOffset(link));
+        link.sendRecv(0);
+      }
     }, deps.options.ackIntervalMs);
     this.syncTimer = deps.clock.setInterval(() => this.checkHeldAcks(), Math.max(10, Math.min(50, deps.options.syncTimeoutMs / 4)));
   }
@@ -282,6 +299,7 @@ export class Replicator implements LinkHandler {
     this.links.clear();
     for (const d of this.downstreams.values()) {
       d.closed = true;
+      d.wake();
       d.socket.destroy();
     }
     for (const part of this.parts) {
@@ -335,6 +353,21 @@ export class Replicator implements LinkHandler {
         d.tableEpoch = table.epoch;
       }
     }
+    if (this.handoffs.size > 0) {
+      // The old primaries of the partitions handed to us: send them this table (RL.TABLE, once per link and epoch) so
+      // they stop, follow us and redirect clients to us without waiting for the coordinator's push to reach them,
+      // then RL.HANDOFF per partition (stops the partition even if the table is refused, e.g. already superseded).
+      let json: string | null = null;
+      for (const [link, list] of this.handoffs) {
+        if (link.tableEpoch < table.epoch) {
+          json ??= JSON.stringify(table.toJSON());
+          link.send(['RL.TABLE', json]);
+          link.tableEpoch = table.epoch;
+        }
+        for (const [p, term] of list) link.send(['RL.HANDOFF', p, term]);
+      }
+      this.handoffs.clear();
+    }
     for (const [addr, link] of this.links) {
       if (link.partitions.size === 0) {
         link.close();
@@ -376,7 +409,7 @@ export class Replicator implements LinkHandler {
       part = {
         partition: p, mode: 'follower', term: 0, offset: 0, complete: false, backlog: new Backlog(this.deps.options.backlogBytesPerPartition, 0),
         prevTerm: 0, prevTermEnd: 0, followers: new Set(), link: null, tableTerm: 0, termEnded: null, promoteTimer: null, promoteStartedAt: 0,
-        failed: false, retryTimer: null, awaiting: false, successorWait: null, fencedTerm: 0, isr: [], lastState: null,
+        failed: false, retryTimer: null, awaiting: false, successorWait: null, stoppedAt: 0, servingSince: 0, fencedTerm: 0, isr: [], lastState: null, parked: [],
       };
       this.parts[p] = part;
     }
@@ -418,7 +451,9 @@ export class Replicator implements LinkHandler {
       // now in case it has not seen this table yet.
       part.mode = 'promoting';
       if (part.promoteStartedAt === 0) part.promoteStartedAt = this.deps.clock.monotonic();
-      source.send(['RL.HANDOFF', p, term]);
+      let list = this.handoffs.get(source);
+      if (list === undefined) this.handoffs.set(source, (list = []));
+      list.push([p, term]);
       part.promoteTimer?.cancel();
       part.promoteTimer = this.deps.clock.setTimeout(() => {
         part.promoteTimer = null;
@@ -461,11 +496,25 @@ export class Replicator implements LinkHandler {
     else if (how === 'failover') this.stats.promotionsWithoutHandover++;
     this.startTerm(part, part.tableTerm);
     part.mode = 'primary';
+    part.servingSince = this.deps.clock.monotonic();
     part.termEnded = null;
     part.failed = false;
     this.store!.setPartitionRole(p, 'primary');
     this.deps.logger.info({ partition: p, term: part.term, offset: part.offset, how }, 'serving partition');
     this.report({ partition: p, term: part.term, offset: part.offset, status: 'serving' });
+    this.answerParked(part);
+  }
+
+  /** Answers the RL.FOLLOW requests held while promoting: as a primary now, or NOTPRIMARY (they ask again). */
+  private answerParked(part: Part): void {
+    if (part.parked.length === 0) return;
+    const parked = part.parked;
+    part.parked = [];
+    for (const f of parked) {
+      if (f.d.closed) continue;
+      if (part.mode === 'primary') this.follow(f.d.socket, part.partition, f.term, f.offset, f.complete);
+      else f.d.write(encodeNotPrimary(part.partition, part.term));
+    }
   }
 
   private startTerm(part: Part, term: number): void {
@@ -483,6 +532,7 @@ export class Replicator implements LinkHandler {
       part.promoteTimer = null;
     }
     part.mode = 'follower';
+    this.answerParked(part);
     if (this.store!.partitionRole(p) !== 'copy') this.store!.setPartitionRole(p, 'copy');
     const primaryId = table.primaryOf(p);
     const primary = primaryId === undefined ? undefined : table.member(primaryId);
@@ -527,6 +577,8 @@ export class Replicator implements LinkHandler {
     this.syncAcks.settleAll(p, false);
     this.unlink(part);
     for (const d of part.followers) this.unsubscribeDown(d, p);
+    part.mode = 'follower';
+    this.answerParked(part);
     this.parts[p] = null;
     this.store?.dropPartition(p);
     this.store?.setPartitionRole(p, 'copy');
@@ -545,6 +597,7 @@ export class Replicator implements LinkHandler {
       this.refreshServing();
     }, this.deps.options.handoverTimeoutMs);
     this.store!.setPartitionRole(p, 'copy');
+    part.stoppedAt = this.deps.clock.monotonic();
     const frame = encodeTermEnd(p, part.term, part.offset);
     for (const d of part.followers) {
       d.write(frame);
@@ -588,6 +641,7 @@ export class Replicator implements LinkHandler {
 
   /** After each read of stream data: acknowledge what was applied at once (sync-mode primaries hold replies on it; WAIT). */
   afterFrames(link: Link): void {
+    link.sendRecv(RECV_EVERY_BYTES);
     if (link.touched.size === 0) return;
     link.ack(this.ackableOffset(link), link.touched);
     link.touched.clear();
@@ -612,6 +666,11 @@ export class Replicator implements LinkHandler {
         part.successorWait = null;
         this.syncAcks.settleAll(p, true);
         this.refreshServing();
+        if (part.stoppedAt > 0) {
+          // The partition's pause as this node saw it: from our stop to the successor's confirmation (an upper bound).
+          this.deps.logger.info({ partition: p, pausedMs: Math.round(this.deps.clock.monotonic() - part.stoppedAt), successor: link.address }, 'successor serves partition');
+          part.stoppedAt = 0;
+        }
       }
     }
     switch (f.kind) {
@@ -883,7 +942,10 @@ export class Replicator implements LinkHandler {
           this.syncAcks.settleAll(p, false);
           continue;
         }
-        const lagging = part.isr.filter((id) => this.ackedBy(id, p) < head.offset && (waited > o.syncTimeoutMs || (waited > o.syncTimeoutMs / 5 && !this.subscribed(id, p))));
+        // A backup that is not even subscribed is reported sooner (its process likely died), except just after we
+        // started serving: the copies of the previous primary re-point to us as their tables arrive.
+        const settling = now - part.servingSince < o.syncTimeoutMs;
+        const lagging = part.isr.filter((id) => this.ackedBy(id, p) < head.offset && (waited > o.syncTimeoutMs || (!settling && waited > o.syncTimeoutMs / 5 && !this.subscribed(id, p))));
         if (lagging.length === 0) continue;
         let entry = this.outOfSync.get(p);
         if (entry === undefined || entry.term !== part.term) this.outOfSync.set(p, (entry = { term: part.term, members: new Set() }));
@@ -916,28 +978,24 @@ export class Replicator implements LinkHandler {
   }
 
   /** RL.REPLCONN: the connection becomes a replication stream to `followerId`. */
-  replConn(socket: Socket, followerId: string, capabilities: { binarySnapshots: boolean; snapshotAcks: boolean } = { binarySnapshots: false, snapshotAcks: false }): void {
+  replConn(socket: Socket, followerId: string, capabilities: { binarySnapshots: boolean } = { binarySnapshots: false }): void {
     if (this.downstreams.has(socket)) return;
-    const d = new Downstream(followerId, socket, capabilities.binarySnapshots, capabilities.snapshotAcks, this.deps.options.maxFollowerBufferBytes, this.stats, this.deps.logger);
+    const d = new Downstream(followerId, socket, this.deps.options.maxFollowerBufferBytes, this.stats, this.deps.logger, () => this.deps.clock.monotonic(), this.deps.options);
+    d.binarySnapshots = capabilities.binarySnapshots;
     this.downstreams.set(socket, d);
     let byId = this.downByFollower.get(followerId);
     if (byId === undefined) this.downByFollower.set(followerId, (byId = new Set()));
     byId.add(d);
     socket.on('close', () => {
       d.closed = true;
+      d.wake();
       this.downstreams.delete(socket);
       byId.delete(d);
       if (byId.size === 0 && this.downByFollower.get(followerId) === byId) this.downByFollower.delete(followerId);
       for (const p of d.partitions) this.parts[p]?.followers.delete(d);
       for (const job of d.snapshots.values()) job.cancelled = true;
       d.snapshots.clear();
-      d.wake(); // loops waiting for room in the window see the close and finish
     });
-  }
-
-  /** RL.SYNCACK: the follower applied `bytes` of snapshot batches in total on this connection. */
-  syncAck(socket: Socket, bytes: number): void {
-    this.downstreams.get(socket)?.onSyncAck(bytes);
   }
 
   /** RL.FOLLOW: stream p to this follower, resuming from (term, offset) when possible, else with a snapshot first. */
@@ -947,11 +1005,21 @@ export class Replicator implements LinkHandler {
     if (this.store === null || p >= this.parts.length) return `partition ${p} out of range`;
     this.unsubscribeDown(d, p);
     const part = this.parts[p];
+    if (part && (part.mode === 'promoting' || (part.mode === 'follower' && part.termEnded !== null))) {
+      // We are about to serve p (waiting for the old primary's end-of-term marker, or we have it and the table naming
+      // us is on its way): hold the request and answer it
+      // the moment we serve, so the old primary learns at once that clients may be sent here and its copy follows
+      // ours from the first entry of our term (an in-sync backup of ours: our writes wait for it).
+      part.parked.push({ d, term, offset, complete });
+      return null;
+    }
     if (!part || (part.mode !== 'primary' && part.mode !== 'stopped')) {
       d.write(encodeNotPrimary(p, part?.term ?? 0));
       return null;
     }
     const resumable = complete && this.canResume(part, term, offset);
+    // RESUME names the follower's own term (ours, or the one we followed before our promotion): the backlog entries
+    // after its offset may still be of that older term, and a copy raised to our term first would refuse them.
     if (part.mode === 'stopped') {
       // An old primary that already stopped still hands its last entries and the end-of-term marker to a copy that
       // can resume (the new primary, when its link broke around the hand-over); others go to the new primary.
@@ -959,14 +1027,14 @@ export class Replicator implements LinkHandler {
         d.write(encodeNotPrimary(p, part.term));
         return null;
       }
-      d.write(encodeResume(p, this.termAt(part, offset), offset));
+      d.write(encodeResume(p, term, offset));
       for (const f of part.backlog.framesAfter(offset)) d.write(f);
       d.write(encodeTermEnd(p, part.term, part.offset));
       this.stats.partialSyncsServed++;
       return null;
     }
     if (resumable) {
-      d.write(encodeResume(p, this.termAt(part, offset), offset));
+      d.write(encodeResume(p, term, offset));
       for (const f of part.backlog.framesAfter(offset)) d.write(f);
       this.stats.partialSyncsServed++;
     } else {
@@ -987,6 +1055,11 @@ export class Replicator implements LinkHandler {
     if (d !== undefined) this.unsubscribeDown(d, p);
   }
 
+  /** RL.RECV bytes: the follower read and applied this many bytes of this connection (the snapshot window). */
+  recv(socket: Socket, bytes: number): void {
+    this.downstreams.get(socket)?.onRead(bytes);
+  }
+
   /** RL.ACK p o [p o ...]: a follower's applied offsets. */
   ack(socket: Socket, pairs: ReadonlyArray<readonly [number, number]>): void {
     const d = this.downstreams.get(socket);
@@ -1005,6 +1078,25 @@ export class Replicator implements LinkHandler {
         }
       }
     }
+  }
+
+  /**
+   * RL.TABLE json: a follower sends the table that makes it the new primary of partitions we serve (a hand-over).
+   * Applied like a TABLE frame: when it validates and is newer than ours. No reply (a link reads frames only).
+   */
+  peerTable(socket: Socket, text: string): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      this.deps.logger.warn({ bytes: text.length }, 'RL.TABLE: not JSON; ignored');
+      return;
+    }
+    const d = this.downstreams.get(socket);
+    const epoch = (json as { epoch?: unknown } | null)?.epoch;
+    // This follower has the table: no TABLE frame back to it.
+    if (d !== undefined && typeof epoch === 'number' && epoch > d.tableEpoch) d.tableEpoch = epoch;
+    this.deps.onPeerTable?.(json);
   }
 
   /** RL.HANDOFF p term: the new primary of p (term) asks us, its old primary, to stop now. */
@@ -1029,6 +1121,7 @@ export class Replicator implements LinkHandler {
       part.fencedTerm = term;
       if (part.mode === 'primary') this.stopPrimary(part);
       if (part.mode === 'promoting') part.mode = 'follower';
+      this.answerParked(part);
       part.promoteTimer?.cancel();
       part.promoteTimer = null;
       this.unlink(part);
@@ -1046,22 +1139,14 @@ export class Replicator implements LinkHandler {
     return { term: part?.term ?? 0, offset: part?.offset ?? 0, mode: part?.mode ?? 'none', complete: part?.complete ?? false, keys: d.keys, digest: d.digest };
   }
 
-  /**
-   * The term of the log at `offset` for a follower that resumes there: the previous term while `offset` is before
-   * where it ended (the backlog frames that follow still carry it, and the follower takes each entry's term as it
-   * applies it). Sending the current term instead made a follower behind the term change refuse the next entry (an
-   * older term than its own) and re-sync in full.
-   */
-  private termAt(part: Part, offset: number): number {
-    return offset < part.prevTermEnd && part.prevTerm > 0 ? part.prevTerm : part.term;
-  }
-
   private canResume(part: Part, term: number, offset: number): boolean {
     if (offset > part.offset || !part.backlog.canResumeFrom(offset)) return false;
     return term === part.term || (term === part.prevTerm && offset <= part.prevTermEnd);
   }
 
   private unsubscribeDown(d: Downstream, p: number): void {
+    const part = this.parts[p];
+    if (part && part.parked.length > 0) part.parked = part.parked.filter((f) => f.d !== d);
     d.partitions.delete(p);
     d.acked.delete(p);
     const job = d.snapshots.get(p);
