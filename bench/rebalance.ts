@@ -203,6 +203,8 @@ function movedCopies(before: TableView, after: TableView): Array<[number, string
 interface ChangeResult {
   phase: 'join' | 'leave';
   seconds: number;
+  /** Seconds until the coordinator published the settled table (before every node confirmed applying it). */
+  settledSeconds: number;
   mb: number;
   mbSource: 'metrics' | 'estimate';
   moved: number;
@@ -267,15 +269,34 @@ export default async function run(): Promise<void> {
 
     // `prepare` runs before the clock starts (starting the node process costs seconds of CPU that is not the
     // rebalance); `act` is the change itself.
-    const change = async (phase: 'join' | 'leave', prepare: () => Promise<unknown>, act: () => Promise<unknown>, optimalOf: (before: TableView) => number): Promise<ChangeResult> => {
+    const change = async (phase: 'join' | 'leave', prepare: () => Promise<unknown>, act: () => Promise<unknown>, optimalOf: (before: TableView) => number, leaving?: string): Promise<ChangeResult> => {
       const before = await cluster.table();
       const bytesBefore = await syncedBytes(cluster);
       await prepare();
       load.window();
       const started = performance.now();
+      // The first settled table with the expected members, as /v1/table shows it (polled every 20 ms): the end of
+      // the data movement. waitStable then also waits until every node reports applying it, which nodes tell the
+      // coordinator in their heartbeats (every 500 ms), so `seconds` includes up to one heartbeat interval more.
+      let settledAt = 0;
+      let watching = true;
+      const watcher = (async () => {
+        // Expected: every running node active except the leaving one, which must hold no copy any more.
+        while (watching && settledAt === 0) {
+          const t = await cluster.table().catch(() => null);
+          const ids = new Set(cluster.running.map((n) => n.id).filter((id) => id !== leaving));
+          const active = t?.json.members.filter((m) => m.state === 'active') ?? [];
+          const holdsNothing = leaving === undefined || t === null || t.partitionsHeldBy(leaving).length === 0;
+          if (t !== null && t.settled() && holdsNothing && active.length === ids.size && active.every((m) => ids.has(m.id))) settledAt = performance.now();
+          else await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
       await act();
       const after = await cluster.waitStable(600_000);
       const seconds = (performance.now() - started) / 1000;
+      watching = false;
+      await watcher;
+      const settledSeconds = ((settledAt === 0 ? performance.now() : settledAt) - started) / 1000;
       const during = load.window();
       const moved = movedCopies(before, after);
       const bytesAfter = await syncedBytes(cluster);
@@ -294,7 +315,7 @@ export default async function run(): Promise<void> {
       const sample = Array.from({ length: Math.min(20_000, KEYS) }, () => keys[Math.floor(Math.random() * keys.length)]!);
       const vals = await client.mget(sample).catch(() => sample.map(() => null));
       const missing = vals.filter((v) => v === null).length;
-      return { phase, seconds, mb, mbSource, moved: moved.length, optimal: optimalOf(before), during, missing, nodePauseMs: await nodePauseMs(cluster) };
+      return { phase, seconds, settledSeconds, mb, mbSource, moved: moved.length, optimal: optimalOf(before), during, missing, nodePauseMs: await nodePauseMs(cluster) };
     };
 
     // The join: the clock starts when node-4 listens (it has joined the coordinator by then) and stops when the table
@@ -303,13 +324,13 @@ export default async function run(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000));
     load.window();
     const leavingId = cluster.node('node-1').id;
-    const leave = await change('leave', async () => {}, () => cluster.stopNode('node-1', 600_000), (before) => before.partitionsHeldBy(leavingId).length);
+    const leave = await change('leave', async () => {}, () => cluster.stopNode('node-1', 600_000), (before) => before.partitionsHeldBy(leavingId).length, leavingId);
     await load.stop();
 
     const rows = [
-      ['phase', 'seconds', 'MB moved', 'MB/s', 'MB source', 'copies moved', 'optimal', 'ratio', 'ops/s', 'p50 ms', 'p99 ms', 'max write ms', 'max write gap ms', 'pause ms', 'node pause ms', 'errors', 'behind', 'missing (sample 20k)'],
-      ['steady', (steady.ms / 1000).toFixed(1), '', '', '', '', '', '', steady.opsPerSec.toFixed(0), steady.p50Ms.toFixed(2), steady.p99Ms.toFixed(2), steady.maxWriteMs.toFixed(1), steady.maxWriteGapMs.toFixed(1), '', '', String(steady.errors), String(steady.behind), ''],
-      ...[join, leave].map((r) => [r.phase, r.seconds.toFixed(2), r.mb.toFixed(1), (r.mb / r.seconds).toFixed(1), r.mbSource, String(r.moved), r.optimal.toFixed(1), (r.moved / r.optimal).toFixed(3), r.during.opsPerSec.toFixed(0), r.during.p50Ms.toFixed(2), r.during.p99Ms.toFixed(2), r.during.maxWriteMs.toFixed(1), r.during.maxWriteGapMs.toFixed(1), Math.max(0, r.during.maxWriteGapMs - nominalGapMs).toFixed(1), r.nodePauseMs === null ? '-' : String(r.nodePauseMs), String(r.during.errors), String(r.during.behind), String(r.missing)]),
+      ['phase', 'seconds', 'settled s', 'MB moved', 'MB/s', 'MB/s to settled', 'MB source', 'copies moved', 'optimal', 'ratio', 'ops/s', 'p50 ms', 'p99 ms', 'max write ms', 'max write gap ms', 'pause ms', 'node pause ms', 'errors', 'behind', 'missing (sample 20k)'],
+      ['steady', (steady.ms / 1000).toFixed(1), '', '', '', '', '', '', '', '', steady.opsPerSec.toFixed(0), steady.p50Ms.toFixed(2), steady.p99Ms.toFixed(2), steady.maxWriteMs.toFixed(1), steady.maxWriteGapMs.toFixed(1), '', '', String(steady.errors), String(steady.behind), ''],
+      ...[join, leave].map((r) => [r.phase, r.seconds.toFixed(2), r.settledSeconds.toFixed(2), r.mb.toFixed(1), (r.mb / r.seconds).toFixed(1), (r.mb / r.settledSeconds).toFixed(1), r.mbSource, String(r.moved), r.optimal.toFixed(1), (r.moved / r.optimal).toFixed(3), r.during.opsPerSec.toFixed(0), r.during.p50Ms.toFixed(2), r.during.p99Ms.toFixed(2), r.during.maxWriteMs.toFixed(1), r.during.maxWriteGapMs.toFixed(1), Math.max(0, r.during.maxWriteGapMs - nominalGapMs).toFixed(1), r.nodePauseMs === null ? '-' : String(r.nodePauseMs), String(r.during.errors), String(r.during.behind), String(r.missing)]),
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '));
@@ -323,7 +344,8 @@ export default async function run(): Promise<void> {
     for (const r of [join, leave]) {
       console.log(JSON.stringify({
         bench: 'rebalance', keys: KEYS, valueBytes: VALUE_BYTES, seconds: round(r.seconds), mbPerSec: round(r.mb / r.seconds), copiesMovedOverOptimal: round(r.moved / r.optimal, 3),
-        clientP99SteadyMs: round(steady.p99Ms), clientP99DuringMs: round(r.during.p99Ms), longestHandoverPauseMs: round(Math.max(0, r.during.maxWriteGapMs - nominalGapMs), 1), errors: r.during.errors, phase: r.phase, nodeHandoverPauseMs: r.nodePauseMs, clientMaxWriteMs: round(r.during.maxWriteMs, 1), rate,
+        clientP99SteadyMs: round(steady.p99Ms), clientP99DuringMs: round(r.during.p99Ms), longestHandoverPauseMs: round(Math.max(0, r.during.maxWriteGapMs - nominalGapMs), 1), errors: r.during.errors, phase: r.phase, nodeHandoverPauseMs: r.nodePauseMs,
+        settledSeconds: round(r.settledSeconds), mbPerSecToSettled: round(r.mb / r.settledSeconds), clientMaxWriteMs: round(r.during.maxWriteMs, 1), rate,
       }));
     }
   } finally {

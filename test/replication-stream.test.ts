@@ -4,6 +4,7 @@
 // src/partitioning (advance) and end to end in test/dataplane-*.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FrameError } from '../src/node/replication/frames.js';
 import { P, all, digest, keysFor, primaryWithBackup, sameCopies, startTestNode, startTestNodes, syncedAll, table, waitFor, type TestNode } from './replication-fixture.js';
 
 test('learners are built from snapshot + stream while writes continue, and a hand-over loses no acknowledged write', async (t) => {
@@ -144,8 +145,10 @@ test('property: any interleaving of writes with a learner sync gives a copy equa
     fc.record({ kind: fc.constant('append' as const), k: fc.nat(59), v: fc.string({ maxLength: 5 }) }),
   );
   await fc.assert(
-    fc.asyncProperty(fc.array(op, { maxLength: 60 }), fc.array(op, { maxLength: 120 }), fc.integer({ min: 1, max: 8 }), async (before, during, batch) => {
-      const [a, b] = await Promise.all([startTestNode('a'), startTestNode('b', { syncBatchEntries: batch })]);
+    fc.asyncProperty(fc.array(op, { maxLength: 60 }), fc.array(op, { maxLength: 120 }), fc.integer({ min: 1, max: 8 }), fc.boolean(), async (before, during, batch, binary) => {
+      // The primary (a) cuts the snapshot into batches of `batch` keys; the learner (b) asks for binary (SNAPB) or
+      // RESP (SNAP) batches.
+      const [a, b] = await Promise.all([startTestNode('a', { syncBatchEntries: batch }), startTestNode('b', { binarySnapshots: binary })]);
       try {
         const run = async (o: (typeof before)[number]): Promise<void> => {
           const key = `{k${o.k % 7}}:${o.k}`; // a few partitions, several keys each
@@ -262,4 +265,148 @@ test('regression: a backup that lags the old primary resumes from the new one th
   await waitFor('c equals the new primary', () => sameCopies(b, c));
   assert.equal(c.replicator.stats.resyncs, 0, 'no re-sync');
   assert.equal(b.replicator.stats.fullSyncsServed, 0, 'c resumed (partial resync)');
+});
+
+test('a SNAPB batch that does not decode drops the link (no crash, nothing of it applied); the copy re-syncs on the next connection', async (t) => {
+  // A fake primary: on its first connection it answers every RL.FOLLOW with a snapshot whose batch is garbage, on
+  // later ones with a valid batch and the end marker.
+  const { createServer } = await import('node:net');
+  const { ReplyDecoder } = await import('../src/protocol/resp/reply-decoder.js');
+  const { encodeSnapBatch, encodeSnapBegin, encodeSnapEnd } = await import('../src/node/replication/frames.js');
+  const { encodeSnapshotBatch } = await import('../src/storage/index.js');
+  const { memberIdFor } = await import('../src/partitioning/index.js');
+  let connections = 0;
+  const commands: string[] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    const n = ++connections;
+    const decoder = new ReplyDecoder((reply) => {
+      const args = (reply as Buffer[]).map((b) => b.toString('latin1'));
+      commands.push(args.join(' '));
+      if (args[0] !== 'RL.FOLLOW') return;
+      const p = Number(args[1]);
+      socket.write(encodeSnapBegin(p, 1, 0));
+      const batch = encodeSnapshotBatch([{ key: `good:${p}`, type: 'string', value: 'v', expiresAt: 0 }]);
+      socket.write(encodeSnapBatch(p, n === 1 ? Buffer.concat([batch, Buffer.from('trailing garbage')]) : batch));
+      socket.write(encodeSnapEnd(p));
+    });
+    socket.on('data', (chunk) => decoder.push(chunk));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const port = (server.address() as { port: number }).port;
+  const fake = { id: memberIdFor('fake'), name: 'fake', address: `127.0.0.1:${port}` } as TestNode;
+  const [b] = await startTestNodes(t, ['b', { reconnectDelayMs: 20 }]);
+  b.apply(table(1, [fake, b], all(() => [[fake, 'primary'], [b, 'learner']]), all(() => 1)));
+  await waitFor('b synced every partition from the second connection', syncedAll(b));
+  assert.ok(connections >= 2, `reconnected (${connections} connections)`);
+  assert.ok(commands.some((c) => c.startsWith('RL.REPLCONN') && c.endsWith(' snapb')), 'the follower announced snapb');
+  for (let p = 0; p < P; p++) {
+    const d = await digest(b, p);
+    assert.equal(d[4], 1, `partition ${p} holds exactly the valid batch's key`);
+  }
+  assert.equal(b.server.store!.dbsize(), P);
+});
+
+test('a primary from before RL.REPLCONN capabilities (refuses the extra arguments): the follower reconnects without them and syncs from SNAP batches', async (t) => {
+  const { createServer } = await import('node:net');
+  const { ReplyDecoder } = await import('../src/protocol/resp/reply-decoder.js');
+  const { encodeSnap, encodeSnapBegin, encodeSnapEnd } = await import('../src/node/replication/frames.js');
+  const { memberIdFor } = await import('../src/partitioning/index.js');
+  const replconns: string[] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    const decoder = new ReplyDecoder((reply) => {
+      const args = (reply as Buffer[]).map((b) => b.toString('latin1'));
+      if (args[0] === 'RL.REPLCONN') {
+        replconns.push(args.join(' '));
+        // The old arity check: exactly 3 arguments.
+        if (args.length !== 3) socket.write("-ERR wrong number of arguments for 'rl.replconn' command\r\n");
+        return;
+      }
+      if (args[0] !== 'RL.FOLLOW') return;
+      const p = Number(args[1]);
+      socket.write(Buffer.concat([encodeSnapBegin(p, 1, 0), encodeSnap(p, [{ key: `old:${p}`, value: 'v', expiresAt: 0 }]), encodeSnapEnd(p)]));
+    });
+    socket.on('data', (chunk) => decoder.push(chunk));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const fake = { id: memberIdFor('old'), name: 'old', address: `127.0.0.1:${(server.address() as { port: number }).port}` } as TestNode;
+  const [b] = await startTestNodes(t, ['b', { reconnectDelayMs: 20 }]);
+  b.apply(table(1, [fake, b], all(() => [[fake, 'primary'], [b, 'learner']]), all(() => 1)));
+  await waitFor('b synced every partition', syncedAll(b));
+  assert.ok(replconns[0]!.endsWith(' snapb'), replconns[0]);
+  assert.equal(replconns.at(-1)!.split(' ').length, 3, 'then without capabilities');
+  assert.equal(b.server.store!.dbsize(), P);
+});
+
+test('regression: frames after a bad one in the same read are not handled (the link is being reset)', async (t) => {
+  // Before: the rest of the read went on being applied after the bad frame destroyed the socket, so a SNAPEND behind
+  // a refused batch marked the copy complete and reported it synced without that batch's keys.
+  const { createServer } = await import('node:net');
+  const { Link } = await import('../src/node/replication/link.js');
+  const { encodeSnapBatch, encodeSnapBegin, encodeSnapEnd } = await import('../src/node/replication/frames.js');
+  const { systemClock } = await import('../src/shared/clock.js');
+  const { silentLogger } = await import('../src/shared/logger.js');
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('data', () => socket.write(Buffer.concat([encodeSnapBegin(1, 1, 0), encodeSnapBatch(1, Buffer.from('garbage')), encodeSnapEnd(1)])));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const seen: string[] = [];
+  const link = new Link(`127.0.0.1:${(server.address() as { port: number }).port}`, 'f'.repeat(40), '', P, {
+    onFrame: (_l, f) => {
+      seen.push(f.kind);
+      if (f.kind === 'SNAPB') throw new FrameError('bad batch');
+    },
+    onConnected: () => {},
+    onDisconnected: () => {},
+    afterFrames: () => {},
+  }, systemClock, silentLogger(), 60_000);
+  t.after(() => {
+    link.close();
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  await waitFor('the frames arrived', () => seen.length >= 2);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepStrictEqual(seen, ['SNAPBEGIN', 'SNAPB']);
+});
+
+test('regression: a follower behind a term change of its primary resumes (RESUME names the term of the follower), no full re-sync', async (t) => {
+  // Seen in the rebalance bench: the primary answered RESUME with its current term, the backlog entries that followed
+  // still carried the previous one, and the follower refused the first of them (older term) and re-synced in full.
+  const [a, b] = await startTestNodes(t, 'a', 'b');
+  const nodes = [a, b];
+  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
+  a.apply(t1);
+  b.apply(t1);
+  await waitFor('b synced', syncedAll(b));
+  for (let i = 0; i < 50; i++) await a.redis.set(`k:${i}`, `v${i}`);
+  await waitFor('b caught up', () => sameCopies(a, b));
+  // b stops reading; a writes more at term 1, then a table raises the term to 2 (same primary) and b follows again.
+  const links = [...b.replicator['links'].values()];
+  for (const l of links) l['socket']!.pause();
+  for (let i = 0; i < 50; i++) await a.redis.set(`k:${i}`, `w${i}`);
+  const t2 = table(2, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 2));
+  a.apply(t2);
+  b.apply(t2);
+  for (const l of links) l['socket']!.resume();
+  for (let i = 0; i < 50; i++) await a.redis.set(`k:${i}`, `x${i}`); // term-2 entries
+  await waitFor('b caught up at term 2', () => sameCopies(a, b));
+  assert.equal(b.replicator.stats.resyncs, 0, 'no full re-sync');
+  for (let p = 0; p < P; p++) assert.equal((await digest(b, p))[0], 2, `partition ${p}: the copy reached term 2`);
 });

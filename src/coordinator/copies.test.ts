@@ -56,6 +56,29 @@ test('a new cluster: every partition gets an empty primary at once; other copies
   await c.close();
 });
 
+test('synced reports of a wave of learners arriving within the plan debounce are published in one epoch', async () => {
+  // Why it matters: every epoch costs a state write and a table push to every node and client; a wave of learners
+  // finishing together (one sync per follower connection, several primaries) must not cost an epoch each.
+  const { c, clock } = await open({ planDebounceMs: 20 });
+  const a = c.join({ name: 'a', address: '127.0.0.1:7001' });
+  c.join({ name: 'b', address: '127.0.0.1:7002' });
+  clock.advance(50);
+  await c.flush();
+  const epoch = c.epoch;
+  const learners = [...Array(P).keys()].filter((p) => c.table.stateOf(p, a.id) === 'learner');
+  assert.ok(learners.length >= 2);
+  for (const p of learners) {
+    // One report per learner, as separate requests a few ms apart (each re-arms the debounce).
+    c.reportCopies(a.id, { incarnation: a.incarnation, epoch, copies: [{ partition: p, term: c.table.termOf(p), offset: 1, status: 'synced' }] });
+    clock.advance(5);
+  }
+  clock.advance(50);
+  await c.flush();
+  assert.equal(c.epoch, epoch + 1, 'one epoch for the whole wave');
+  for (const p of learners) assert.equal(c.table.stateOf(p, a.id), 'backup');
+  await c.close();
+});
+
 test('copy reports are fenced like heartbeats and refuse garbage partitions', async () => {
   const { c, clock } = await open();
   const a = c.join({ name: 'a', address: '127.0.0.1:7001' });

@@ -4,7 +4,8 @@
  */
 import { xxhash64 } from '../hashing/index.js';
 import type { Entry } from './entry.js';
-import { collectionContentHash, isCollection, TypedValue } from './collections.js';
+import { collectionContentHash, encodeCollection, isCollection, TypedValue } from './collections.js';
+import { SNAPSHOT_BATCH_HEADER_BYTES, SNAPSHOT_BATCH_VERSION, SNAPSHOT_ENTRY_HEADER_BYTES, SNAPSHOT_TYPE_CODES, writeSnapshotEntry } from './snapshot-batch.js';
 import type { ExportedEntry, PartitionDigest, ReplicatedOp, SnapshotReader, SnapshotReaderOptions } from './types.js';
 
 export const DEFAULT_SNAPSHOT_READER_OPTIONS: Readonly<SnapshotReaderOptions> = Object.freeze({
@@ -65,6 +66,8 @@ export class MapSnapshotReader implements SnapshotReader {
   private readonly iterator: Iterator<Entry>;
   private pending: Entry | undefined;
   private done = false;
+  /** The entries of the batch being read (reused: a batch is consumed before the next read). */
+  private readonly picked: Entry[] = [];
 
   constructor(
     private readonly map: Map<string, Entry>,
@@ -75,10 +78,58 @@ export class MapSnapshotReader implements SnapshotReader {
   }
 
   next(): ExportedEntry[] | null {
-    if (this.done) return null;
+    const n = this.collect();
+    if (n === 0) return null;
+    const batch: ExportedEntry[] = new Array<ExportedEntry>(n);
+    for (let i = 0; i < n; i++) {
+      const e = this.picked[i]!;
+      const v = e.value;
+      batch[i] = { key: e.key, value: isCollection(v) ? TypedValue.of(v) : v, expiresAt: e.expiresAt };
+    }
+    this.picked.length = 0;
+    return batch;
+  }
+
+  nextBatch(): Buffer | null {
+    const n = this.collect();
+    if (n === 0) return null;
+    const picked = this.picked;
+    // Collections are encoded once, first, to size the buffer.
+    let encoded: Buffer[] | null = null;
+    let size = SNAPSHOT_BATCH_HEADER_BYTES;
+    for (let i = 0; i < n; i++) {
+      const e = picked[i]!;
+      const v = e.value;
+      if (isCollection(v)) {
+        const b = encodeCollection(v);
+        (encoded ??= []).push(b);
+        size += SNAPSHOT_ENTRY_HEADER_BYTES + e.key.length + b.length;
+      } else {
+        size += SNAPSHOT_ENTRY_HEADER_BYTES + e.key.length + v.length;
+      }
+    }
+    const out = Buffer.allocUnsafe(size);
+    out[0] = SNAPSHOT_BATCH_VERSION;
+    out.writeUInt32LE(n, 1);
+    let o = SNAPSHOT_BATCH_HEADER_BYTES;
+    let c = 0;
+    for (let i = 0; i < n; i++) {
+      const e = picked[i]!;
+      const v = e.value;
+      if (isCollection(v)) o = writeSnapshotEntry(out, o, e.key, SNAPSHOT_TYPE_CODES[v.type], encoded![c++]!, e.expiresAt);
+      else o = writeSnapshotEntry(out, o, e.key, 0, v, e.expiresAt);
+    }
+    this.picked.length = 0;
+    return out;
+  }
+
+  /** Pulls the next batch's entries into `picked`; returns how many (0 = done). */
+  private collect(): number {
+    if (this.done) return 0;
     const { maxEntries, maxBytes } = this.options;
     const cutoff = this.cutoff();
-    const batch: ExportedEntry[] = [];
+    const batch = this.picked;
+    batch.length = 0;
     let bytes = 0;
     while (batch.length < maxEntries) {
       let e = this.pending;
@@ -102,13 +153,10 @@ export class MapSnapshotReader implements SnapshotReader {
         break;
       }
       bytes += size;
-      batch.push({ key: e.key, value: isCollection(v) ? TypedValue.of(v) : v, expiresAt: e.expiresAt });
+      batch.push(e);
     }
-    if (batch.length === 0) {
-      this.done = true;
-      return null;
-    }
-    return batch;
+    if (batch.length === 0) this.done = true;
+    return batch.length;
   }
 }
 

@@ -23,7 +23,8 @@
  *   (read its bytes during the listener call) or a patch of the change.
  * - Copies (replicas of partitions whose primary is elsewhere): `setPartitionRole(p, 'copy')`, then write p only
  *   with `applyReplicated(p, op)` (ReplicatedOp, made from the primary's `onWrite` events). `snapshotReader(p)`
- *   reads a partition in batches to build a copy; `digest(p)` compares a copy with its primary. See store.ts.
+ *   reads a partition in batches to build a copy (`nextBatch()` encodes a binary snapshot batch, which the copy
+ *   applies in bulk with `applySnapshotBatch(p, batch)`); `digest(p)` compares a copy with its primary. See store.ts.
  */
 export { Store } from './store.js';
 export {
@@ -34,6 +35,10 @@ export {
   ENTRY_OVERHEAD_BYTES, BUFFER_OVERHEAD_BYTES, entryCost, recommendedHeapLimitMb, valueByteLength, valueToBuffer,
 } from './memory.js';
 export { DEFAULT_SNAPSHOT_READER_OPTIONS, MAX_SNAPSHOT_BATCH_ENTRIES, resolveSnapshotReaderOptions } from './copies.js';
+export {
+  DEFAULT_SNAPSHOT_BATCH_LIMITS, decodeSnapshotBatch, encodeSnapshotBatch, SNAPSHOT_BATCH_VERSION, SnapshotBatchError, validateSnapshotBatch,
+  type DecodedSnapshotEntry, type SnapshotBatchEntry, type SnapshotBatchLimits,
+} from './snapshot-batch.js';
 export { addInt64, formatFloat, parseFloatStrict, parseInt64 } from './numbers.js';
 export type {
   AnyValue, ExpireCondition, ExportedEntry, GetExOptions, PartitionDigest, PartitionRole, PartitionStats, ReplicatedOp, ScanResult,

@@ -7,11 +7,12 @@ import { errorFrom, NODE_ERRORS } from '../protocol/errors/index.js';
 import { entryCost } from './memory.js';
 import { appendCost, appendValue, overwriteValue, ownValue, plainCost } from './values.js';
 import { checkReplicatedOp, mapDigest, MapSnapshotReader, resolveSnapshotReaderOptions } from './copies.js';
+import { DEFAULT_SNAPSHOT_BATCH_LIMITS, forEachSnapshotEntry, validateSnapshotBatch, type SnapshotBatchLimits } from './snapshot-batch.js';
 import { addInt64, formatFloat, INT64_MAX, INT64_MIN, parseFloatStrict, parseInt64 } from './numbers.js';
 import { CLOCK_MAX_SECOND_CHANCES, Entry, linkBefore, PARTITION_MASK, REFERENCED, unlink } from './entry.js';
 import { resolveStoreOptions, type EvictionPolicy, type StoreOptions } from './options.js';
 import { ScanCursors } from './scan.js';
-import { ENTRY_OVERHEAD_BYTES } from './memory.js';
+import { BUFFER_OVERHEAD_BYTES, ENTRY_OVERHEAD_BYTES, MAX_STRING_VALUE_BYTES } from './memory.js';
 import {
   HashValue, isCollection, SetValue, TypedValue, ZSET_MEMBER_OVERHEAD_BYTES, ZSetValue, type Collection, type CollectionType, type ValueType,
 } from './collections.js';
@@ -54,6 +55,9 @@ function str(e: Entry): StoreValue {
 export function typeOfValue(v: StoreValue | Collection): ValueType {
   return typeof v === 'string' || !isCollection(v) ? 'string' : v.type;
 }
+
+/** Node's Buffer has latin1Slice (what toString('latin1') calls after its argument checks); @types/node omits it. */
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
 /** Values of `Store.roles` (PartitionRole as one byte). */
 const PRIMARY = 0;
@@ -735,6 +739,82 @@ export class Store {
     this.partitionBytes[partition]! += delta;
     this.copyBytes += delta;
     return true;
+  }
+
+  /**
+   * Applies a binary snapshot batch (snapshot-batch.ts: whole keys with their TTLs, as `SnapshotReader.nextBatch`
+   * makes them) to a copy partition, in order, each entry as `applyReplicated` would apply a `set` of it: the key
+   * is replaced whole, a past expiresAt is kept, the clock is never read and no write event is emitted. The batch is
+   * checked whole first (`limits`: DEFAULT_SNAPSHOT_BATCH_LIMITS): a malformed one throws SnapshotBatchError and
+   * changes nothing; one with a string value over maxValueBytes returns null and changes nothing. Memory: when the whole batch fits (or there is no limit) it is
+   * applied without per-key checks; otherwise entry by entry as applyReplicated (evicting keys of primary
+   * partitions), and null is returned at the first entry that cannot fit (the entries before it stay applied: the
+   * caller gives the copy up, as after a false from applyReplicated). Returns the keys applied and their key + value
+   * bytes. Throws a TypeError for a bad partition index or a primary partition.
+   */
+  applySnapshotBatch(partition: number, batch: Buffer, limits?: Partial<SnapshotBatchLimits>): { keys: number; bytes: number } | null {
+    this.checkPartition('applySnapshotBatch', partition);
+    if (this.roles[partition] !== COPY) {
+      throw new TypeError(`applySnapshotBatch: partition ${partition} is a primary; setPartitionRole(${partition}, 'copy') first`);
+    }
+    const checked = validateSnapshotBatch(batch, { ...DEFAULT_SNAPSHOT_BATCH_LIMITS, ...limits });
+    if (checked.maxStringBytes > this.options.maxValueBytes) {
+      // A value this store cannot hold, as applyReplicated refuses it: the copy cannot be built here.
+      this.oomRejections++;
+      return null;
+    }
+    const map = this.maps[partition]!;
+    // Upper bound of the batch's growth (replaced keys counted as new; a collection counts its accounted bytes, which
+    // can exceed its encoding many times over): within the budget, no per-key check.
+    let bound = checked.count * (ENTRY_OVERHEAD_BYTES + BUFFER_OVERHEAD_BYTES) + checked.payloadBytes;
+    if (checked.collections !== null) for (const c of checked.collections.values()) bound += c.bytes;
+    const checkEach = this.maxMemory !== 0 && this.usedBytes + bound > this.maxMemory;
+    const buf = batch as Latin1Buffer;
+    let refused = false;
+    let added = 0;
+    let delta = 0;
+    forEachSnapshotEntry(checked, (key, vs, ve, collection, expiresAt) => {
+      if (refused) return;
+      let v: StoreValue | Collection;
+      let cost: number;
+      if (collection !== undefined) {
+        v = collection;
+        cost = ENTRY_OVERHEAD_BYTES + key.length + collection.bytes;
+      } else {
+        const len = ve - vs;
+        v = len <= MAX_STRING_VALUE_BYTES ? buf.latin1Slice(vs, ve) : ownValue(buf.subarray(vs, ve));
+        cost = plainCost(key, len);
+      }
+      const e = map.get(key);
+      const d = e === undefined ? cost : cost - entryCost(key, e.value);
+      if (checkEach) {
+        // Account what is applied so far before making room, as applyReplicated does per entry.
+        this.usedBytes += delta;
+        this.partitionBytes[partition]! += delta;
+        this.copyBytes += delta;
+        this.keyCount += added;
+        delta = 0;
+        added = 0;
+        if (!this.makeRoomForCopy(d)) {
+          this.oomRejections++;
+          refused = true;
+          return;
+        }
+      }
+      if (e === undefined) {
+        map.set(key, new Entry(key, v, partition, expiresAt));
+        added++;
+      } else {
+        e.value = v;
+        e.expiresAt = expiresAt;
+      }
+      delta += d;
+    });
+    this.usedBytes += delta;
+    this.partitionBytes[partition]! += delta;
+    this.copyBytes += delta;
+    this.keyCount += added;
+    return refused ? null : { keys: checked.count, bytes: checked.payloadBytes };
   }
 
   /**

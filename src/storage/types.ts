@@ -144,6 +144,11 @@ export interface SnapshotReaderOptions {
 export interface SnapshotReader {
   /** The next batch (never empty), read synchronously from the partition as it is now; null when done (and after). */
   next(): ExportedEntry[] | null;
+  /**
+   * The same batch as `next()` would return, encoded as a binary snapshot batch (snapshot-batch.ts) in one new
+   * Buffer: no per-entry objects. Calls to `next` and `nextBatch` may be mixed; each reads the following batch.
+   */
+  nextBatch(): Buffer | null;
 }
 
 /** A partition's content digest: see `Store.digest`. */

@@ -2,7 +2,8 @@
  * Internal node-to-node commands of the partition replication stream (src/node/replication). A follower opens a
  * connection to a primary, authenticates like any client when the node has a password, and sends:
  *
- *   RL.REPLCONN <follower id> <partition count>   the connection becomes a stream; no reply (frames follow)
+ *   RL.REPLCONN <follower id> <partition count> [capability ...]   the connection becomes a stream; no reply (frames
+ *                                                 follow); capability `snapb`: send snapshot batches as SNAPB
  *   RL.FOLLOW <p> <term> <offset> <complete> <table term>   stream p from (term, offset), else a snapshot first
  *   RL.UNFOLLOW <p>                               stop streaming p
  *   RL.ACK <p> <offset> [...]                    the follower's applied offsets (lag); no reply
@@ -52,7 +53,10 @@ const replconn: CommandHandler = (ctx, conn, req, w) => {
   if (count === null || count !== ctx.view.partitionCount) {
     return w.error(errorText(NODE_ERRORS.SYNTAX_ERROR, `partition count ${req.str(2).slice(0, 16)} differs from this node's ${ctx.view.partitionCount}`));
   }
-  r.replConn(conn.socket, id);
+  // Capabilities the follower announced; unknown ones are ignored (a newer follower talking to an older primary).
+  let binarySnapshots = false;
+  for (let i = 3; i < req.argc; i++) if (req.str(i).toLowerCase() === 'snapb') binarySnapshots = true;
+  r.replConn(conn.socket, id, { binarySnapshots });
 };
 
 const follow: CommandHandler = (ctx, conn, req, w) => {
@@ -183,7 +187,7 @@ const wait: CommandHandler = (ctx, conn, req, w) => {
 
 export const REPLICATION_COMMANDS: readonly CommandSpec[] = [
   cmd('wait', 3, 0, NO_KEYS, wait, 'Waits until the given number of followers acknowledged every write of this connection, or the timeout (ms; 0 = none).'),
-  cmd('rl.replconn', 3, CMD_ADMIN, NO_KEYS, replconn, 'Internal: turn this connection into a replication stream to a follower node.'),
+  cmd('rl.replconn', -3, CMD_ADMIN, NO_KEYS, replconn, 'Internal: turn this connection into a replication stream to a follower node.'),
   cmd('rl.follow', 6, CMD_ADMIN, NO_KEYS, follow, 'Internal: stream a partition to this follower from (term, offset), or a snapshot first.'),
   cmd('rl.unfollow', 2, CMD_ADMIN, NO_KEYS, unfollow, 'Internal: stop streaming a partition to this follower.'),
   cmd('rl.ack', -3, CMD_ADMIN, NO_KEYS, ack, 'Internal: a follower acknowledges the offsets it applied.'),

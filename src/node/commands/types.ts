@@ -78,7 +78,7 @@ export interface CommandStat {
 
 /** What the RL.* commands call: implemented by the node's replicator (src/node/replication). */
 export interface ReplicationHandler {
-  replConn(socket: Socket, followerId: string): void;
+  replConn(socket: Socket, followerId: string, capabilities?: { binarySnapshots: boolean }): void;
   /** Returns an error text, or null when the stream answers on the connection. */
   follow(socket: Socket, partition: number, term: number, offset: number, complete: boolean): string | null;
   unfollow(socket: Socket, partition: number): void;

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../shared/logger.js';
 import type { SnapshotReader, Store } from '../../storage/index.js';
-import { encodeSnap, encodeSnapEnd } from './frames.js';
+import { encodeSnap, encodeSnapBatch, encodeSnapEnd } from './frames.js';
 import type { ReplicationOptions } from './options.js';
 import type { ReplicationStats } from './stats.js';
 
@@ -21,6 +21,10 @@ export class Downstream {
   /** The offset the follower last acknowledged per partition (RL.ACK), for lag. */
   readonly acked = new Map<number, number>();
   closed = false;
+  /** The follower announced `snapb` in RL.REPLCONN: snapshot batches go as SNAPB (binary), else as SNAP/SNAPT. */
+  binarySnapshots = false;
+  /** Snapshot jobs of this follower the scheduler is running now. */
+  activeSyncs = 0;
   /** Bytes written to the follower on this connection (frames). */
   bytesWritten = 0;
   /** Bytes the follower said it read and applied (RL.RECV); null until its first RL.RECV (no window before). */
@@ -158,24 +162,41 @@ export class SnapshotJob {
    * marker. Returns the bytes written, or -1 when the snapshot is complete.
    */
   step(stats: ReplicationStats): number {
-    const batch = this.reader.next();
-    if (batch === null) {
-      this.down.write(encodeSnapEnd(this.partition));
-      return -1;
+    let frame: Buffer;
+    let keys: number;
+    if (this.down.binarySnapshots) {
+      const batch = this.reader.nextBatch();
+      if (batch === null) return this.end();
+      frame = encodeSnapBatch(this.partition, batch);
+      keys = batch.readUInt32LE(1);
+    } else {
+      const batch = this.reader.next();
+      if (batch === null) return this.end();
+      frame = encodeSnap(this.partition, batch);
+      keys = batch.length;
     }
-    const frame = encodeSnap(this.partition, batch);
     this.down.write(frame);
-    this.keysSent += batch.length;
+    this.keysSent += keys;
     this.bytesSent += frame.length;
-    stats.syncKeysSent += batch.length;
+    stats.syncKeysSent += keys;
     stats.syncBytesSent += frame.length;
     return frame.length;
   }
+
+  private end(): number {
+    this.down.write(encodeSnapEnd(this.partition));
+    return -1;
+  }
+
 }
 
 /**
- * Runs snapshot jobs, at most `maxParallelSyncs` at once, a batch per turn of the event loop (client commands run in
- * between), pausing while a follower's socket is above the high-water mark, and within `syncBytesPerSec`.
+ * Runs snapshot jobs, at most `maxParallelSyncs` at once and `maxParallelSyncsPerFollower` on one follower
+ * connection, in the order they were asked for, a batch per turn of the event loop (client commands run in
+ * between), pausing while a follower's socket is above the high-water mark or its window is full, and within
+ * `syncBytesPerSec`. Why one per follower by default: the jobs of one follower share its socket, so running more at
+ * once only interleaves their batches and every copy finishes later (the coordinator can promote a copy only once it
+ * is complete); one after the other, each learner reports `synced` as early as it can.
  */
 export class SnapshotScheduler {
   private readonly queue: SnapshotJob[] = [];
@@ -204,10 +225,19 @@ export class SnapshotScheduler {
   }
 
   private pump(): void {
-    while (this.running < this.o.maxParallelSyncs && this.queue.length > 0) {
-      const job = this.queue.shift()!;
-      if (job.cancelled || job.down.closed) continue;
+    for (let i = 0; i < this.queue.length && this.running < this.o.maxParallelSyncs; ) {
+      const job = this.queue[i]!;
+      if (job.cancelled || job.down.closed) {
+        this.queue.splice(i, 1);
+        continue;
+      }
+      if (job.down.activeSyncs >= this.o.maxParallelSyncsPerFollower) {
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
       this.running++;
+      job.down.activeSyncs++;
       job.started = true;
       this.stats.syncsStarted++;
       this.run(job);
@@ -216,6 +246,7 @@ export class SnapshotScheduler {
 
   private finish(job: SnapshotJob, completed: boolean): void {
     this.running--;
+    job.down.activeSyncs--;
     if (completed) this.stats.syncsCompleted++;
     this.onDone(job);
     this.pump();

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ReplyDecoder, type RespReply } from '../../protocol/resp/reply-decoder.js';
 import { encodeCommand } from '../../protocol/resp/command-encoder.js';
-import { HashValue, SetValue, TypedValue, ZSetValue } from '../../storage/index.js';
+import { encodeSnapshotBatch, HashValue, SetValue, TypedValue, ZSetValue } from '../../storage/index.js';
 import {
-  decodeFrame, encodeNotPrimary, encodeOp, encodeResume, encodeSnap, encodeSnapBegin, encodeSnapEnd, encodeTable, encodeTermEnd, FrameError, type Frame,
+  decodeFrame, encodeNotPrimary, encodeOp, encodeResume, encodeSnap, encodeSnapBatch, encodeSnapBegin, encodeSnapEnd, encodeTable, encodeTermEnd, FrameError, type Frame,
 } from './frames.js';
 
 function decodeAll(wire: Buffer, chunk = wire.length, partitionCount = 256): Frame[] {
@@ -58,6 +58,15 @@ test('keys and values are binary-safe (latin1 keys, any value bytes)', () => {
   );
 });
 
+test('SNAPB carries a binary snapshot batch as one bulk string, whole and byte by byte', () => {
+  const batch = encodeSnapshotBatch([{ key: 'k\u00ff', type: 'string', value: Buffer.from([0, 13, 10]), expiresAt: 9 }]);
+  const wire = Buffer.concat([encodeSnapBegin(1, 1, 0), encodeSnapBatch(1, batch), encodeSnapEnd(1)]);
+  const expected: Frame[] = [{ kind: 'SNAPBEGIN', partition: 1, term: 1, offset: 0 }, { kind: 'SNAPB', partition: 1, batch }, { kind: 'SNAPEND', partition: 1 }];
+  assert.deepStrictEqual(decodeAll(wire), expected);
+  assert.deepStrictEqual(decodeAll(wire, 1), expected);
+  assert.deepStrictEqual(decodeAll(wire, 7), expected);
+});
+
 test('garbage frames are refused with FrameError, never accepted', () => {
   const bad: Array<[string, unknown]> = [
     ['not an array', latin1('OP')],
@@ -72,6 +81,9 @@ test('garbage frames are refused with FrameError, never accepted', () => {
     ['OP set without key', [latin1('OP'), latin1('1'), latin1('1'), latin1('1'), latin1('S')]],
     ['OP set missing expiry', [latin1('OP'), latin1('1'), latin1('1'), latin1('1'), latin1('S'), latin1('k'), latin1('v')]],
     ['SNAP with a broken triple', [latin1('SNAP'), latin1('1'), latin1('k'), latin1('v')]],
+    ['SNAPB without its batch', [latin1('SNAPB'), latin1('1')]],
+    ['SNAPB with extras', [latin1('SNAPB'), latin1('1'), latin1('b'), latin1('c')]],
+    ['SNAPB with an integer batch', [latin1('SNAPB'), latin1('1'), 7]],
     ['an integer instead of a bulk', [latin1('SNAPEND'), 1]],
     ['SNAPEND with extras', [latin1('SNAPEND'), latin1('1'), latin1('2')]],
     ['TABLE that is not JSON', [latin1('TABLE'), latin1('{nope')]],
@@ -82,12 +94,12 @@ test('garbage frames are refused with FrameError, never accepted', () => {
 
 test('random byte arrays never decode into anything but a frame or a FrameError', () => {
   fc.assert(
-    fc.property(fc.array(fc.oneof(fc.constantFrom('OP', 'SNAP', 'SNAPBEGIN', 'SNAPEND', 'RESUME', 'TERMEND', 'NOTPRIMARY', 'S', 'D', 'E', '0', '1', '12'), fc.string({ maxLength: 5 })), { maxLength: 9 }), (parts) => {
+    fc.property(fc.array(fc.oneof(fc.constantFrom('OP', 'SNAP', 'SNAPB', 'SNAPBEGIN', 'SNAPEND', 'RESUME', 'TERMEND', 'NOTPRIMARY', 'S', 'D', 'E', '0', '1', '12'), fc.string({ maxLength: 5 })), { maxLength: 9 }), (parts) => {
       const replies: RespReply[] = [];
       new ReplyDecoder((r) => replies.push(r)).push(encodeCommand(parts));
       try {
         const f = decodeFrame(replies[0], 16);
-        assert.ok(['OP', 'SNAP', 'SNAPBEGIN', 'SNAPEND', 'RESUME', 'TERMEND', 'NOTPRIMARY'].includes(f.kind));
+        assert.ok(['OP', 'SNAP', 'SNAPB', 'SNAPBEGIN', 'SNAPEND', 'RESUME', 'TERMEND', 'NOTPRIMARY'].includes(f.kind));
       } catch (err) {
         assert.ok(err instanceof FrameError, String(err));
       }

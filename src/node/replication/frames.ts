@@ -15,6 +15,9 @@
  *   SNAP p k1 v1 e1 k2 v2 e2 ...             a batch of whole keys of the snapshot (string values only)
  *   SNAPT p k1 t1 v1 e1 ...                  the same with each value's type (string, hash, set, zset): sent when
  *                                            a batch holds a collection
+ *   SNAPB p batch                            a batch of whole keys as one binary snapshot batch (any types; layout in
+ *                                            src/storage/snapshot-batch.ts): sent to followers that announced
+ *                                            `snapb` in RL.REPLCONN, in place of SNAP/SNAPT
  *   SNAPEND p                                the snapshot is complete
  *   RESUME p term offset                     partial resync: entries continue from offset+1
  *   TERMEND p term offset                    the primary of `term` stopped at `offset` (hand-over marker)
@@ -38,6 +41,8 @@ export interface OpFrame {
 export interface SnapBeginFrame { readonly kind: 'SNAPBEGIN'; readonly partition: number; readonly term: number; readonly offset: number }
 /** A snapshot batch (SNAP or SNAPT on the wire): a string value is a Buffer, a collection a TypedValue. */
 export interface SnapFrame { readonly kind: 'SNAP'; readonly partition: number; readonly entries: Array<{ key: string; value: Buffer | TypedValue; expiresAt: number }> }
+/** A binary snapshot batch (SNAPB), applied with Store.applySnapshotBatch, which checks it whole. */
+export interface SnapBatchFrame { readonly kind: 'SNAPB'; readonly partition: number; readonly batch: Buffer }
 export interface SnapEndFrame { readonly kind: 'SNAPEND'; readonly partition: number }
 export interface ResumeFrame { readonly kind: 'RESUME'; readonly partition: number; readonly term: number; readonly offset: number }
 export interface TermEndFrame { readonly kind: 'TERMEND'; readonly partition: number; readonly term: number; readonly offset: number }
@@ -45,7 +50,7 @@ export interface NotPrimaryFrame { readonly kind: 'NOTPRIMARY'; readonly partiti
 
 export interface TableFrame { readonly kind: 'TABLE'; readonly json: unknown }
 
-export type Frame = OpFrame | SnapBeginFrame | SnapFrame | SnapEndFrame | ResumeFrame | TermEndFrame | NotPrimaryFrame | TableFrame;
+export type Frame = OpFrame | SnapBeginFrame | SnapFrame | SnapBatchFrame | SnapEndFrame | ResumeFrame | TermEndFrame | NotPrimaryFrame | TableFrame;
 
 /** Largest table frame accepted (a 16384-partition, 1000-member table is about 2 MB of JSON). */
 export const MAX_TABLE_FRAME_BYTES = 64 * 1024 * 1024;
@@ -173,6 +178,11 @@ export function encodeSnap(partition: number, entries: ReadonlyArray<{ key: stri
   return encodeCommand(args);
 }
 
+/** A SNAPB frame around a binary snapshot batch (SnapshotReader.nextBatch). */
+export function encodeSnapBatch(partition: number, batch: Buffer): Buffer {
+  return encodeCommand(['SNAPB', partition, batch]);
+}
+
 export function encodeSnapEnd(partition: number): Buffer {
   return encodeCommand(['SNAPEND', partition]);
 }
@@ -295,6 +305,9 @@ export function decodeFrame(reply: unknown, partitionCount: number): Frame {
       }
       return { kind: 'SNAP', partition, entries };
     }
+    case 'SNAPB':
+      if (n !== 3) throw new FrameError('SNAPB: wrong number of elements');
+      return { kind, partition, batch: buf(reply[2], 'batch') };
     case 'SNAPEND':
       if (n !== 2) throw new FrameError('SNAPEND: wrong number of elements');
       return { kind, partition };

@@ -1,6 +1,6 @@
 /**
  * The follower's side of the stream: one connection to one primary node, carrying every partition this node follows
- * from it. It authenticates (when the node has a password), sends `RL.REPLCONN <our id>`, then one `RL.FOLLOW` per
+ * from it. It authenticates (when the node has a password), sends `RL.REPLCONN <our id> <P> snapb`, then one `RL.FOLLOW` per
  * partition, and hands each decoded frame to the replicator. A broken link reconnects with backoff and follows its
  * partitions again from where each copy stands (resume by term and offset).
  */
@@ -36,6 +36,10 @@ export class Link {
   tableEpoch = 0;
   /** Bytes of stream read and handled on the current connection, and the count last reported with RL.RECV. */
   private bytesRead = 0;
+  /** RL.REPLCONN with capabilities sent and nothing received since: an error now means a primary that predates them. */
+  private capabilitiesPending = false;
+  /** The primary refused RL.REPLCONN with capabilities (an older node): connect without them from now on. */
+  private legacyPrimary = false;
   private bytesReported = 0;
   private socket: Socket | null = null;
   private ready = false;
@@ -53,6 +57,8 @@ export class Link {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly reconnectDelayMs: number,
+    /** Announce `snapb` (binary snapshot batches) in RL.REPLCONN. */
+    private readonly binarySnapshots = true,
   ) {
     this.open();
   }
@@ -111,7 +117,7 @@ export class Link {
         return;
       }
       if (counted) this.bytesRead += chunk.length;
-      if (this.socket === socket) this.handler.afterFrames(this);
+      if (this.socket === socket && !socket.destroyed) this.handler.afterFrames(this);
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
@@ -161,13 +167,18 @@ export class Link {
     this.acked.clear();
     this.bytesRead = 0;
     this.bytesReported = 0;
-    this.socket!.write(encodeCommand(['RL.REPLCONN', this.selfId, this.partitionCount]));
+    // `snapb`: this follower applies binary snapshot batches (SNAPB); a primary that does not know it sends SNAP/SNAPT.
+    const args: Array<string | number> = ['RL.REPLCONN', this.selfId, this.partitionCount];
+    if (this.binarySnapshots && !this.legacyPrimary) args.push('snapb');
+    this.capabilitiesPending = args.length > 3;
+    this.socket!.write(encodeCommand(args));
     this.ready = true;
     this.handler.onConnected(this);
   }
 
   /** A status or error line: the answer to AUTH, or an error from the primary. */
   private onLine(socket: Socket, text: string, error: boolean): void {
+    // Destroyed by an earlier reply of the same read (a bad frame, an error): the rest of the read is not trusted.
     if (this.socket !== socket || socket.destroyed) return;
     if (this.awaitingAuth) {
       this.awaitingAuth = false;
@@ -177,6 +188,15 @@ export class Link {
         return;
       }
       this.handshake();
+      return;
+    }
+    const firstReply = this.capabilitiesPending;
+    this.capabilitiesPending = false;
+    if (error && firstReply && /wrong number of arguments/i.test(text)) {
+      // A primary from before RL.REPLCONN took capabilities (rolling upgrade): it sends SNAP/SNAPT.
+      this.logger.info({ primary: this.address }, 'replication link: the primary does not take capabilities; reconnecting without them');
+      this.legacyPrimary = true;
+      socket.destroy();
       return;
     }
     if (error) {
@@ -190,6 +210,8 @@ export class Link {
 
   private onFrameBytes(socket: Socket, elements: Buffer[], raw: Buffer): void {
     if (this.socket !== socket || socket.destroyed) return;
+    // A frame means the primary took RL.REPLCONN with our capabilities.
+    this.capabilitiesPending = false;
     if (this.awaitingAuth) {
       this.logger.warn({ primary: this.address }, 'replication link: a frame before the answer to AUTH; reconnecting');
       socket.destroy();

@@ -2,12 +2,20 @@
 export interface ReplicationOptions {
   /** Bytes of encoded stream entries kept per partition for partial resync (PSYNC-like); 0 = always full sync. */
   backlogBytesPerPartition: number;
-  /** Snapshots this node sends at once (as a primary); further learners wait their turn. */
+  /** Snapshots this node sends at once (as a primary), over all followers; further learners wait their turn. */
   maxParallelSyncs: number;
+  /** Snapshots sent at once on one follower connection (they share its socket; see SnapshotScheduler). */
+  maxParallelSyncsPerFollower: number;
   /** One snapshot batch: at most this many keys... */
   syncBatchEntries: number;
   /** ...and about this many value bytes (at least one key). */
   syncBatchBytes: number;
+  /**
+   * As a follower, ask primaries for binary snapshot batches (SNAPB, applied in bulk) rather than RESP ones
+   * (SNAP/SNAPT, applied key by key): ~3× less CPU per key (docs/BENCHMARKS.md, sync). false is for tests of the
+   * older frames (a primary that predates SNAPB refuses the request; the follower then connects without it).
+   */
+  binarySnapshots: boolean;
   /** Cap on snapshot bytes per second over all syncs of this node; 0 = unlimited. Only snapshots are throttled, never the live stream. */
   syncBytesPerSec: number;
   /** A snapshot pauses while the follower's socket has more than this many unsent bytes. */
@@ -47,8 +55,10 @@ export interface ReplicationOptions {
 export const DEFAULT_REPLICATION_OPTIONS: Readonly<ReplicationOptions> = Object.freeze({
   backlogBytesPerPartition: 1024 * 1024,
   maxParallelSyncs: 8,
+  maxParallelSyncsPerFollower: 1,
   syncBatchEntries: 1000,
   syncBatchBytes: 256 * 1024,
+  binarySnapshots: true,
   syncBytesPerSec: 0,
   syncHighWaterBytes: 4 * 1024 * 1024,
   syncWindowBytes: 1024 * 1024,
@@ -64,13 +74,16 @@ export const DEFAULT_REPLICATION_OPTIONS: Readonly<ReplicationOptions> = Object.
   syncGiveUpMs: 10_000,
 });
 
+type NumericOption = { [K in keyof ReplicationOptions]: ReplicationOptions[K] extends number ? K : never }[keyof ReplicationOptions];
+
 export function resolveReplicationOptions(input: Partial<ReplicationOptions> = {}): ReplicationOptions {
   const o: ReplicationOptions = { ...DEFAULT_REPLICATION_OPTIONS, ...input };
-  const nonNegative: Array<keyof ReplicationOptions> = ['backlogBytesPerPartition', 'syncBytesPerSec'];
-  const positive: Array<keyof ReplicationOptions> = [
-    'maxParallelSyncs', 'syncBatchEntries', 'syncBatchBytes', 'syncHighWaterBytes', 'syncWindowBytes', 'syncWindowMinBytes', 'syncWindowMs', 'maxFollowerBufferBytes', 'handoverTimeoutMs',
+  const nonNegative: Array<NumericOption> = ['backlogBytesPerPartition', 'syncBytesPerSec'];
+  const positive: Array<NumericOption> = [
+    'maxParallelSyncs', 'maxParallelSyncsPerFollower', 'syncBatchEntries', 'syncBatchBytes', 'syncHighWaterBytes', 'syncWindowBytes', 'syncWindowMinBytes', 'syncWindowMs', 'maxFollowerBufferBytes', 'handoverTimeoutMs',
     'reconnectDelayMs', 'reportDelayMs', 'reportRetryMs', 'ackIntervalMs', 'syncTimeoutMs', 'syncGiveUpMs',
   ];
+  if (typeof o.binarySnapshots !== 'boolean') throw new TypeError(`ReplicationOptions.binarySnapshots must be a boolean, got ${String(o.binarySnapshots)}`);
   for (const k of nonNegative) if (!Number.isFinite(o[k]) || o[k] < 0) throw new TypeError(`ReplicationOptions.${k} must be a number >= 0, got ${o[k]}`);
   for (const k of positive) if (!Number.isFinite(o[k]) || o[k] <= 0) throw new TypeError(`ReplicationOptions.${k} must be a number > 0, got ${o[k]}`);
   if (o.syncWindowMinBytes > o.syncWindowBytes) throw new TypeError(`ReplicationOptions.syncWindowMinBytes (${o.syncWindowMinBytes}) must be <= syncWindowBytes (${o.syncWindowBytes})`);

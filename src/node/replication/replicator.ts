@@ -18,11 +18,11 @@ import type { CopyReport, OutOfSync } from '../../protocol/control.js';
 import type { PartitionTable } from '../../partitioning/index.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
-import type { Store, WriteEvent } from '../../storage/index.js';
+import { SnapshotBatchError, type Store, type WriteEvent } from '../../storage/index.js';
 import type { ClusterView } from '../cluster-view.js';
 import { Backlog } from './backlog.js';
 import { Downstream, SnapshotJob, SnapshotScheduler } from './downstream.js';
-import { encodeNotPrimary, encodeOp, encodeResume, encodeSnapBegin, encodeTable, encodeTermEnd, type Frame, type StreamOp } from './frames.js';
+import { encodeNotPrimary, encodeOp, encodeResume, encodeSnapBegin, encodeTable, encodeTermEnd, FrameError, type Frame, type StreamOp } from './frames.js';
 import { Link, type LinkHandler } from './link.js';
 import type { ReplicationOptions } from './options.js';
 import { newReplicationStats, type ReplicationStats } from './stats.js';
@@ -570,7 +570,7 @@ export class Replicator implements LinkHandler {
     this.unlink(part);
     let link = this.links.get(primary.address);
     if (link === undefined) {
-      link = new Link(primary.address, this.selfId, this.deps.password, table.partitionCount, this, this.deps.clock, this.deps.logger, this.deps.options.reconnectDelayMs);
+      link = new Link(primary.address, this.selfId, this.deps.password, table.partitionCount, this, this.deps.clock, this.deps.logger, this.deps.options.reconnectDelayMs, this.deps.options.binarySnapshots);
       this.links.set(primary.address, link);
     }
     link.partitions.add(p);
@@ -716,6 +716,19 @@ export class Replicator implements LinkHandler {
         }
         this.stats.syncKeysReceived += f.entries.length;
         return;
+      case 'SNAPB': {
+        let r: { keys: number; bytes: number } | null;
+        try {
+          r = store.applySnapshotBatch(p, f.batch);
+        } catch (err) {
+          if (err instanceof SnapshotBatchError) throw new FrameError(err.message); // the link is reset; the copy re-syncs
+          throw err;
+        }
+        if (r === null) return this.failCopy(part);
+        this.stats.syncBytesReceived += r.bytes;
+        this.stats.syncKeysReceived += r.keys;
+        return;
+      }
       case 'SNAPEND':
         part.complete = true;
         this.deps.logger.info({ partition: p, term: part.term, offset: part.offset, keys: store.partitionSize(p) }, 'copy synced');
@@ -996,9 +1009,10 @@ export class Replicator implements LinkHandler {
   }
 
   /** RL.REPLCONN: the connection becomes a replication stream to `followerId`. */
-  replConn(socket: Socket, followerId: string): void {
+  replConn(socket: Socket, followerId: string, capabilities: { binarySnapshots: boolean } = { binarySnapshots: false }): void {
     if (this.downstreams.has(socket)) return;
     const d = new Downstream(followerId, socket, this.deps.options.maxFollowerBufferBytes, this.stats, this.deps.logger, () => this.deps.clock.monotonic(), this.deps.options);
+    d.binarySnapshots = capabilities.binarySnapshots;
     this.downstreams.set(socket, d);
     let byId = this.downByFollower.get(followerId);
     if (byId === undefined) this.downByFollower.set(followerId, (byId = new Set()));
