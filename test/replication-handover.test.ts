@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { P, all, sameCopies, startTestNodes, table, waitFor } from './replication-fixture.js';
+import { RawRespClient } from '../src/testing/resp-raw.js';
 
 const WINDOW = 64 * 1024;
 const BATCH = 16 * 1024;
@@ -59,4 +60,27 @@ test('a hand-over during a big snapshot to the same node: the marker arrives beh
   await waitFor('copies equal their primaries', () => sameCopies(a, b), 30_000);
   const owner = t5.partitionOfKey('big:3999') === 0 ? b : a;
   assert.equal((await owner.redis.get('big:3999'))?.length, 4096);
+});
+
+test('RL.TABLE and RL.RECV with garbage: RL.RECV answers an error, RL.TABLE that is not JSON or not a valid newer table changes nothing (no reply either way)', async (t) => {
+  const [a, b] = await startTestNodes(t, 'a', 'b');
+  const t1 = table(1, [a, b], all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
+  a.apply(t1);
+  b.apply(t1);
+  const c = await RawRespClient.connect(Number(a.address.split(':')[1]));
+  t.after(() => c.close());
+  for (const bad of [['RL.RECV'], ['RL.RECV', '-1'], ['RL.RECV', 'x'], ['RL.RECV', '1.5'], ['RL.RECV', '99999999999999999999'], ['RL.RECV', '1', '2']]) {
+    assert.match((await c.call(bad)).raw, /^-ERR /, bad.join(' '));
+  }
+  // Not JSON, JSON that is not a table, a valid table that is not newer, a newer one that does not validate.
+  c.send(['RL.TABLE', '{not json']);
+  c.send(['RL.TABLE', '[1,2,3]']);
+  c.send(['RL.TABLE', JSON.stringify(t1.toJSON())]);
+  c.send(['RL.TABLE', JSON.stringify({ ...t1.toJSON(), epoch: 9, partitions: [] })]);
+  // RL.RECV from a connection that is not a replication stream is ignored too; PING proves the earlier ones sent nothing.
+  c.send(['RL.RECV', '100']);
+  assert.equal((await c.call(['PING'])).raw, '+PONG\r\n', 'no reply to RL.TABLE / RL.RECV: the next reply is PING\'s');
+  assert.equal(a.view.epoch, 1, 'no table applied');
+  assert.ok(a.view.owned.every((o) => o === 1), 'a still serves');
+  assert.equal(await a.redis.set('k:1', 'x'), 'OK');
 });

@@ -1082,7 +1082,11 @@ export class Replicator implements LinkHandler {
     const epoch = (json as { epoch?: unknown } | null)?.epoch;
     // This follower has the table: no TABLE frame back to it.
     if (d !== undefined && typeof epoch === 'number' && epoch > d.tableEpoch) d.tableEpoch = epoch;
-    this.deps.onPeerTable?.(json);
+    try {
+      this.deps.onPeerTable?.(json);
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message }, 'RL.TABLE: the table does not validate; ignored');
+    }
   }
 
   /** RL.HANDOFF p term: the new primary of p (term) asks us, its old primary, to stop now. */
