@@ -1078,15 +1078,18 @@ export class Replicator implements LinkHandler {
       this.deps.logger.warn({ bytes: text.length }, 'RL.TABLE: not JSON; ignored');
       return;
     }
+    // The follower that sent it has it: applying it here sends no TABLE frame of it back to that follower (undone
+    // when the table is not applied: it did not validate, or was not newer).
+    const d = this.downstreams.get(socket);
+    const epoch = (json as { epoch?: unknown } | null)?.epoch;
+    const before = d?.tableEpoch ?? 0;
+    if (d !== undefined && typeof epoch === 'number' && epoch > before) d.tableEpoch = epoch;
     try {
       this.deps.onPeerTable?.(json);
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message }, 'RL.TABLE: the table does not validate; ignored');
     }
-    // The follower that sent it has it (we applied it, or a newer one): no TABLE frame of it back to that follower.
-    const d = this.downstreams.get(socket);
-    const epoch = (json as { epoch?: unknown } | null)?.epoch;
-    if (d !== undefined && typeof epoch === 'number' && epoch > d.tableEpoch && (this.table?.epoch ?? 0) >= epoch) d.tableEpoch = epoch;
+    if (d !== undefined && typeof epoch === 'number' && (this.table?.epoch ?? 0) < epoch) d.tableEpoch = before;
   }
 
   /** RL.HANDOFF p term: the new primary of p (term) asks us, its old primary, to stop now. */
