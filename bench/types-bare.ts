@@ -3,7 +3,9 @@
  * over plain structures: a Map per hash, a Set per set, a Map + the store's ZIndex per sorted set. Only the
  * commands the bench sends (HSET HGET SADD SISMEMBER ZADD ZRANK ZRANGE start stop), no command table, types check,
  * TTL, ownership, accounting or events. Usage: node --import tsx bench/types-bare.ts PORT.
+ * The structures are module state: one bare loop per process.
  */
+import { pathToFileURL } from 'node:url';
 import { REPLY_OK, type ReplyWriter, type RequestDecoder } from '../src/protocol/resp/index.js';
 import { ZIndex } from '../src/storage/index.js';
 import { serveBare } from './bare-server.js';
@@ -12,7 +14,8 @@ const hashes = new Map<string, Map<string, string>>();
 const sets = new Map<string, Set<string>>();
 const zsets = new Map<string, { scores: Map<string, number>; index: ZIndex }>();
 
-function run(d: RequestDecoder, n: number, w: ReplyWriter): void {
+/** Answers one request (also used in process by bench/types-cpu.ts). */
+export function runBare(d: RequestDecoder, n: number, w: ReplyWriter): void {
   const name = d.str(0).toLowerCase();
   if (name === 'hset' && n === 4) {
     let h = hashes.get(d.str(1));
@@ -70,4 +73,5 @@ function run(d: RequestDecoder, n: number, w: ReplyWriter): void {
   w.raw(REPLY_OK);
 }
 
-serveBare(run);
+// Serves only when run as a script (bench/types-cpu.ts imports runBare).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) serveBare(runBare);

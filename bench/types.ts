@@ -12,7 +12,8 @@
  *    order-statistics index): inserts, rank lookups, 10-element ranges from a random rank (ZRANGE by index), heap per
  *    element. This is the measurement behind the choice in docs/ARCHITECTURE.md.
  * Prints tables, then one JSON line {"bench":"types","results":[...],"structure":[...]}. Env BENCH_ROUNDS, BENCH_N,
- * BENCH_MEM_ELEMENTS, BENCH_STRUCT_ELEMENTS shrink it; BENCH_ONLY=structure runs part 3 alone (no servers).
+ * BENCH_MEM_ELEMENTS, BENCH_STRUCT_ELEMENTS shrink it; BENCH_ONLY=structure runs part 3 alone (no servers),
+ * BENCH_ONLY=memory part 2 alone.
  */
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
@@ -190,6 +191,13 @@ function startBare(): Promise<Server> {
 }
 
 export default async function run(): Promise<void> {
+  if (process.env.BENCH_ONLY === 'memory') {
+    const mem = [];
+    for (const m of MEM_LOADS) mem.push({ type: m.type, ...(await memory(m.make)) });
+    for (const m of mem) console.log(`${m.type.padEnd(5)} ${Math.round(m.oursRss)} / ${Math.round(m.oursAccounted)} / ${Math.round(m.redis)}  (RSS ratio ${(m.oursRss / m.redis).toFixed(2)})`);
+    console.log(JSON.stringify({ bench: 'types', memElements: MEM_ELEMENTS, memory: mem }));
+    return;
+  }
   // 3. first: in process, before any server competes for the CPU.
   const structure = structures();
   console.log(`\nsorted-set structure, ${STRUCT_ELEMENTS} elements, ${ROUNDS} rounds, medians (ops/s; heap bytes per element after GC)`);

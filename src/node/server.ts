@@ -52,8 +52,10 @@ export class NodeServer implements CommandContext {
   private readonly watches = new WatchRegistry();
   /** INFO commandstats entries of plain (non-container) commands, by spec. */
   private statBySpec = new WeakMap<CommandSpec, CommandStat>();
-  /** How long the last handler ran (ms), measured by `run`. */
-  private lastRunMs = 0;
+  /** The last plain command's name as sent, its spec and stat (see sameNameAsLast). */
+  private lastName: Uint8Array = new Uint8Array(0);
+  private lastSpec: CommandSpec | null = null;
+  private lastStat: CommandStat | null = null;
   /** `container|sub` -> Redis's arity of that subcommand, for the implemented subcommands Redis has. */
   private readonly subcommandArity = new Map<string, number>();
   /** Where suppressed replies go (CLIENT REPLY OFF/SKIP); emptied after each command. */
@@ -61,6 +63,14 @@ export class NodeServer implements CommandContext {
   private nextClientId = 1;
   /** The current read's replies include answers about served keys, given under the lease (re-checked before writing). */
   private leasedReplies = false;
+  /** performance.now() at the start of the open timing group (see run()). */
+  private clockMark = 0;
+  /** The open timing group of run(): its command, stat and calls so far. */
+  private groupSpec: CommandSpec | null = null;
+  private groupStat: CommandStat | undefined;
+  private groupCount = 0;
+  /** The stat of the command execute() is running, for run(). */
+  private currentStat: CommandStat | undefined;
   private boundPort = 0;
 
   constructor(
@@ -103,6 +113,27 @@ export class NodeServer implements CommandContext {
     return Math.random();
   }
 
+  /** True when request argument 0 has the bytes of the last plain command's name as it was sent. */
+  private sameNameAsLast(req: RequestDecoder): boolean {
+    const name = this.lastName;
+    const start = req.argStart(0);
+    const len = req.argEnd(0) - start;
+    if (name.length !== len || this.lastSpec === null) return false;
+    const buf = req.argBuffer(0);
+    for (let i = 0; i < len; i++) if (buf[start + i] !== name[i]) return false;
+    return true;
+  }
+
+  /** Keeps the name bytes of a plain command (up to 32 bytes) with its spec and stat, for sameNameAsLast. */
+  private rememberName(req: RequestDecoder, spec: CommandSpec, stat: CommandStat): void {
+    const start = req.argStart(0);
+    const len = req.argEnd(0) - start;
+    if (len > 32) return;
+    this.lastName = Uint8Array.prototype.slice.call(req.argBuffer(0), start, start + len);
+    this.lastSpec = spec;
+    this.lastStat = stat;
+  }
+
   /** CONFIG RESETSTAT: zeroes the counters INFO shows (not the gauges). */
   resetStats(): void {
     const s = this.stats;
@@ -111,6 +142,7 @@ export class NodeServer implements CommandContext {
     s.leaseRefused = s.leaseLateCloses = 0;
     this.commandCounters.clear();
     this.statBySpec = new WeakMap();
+    this.lastSpec = null; // its cached stat object was just dropped
     this.errorStats.clear();
   }
 
@@ -169,6 +201,7 @@ export class NodeServer implements CommandContext {
     w.resp3 = conn.resp === 3;
     const dec = conn.decoder;
     this.leasedReplies = false;
+    this.clockMark = performance.now();
     const repl = this.replication;
     try {
       dec.feed(chunk);
@@ -191,6 +224,8 @@ export class NodeServer implements CommandContext {
       this.stats.protocolErrors++;
       w.error(errProtocol(err.message));
       conn.closing = true;
+    } finally {
+      this.endTimingGroup();
     }
     const socket = conn.socket;
     if (socket.destroyed) {
@@ -349,9 +384,17 @@ export class NodeServer implements CommandContext {
       w.resp3 = out.resp3;
     }
     const errorsBefore = w.errors;
-    const spec = this.commands.get(req.str(0));
+    let spec: CommandSpec | undefined;
     let stat: CommandStat | undefined;
-    if (spec !== undefined) {
+    if (this.sameNameAsLast(req)) {
+      // The same name as the last plain command (a pipeline of one command, most loads): no name string, no lookups.
+      spec = this.lastSpec!;
+      stat = this.lastStat!;
+      conn.lastCommand = spec.name;
+    } else {
+      spec = this.commands.get(req.str(0));
+    }
+    if (spec !== undefined && stat === undefined) {
       if (spec.subcommands === undefined) {
         // Plain commands: the stat object is cached per spec (a WeakMap hit, cheaper than hashing the name).
         stat = this.statBySpec.get(spec);
@@ -361,6 +404,7 @@ export class NodeServer implements CommandContext {
           this.commandCounters.set(spec.name, stat);
         }
         conn.lastCommand = spec.name;
+        this.rememberName(req, spec, stat);
       } else {
         const statName = argc > 1 ? `${spec.name}|${req.str(1).toLowerCase()}` : spec.name;
         stat = this.commandCounters.get(statName);
@@ -371,6 +415,7 @@ export class NodeServer implements CommandContext {
         conn.lastCommand = statName;
       }
     }
+    this.currentStat = stat;
     const queue = conn.multi !== null && !inExec && (spec === undefined || !MULTI_IMMEDIATE.has(spec.name));
     let ran: boolean;
     if (spec !== undefined && spec.name === 'exec' && argc !== 1 && conn.authenticated) {
@@ -388,7 +433,6 @@ export class NodeServer implements CommandContext {
     if (stat !== undefined) {
       if (ran) {
         stat.calls++;
-        stat.usec += this.lastRunMs * 1000;
         if (w.errors !== errorsBefore) stat.failed++;
       } else if (w.errors !== errorsBefore) stat.rejected++;
     }
@@ -614,22 +658,56 @@ export class NodeServer implements CommandContext {
   }
 
   /**
-   * Runs the handler (errors it throws become error replies) and times it (the latency histogram, and INFO
-   * commandstats through `lastRunMs`); always true (the handler ran).
+   * Runs the handler (errors it throws become error replies) and times it for the latency histogram and INFO
+   * commandstats; always true (the handler ran). Timing reads the clock once per group, not per call: consecutive
+   * calls of one command in one read (a pipeline of GETs) share the group's time evenly, which runs from the end
+   * of the call before the group (or the read's start) to the end of the group, parse and checks included.
+   * EXEC and the commands it runs are timed one by one.
    */
   private run(spec: CommandSpec, conn: Connection, req: RequestDecoder, w: ReplyWriter, partition: number): boolean {
-    const started = performance.now();
+    const stat = this.currentStat;
+    const exact = conn.inExec || spec.name === 'exec';
+    if (exact) {
+      this.endTimingGroup();
+    } else if (spec !== this.groupSpec || stat !== this.groupStat) {
+      // A new group (a container's subcommands each have their own stat).
+      this.endTimingGroup();
+      this.groupSpec = spec;
+      this.groupStat = stat;
+    }
+    const started = exact ? performance.now() : 0;
     try {
       spec.handler(this, conn, req, w, partition);
     } catch (err) {
       w.error(errorReplyOf(err));
       if (!(err instanceof Error && 'code' in err)) this.logger.error({ err, command: spec.name }, 'command failed');
     }
-    const ms = performance.now() - started;
-    this.lastRunMs = ms;
-    this.commandStats.record(spec.name, ms);
+    if (exact) {
+      const ended = performance.now();
+      this.clockMark = ended;
+      this.commandStats.record(spec.name, ended - started);
+      if (stat !== undefined) stat.usec += (ended - started) * 1000;
+    } else {
+      this.groupCount++;
+    }
     if (spec.name !== 'asking') conn.asking = false;
     return true;
+  }
+
+  /** Closes the timing group of run(): one clock read, the time shared by its calls. */
+  private endTimingGroup(): void {
+    const spec = this.groupSpec;
+    if (spec === null) return;
+    const now = performance.now();
+    const ms = now - this.clockMark;
+    this.clockMark = now;
+    if (this.groupCount > 0) {
+      this.commandStats.record(spec.name, ms / this.groupCount, this.groupCount);
+      if (this.groupStat !== undefined) this.groupStat.usec += ms * 1000;
+    }
+    this.groupSpec = null;
+    this.groupStat = undefined;
+    this.groupCount = 0;
   }
 }
 

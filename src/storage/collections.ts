@@ -5,9 +5,10 @@
  * Fields, members and values are latin1 binary strings (one char per byte), as keys. Each collection keeps
  * `bytes`, its accounted cost beyond the entry (see memory.ts for the entry's): a base per collection plus, per
  * element, its payload bytes and an overhead calibrated like ENTRY_OVERHEAD_BYTES: V8 heap after a full GC, Node 20
- * x64, one collection of 16-byte fields/members (hash values 16 bytes): per hash field 93.7 B at 1M elements, 101.0
- * at 200k (the Map's fill varies), charged 112; per set member 53.0 / 58.4, charged 72; per sorted-set member
- * 84.3 / 98.4, charged 112. So the accounting errs high (memory.test.ts checks real ≤ accounted). `npm run bench -- types` prints RSS and accounted bytes per element next to Redis's.
+ * x64, one collection of 200k 16-byte fields/members (hash values 16 bytes), with its scan index (scan-table.ts): per
+ * hash field 114.6 B, charged 128; per set member 71.7, charged 80; per sorted-set member 111.5, charged 120. So
+ * the accounting errs high (memory.test.ts checks real ≤ accounted). `npm run bench -- types` prints RSS and
+ * accounted bytes per element next to Redis's.
  *
  * Encoding (little-endian), the same bytes whatever the insertion order was only for sorted sets (hash and set
  * elements come in the collection's iteration order; the digest does not depend on order):
@@ -17,6 +18,7 @@
  * Decoding checks every length, refuses duplicates, NaN scores and trailing bytes (TypeError).
  */
 import { xxhash64 } from '../hashing/index.js';
+import { ScanMap, ScanSet } from './scan-table.js';
 import { ZIndex } from './zindex.js';
 
 export type CollectionType = 'hash' | 'set' | 'zset';
@@ -24,12 +26,12 @@ export type ValueType = 'string' | CollectionType;
 
 /** Accounted bytes of an empty collection object (the object, its Map/Set and, for a zset, the empty tree). */
 export const COLLECTION_BASE_BYTES = 120;
-/** Per hash field beyond field + value bytes: a Map slot and two string headers. */
-export const HASH_FIELD_OVERHEAD_BYTES = 80;
-/** Per set member beyond its bytes: a Set slot and a string header. */
-export const SET_MEMBER_OVERHEAD_BYTES = 56;
-/** Per sorted-set member beyond its bytes: a Map slot (with its boxed score), a string header, two tree array slots. */
-export const ZSET_MEMBER_OVERHEAD_BYTES = 96;
+/** Per hash field beyond field + value bytes: a Map slot, two string headers, a slot in the scan index. */
+export const HASH_FIELD_OVERHEAD_BYTES = 96;
+/** Per set member beyond its bytes: a Set slot, a string header, a slot in the scan index. */
+export const SET_MEMBER_OVERHEAD_BYTES = 64;
+/** Per sorted-set member beyond its bytes: a Map slot (with its boxed score), a string header, two tree array slots, a slot in the scan index. */
+export const ZSET_MEMBER_OVERHEAD_BYTES = 104;
 
 /** Redis 7.0's thresholds between its compact and its big encodings (hash/zset-max-listpack-*, set-max-intset-entries). */
 const MAX_LISTPACK_ENTRIES = 128;
@@ -46,7 +48,8 @@ function isIntsetMember(m: string): boolean {
 
 export class HashValue {
   readonly type = 'hash' as const;
-  readonly map = new Map<string, string>();
+  /** Fields → values; scans keep Redis's cursor guarantee (scan-table.ts). */
+  readonly map = new ScanMap<string>();
   bytes = COLLECTION_BASE_BYTES;
   /** Redis never converts back to the compact encoding: once big, always big. */
   big = false;
@@ -95,7 +98,7 @@ export class HashValue {
 
 export class SetValue {
   readonly type = 'set' as const;
-  readonly members = new Set<string>();
+  readonly members = new ScanSet();
   bytes = COLLECTION_BASE_BYTES;
   intset = true;
   /** While the store records a change: (member, added) pairs. */
@@ -139,7 +142,7 @@ export class SetValue {
 
 export class ZSetValue {
   readonly type = 'zset' as const;
-  readonly scores = new Map<string, number>();
+  readonly scores = new ScanMap<number>();
   /** The (score, member) order: ranks, ranges, first and last. */
   readonly index = new ZIndex();
   bytes = COLLECTION_BASE_BYTES;
@@ -153,7 +156,11 @@ export class ZSetValue {
 
   /** Adds or re-scores a member; true when it is new. `score` must not be NaN. */
   add(member: string, score: number): boolean {
-    const old = this.scores.get(member);
+    return this.addKnown(member, score, this.scores.get(member));
+  }
+
+  /** add() for a caller that just looked the member up: `old` is its current score (undefined when absent). */
+  addKnown(member: string, score: number, old: number | undefined): boolean {
     if (this.journal !== null && old !== score) this.journal.push(member, score);
     if (old === undefined) {
       this.scores.set(member, score);

@@ -44,4 +44,5 @@ export {
   COLLECTION_BASE_BYTES, HASH_FIELD_OVERHEAD_BYTES, SET_MEMBER_OVERHEAD_BYTES, ZSET_MEMBER_OVERHEAD_BYTES, HashValue, SetValue,
   TypedValue, ZSetValue, isCollection, type Collection, type CollectionType, type ValueType,
 } from './collections.js';
+export { ScanMap, ScanSet } from './scan-table.js';
 export { ZIndex, type LexRange, type ScoreRange, type ZPair } from './zindex.js';

@@ -156,7 +156,7 @@ test('scan resumes from the cursor without its cached iterator (e.g. after many 
       seen.add(k);
     }
     cursor = r.cursor;
-    for (let j = 0; j < 70; j++) store.scan(0, 1); // pushes this scan's iterator out of the cache
+    for (let j = 0; j < 70; j++) store.scan(0, 1 + j); // pushes this scan's iterator out of the cache
   } while (cursor !== 0);
   assert.equal(seen.size, 500);
 });
@@ -177,6 +177,44 @@ test('scan keeps returning keys present for the whole scan while others are dele
     round++;
   } while (cursor !== 0);
   assert.equal(seen.size, 300);
+});
+
+/**
+ * The SCAN guarantee with writes: a key present for the whole scan is returned, with random sets and deletes between
+ * steps, and with the step's cached iterator dropped or kept (cases 1-3 of scan.ts).
+ */
+test('property: scan returns every key present throughout, with deletes and sets between steps and iterators dropped', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 400 }), fc.integer({ min: 1, max: 30 }),
+      fc.array(fc.tuple(fc.constantFrom('del', 'set', 'none'), fc.nat(600), fc.integer({ min: 0, max: 40 }), fc.boolean()), { maxLength: 200 }),
+      (partitions, initial, count, steps) => {
+        const store = new Store({ partitionCount: partitions }, new ManualClock());
+        const at = (i: number): number => i % partitions;
+        for (let i = 0; i < initial; i++) store.set(at(i), `k${i}`, 'v');
+        const deleted = new Set<number>();
+        const seen = new Set<string>();
+        let cursor = 0;
+        let calls = 0;
+        do {
+          const r = store.scan(cursor, count);
+          for (const k of r.keys) seen.add(k);
+          cursor = r.cursor;
+          const [kind, from, n, drop] = steps[calls % Math.max(1, steps.length)] ?? ['none', 0, 0, false];
+          if (calls < steps.length) {
+            for (let i = from; i < from + n; i++) {
+              if (kind === 'del' && store.del(at(i), `k${i}`)) deleted.add(i);
+              if (kind === 'set') store.set(at(i), `k${i}`, 'w');
+            }
+            if (drop) for (let j = 0; j < 70; j++) store.scan(0, 1 + j);
+          }
+          assert.ok(++calls < 100_000, 'scan terminates');
+        } while (cursor !== 0);
+        for (let i = 0; i < initial; i++) if (!deleted.has(i)) assert.ok(seen.has(`k${i}`), `k${i} was present throughout but not returned`);
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
 
 test('scan and partitionKeys skip expired keys', () => {

@@ -64,6 +64,8 @@ export class Store {
   private readonly clock: Clock;
   private readonly maps: Map<string, Entry>[];
   private readonly partitionBytes: Float64Array;
+  /** Keys deleted per partition so far (wrapping): a SCAN cursor carries its partition's count (scan.ts). */
+  private readonly deletions: Uint32Array;
   /** Sentinel of the CLOCK list (allkeys-lru only): `lru.next` is where the eviction hand looks, new entries go before the sentinel. */
   private readonly lru: Entry;
   private useLru: boolean;
@@ -102,6 +104,7 @@ export class Store {
     this.clock = clock;
     this.maps = Array.from({ length: this.options.partitionCount }, () => new Map<string, Entry>());
     this.partitionBytes = new Float64Array(this.options.partitionCount);
+    this.deletions = new Uint32Array(this.options.partitionCount);
     this.lru = new Entry('', '', 0, 0);
     this.useLru = this.options.evictionPolicy === 'allkeys-lru';
     this.maxMemory = this.options.maxMemoryBytes;
@@ -557,12 +560,12 @@ export class Store {
 
   /**
    * SCAN over the partitions `owns` accepts (all when omitted), in partition order. `count` is the work per call
-   * (entries examined, as Redis's COUNT hint); `match` filters returned keys. Cursor = position × 16384 + partition,
-   * 0 to start and when done; `type` keeps only keys of that type (SCAN ... TYPE). Guarantees in scan.ts: without
-   * writes every key exactly once.
+   * (entries examined, as Redis's COUNT hint); `match` filters returned keys. The cursor (layout in scan.ts) is 0 to
+   * start and when done; `type` keeps only keys of that type (SCAN ... TYPE). Guarantees in scan.ts: without writes
+   * every key exactly once; with writes, a key present for the whole scan at least once.
    */
   scan(cursor: number, count: number, owns?: (partition: number) => boolean, match?: (key: string) => boolean, type?: ValueType): ScanResult {
-    return this.cursors.scan(this.maps, cursor, count, this.now(), owns, match, type);
+    return this.cursors.scan(this.maps, this.deletions, cursor, count, this.now(), owns, match, type);
   }
 
   /**
@@ -616,6 +619,7 @@ export class Store {
       if (e.vidx >= 0) this.removeVolatile(e);
     }
     map.clear();
+    this.deletions[partition]!++;
     if (this.roles[partition] === COPY) this.copyBytes -= this.partitionBytes[partition]!;
     this.usedBytes -= this.partitionBytes[partition]!;
     this.partitionBytes[partition] = 0;
@@ -1091,6 +1095,7 @@ export class Store {
   private detach(e: Entry): number {
     const p = e.meta & PARTITION_MASK;
     this.maps[p]!.delete(e.key);
+    this.deletions[p]!++;
     if (this.useLru) unlink(e);
     if (e.vidx >= 0) this.removeVolatile(e);
     const cost = entryCost(e.key, e.value);

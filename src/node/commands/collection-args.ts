@@ -4,6 +4,7 @@
  * ZSCAN over one collection, and random picks for HRANDFIELD/SRANDMEMBER/ZRANDMEMBER/SPOP.
  */
 import type { RequestDecoder, ReplyWriter } from '../../protocol/resp/index.js';
+import type { ScanMap } from '../../storage/index.js';
 import { NODE_ERRORS } from '../../protocol/errors/index.js';
 import { ERR_CROSSSLOT, ERR_NOT_INTEGER, ERR_SYNTAX, errorText } from '../replies.js';
 import { globMatcher } from '../glob.js';
@@ -52,6 +53,8 @@ export function strtod(s: string): { value: number; used: number } {
  * space, not empty, not NaN, no overflow to ±inf from a finite spelling nor underflow to 0 from a non-zero one.
  */
 export function scoreArg(s: string): number | undefined {
+  // Fast path (most scores): an optional '-' and up to 15 digits, which Number() reads exactly as strtod does.
+  if (isPlainInteger(s)) return Number(s);
   if (s.length === 0 || SPACE.test(s)) return undefined;
   const { value, used } = strtod(s);
   if (used !== s.length || Number.isNaN(value)) return undefined;
@@ -60,11 +63,25 @@ export function scoreArg(s: string): number | undefined {
   return value;
 }
 
+/** An optional '-' then 1 to 15 ASCII digits. */
+function isPlainInteger(s: string): boolean {
+  const n = s.length;
+  let i = n > 0 && s.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n || n - i > 15) return false;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** Redis 7.0's reply of a double (`%.17g`): "1.1000000000000001", "3", "inf", "-inf". */
 export function formatScore(x: number): string {
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  // Fast path: an integer below 1e16 prints all its digits and no exponent under %.17g, as String() does.
+  if (Number.isInteger(x) && x < 1e16 && x > -1e16) return String(x);
   const e = x.toExponential(16);
   const at = e.indexOf('e');
   const exp = Number(e.slice(at + 1));
@@ -72,7 +89,9 @@ export function formatScore(x: number): string {
     const mant = e.slice(0, at).replace(/\.?0+$/, '');
     return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
   }
-  return x.toFixed(16 - exp).replace(/\.?0+$/, '');
+  // Only a fraction loses its trailing zeros (1e16 prints as 10000000000000000).
+  const fixed = x.toFixed(16 - exp);
+  return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
 }
 
 /** A score as a reply: a RESP3 double or a RESP2 bulk string, in Redis's format. */
@@ -101,14 +120,17 @@ export function sameSlot(ctx: CommandContext, req: RequestDecoder, w: ReplyWrite
 
 const UINT64_MAX = 2n ** 64n - 1n;
 
-/** A SCAN cursor as Redis reads it (strtoul); undefined = "invalid cursor"; cursors past 2^53 map to -1. */
+/**
+ * An HSCAN/SSCAN/ZSCAN cursor as Redis reads it (strtoul; undefined = "invalid cursor"), reduced to its low 32 bits:
+ * only the bucket bits of a cursor count (scan-table.ts), and our tables have at most 2^30 buckets.
+ */
 export function scanCursorArg(s: string): number | undefined {
   if (!/^[+-]?\d+$/.test(s)) return undefined;
   const neg = s.startsWith('-');
   const digits = BigInt(s.replace(/^[+-]/, ''));
   if (digits > UINT64_MAX) return undefined;
   const n = neg && digits !== 0n ? 2n ** 64n - digits : digits;
-  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : -1;
+  return Number(n & 0xffffffffn);
 }
 
 export interface ScanOptions {
@@ -138,28 +160,19 @@ export function scanOptions(req: RequestDecoder, from: number): ScanOptions | st
   return { count, match };
 }
 
-/** Collections up to this size answer a whole scan in one call (cursor 0), as Redis's compact encodings do. */
-export const SCAN_ALL_AT_ONCE = 128;
-
 /**
- * One step of a collection scan over `items` (iteration order): cursor = position. A small collection answers
- * everything at once. Returns the next cursor (0 = done) and the items of this step (unfiltered: the caller matches).
+ * Replies one HSCAN/ZSCAN step over a hash's or sorted set's elements: `[next cursor, [key, value, ...]]` with the
+ * pairs MATCH keeps, values written by `format`. The cursor guarantee is ScanMap's (src/storage/scan-table.ts).
  */
-export function scanStep<T>(items: Iterable<T>, size: number, cursor: number, count: number): { next: number; out: T[] } {
-  const out: T[] = [];
-  if (size <= SCAN_ALL_AT_ONCE) {
-    // As Redis's compact encodings: the whole collection whatever the cursor.
-    for (const x of items) out.push(x);
-    return { next: 0, out };
-  }
-  if (cursor < 0) return { next: 0, out };
-  let pos = 0;
-  for (const x of items) {
-    if (pos >= cursor + count) return { next: pos, out };
-    if (pos >= cursor) out.push(x);
-    pos++;
-  }
-  return { next: 0, out };
+export function writeMapScan<V>(w: ReplyWriter, m: ScanMap<V>, cursor: number, o: ScanOptions, format: (v: V) => string): void {
+  const out: Array<string> = [];
+  const next = m.scan(cursor, o.count, (k, v) => {
+    if (o.match === undefined || o.match(k)) out.push(k, format(v));
+  });
+  w.array(2);
+  w.bulk(String(next));
+  w.array(out.length);
+  for (const x of out) w.bulk(x);
 }
 
 /** The empty scan reply (cursor 0, no items), for a missing key. */

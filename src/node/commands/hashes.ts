@@ -12,7 +12,7 @@ import type { Connection } from '../connection.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, errWrongArity, errorText } from '../replies.js';
 import { intArg } from './strings.js';
 import {
-  distinctIndexes, ERR_INVALID_CURSOR, ERR_OUT_OF_RANGE, pairCountInRange, randCountArg, scanCursorArg, scanOptions, scanStep, writeEmptyScan,
+  distinctIndexes, ERR_INVALID_CURSOR, ERR_OUT_OF_RANGE, pairCountInRange, randCountArg, scanCursorArg, scanOptions, writeEmptyScan, writeMapScan,
 } from './collection-args.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, KEY1, cmd, type CommandContext, type CommandTable } from './types.js';
 
@@ -204,15 +204,7 @@ function hscan(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Repl
   if (h === undefined) return writeEmptyScan(w);
   const o = scanOptions(req, 3);
   if (typeof o === 'string') return w.error(o);
-  const { next, out } = scanStep(h.map, h.size, cursor, o.count);
-  const kept = o.match === undefined ? out : out.filter(([f]) => o.match!(f));
-  w.array(2);
-  w.bulk(String(next));
-  w.array(kept.length * 2);
-  for (const [f, v] of kept) {
-    w.bulk(f);
-    w.bulk(v);
-  }
+  writeMapScan(w, h.map, cursor, o, (v) => v);
 }
 
 const W = CMD_WRITE | CMD_DENYOOM | CMD_FAST;
@@ -234,7 +226,5 @@ export function registerHashCommands(t: CommandTable): void {
   t.add(cmd('hkeys', 2, CMD_READONLY, KEY1, hkeys, 'All fields of a hash'));
   t.add(cmd('hvals', 2, CMD_READONLY, KEY1, hvals, 'All values of a hash'));
   t.add(cmd('hrandfield', -2, CMD_READONLY, KEY1, hrandfield, 'Random fields of a hash'));
-  t.add(cmd('hscan', -3, CMD_READONLY, KEY1, hscan, 'Iterate a hash', {
-    support: 'partial', note: 'cursors are positions in the hash; a hash of up to 128 fields answers in one call',
-  }));
+  t.add(cmd('hscan', -3, CMD_READONLY, KEY1, hscan, 'Iterate a hash'));
 }

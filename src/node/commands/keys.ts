@@ -178,5 +178,5 @@ export function registerKeyCommands(t: CommandTable): void {
   t.add(cmd('expiretime', 2, CMD_READONLY | CMD_FAST, KEY1, expiretime, 'Absolute expiry in Unix seconds'));
   t.add(cmd('pexpiretime', 2, CMD_READONLY | CMD_FAST, KEY1, pexpiretime, 'Absolute expiry in Unix ms'));
   t.add(cmd('type', 2, CMD_READONLY | CMD_FAST, KEY1, type, 'The type of a key (string, hash, set, zset or none)'));
-  t.add(cmd('scan', -2, CMD_READONLY | CMD_SERVED_KEYS, NO_KEYS, scan, 'Iterate the keys this node serves', { support: 'partial', note: 'cursors are the node\'s own (position x 16384 + partition)' }));
+  t.add(cmd('scan', -2, CMD_READONLY | CMD_SERVED_KEYS, NO_KEYS, scan, 'Iterate the keys this node serves', { support: 'partial', note: 'cursors are the node\'s own (partition, position in it, its deletion count); a key present throughout is returned, see docs/ARCHITECTURE.md' }));
 }

@@ -12,7 +12,7 @@ import { ERR_SYNTAX, errorText } from '../replies.js';
 import { intArg, numArg, partitionOfArg } from './strings.js';
 import {
   distinctIndexes, ERR_INVALID_CURSOR, ERR_OUT_OF_RANGE_POSITIVE, ERR_WRONGTYPE,  randCountArg, sameSlot, scanCursorArg,
-  scanOptions, scanStep, writeEmptyScan,
+  scanOptions, writeEmptyScan,
 } from './collection-args.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, KEY1, cmd, type CommandContext, type CommandTable } from './types.js';
 
@@ -254,9 +254,14 @@ function sscan(ctx: CommandContext, _c: Connection, req: RequestDecoder, w: Repl
   if (s === undefined) return writeEmptyScan(w);
   const o = scanOptions(req, 3);
   if (typeof o === 'string') return w.error(o);
+  const kept: string[] = [];
+  const keep = (m: string): void => {
+    if (o.match === undefined || o.match(m)) kept.push(m);
+  };
+  let next = 0;
   // An intset answers whole whatever its size, as Redis's.
-  const { next, out } = scanStep(s.members, s.encoding() === 'intset' ? 0 : s.size, cursor, o.count);
-  const kept = o.match === undefined ? out : out.filter((m) => o.match!(m));
+  if (s.encoding() === 'intset') for (const m of s.members) keep(m);
+  else next = s.members.scan(cursor, o.count, keep);
   w.array(2);
   w.bulk(String(next));
   w.array(kept.length);
@@ -284,7 +289,5 @@ export function registerSetCommands(t: CommandTable): void {
   t.add(cmd('sunionstore', -3, W, ALL_KEYS, sunionstore, 'Store the union of sets'));
   t.add(cmd('sdiff', -2, CMD_READONLY, ALL_KEYS, sdiff, 'Difference of sets'));
   t.add(cmd('sdiffstore', -3, W, ALL_KEYS, sdiffstore, 'Store the difference of sets'));
-  t.add(cmd('sscan', -3, CMD_READONLY, KEY1, sscan, 'Iterate a set', {
-    support: 'partial', note: 'cursors are positions in the set; a set of up to 128 members (or all integers) answers in one call',
-  }));
+  t.add(cmd('sscan', -3, CMD_READONLY, KEY1, sscan, 'Iterate a set'));
 }

@@ -211,6 +211,19 @@ export class RequestDecoder {
     return parseIntRange(this.buf, this.starts[i]!, this.ends[i]!);
   }
 
+  /** The backing buffer of argument i, whose bytes are [argStart(i), argEnd(i)): hashing without a copy or a tuple. */
+  argBuffer(i: number): Buffer {
+    return this.inline !== null ? this.inline[i]! : this.buf;
+  }
+
+  argStart(i: number): number {
+    return this.inline !== null ? 0 : this.starts[i]!;
+  }
+
+  argEnd(i: number): number {
+    return this.inline !== null ? this.inline[i]!.length : this.ends[i]!;
+  }
+
   /** The backing buffer and range of argument i, for hashing without a copy (e.g. the key slot). */
   rangeOf(i: number): [buf: Buffer, start: number, end: number] {
     if (this.inline !== null) return [this.inline[i]!, 0, this.inline[i]!.length];
