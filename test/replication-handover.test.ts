@@ -84,3 +84,22 @@ test('RL.TABLE and RL.RECV with garbage: RL.RECV answers an error, RL.TABLE that
   assert.ok(a.view.owned.every((o) => o === 1), 'a still serves');
   assert.equal(await a.redis.set('k:1', 'x'), 'OK');
 });
+
+test('an older primary without RL.RECV / RL.TABLE (a rolling upgrade): the follower stops sending them, keeps its link, syncs, and a hand-over still finishes by RL.HANDOFF', async (t) => {
+  const [a, b] = await startTestNodes(t, 'a', 'b');
+  const byName = a.server.commands['byName'];
+  for (const name of ['rl.recv', 'RL.RECV', 'rl.table', 'RL.TABLE']) byName.delete(name);
+  const nodes = [a, b];
+  a.apply(table(1, nodes, all(() => [[a, 'primary']]), all(() => 1)));
+  for (let i = 0; i < 2000; i++) await a.redis.set(`k:${i}`, 'v'.repeat(100));
+  const t2 = table(2, nodes, all(() => [[a, 'primary'], [b, 'learner']]), all(() => 1));
+  for (const n of [a, b]) n.apply(t2);
+  await waitFor('b synced every partition', () => new Set(b.reports.filter((r) => r.status === 'synced').map((r) => r.partition)).size === P, 30_000);
+  assert.equal(b.replicator['links'].get(a.address)!['failures'], 0, 'the link to a never broke (an error reply would reset it)');
+  const t3 = table(3, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
+  for (const n of [a, b]) n.apply(t3);
+  b.apply(table(4, nodes, all(() => [[b, 'primary'], [a, 'backup']]), all(() => 2))); // a never gets this table
+  await waitFor('b serves every partition (a stopped on RL.HANDOFF)', () => b.view.owned.every((o) => o === 1));
+  assert.equal(a.view.epoch, 3, 'a did not take the table (it does not know RL.TABLE)');
+  assert.equal(await b.redis.get('k:1999'), 'v'.repeat(100));
+});

@@ -34,6 +34,11 @@ export class Link {
   /** Bytes of stream read and handled on the current connection, and the count last reported with RL.RECV. */
   private bytesRead = 0;
   private bytesReported = 0;
+  /**
+   * The primary is a version without RL.RECV / RL.TABLE (it answered "unknown command" for one): they are not sent
+   * on this connection any more, and that answer does not reset the link (a rolling upgrade of the nodes).
+   */
+  private olderPrimary = false;
   private socket: Socket | null = null;
   private ready = false;
   private closed = false;
@@ -141,15 +146,21 @@ export class Link {
    * snapshot data unread by us, so what it streams after (entries, end-of-term markers) is never far behind.
    */
   sendRecv(minStep: number): void {
-    if (!this.ready || this.bytesRead === this.bytesReported || this.bytesRead - this.bytesReported < minStep) return;
+    if (!this.ready || this.olderPrimary || this.bytesRead === this.bytesReported || this.bytesRead - this.bytesReported < minStep) return;
     this.bytesReported = this.bytesRead;
     this.send(['RL.RECV', this.bytesRead]);
+  }
+
+  /** RL.TABLE <json> to the primary (a hand-over to us), unless it is a version without it. */
+  sendTable(json: string): void {
+    if (!this.olderPrimary) this.send(['RL.TABLE', json]);
   }
 
   private handshake(): void {
     this.acked.clear();
     this.bytesRead = 0;
     this.bytesReported = 0;
+    this.olderPrimary = false;
     this.socket!.write(encodeCommand(['RL.REPLCONN', this.selfId, this.partitionCount]));
     this.ready = true;
     this.handler.onConnected(this);
@@ -169,6 +180,12 @@ export class Link {
       return;
     }
     if (reply instanceof RespError) {
+      if (/unknown command 'rl\.(recv|table)'/i.test(reply.message)) {
+        // An older primary: it streams as before, without the snapshot window or tables from followers.
+        if (!this.olderPrimary) this.logger.warn({ primary: this.address }, 'replication link: the primary does not know RL.RECV / RL.TABLE (an older version); not sending them');
+        this.olderPrimary = true;
+        return;
+      }
       this.logger.warn({ primary: this.address, err: reply.message }, 'replication link: error from the primary; reconnecting');
       socket.destroy();
       return;

@@ -361,7 +361,7 @@ export class Replicator implements LinkHandler {
       for (const [link, list] of this.handoffs) {
         if (link.tableEpoch < table.epoch) {
           json ??= JSON.stringify(table.toJSON());
-          link.send(['RL.TABLE', json]);
+          link.sendTable(json);
           link.tableEpoch = table.epoch;
         }
         for (const [p, term] of list) link.send(['RL.HANDOFF', p, term]);
