@@ -41,6 +41,11 @@ export class Link {
   /** The primary refused RL.REPLCONN with capabilities (an older node): connect without them from now on. */
   private legacyPrimary = false;
   private bytesReported = 0;
+  /**
+   * The primary is a version without RL.RECV / RL.TABLE (it answered "unknown command" for one): they are not sent
+   * on this connection any more, and that answer does not reset the link (a rolling upgrade of the nodes).
+   */
+  private olderPrimary = false;
   private socket: Socket | null = null;
   private ready = false;
   private closed = false;
@@ -158,15 +163,21 @@ export class Link {
    * snapshot data unread by us, so what it streams after (entries, end-of-term markers) is never far behind.
    */
   sendRecv(minStep: number): void {
-    if (!this.ready || this.bytesRead === this.bytesReported || this.bytesRead - this.bytesReported < minStep) return;
+    if (!this.ready || this.olderPrimary || this.bytesRead === this.bytesReported || this.bytesRead - this.bytesReported < minStep) return;
     this.bytesReported = this.bytesRead;
     this.send(['RL.RECV', this.bytesRead]);
+  }
+
+  /** RL.TABLE <json> to the primary (a hand-over to us), unless it is a version without it. */
+  sendTable(json: string): void {
+    if (!this.olderPrimary) this.send(['RL.TABLE', json]);
   }
 
   private handshake(): void {
     this.acked.clear();
     this.bytesRead = 0;
     this.bytesReported = 0;
+    this.olderPrimary = false;
     // `snapb`: this follower applies binary snapshot batches (SNAPB); a primary that does not know it sends SNAP/SNAPT.
     const args: Array<string | number> = ['RL.REPLCONN', this.selfId, this.partitionCount];
     if (this.binarySnapshots && !this.legacyPrimary) args.push('snapb');
@@ -197,6 +208,12 @@ export class Link {
       this.logger.info({ primary: this.address }, 'replication link: the primary does not take capabilities; reconnecting without them');
       this.legacyPrimary = true;
       socket.destroy();
+      return;
+    }
+    if (error && /unknown command 'rl\.(recv|table)'/i.test(text)) {
+      // An older primary: it streams as before, without the snapshot window or tables from followers.
+      if (!this.olderPrimary) this.logger.warn({ primary: this.address }, 'replication link: the primary does not know RL.RECV / RL.TABLE (an older version); not sending them');
+      this.olderPrimary = true;
       return;
     }
     if (error) {

@@ -372,7 +372,7 @@ export class Replicator implements LinkHandler {
       for (const [link, list] of this.handoffs) {
         if (link.tableEpoch < table.epoch) {
           json ??= JSON.stringify(table.toJSON());
-          link.send(['RL.TABLE', json]);
+          link.sendTable(json);
           link.tableEpoch = table.epoch;
         }
         for (const [p, term] of list) link.send(['RL.HANDOFF', p, term]);
@@ -1131,11 +1131,18 @@ export class Replicator implements LinkHandler {
       this.deps.logger.warn({ bytes: text.length }, 'RL.TABLE: not JSON; ignored');
       return;
     }
+    // The follower that sent it has it: applying it here sends no TABLE frame of it back to that follower (undone
+    // when the table is not applied: it did not validate, or was not newer).
     const d = this.downstreams.get(socket);
     const epoch = (json as { epoch?: unknown } | null)?.epoch;
-    // This follower has the table: no TABLE frame back to it.
-    if (d !== undefined && typeof epoch === 'number' && epoch > d.tableEpoch) d.tableEpoch = epoch;
-    this.deps.onPeerTable?.(json);
+    const before = d?.tableEpoch ?? 0;
+    if (d !== undefined && typeof epoch === 'number' && epoch > before) d.tableEpoch = epoch;
+    try {
+      this.deps.onPeerTable?.(json);
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message }, 'RL.TABLE: the table does not validate; ignored');
+    }
+    if (d !== undefined && typeof epoch === 'number' && (this.table?.epoch ?? 0) < epoch) d.tableEpoch = before;
   }
 
   /** RL.HANDOFF p term: the new primary of p (term) asks us, its old primary, to stop now. */
