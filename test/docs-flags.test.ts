@@ -11,7 +11,7 @@ import { buildProgram } from '../src/cli/program.js';
 
 const root = resolve(import.meta.dirname, '..');
 /** Flags of other programs that the docs mention (node, redis-benchmark, redis-cli, etcd, tsx). */
-const FOREIGN = new Set(['--max-old-space-size', '--import', '--cpu-prof', '--cluster', '--csv', '--pipe', '--silent', '--every', '--test', '--test-concurrency', '--bind', '--save', '--appendonly', '--no-sandbox', '--headless',
+const FOREIGN = new Set(['--max-old-space-size', '--max-semi-space-size', '--import', '--cpu-prof', '--cluster', '--csv', '--pipe', '--silent', '--every', '--test', '--test-concurrency', '--bind', '--save', '--appendonly', '--no-sandbox', '--headless',
   // etcd's own flags (OPERATIONS.md, BENCHMARKS.md: how the tests and a deployment start etcd)
   '--heartbeat-interval', '--election-timeout', '--max-txn-ops', '--max-request-bytes']);
 
