@@ -82,6 +82,11 @@ export function formatScore(x: number): string {
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
   // Fast path: an integer below 1e16 prints all its digits and no exponent under %.17g, as String() does.
   if (Number.isInteger(x) && x < 1e16 && x > -1e16) return String(x);
+  return formatScoreGeneral(x);
+}
+
+/** %.17g for any finite number (formatScore without its integer fast path; exported for the property test). */
+export function formatScoreGeneral(x: number): string {
   const e = x.toExponential(16);
   const at = e.indexOf('e');
   const exp = Number(e.slice(at + 1));
