@@ -480,7 +480,9 @@ export default async function run(): Promise<void> {
       'removal max ms': r1(Math.max(...all(how, (r) => r.isrRemovalMaxMs))),
     };
   });
-  console.table(rows);
+  // --throughput-only runs no trial: no fault table of NaNs.
+  const measured = rows.filter((row) => row.trials > 0);
+  if (measured.length > 0) console.table(measured);
   console.table([{ 'SET ops/s replicas 1': Math.round(r1ops), 'replicas 2 sync': Math.round(r2ops), 'replicas 2 async': Math.round(r2asyncOps), 'sync R2/R1': Math.round((r2ops / r1ops) * 100) / 100, 'async R2/R1': Math.round((r2asyncOps / r1ops) * 100) / 100 }]);
   const k = all('kill9', (r) => r.recoveryMs);
   const s = all('sigstop', (r) => r.recoveryMs);
