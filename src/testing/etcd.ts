@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.js';
+import { freeFixedPort } from './ports.js';
 
 /** A real etcd (Debian's etcd-server) on free loopback ports with a temp data dir, for tests. */
 export interface TestEtcd {
@@ -16,9 +16,9 @@ export interface TestEtcd {
   stop(): Promise<void>;
 }
 
-async function ready(url: string, child: ChildProcess, deadline: number): Promise<void> {
+async function ready(url: string, child: ChildProcess, deadline: number, stderr: () => string): Promise<void> {
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}: ${stderr()}`);
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(500) });
       if (res.ok && ((await res.json()) as { health?: string }).health === 'true') return;
@@ -40,8 +40,10 @@ export async function startEtcd(): Promise<TestEtcd> {
  * of a coordinator started before its etcd). The ports are free when chosen; nothing holds them until start().
  */
 export async function prepareEtcd(): Promise<{ url: string; start(): Promise<TestEtcd> }> {
-  const clientPort = await freePort();
-  const peerPort = await freePort();
+  // Below the ephemeral range: restart() reuses these ports (see freeFixedPort).
+  const clientPort = await freeFixedPort();
+  let peerPort = await freeFixedPort();
+  while (peerPort === clientPort) peerPort = await freeFixedPort();
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const killChild = (c: ChildProcess): Promise<void> =>
@@ -59,9 +61,10 @@ export async function prepareEtcd(): Promise<{ url: string; start(): Promise<Tes
     ];
     const launch = async (): Promise<ChildProcess> => {
       const child = spawn('etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr!.resume();
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
       try {
-        await ready(url, child, Date.now() + 20_000);
+        await ready(url, child, Date.now() + 20_000, () => err.trim());
       } catch (err) {
         await killChild(child);
         throw err;
@@ -84,7 +87,16 @@ export async function prepareEtcd(): Promise<{ url: string; start(): Promise<Tes
       },
       async restart() {
         await killChild(e.child);
-        e.child = await launch();
+        // The ports were just released; should anything hold one for a moment, try again (the error says why).
+        for (let attempt = 1; ; attempt++) {
+          try {
+            e.child = await launch();
+            return;
+          } catch (err) {
+            if (attempt === 5 || !/exited/.test(String(err))) throw err;
+            await new Promise((r) => setTimeout(r, 300 * attempt));
+          }
+        }
       },
       async stop() {
         await killChild(e.child);
