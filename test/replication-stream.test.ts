@@ -217,12 +217,7 @@ test('hand-over: the new primary sends its table to the old one (RL.TABLE), whic
 });
 
 test('a follower whose link breaks resumes from its offset (partial resync), without a new snapshot', async (t) => {
-  const [a, b] = await startTestNodes(t, 'a', 'b');
-  const nodes = [a, b];
-  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
-  a.apply(t1);
-  b.apply(t1);
-  await waitFor('b synced', syncedAll(b));
+  const { a, b } = await primaryWithBackup(t, {});
   for (let i = 0; i < 300; i++) await a.redis.set(`k:${i}`, `v${i}`);
   const fullBefore = a.replicator.stats.fullSyncsServed;
   // Cut every follower connection on the primary's side: b reconnects and follows again from where it stood.
@@ -389,12 +384,7 @@ test('regression: frames after a bad one in the same read are not handled (the l
 test('regression: a follower behind a term change of its primary resumes (RESUME names the term of the follower), no full re-sync', async (t) => {
   // Seen in the rebalance bench: the primary answered RESUME with its current term, the backlog entries that followed
   // still carried the previous one, and the follower refused the first of them (older term) and re-synced in full.
-  const [a, b] = await startTestNodes(t, 'a', 'b');
-  const nodes = [a, b];
-  const t1 = table(1, nodes, all(() => [[a, 'primary'], [b, 'backup']]), all(() => 1));
-  a.apply(t1);
-  b.apply(t1);
-  await waitFor('b synced', syncedAll(b));
+  const { a, b, nodes } = await primaryWithBackup(t, {});
   for (let i = 0; i < 50; i++) await a.redis.set(`k:${i}`, `v${i}`);
   await waitFor('b caught up', () => sameCopies(a, b));
   // b stops reading; a writes more at term 1, then a table raises the term to 2 (same primary) and b follows again.
