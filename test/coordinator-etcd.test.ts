@@ -183,7 +183,14 @@ test('etcd: three coordinators, one leader; followers serve reads and redirect w
   clearInterval(leaseWatch);
   const refused = nodes.reduce((a, n) => a + n.server.stats.leaseRefused, 0);
   console.log(`# leases: some node's lease lapsed for ${lapsed.length === 0 ? 0 : lapsed[lapsed.length - 1]! - lapsed[0]!} ms (from ${lapsed.length === 0 ? '-' : lapsed[0]! - killedAt} ms after the kill); ${refused} TRYAGAIN for the lease`);
-  assert.deepEqual(failures, [], 'every client operation succeeded during the takeover');
+  // A write that ran just as its node's lease lapsed is not answered (the node closes the connection rather than
+  // acknowledge what a new primary may not have): the client reports its outcome unknown and does not resend it.
+  // That is the only failure allowed, and only as many times as the nodes closed a connection for it.
+  const lateCloses = nodes.reduce((a, n) => a + n.server.stats.leaseLateCloses, 0);
+  const unknown = failures.filter((f) => /outcome unknown/.test(f));
+  console.log(`# ${unknown.length} write(s) of unknown outcome, ${lateCloses} connection(s) closed for a lease that lapsed mid-command`);
+  assert.deepEqual(failures.filter((f) => !/outcome unknown/.test(f)), [], 'every client operation succeeded during the takeover (or has an unknown outcome, below)');
+  assert.ok(unknown.length <= lateCloses, `an outcome-unknown write without a lease-lapse close (${lateCloses}): ${unknown.join('; ')}`);
   assert.ok(ops > 20, `client ops during and after the takeover: ${ops}`);
   assert.ok(nodes.every((n) => n.view.table!.members.length >= 4));
 });
